@@ -1,0 +1,72 @@
+"""Safe file access: size and encoding checks on read, temporary file and rename on write."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from cofail.errors import InputError
+
+__all__ = ["MAX_TEXT_BYTES", "read_text", "write_atomic"]
+
+MAX_TEXT_BYTES = 10 * 1024 * 1024
+"""Largest matrix or model file cofail reads (10 MiB); a larger one is almost surely a mistake."""
+
+
+def read_text(path: str | Path, *, max_bytes: int = MAX_TEXT_BYTES) -> str:
+    """Return the UTF-8 text of ``path``; ``InputError`` for a missing, huge, empty or binary file.
+
+    >>> read_text("/nonexistent/m.yaml")
+    Traceback (most recent call last):
+    ...
+    cofail.errors.InputError: /nonexistent/m.yaml: no such file
+    """
+    p = Path(path)
+    name = str(path)
+    if not p.exists():
+        raise InputError("no such file", source=name)
+    if p.is_dir():
+        raise InputError("is a directory, expected a file", source=name)
+    size = p.stat().st_size
+    if size > max_bytes:
+        raise InputError(
+            f"file is {size / 2**20:.1f} MiB; at most {max_bytes / 2**20:.0f} MiB is accepted",
+            source=name,
+        )
+    data = p.read_bytes()
+    if not data.strip():
+        raise InputError("file is empty", source=name)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(
+            f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})",
+            source=name,
+            line=line,
+        ) from None
+    if "\x00" in text:
+        raise InputError("contains NUL bytes; expected a text file", source=name)
+    return text
+
+
+def write_atomic(path: str | Path, data: str | bytes) -> Path:
+    """Write ``data`` to ``path`` through a temporary file in the same folder, then rename.
+
+    A reader never sees a half-written file, and an error leaves any old file untouched.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(raw)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target

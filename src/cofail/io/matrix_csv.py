@@ -1,0 +1,110 @@
+"""Wide CSV matrices: a ``layer`` column, then one column per failure-mode id."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from cofail.errors import InputError
+from cofail.model import FailureMode, Layer, Matrix, Vulnerability
+
+__all__ = ["dumps_csv", "loads_csv"]
+
+
+def loads_csv(text: str, source: str = "<csv>") -> Matrix:
+    """Parse a wide CSV matrix; cells are V, N, U or a number in [0, 1].
+
+    >>> m = loads_csv("layer,A,B\\nL1,V,N\\nL2,0.25,U\\n")
+    >>> m.cell("L2", "A").level, m.cell("L2", "B").level
+    (0.25, 'U')
+    """
+    rows = list(csv.reader(io.StringIO(text)))
+    rows = [r for r in rows if any(c.strip() for c in r)]
+    if not rows:
+        raise InputError("file is empty", source=source)
+    header = [c.strip() for c in rows[0]]
+    if not header or header[0].lower() != "layer":
+        raise InputError(
+            f"the first column must be 'layer', got {header[0]!r}", source=source, line=1
+        )
+    mode_ids = header[1:]
+    if not mode_ids:
+        raise InputError("no failure-mode columns after 'layer'", source=source, line=1)
+    modes = []
+    for col, mid in enumerate(mode_ids, start=2):
+        if mid in mode_ids[: col - 2]:
+            raise InputError(f"duplicate failure-mode column {mid!r}", source=source, line=1)
+        try:
+            modes.append(FailureMode(id=mid))
+        except ValueError:
+            raise InputError(
+                f"column {col}: {mid!r} is not a valid failure-mode id "
+                "(letters, digits, _ . -)",
+                source=source,
+                line=1,
+            ) from None
+    layers: list[Layer] = []
+    cells: dict[str, dict[str, Vulnerability]] = {}
+    for line_no, row in _numbered(text):
+        if line_no == 1:
+            continue
+        if len(row) != len(header):
+            raise InputError(
+                f"expected {len(header)} fields (layer + {len(mode_ids)} modes), got {len(row)}",
+                source=source,
+                line=line_no,
+            )
+        lid = row[0].strip()
+        if lid in cells:
+            raise InputError(f"duplicate layer {lid!r}", source=source, line=line_no)
+        try:
+            layers.append(Layer(id=lid))
+        except ValueError:
+            raise InputError(
+                f"{lid!r} is not a valid layer id (letters, digits, _ . -)",
+                source=source,
+                line=line_no,
+            ) from None
+        cells[lid] = {}
+        for mid, raw in zip(mode_ids, row[1:], strict=True):
+            try:
+                cells[lid][mid] = Vulnerability.model_validate(raw.strip())
+            except ValueError:
+                raise InputError(
+                    f"layer {lid}, mode {mid}: expected V, N, U or a number in [0, 1], "
+                    f"got {raw.strip()!r}",
+                    source=source,
+                    line=line_no,
+                ) from None
+    if not layers:
+        raise InputError("no layer rows after the header", source=source)
+    return Matrix(failure_modes=tuple(modes), layers=tuple(layers), cells=cells)
+
+
+def dumps_csv(matrix: Matrix) -> str:
+    """Return the wide CSV text of ``matrix`` (levels only: rationale and metadata are dropped).
+
+    >>> from cofail import catalog
+    >>> dumps_csv(catalog.load()).splitlines()[1]
+    'RLHF,N,V,V,N,V,V,V'
+    """
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["layer", *matrix.mode_ids])
+    for lid in matrix.layer_ids:
+        writer.writerow([lid, *(_level_text(matrix.cell(lid, mid).level) for mid in matrix.mode_ids)])
+    return out.getvalue()
+
+
+def _level_text(level: str | float) -> str:
+    return level if isinstance(level, str) else repr(level)
+
+
+def _numbered(text: str) -> list[tuple[int, list[str]]]:
+    # csv.reader's line_num counts physical lines, so quoted newlines keep their numbers right.
+    reader = csv.reader(io.StringIO(text))
+    out = []
+    for row in reader:
+        if any(c.strip() for c in row):
+            out.append((reader.line_num, row))
+    return out

@@ -1,0 +1,119 @@
+"""Read and write matrix files: YAML (primary), wide CSV and JSON, with lossless round trips."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from cofail.errors import InputError
+from cofail.io.files import read_text, write_atomic
+from cofail.io.matrix_csv import dumps_csv, loads_csv
+from cofail.io.validation import build_matrix
+from cofail.io.yaml_source import YamlDocument
+from cofail.model import Matrix
+
+__all__ = [
+    "FORMAT_VERSION",
+    "MatrixFormat",
+    "dumps_matrix",
+    "format_of",
+    "loads_matrix",
+    "read_matrix",
+    "write_matrix",
+]
+
+MatrixFormat = Literal["yaml", "csv", "json"]
+FORMAT_VERSION = 1
+"""Version of the YAML/JSON matrix layout (the ``cofail:`` key)."""
+
+_SUFFIXES: dict[str, MatrixFormat] = {".yaml": "yaml", ".yml": "yaml", ".csv": "csv", ".json": "json"}
+
+
+def format_of(path: str | Path) -> MatrixFormat:
+    """Return the matrix format implied by a file name's suffix."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in _SUFFIXES:
+        raise InputError(
+            f"unknown matrix file type {suffix or '(none)'!r}; expected .yaml, .yml, .csv or .json",
+            source=str(path),
+        )
+    return _SUFFIXES[suffix]
+
+
+def read_matrix(path: str | Path) -> Matrix:
+    """Read a matrix file; any mistake raises ``InputError`` naming the file and line or field."""
+    return loads_matrix(read_text(path), format_of(path), source=str(path))
+
+
+def loads_matrix(text: str, fmt: MatrixFormat, source: str = "<matrix>") -> Matrix:
+    """Parse matrix text in format ``fmt``.
+
+    >>> m = loads_matrix("failure_modes: [{id: A}]\\nlayers: [{id: L}]\\ncells: {L: {A: V}}", "yaml")
+    >>> m.cell("L", "A").level
+    'V'
+    """
+    if fmt == "csv":
+        return loads_csv(text, source)
+    if fmt == "json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"invalid JSON: {exc.msg}", source=source, line=exc.lineno) from None
+        return build_matrix(_strip_version(data, source), source)
+    doc = YamlDocument(text, source)
+    return build_matrix(_strip_version(doc.data, source), source, doc.line_of)
+
+
+def dumps_matrix(matrix: Matrix, fmt: MatrixFormat) -> str:
+    """Return the text of ``matrix`` in ``fmt``; YAML and JSON keep every field.
+
+    >>> from cofail import catalog
+    >>> m = catalog.load()
+    >>> loads_matrix(dumps_matrix(m, "yaml"), "yaml") == m
+    True
+    """
+    if fmt == "csv":
+        return dumps_csv(matrix)
+    data = _to_data(matrix)
+    if fmt == "json":
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+
+
+def write_matrix(matrix: Matrix, path: str | Path) -> Path:
+    """Write ``matrix`` to ``path`` (format from the suffix) atomically."""
+    return write_atomic(path, dumps_matrix(matrix, format_of(path)))
+
+
+def _strip_version(data: Any, source: str) -> Any:
+    if isinstance(data, dict) and "cofail" in data:
+        data = dict(data)
+        version = data.pop("cofail")
+        if version != FORMAT_VERSION:
+            raise InputError(
+                f"cofail: format version {version!r} is not supported (expected {FORMAT_VERSION})",
+                source=source,
+            )
+    return data
+
+
+def _to_data(matrix: Matrix) -> dict[str, Any]:
+    data: dict[str, Any] = {"cofail": FORMAT_VERSION}
+    dumped = matrix.model_dump(mode="json", exclude_defaults=True, exclude={"cells"})
+    dumped.setdefault("failure_modes", [])
+    data.update(dumped)
+    data["cells"] = {
+        lid: {
+            mid: (
+                cell.level
+                if cell.model_fields_set <= {"level"} and not (cell.rationale or cell.source)
+                else cell.model_dump(mode="json", exclude_defaults=True)
+            )
+            for mid, cell in row.items()
+        }
+        for lid, row in matrix.cells.items()
+    }
+    return data

@@ -1,0 +1,181 @@
+"""Audit of a stack: uncovered and fragile failure modes, minimal cut sets, depth; stack ranking."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import combinations
+from typing import Any
+
+import numpy as np
+
+from cofail.errors import InputError
+from cofail.model import Matrix, Stack, UncertainPolicy
+from cofail.structure._cutsets import CutSet, depth, minimal_cut_sets
+
+__all__ = ["Audit", "RankedStack", "audit", "rank_stacks"]
+
+
+@dataclass(frozen=True, slots=True)
+class Audit:
+    """What breaks a stack, structurally."""
+
+    stack: tuple[str, ...]
+    uncertain: UncertainPolicy
+    uncovered: tuple[str, ...]
+    """Modes every layer of the stack is vulnerable to (order-1 cut sets for an AND stack)."""
+    fragile: dict[str, str]
+    """Mode → the only layer of the stack that is not vulnerable to it."""
+    cut_sets: tuple[CutSet, ...]
+    """Minimal cut sets, by order (up to ``max_order`` if one was given)."""
+    max_order: int | None
+    depth: int | None
+    """Order of the smallest cut set; ``None`` when no set of modes defeats the stack."""
+    threshold: int
+    """Number of failed layers that defeats the stack (all of them unless k-out-of-n)."""
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return plain data for JSON."""
+        counts: dict[str, int] = {}
+        for c in self.cut_sets:
+            counts[str(c.order)] = counts.get(str(c.order), 0) + 1
+        return {
+            "stack": list(self.stack),
+            "k": self.threshold,
+            "uncertain": self.uncertain,
+            "depth": self.depth,
+            "uncovered": list(self.uncovered),
+            "fragile": dict(self.fragile),
+            "cut_sets": [list(c.modes) for c in self.cut_sets],
+            "cut_sets_per_order": counts,
+            "max_order": self.max_order,
+            "note": self.note,
+        }
+
+
+def audit(
+    matrix: Matrix,
+    stack: Stack,
+    *,
+    max_order: int | None = None,
+    uncertain: UncertainPolicy = "pessimistic",
+) -> Audit:
+    """Return the structural audit of ``stack``: uncovered, fragile, cut sets and depth.
+
+    Examples
+    --------
+    >>> from cofail import catalog
+    >>> a = audit(catalog.load(), Stack(layers=("RLHF", "RLAIF", "W2S")))
+    >>> a.depth, a.uncovered
+    (1, ('CAP-DEV', 'DEC-AL', 'EM-MIS', 'EVAL-DIFF', 'AL-GEN'))
+
+    Notes
+    -----
+    ``depth`` is computed from the cut sets found; with ``max_order`` set and no cut set up to
+    that order, it is reported as ``None`` with a note saying the search was bounded.
+    """
+    rows = matrix.vulnerable(uncertain)[stack.indices(matrix)]
+    n_not = (~rows).sum(axis=0)
+    uncovered = tuple(m for m, c in zip(matrix.mode_ids, n_not, strict=True) if c == 0)
+    fragile = {
+        mid: stack.layers[int(np.flatnonzero(~rows[:, j])[0])]
+        for j, mid in enumerate(matrix.mode_ids)
+        if n_not[j] == 1
+    }
+    cuts = minimal_cut_sets(matrix, stack, max_order=max_order, uncertain=uncertain)
+    smallest = cuts[0].order if cuts else None
+    note = ""
+    if smallest is None:
+        if max_order is not None:
+            note = f"no cut set of order <= {max_order}; the search was bounded by --max-order"
+        else:
+            safe = [stack.layers[i] for i in range(len(stack.layers)) if not rows[i].any()]
+            note = (
+                f"no set of failure modes defeats the stack: {', '.join(safe)} "
+                "is vulnerable to none of them"
+            )
+    return Audit(
+        stack=stack.layers,
+        uncertain=uncertain,
+        uncovered=uncovered if stack.threshold == len(stack.layers) else _k_uncovered(cuts),
+        fragile=fragile,
+        cut_sets=tuple(cuts),
+        max_order=max_order,
+        depth=smallest,
+        threshold=stack.threshold,
+        note=note,
+    )
+
+
+def _k_uncovered(cuts: list[CutSet]) -> tuple[str, ...]:
+    return tuple(c.modes[0] for c in cuts if c.order == 1)
+
+
+@dataclass(frozen=True, slots=True)
+class RankedStack:
+    """One stack in a ranking by what it leaves uncovered."""
+
+    layers: tuple[str, ...]
+    uncovered: tuple[str, ...]
+    depth: int | None
+    tax: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return plain data for JSON."""
+        return {
+            "layers": list(self.layers),
+            "uncovered": list(self.uncovered),
+            "n_uncovered": len(self.uncovered),
+            "depth": self.depth,
+            "tax": self.tax,
+        }
+
+
+def rank_stacks(
+    matrix: Matrix,
+    size: int,
+    *,
+    uncertain: UncertainPolicy = "pessimistic",
+    top: int | None = None,
+) -> list[RankedStack]:
+    """Return every stack of ``size`` layers, best first.
+
+    Order: fewest uncovered modes, then greatest depth (no cut set at all is best), then lowest
+    total safety tax, then layer ids in matrix order, so ties are broken deterministically.
+
+    >>> from cofail import catalog
+    >>> [r.layers for r in rank_stacks(catalog.load(), 2, top=2)]
+    [('RE', 'SCI-AI'), ('DEBATE', 'RE')]
+    """
+    if not 1 <= size <= len(matrix.layers):
+        raise InputError(f"--size must be between 1 and {len(matrix.layers)}, got {size}")
+    vuln = matrix.vulnerable(uncertain)
+    combos = np.array(list(combinations(range(len(matrix.layers)), size)), dtype=np.intp)
+    # All stacks at once: a mode is uncovered when every layer of the stack is vulnerable.
+    uncovered = vuln[combos].all(axis=1)
+    n_uncovered = uncovered.sum(axis=1)
+    costs = np.array([layer.cost for layer in matrix.layers])[combos].sum(axis=1)
+    out = []
+    for idx in range(len(combos)):
+        layers = tuple(matrix.layer_ids[i] for i in combos[idx])
+        out.append(
+            RankedStack(
+                layers=layers,
+                uncovered=tuple(m for m, u in zip(matrix.mode_ids, uncovered[idx], strict=True) if u),
+                depth=depth(matrix, Stack(layers=layers), uncertain=uncertain),
+                tax=float(costs[idx]),
+            )
+        )
+    inf = float("inf")
+    order = sorted(
+        range(len(out)),
+        key=lambda i: (
+            int(n_uncovered[i]),
+            -(out[i].depth if out[i].depth is not None else inf),
+            out[i].tax,
+            tuple(combos[i]),
+        ),
+    )
+    ranked = [out[i] for i in order]
+    return ranked[:top] if top else ranked
+
