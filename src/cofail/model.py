@@ -11,7 +11,14 @@ from functools import cached_property
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from cofail.errors import InputError
 
@@ -220,9 +227,7 @@ class Matrix(_Frozen):
                 )
             missing = [k for k in mode_ids if k not in row]
             if missing:
-                raise ValueError(
-                    f"cells.{layer.id}: missing failure mode(s) {', '.join(missing)}"
-                )
+                raise ValueError(f"cells.{layer.id}: missing failure mode(s) {', '.join(missing)}")
         return self
 
     # -- identifiers --------------------------------------------------------------------------

@@ -38,8 +38,7 @@ def loads_csv(text: str, source: str = "<csv>") -> Matrix:
             modes.append(FailureMode(id=mid))
         except ValueError:
             raise InputError(
-                f"column {col}: {mid!r} is not a valid failure-mode id "
-                "(letters, digits, _ . -)",
+                f"column {col}: {mid!r} is not a valid failure-mode id (letters, digits, _ . -)",
                 source=source,
                 line=1,
             ) from None
@@ -92,7 +91,9 @@ def dumps_csv(matrix: Matrix) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["layer", *matrix.mode_ids])
     for lid in matrix.layer_ids:
-        writer.writerow([lid, *(_level_text(matrix.cell(lid, mid).level) for mid in matrix.mode_ids)])
+        writer.writerow(
+            [lid, *(_level_text(matrix.cell(lid, mid).level) for mid in matrix.mode_ids)]
+        )
     return out.getvalue()
 
 

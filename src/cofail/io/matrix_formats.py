@@ -29,7 +29,12 @@ MatrixFormat = Literal["yaml", "csv", "json"]
 FORMAT_VERSION = 1
 """Version of the YAML/JSON matrix layout (the ``cofail:`` key)."""
 
-_SUFFIXES: dict[str, MatrixFormat] = {".yaml": "yaml", ".yml": "yaml", ".csv": "csv", ".json": "json"}
+_SUFFIXES: dict[str, MatrixFormat] = {
+    ".yaml": "yaml",
+    ".yml": "yaml",
+    ".csv": "csv",
+    ".json": "json",
+}
 
 
 def format_of(path: str | Path) -> MatrixFormat:

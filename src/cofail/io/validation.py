@@ -63,7 +63,9 @@ def build_matrix(
         loc, message = _first_error(exc)
         line = locate(loc) if locate else None
         where = format_path(loc)
-        raise InputError(f"{where}: {message}" if where else message, source=source, line=line) from None
+        raise InputError(
+            f"{where}: {message}" if where else message, source=source, line=line
+        ) from None
 
 
 def _first_error(exc: ValidationError) -> tuple[FieldPath, str]:

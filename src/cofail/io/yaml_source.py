@@ -18,7 +18,7 @@ class _StrictLoader(yaml.SafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, int] = {}
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            key = self.construct_object(key_node, deep=deep)
             if key in seen:
                 raise InputError(
                     f"duplicate key {key!r} (first at line {seen[key]})",
@@ -35,7 +35,7 @@ class YamlDocument:
         self.source = source
         try:
             self.node = yaml.compose(text, Loader=_StrictLoader)
-            self.data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - strict SafeLoader
+            self.data = yaml.load(text, Loader=_StrictLoader)
         except InputError as exc:
             raise exc.located(source) from None
         except yaml.MarkedYAMLError as exc:
@@ -59,10 +59,13 @@ class YamlDocument:
                     if key_node.value == str(part):
                         child, line = value_node, key_node.start_mark.line + 1
                         break
-            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-                if 0 <= part < len(node.value):
-                    child = node.value[part]
-                    line = child.start_mark.line + 1
+            elif (
+                isinstance(node, yaml.SequenceNode)
+                and isinstance(part, int)
+                and 0 <= part < len(node.value)
+            ):
+                child = node.value[part]
+                line = child.start_mark.line + 1
             if child is None:
                 break
             node = child

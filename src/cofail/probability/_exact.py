@@ -33,9 +33,7 @@ def independent_failure(q: np.ndarray, p: np.ndarray, r: np.ndarray) -> float:
     return float(np.prod(layer_failure(q, p, r)))
 
 
-def stack_failure(
-    q: np.ndarray, p: np.ndarray, r: np.ndarray, k: int | None = None
-) -> float:
+def stack_failure(q: np.ndarray, p: np.ndarray, r: np.ndarray, k: int | None = None) -> float:
     """Return the exact P(at least ``k`` of the n layers fail) (default k = n).
 
     Parameters
@@ -83,7 +81,7 @@ def stack_failure(
             hit = np.bincount(states | mask, weights=dist, minlength=1 << n)
         else:
             for i in np.flatnonzero(column):
-                hit = _fail_layer(hit, states, i, float(column[i]))
+                hit = _fail_layer(hit, states, int(i), float(column[i]))
         dist = (1.0 - prob) * dist + prob * hit
     for i in np.flatnonzero(r):
         dist = _fail_layer(dist, states, int(i), float(r[i]))

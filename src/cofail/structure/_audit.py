@@ -152,7 +152,7 @@ def rank_stacks(
     vuln = matrix.vulnerable(uncertain)
     combos = np.array(list(combinations(range(len(matrix.layers)), size)), dtype=np.intp)
     # All stacks at once: a mode is uncovered when every layer of the stack is vulnerable.
-    uncovered = vuln[combos].all(axis=1)
+    uncovered = np.asarray(vuln[combos].all(axis=1), dtype=bool)
     n_uncovered = uncovered.sum(axis=1)
     costs = np.array([layer.cost for layer in matrix.layers])[combos].sum(axis=1)
     out = []
@@ -161,17 +161,18 @@ def rank_stacks(
         out.append(
             RankedStack(
                 layers=layers,
-                uncovered=tuple(m for m, u in zip(matrix.mode_ids, uncovered[idx], strict=True) if u),
+                uncovered=tuple(
+                    m for m, u in zip(matrix.mode_ids, uncovered[idx], strict=True) if u
+                ),
                 depth=depth(matrix, Stack(layers=layers), uncertain=uncertain),
                 tax=float(costs[idx]),
             )
         )
-    inf = float("inf")
     order = sorted(
         range(len(out)),
         key=lambda i: (
             int(n_uncovered[i]),
-            -(out[i].depth if out[i].depth is not None else inf),
+            -_depth_key(out[i].depth),
             out[i].tax,
             tuple(combos[i]),
         ),
@@ -179,3 +180,7 @@ def rank_stacks(
     ranked = [out[i] for i in order]
     return ranked[:top] if top else ranked
 
+
+def _depth_key(value: int | None) -> float:
+    # No cut set at all is the best possible depth.
+    return float("inf") if value is None else float(value)

@@ -63,7 +63,8 @@ class Overlap:
             "layers": list(self.layers),
             "uncertain": self.uncertain,
             "pairs": [
-                {**asdict(p), "shared": list(p.shared), "n_shared": len(p.shared)} for p in self.pairs
+                {**asdict(p), "shared": list(p.shared), "n_shared": len(p.shared)}
+                for p in self.pairs
             ],
             "groups": [list(g) for g in self.groups],
             "clustering": {

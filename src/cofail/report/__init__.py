@@ -1,0 +1,1 @@
+"""Rendering: terminal tables, JSON/CSV/Markdown output, figures and the HTML report."""

@@ -1,0 +1,217 @@
+"""The cofail report: sections built once, rendered as self-contained HTML and as Markdown."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+from html import escape
+from pathlib import Path
+
+from cofail import __version__
+from cofail.claims import check_claims
+from cofail.io.files import write_atomic
+from cofail.model import Matrix, Stack, UncertainPolicy
+from cofail.report import figures
+from cofail.report.tabular import Table, table_markdown, to_html
+from cofail.report.views import (
+    assumption_note,
+    audit_tables,
+    claims_table,
+    matrix_table,
+    overlap_tables,
+)
+from cofail.structure import audit, overlap
+
+__all__ = ["Figure", "ReportPaths", "Section", "build_sections", "notable_stacks", "write_report"]
+
+
+@dataclass(frozen=True)
+class Figure:
+    """An SVG figure with a file name (for the Markdown twin) and a caption."""
+
+    name: str
+    svg: str
+    caption: str
+
+
+@dataclass(frozen=True)
+class Section:
+    """One report section: paragraphs, figures and tables, in that order."""
+
+    title: str
+    paragraphs: list[str] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ReportPaths:
+    """Where the report was written."""
+
+    html: Path
+    markdown: Path
+    figures: list[Path]
+
+
+def notable_stacks(matrix: Matrix) -> list[tuple[str, ...]]:
+    """Return the stacks the report audits: each layer alone, the paper's stacks, all layers."""
+    stacks: list[tuple[str, ...]] = [(lid,) for lid in matrix.layer_ids]
+    for named in (("RLHF", "RLAIF", "W2S"), ("DEBATE", "RE")):
+        if all(x in matrix.layer_ids for x in named):
+            stacks.append(named)
+    if len(matrix.layer_ids) > 1:
+        stacks.append(matrix.layer_ids)
+    return stacks
+
+
+def build_sections(matrix: Matrix, uncertain: UncertainPolicy = "pessimistic") -> list[Section]:
+    """Return the report's sections for ``matrix`` under one U policy."""
+    note = assumption_note(matrix, uncertain)
+    ov = overlap(matrix, uncertain=uncertain)
+    audits = [audit(matrix, Stack(layers=s), uncertain=uncertain) for s in notable_stacks(matrix)]
+    audit_rows = Table(
+        title="Audit of notable stacks",
+        columns=["stack", "depth", "uncovered", "fragile", "minimal cut sets"],
+        rows=[
+            ["+".join(a.stack), a.depth, list(a.uncovered), list(a.fragile), len(a.cut_sets)]
+            for a in audits
+        ],
+        notes=[note, "depth = size of the smallest set of failure modes that defeats every layer"],
+    )
+    all_layers = audits[-1]
+    claims = check_claims(matrix, uncertain)
+    return [
+        Section(
+            "The matrix",
+            [
+                matrix.description,
+                f"{len(matrix.layers)} layers × {len(matrix.failure_modes)} failure modes; "
+                f"{len(matrix.uncertain_cells())} uncertain cells: "
+                + (", ".join(f"{lid} × {mid}" for lid, mid in matrix.uncertain_cells()) or "none")
+                + ".",
+            ],
+            [
+                Figure(
+                    "matrix.svg",
+                    figures.matrix_svg(matrix),
+                    "Vulnerability matrix (letters and hatching mark V / N / U without colour).",
+                )
+            ],
+            [matrix_table(matrix)],
+        ),
+        Section(
+            "Shared failure modes",
+            [
+                "Two layers that are vulnerable to the same failure modes tend to fail together: "
+                "stacking them adds little. Jaccard = shared modes / modes either is vulnerable to.",
+                "Groups: " + "; ".join("{" + ", ".join(g) + "}" for g in ov.groups) + ".",
+            ],
+            [
+                Figure(
+                    "overlap.svg", figures.overlap_svg(ov), "Pairwise overlap of failure profiles."
+                ),
+                Figure(
+                    "dendrogram.svg",
+                    figures.dendrogram_svg(ov),
+                    "Hierarchical clustering of layers by their failure profiles.",
+                ),
+            ],
+            overlap_tables(ov, note),
+        ),
+        Section(
+            "What breaks each stack",
+            [
+                "A cut set is a set of failure modes that defeats every layer of a stack; the depth "
+                "is the size of the smallest. Depth 1 means a single failure mode defeats the "
+                "whole stack.",
+            ],
+            [],
+            [audit_rows, *audit_tables(all_layers, note)[1:]],
+        ),
+        Section(
+            "The paper's claims, checked against the data",
+            [
+                "Each claim of Dung & Mai (2025) is recomputed from the matrix above; a changed "
+                "cell or U policy can change a verdict.",
+            ],
+            [],
+            [claims_table(claims, note)],
+        ),
+    ]
+
+
+def write_report(
+    matrix: Matrix, out: str | Path, *, uncertain: UncertainPolicy = "pessimistic"
+) -> ReportPaths:
+    """Write ``report.html`` (self-contained), ``report.md`` and ``figures/*.svg`` under ``out``.
+
+    Every file is written to a temporary name and renamed, so a reader never sees half a report.
+    """
+    out = Path(out)
+    sections = build_sections(matrix, uncertain)
+    stamp = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    header = (
+        f"cofail {__version__} · matrix {matrix.id} v{matrix.version} · "
+        f"{assumption_note(matrix, uncertain)} · generated {stamp}"
+    )
+    fig_paths = [
+        write_atomic(out / "figures" / fig.name, fig.svg)
+        for section in sections
+        for fig in section.figures
+    ]
+    md = write_atomic(out / "report.md", _markdown(matrix, sections, header))
+    html = write_atomic(out / "report.html", _html(matrix, sections, header))
+    return ReportPaths(html=html, markdown=md, figures=fig_paths)
+
+
+def _title(matrix: Matrix) -> str:
+    return f"cofail report: {matrix.title or matrix.id}"
+
+
+def _markdown(matrix: Matrix, sections: list[Section], header: str) -> str:
+    lines = [f"# {_title(matrix)}", "", f"_{header}_", ""]
+    for s in sections:
+        lines += [f"## {s.title}", ""]
+        lines += [p + "\n" for p in s.paragraphs if p]
+        lines += [f"![{f.caption}](figures/{f.name})\n" for f in s.figures]
+        lines += [table_markdown(t) for t in s.tables]
+    return "\n".join(lines)
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1100px;margin:2em auto;
+padding:0 1em;color:#222;line-height:1.45}
+h1{font-size:1.6em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:2em}
+h3{font-size:1.05em;margin-bottom:.3em}
+table{border-collapse:collapse;margin:.5em 0;font-size:.9em}
+th,td{border:1px solid #ccc;padding:.25em .55em;text-align:left;vertical-align:top}
+th{background:#f4f4f4}.note{color:#666;font-size:.85em;margin:.2em 0}
+td.mark-V{background:#c0392b;color:#fff;font-weight:bold;text-align:center}
+td.mark-N{background:#27ae60;color:#fff;text-align:center}
+td.mark-U{background:#f1c40f;color:#000;font-style:italic;text-align:center}
+figure{margin:1em 0}figure svg{max-width:100%;height:auto}figcaption{color:#555;font-size:.85em}
+.header{color:#555;font-size:.85em}
+"""
+
+
+def _html(matrix: Matrix, sections: list[Section], header: str) -> str:
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{escape(_title(matrix))}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{escape(_title(matrix))}</h1>",
+        f'<p class="header">{escape(header)}</p>',
+    ]
+    for s in sections:
+        parts.append(f"<section><h2>{escape(s.title)}</h2>")
+        parts += [f"<p>{escape(p)}</p>" for p in s.paragraphs if p]
+        for f in s.figures:
+            parts.append(
+                f'<figure id="{escape(f.name)}">{f.svg}<figcaption>{escape(f.caption)}'
+                "</figcaption></figure>"
+            )
+        parts += [to_html(t) for t in s.tables]
+        parts.append("</section>")
+    parts.append("</body></html>")
+    return "\n".join(parts)

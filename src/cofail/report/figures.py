@@ -1,0 +1,136 @@
+"""Report figures as SVG text (matplotlib, Agg backend): matrix, overlap heatmap, dendrogram."""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch, Rectangle
+from scipy.cluster.hierarchy import dendrogram
+
+from cofail.model import Matrix
+from cofail.structure import Overlap
+
+__all__ = ["dendrogram_svg", "matrix_svg", "overlap_svg", "to_svg"]
+
+# Colour plus a hatch and a letter per mark, so the figure also reads in grey or for
+# colour-blind readers.
+_MARK_STYLE = {
+    "V": ("#c0392b", "///", "V vulnerable"),
+    "N": ("#27ae60", "", "N not vulnerable"),
+    "U": ("#f1c40f", "..", "U uncertain"),
+}
+
+
+def to_svg(fig: Figure) -> str:
+    """Return ``fig`` as SVG text (fonts as paths, so it renders offline) and close it."""
+    buf = io.StringIO()
+    with matplotlib.rc_context({"svg.fonttype": "path", "svg.hashsalt": "cofail"}):
+        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    plt.close(fig)
+    text = buf.getvalue()
+    return text[text.index("<svg") :]
+
+
+def matrix_svg(matrix: Matrix) -> str:
+    """Return the vulnerability matrix as a labelled heatmap (SVG)."""
+    n, m = len(matrix.layers), len(matrix.failure_modes)
+    fig, ax = plt.subplots(figsize=(1.1 + 0.85 * m, 0.9 + 0.5 * n))
+    for i, lid in enumerate(matrix.layer_ids):
+        for j, mid in enumerate(matrix.mode_ids):
+            level = matrix.cell(lid, mid).level
+            colour: str | tuple[float, float, float, float]
+            if isinstance(level, float):
+                colour, hatch = plt.get_cmap("Reds")(0.15 + 0.7 * level), ""
+                label = f"{level:.2g}"
+            else:
+                colour, hatch, _ = _MARK_STYLE[level]
+                label = level
+            ax.add_patch(
+                Rectangle(
+                    (j, i), 1, 1, facecolor=colour, hatch=hatch, edgecolor="white", linewidth=1.5
+                )
+            )
+            ax.text(
+                j + 0.5,
+                i + 0.5,
+                label,
+                ha="center",
+                va="center",
+                fontsize=10,
+                fontweight="bold",
+                color="black",
+                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8},
+            )
+    ax.set_xlim(0, m)
+    ax.set_ylim(n, 0)
+    ax.set_xticks(np.arange(m) + 0.5, matrix.mode_ids, rotation=35, ha="right")
+    ax.set_yticks(
+        np.arange(n) + 0.5, [f"{lid} ({matrix.layer(lid).safety_tax})" for lid in matrix.layer_ids]
+    )
+    ax.tick_params(length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    ax.legend(
+        handles=[
+            Patch(facecolor=c, hatch=h, label=lbl, edgecolor="white")
+            for c, h, lbl in _MARK_STYLE.values()
+        ],
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        frameon=False,
+        fontsize=9,
+    )
+    ax.set_title(f"{matrix.id}: layers × failure modes", loc="left", fontsize=11)
+    return to_svg(fig)
+
+
+def overlap_svg(result: Overlap) -> str:
+    """Return the pairwise Jaccard overlap of layer profiles as an annotated heatmap (SVG)."""
+    jac = result.jaccard_matrix()
+    n = len(result.layers)
+    fig, ax = plt.subplots(figsize=(1.5 + 0.7 * n, 1.0 + 0.6 * n))
+    im = ax.imshow(np.nan_to_num(jac, nan=0.0), cmap="Purples", vmin=0, vmax=1)
+    for i in range(n):
+        for j in range(n):
+            value = jac[i, j]
+            ax.text(
+                j,
+                i,
+                "-" if np.isnan(value) else f"{value:.2f}",
+                ha="center",
+                va="center",
+                fontsize=9,
+                color="white" if value > 0.6 else "black",
+            )
+    ax.set_xticks(range(n), result.layers, rotation=35, ha="right")
+    ax.set_yticks(range(n), result.layers)
+    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="Jaccard overlap of failure modes")
+    ax.set_title(f"Shared failure modes (U read {result.uncertain})", loc="left", fontsize=11)
+    return to_svg(fig)
+
+
+def dendrogram_svg(result: Overlap) -> str:
+    """Return the hierarchical clustering of layers as a dendrogram (SVG)."""
+    fig, ax = plt.subplots(figsize=(1.5 + 0.8 * len(result.layers), 3.2))
+    if len(result.layers) >= 2:
+        dendrogram(
+            np.asarray(result.linkage),
+            labels=list(result.layers),
+            ax=ax,
+            color_threshold=result.cut,
+            above_threshold_color="#888888",
+        )
+        ax.axhline(result.cut, color="#444444", linestyle="--", linewidth=1)
+        ax.text(ax.get_xlim()[1], result.cut, f" cut {result.cut:g}", va="center", fontsize=8)
+    ax.set_ylabel("1 − Jaccard")
+    ax.set_title(f"Groups of similar layers ({result.method} linkage)", loc="left", fontsize=11)
+    for spine in ("top", "right"):
+        ax.spines[spine].set_visible(False)
+    return to_svg(fig)

@@ -1,0 +1,118 @@
+"""Tables for each analysis result: what the CLI and the report show, built in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from cofail.claims import ClaimResult
+from cofail.model import Matrix, UncertainPolicy
+from cofail.report.tabular import Table
+from cofail.structure import Audit, Overlap, RankedStack
+
+__all__ = [
+    "assumption_note",
+    "audit_tables",
+    "claims_table",
+    "matrix_table",
+    "overlap_tables",
+    "ranking_table",
+]
+
+
+def assumption_note(matrix: Matrix, uncertain: UncertainPolicy) -> str:
+    """Return the line that says which matrix and U policy produced a result."""
+    reading = "U → V" if uncertain == "pessimistic" else "U → N"
+    return (
+        f"matrix {matrix.id} v{matrix.version}; uncertain cells: {uncertain} ({reading}, "
+        f"{len(matrix.uncertain_cells())} U cells)"
+    )
+
+
+def matrix_table(matrix: Matrix) -> Table:
+    """Return the matrix as a table of levels, one row per layer."""
+    rows = [
+        [lid, matrix.layer(lid).safety_tax, *(matrix.cell(lid, m).level for m in matrix.mode_ids)]
+        for lid in matrix.layer_ids
+    ]
+    legend = "V vulnerable · N not vulnerable · U uncertain · a number is P(layer fails | mode)"
+    return Table(
+        title=f"{matrix.title or matrix.id} (v{matrix.version})",
+        columns=["layer", "tax", *matrix.mode_ids],
+        rows=rows,
+        notes=[legend],
+        marks=True,
+    )
+
+
+def overlap_tables(result: Overlap, note: str) -> list[Table]:
+    """Return the pairwise overlap table and the similarity groups."""
+    pairs = Table(
+        title="Pairwise overlap of vulnerability profiles",
+        columns=["a", "b", "shared", "n", "jaccard", "phi", "P(b|a)", "P(a|b)"],
+        rows=[
+            [
+                p.a,
+                p.b,
+                list(p.shared),
+                len(p.shared),
+                p.jaccard,
+                p.phi,
+                p.p_b_given_a,
+                p.p_a_given_b,
+            ]
+            for p in sorted(result.pairs, key=lambda p: -(p.jaccard or 0.0))
+        ],
+        notes=[note],
+    )
+    groups = Table(
+        title=f"Similarity groups ({result.method} linkage on 1 − Jaccard, cut at {result.cut:g})",
+        columns=["group", "layers"],
+        rows=[[i + 1, list(g)] for i, g in enumerate(result.groups)],
+    )
+    return [pairs, groups]
+
+
+def audit_tables(result: Audit, note: str) -> list[Table]:
+    """Return the audit summary and the cut-set list."""
+    summary = Table(
+        title=f"Audit of stack {'+'.join(result.stack)}",
+        columns=["depth", "uncovered", "fragile (mode: only cover)", "cut sets"],
+        rows=[
+            [
+                result.depth,
+                list(result.uncovered),
+                [f"{m}: {lid}" for m, lid in result.fragile.items()],
+                len(result.cut_sets),
+            ]
+        ],
+        notes=[n for n in (note, result.note) if n],
+    )
+    cuts = Table(
+        title="Minimal cut sets (sets of failure modes that defeat every layer)",
+        columns=["order", "failure modes"],
+        rows=[[c.order, list(c.modes)] for c in result.cut_sets],
+    )
+    return [summary, cuts]
+
+
+def ranking_table(ranked: Sequence[RankedStack], size: int, note: str) -> Table:
+    """Return a ranking of stacks of ``size`` layers."""
+    return Table(
+        title=f"Stacks of {size} layers, fewest uncovered modes first",
+        columns=["rank", "stack", "n uncovered", "uncovered", "depth", "tax"],
+        rows=[
+            [i + 1, "+".join(r.layers), len(r.uncovered), list(r.uncovered), r.depth, r.tax]
+            for i, r in enumerate(ranked)
+        ],
+        notes=[note, "ties: deeper first, then lower safety tax, then matrix order"],
+    )
+
+
+def claims_table(results: Sequence[ClaimResult], note: str) -> Table:
+    """Return the paper's claims with their computed verdicts."""
+    return Table(
+        title="The paper's claims, checked against the matrix",
+        columns=["#", "claim", "verdict", "evidence"],
+        rows=[[c.id, c.statement, c.verdict, c.evidence] for c in results],
+        notes=[note],
+    )
