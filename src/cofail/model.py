@@ -130,7 +130,7 @@ class Vulnerability(_Frozen):
     @classmethod
     def _shorthand(cls, data: Any) -> Any:
         # A bare level ("V", 0.3) is shorthand for {"level": ...} in files.
-        if isinstance(data, str | int | float) and not isinstance(data, bool):
+        if isinstance(data, str | int | float):  # bool too, so its error names the level
             return {"level": data}
         return data
 

@@ -29,9 +29,13 @@ def names() -> list[str]:
     return sorted(p.name.removesuffix(".yaml") for p in files.iterdir() if p.name.endswith(".yaml"))
 
 
-@cache
 def load(name: str = DEFAULT) -> Matrix:
     """Return the built-in catalog ``name`` (``InputError`` listing the known ones otherwise)."""
+    return _load(name)
+
+
+@cache
+def _load(name: str) -> Matrix:
     if name not in names():
         raise InputError(f"unknown catalog {name!r} (built in: {', '.join(names())})")
     text = resources.files(__name__).joinpath(f"{name}.yaml").read_text(encoding="utf-8")

@@ -50,7 +50,8 @@ def format_of(path: str | Path) -> MatrixFormat:
 
 def read_matrix(path: str | Path) -> Matrix:
     """Read a matrix file; any mistake raises ``InputError`` naming the file and line or field."""
-    return loads_matrix(read_text(path), format_of(path), source=str(path))
+    fmt = format_of(path)
+    return loads_matrix(read_text(path), fmt, source=str(path))
 
 
 def loads_matrix(text: str, fmt: MatrixFormat, source: str = "<matrix>") -> Matrix:

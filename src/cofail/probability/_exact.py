@@ -24,7 +24,8 @@ def layer_failure(q: np.ndarray, p: np.ndarray, r: np.ndarray) -> np.ndarray:
     array([0.1])
     """
     q = np.asarray(q, dtype=float)
-    log_survive = np.log1p(-np.asarray(r, dtype=float)) + np.log1p(-(q * p)).sum(axis=1)
+    with np.errstate(divide="ignore"):  # a certain failure is log(0) = -inf, which is right
+        log_survive = np.log1p(-np.asarray(r, dtype=float)) + np.log1p(-(q * p)).sum(axis=1)
     return np.asarray(-np.expm1(log_survive))
 
 
@@ -118,8 +119,8 @@ def _merged_modes(q: np.ndarray, p: np.ndarray) -> list[tuple[np.ndarray, float]
 
 
 def _any_present(ps: list[float]) -> float:
-    if len(ps) == 1:
-        return ps[0]
+    if len(ps) == 1 or max(ps) == 1.0:
+        return max(ps) if max(ps) == 1.0 else ps[0]
     return float(-np.expm1(np.log1p(-np.asarray(ps)).sum()))
 
 

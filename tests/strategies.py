@@ -1,0 +1,35 @@
+"""Hypothesis strategies: random matrices of V / N / U / graded cells."""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+from cofail.model import FailureMode, Layer, Matrix, Vulnerability
+
+
+@st.composite
+def matrices(
+    draw: st.DrawFn,
+    max_layers: int = 6,
+    max_modes: int = 7,
+    levels: st.SearchStrategy[object] | None = None,
+) -> Matrix:
+    n = draw(st.integers(1, max_layers))
+    m = draw(st.integers(1, max_modes))
+    level = levels if levels is not None else st.sampled_from(["V", "N", "U"])
+    cells = {
+        f"L{i}": {f"M{j}": Vulnerability.model_validate(draw(level)) for j in range(m)}
+        for i in range(n)
+    }
+    taxes = st.sampled_from(["low", "moderate", "high"])
+    return Matrix(
+        failure_modes=tuple(FailureMode(id=f"M{j}", name=f"mode {j}") for j in range(m)),
+        layers=tuple(Layer(id=f"L{i}", safety_tax=draw(taxes)) for i in range(n)),
+        cells=cells,
+    )
+
+
+graded_levels = st.one_of(
+    st.sampled_from(["V", "N", "U"]),
+    st.floats(0, 1, allow_nan=False).map(lambda x: round(x, 6)),
+)

@@ -1,0 +1,109 @@
+"""The exact stack DP against the two closed-form sums of DESIGN.md and brute force."""
+
+from __future__ import annotations
+
+from itertools import product
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from cofail.probability import independent_failure, layer_failure, stack_failure
+
+
+def _mode_subset_sum(q: np.ndarray, p: np.ndarray, r: np.ndarray, k: int) -> float:
+    """Σ over mode subsets U of P(U) · P(at least k layers fail | U), by direct enumeration."""
+    n, m = q.shape
+    total = 0.0
+    for present in product([0, 1], repeat=m):
+        pu = np.prod([p[j] if present[j] else 1 - p[j] for j in range(m)])
+        survive = 1 - r
+        for j in range(m):
+            if present[j]:
+                survive = survive * (1 - q[:, j])
+        fail = 1 - survive
+        # P(at least k of n independent layers fail) by enumerating layer outcomes.
+        pk = 0.0
+        for outcome in product([0, 1], repeat=n):
+            if sum(outcome) >= k:
+                pk += np.prod([fail[i] if outcome[i] else 1 - fail[i] for i in range(n)])
+        total += pu * pk
+    return float(total)
+
+
+def _layer_subset_sum(q: np.ndarray, p: np.ndarray, r: np.ndarray) -> float:
+    """DESIGN.md's inclusion-exclusion over layer subsets (AND stack)."""
+    n, _ = q.shape
+    total = 0.0
+    for chosen in product([0, 1], repeat=n):
+        t = np.array(chosen, dtype=bool)
+        term = np.prod(1 - r[t]) * np.prod(1 - p + p * np.prod(1 - q[t], axis=0))
+        total += (-1) ** t.sum() * term
+    return float(total)
+
+
+probs = st.floats(0, 1, allow_nan=False)
+
+
+@st.composite
+def models(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    n = draw(st.integers(1, 4))
+    m = draw(st.integers(1, 4))
+    binary = draw(st.booleans())
+    cell = st.sampled_from([0.0, 1.0]) if binary else probs
+    q = draw(arrays(float, (n, m), elements=cell))
+    p = draw(arrays(float, m, elements=probs))
+    r = draw(arrays(float, n, elements=st.floats(0, 0.5)))
+    k = draw(st.integers(1, n))
+    return q, p, r, k
+
+
+@settings(max_examples=300, deadline=None)
+@given(models())
+def test_dp_equals_both_closed_forms(model: tuple[np.ndarray, np.ndarray, np.ndarray, int]) -> None:
+    q, p, r, k = model
+    exact = stack_failure(q, p, r, k)
+    assert 0.0 <= exact <= 1.0 + 1e-12
+    assert exact == pytest.approx(_mode_subset_sum(q, p, r, k), abs=1e-12)
+    if k == q.shape[0]:
+        assert exact == pytest.approx(_layer_subset_sum(q, p, r), abs=1e-9)
+
+
+@settings(max_examples=200, deadline=None)
+@given(models(), st.floats(0, 0.5))
+def test_adding_a_layer_never_raises_stack_failure(
+    model: tuple[np.ndarray, np.ndarray, np.ndarray, int], extra_r: float
+) -> None:
+    q, p, r, _ = model
+    extra = np.random.default_rng(0).random((1, q.shape[1]))
+    bigger = stack_failure(np.vstack([q, extra]), p, np.append(r, extra_r))
+    assert bigger <= stack_failure(q, p, r) + 1e-12
+
+
+def test_tiny_probabilities_keep_relative_precision() -> None:
+    # The paper's example: 10 independent layers at 0.1 → 1e-10 exactly, not cancellation noise.
+    n = 10
+    assert stack_failure(np.eye(n), np.full(n, 0.1), np.zeros(n)) == pytest.approx(1e-10, rel=1e-12)
+    # Twenty layers with residual 1e-3 each and no modes: 1e-60.
+    assert stack_failure(np.zeros((20, 1)), np.zeros(1), np.full(20, 1e-3)) == pytest.approx(
+        1e-60, rel=1e-12
+    )
+
+
+def test_merged_modes_match_unmerged() -> None:
+    q = np.array([[1.0, 1.0, 0.0], [1.0, 1.0, 1.0]])
+    p = np.array([0.2, 0.3, 0.4])
+    expected = _mode_subset_sum(q, p, np.zeros(2), 2)
+    assert stack_failure(q, p, np.zeros(2)) == pytest.approx(expected, rel=1e-14)
+
+
+def test_layer_failure_and_independence_baseline() -> None:
+    q = np.array([[1.0, 0.0], [0.5, 1.0]])
+    p = np.array([0.1, 0.2])
+    r = np.array([0.01, 0.0])
+    own = layer_failure(q, p, r)
+    assert own[0] == pytest.approx(1 - 0.99 * 0.9)
+    assert own[1] == pytest.approx(1 - 0.95 * 0.8)
+    assert independent_failure(q, p, r) == pytest.approx(own[0] * own[1])
