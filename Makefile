@@ -4,7 +4,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 OUT    ?= cofail-report
 
-.PHONY: demo test install dev lint typecheck pytest bench clean
+# Debian packages the tests use: a real browser for the report test, SCRAM to cross-check.
+DEB_PACKAGES := chromium scram
+
+.PHONY: demo test install dev system-deps lint typecheck pytest bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +29,16 @@ lint: dev
 typecheck: dev
 	$(BIN)/mypy
 
-pytest: dev
+system-deps:
+	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else echo "note: not root, so$$missing not installed; the tests that need them skip"; fi; \
+	fi
+
+pytest: dev system-deps
 	$(BIN)/pytest
 
 test: lint typecheck pytest

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from reference_table import MODES, reference_rows
-
 from cofail import catalog
 from cofail.model import Matrix
+from reference_table import MODES, reference_rows
 
 
 def test_every_cell_matches_the_reference_table(paper: Matrix) -> None:

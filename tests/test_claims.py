@@ -5,17 +5,19 @@ from __future__ import annotations
 from itertools import combinations
 
 import pytest
-from reference_table import reference_rows
 
 from cofail.claims import check_claims
 from cofail.model import Matrix, Stack
 from cofail.structure import audit, overlap
+from reference_table import reference_rows
 
 
 def _sets(policy: str) -> dict[str, set[str]]:
     """Vulnerability sets straight from the reference text (U read by ``policy``)."""
     hit = {"V"} | ({"U"} if policy == "pessimistic" else set())
-    return {lid: {m for m, mark in row.items() if mark in hit} for lid, row in reference_rows().items()}
+    return {
+        lid: {m for m, mark in row.items() if mark in hit} for lid, row in reference_rows().items()
+    }
 
 
 @pytest.mark.parametrize("policy", ["pessimistic", "optimistic"])

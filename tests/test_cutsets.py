@@ -6,10 +6,10 @@ from itertools import chain, combinations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strategies import matrices
 
 from cofail.model import Matrix, Stack
 from cofail.structure import audit, depth, minimal_cut_sets, minimal_hitting_sets
+from strategies import matrices
 
 
 def _brute_force(matrix: Matrix, stack: Stack, policy: str) -> set[frozenset[str]]:
@@ -20,7 +20,9 @@ def _brute_force(matrix: Matrix, stack: Stack, policy: str) -> set[frozenset[str
         beaten = sum(any(row[j] for j in subset) for row in rows)
         return beaten >= stack.threshold
 
-    all_subsets = chain.from_iterable(combinations(range(len(modes)), r) for r in range(len(modes) + 1))
+    all_subsets = chain.from_iterable(
+        combinations(range(len(modes)), r) for r in range(len(modes) + 1)
+    )
     cuts = [frozenset(s) for s in all_subsets if defeats(s)]
     minimal = {c for c in cuts if not any(o < c for o in cuts)}
     return {frozenset(modes[j] for j in c) for c in minimal}

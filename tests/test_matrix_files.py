@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
-from strategies import graded_levels, matrices
 
 from cofail.errors import InputError
 from cofail.io import dumps_matrix, loads_matrix, read_matrix, write_matrix
 from cofail.io.template import TEMPLATE
 from cofail.model import Matrix
+from strategies import graded_levels, matrices
 
 
 @pytest.mark.parametrize("fmt", ["yaml", "json"])
@@ -81,17 +81,38 @@ def test_good_yaml_parses() -> None:
 @pytest.mark.parametrize(
     ("bad", "expected"),
     [
-        (GOOD.replace("B: 0.5", "B: X"), "m.yaml:9: cells.L2.B.level: expected V, N, U or a number in [0, 1], got 'X'"),
-        (GOOD.replace("B: 0.5", "B: 1.5"), "m.yaml:9: cells.L2.B.level: a graded level must lie in [0, 1], got 1.5"),
+        (
+            GOOD.replace("B: 0.5", "B: X"),
+            "m.yaml:9: cells.L2.B.level: expected V, N, U or a number in [0, 1], got 'X'",
+        ),
+        (
+            GOOD.replace("B: 0.5", "B: 1.5"),
+            "m.yaml:9: cells.L2.B.level: a graded level must lie in [0, 1], got 1.5",
+        ),
         (GOOD.replace("B: 0.5", "B: yes"), "got a boolean"),
         (GOOD.replace("  - id: L2\n", "  - id: L1\n"), "m.yaml:6: layers[1]: duplicate id 'L1'"),
         (GOOD.replace("L2: {A: U", "L3: {A: U"), "cells.L3: unknown layer"),
-        (GOOD.replace("{A: V, B: N}", "{A: V, C: N}"), "m.yaml:8: cells.L1.C: unknown failure mode"),
+        (
+            GOOD.replace("{A: V, B: N}", "{A: V, C: N}"),
+            "m.yaml:8: cells.L1.C: unknown failure mode",
+        ),
         (GOOD.replace("{A: V, B: N}", "{A: V}"), "cells.L1: missing failure mode(s) B"),
-        (GOOD.replace("  L1: {A: V, B: N}\n", "  L1: {A: V, B: N}\n  L1: {A: N, B: N}\n"), "m.yaml:9: duplicate key 'L1' (first at line 8)"),
-        (GOOD.replace("- id: A", "- id: A\n    colour: red"), "m.yaml:3: failure_modes[0].colour: unknown field"),
-        (GOOD.replace("- id: L1", "- id: L1\n    safety_tax: huge"), "layers[0].safety_tax: Input should be 'low', 'moderate' or 'high', got 'huge'"),
-        (GOOD.replace("- id: A", "- id: 'A B'"), "failure_modes[0].id: String should match pattern"),
+        (
+            GOOD.replace("  L1: {A: V, B: N}\n", "  L1: {A: V, B: N}\n  L1: {A: N, B: N}\n"),
+            "m.yaml:9: duplicate key 'L1' (first at line 8)",
+        ),
+        (
+            GOOD.replace("- id: A", "- id: A\n    colour: red"),
+            "m.yaml:3: failure_modes[0].colour: unknown field",
+        ),
+        (
+            GOOD.replace("- id: L1", "- id: L1\n    safety_tax: huge"),
+            "layers[0].safety_tax: Input should be 'low', 'moderate' or 'high', got 'huge'",
+        ),
+        (
+            GOOD.replace("- id: A", "- id: 'A B'"),
+            "failure_modes[0].id: String should match pattern",
+        ),
         ("layers: [\n", "m.yaml:2: invalid YAML"),
         ("- just\n- a list\n", "expected a mapping"),
         ("cofail: 9\n" + GOOD, "format version 9 is not supported"),
@@ -107,7 +128,10 @@ def test_bad_yaml_gives_one_line_naming_the_place(bad: str, expected: str) -> No
         ("layer,A,B\nL1,V,N\nL2,V\n", "m.csv:3: expected 3 fields"),
         ("layer,A,B\nL1,V,N\nL1,V,N\n", "m.csv:3: duplicate layer 'L1'"),
         ("layer,A,A\nL1,V,N\n", "m.csv:1: duplicate failure-mode column 'A'"),
-        ("layer,A,B\nL1,V,maybe\n", "m.csv:2: layer L1, mode B: expected V, N, U or a number in [0, 1], got 'maybe'"),
+        (
+            "layer,A,B\nL1,V,maybe\n",
+            "m.csv:2: layer L1, mode B: expected V, N, U or a number in [0, 1], got 'maybe'",
+        ),
         ("name,A\nL1,V\n", "m.csv:1: the first column must be 'layer'"),
         ("layer,A\n", "no layer rows"),
     ],
@@ -138,10 +162,10 @@ def test_file_level_errors(tmp_path: Path) -> None:
     }
     for name, data in cases.items():
         (tmp_path / name).write_bytes(data)
-        with pytest.raises(InputError, match=None) as info:
+        with pytest.raises(InputError) as info:
             read_matrix(tmp_path / name)
         assert expected[name] in str(info.value), name
-    with pytest.raises(InputError, match="unknown matrix file type '.txt'"):
+    with pytest.raises(InputError, match=r"unknown matrix file type '\.txt'"):
         read_matrix(tmp_path / "m.txt")
     with pytest.raises(InputError, match="no such file"):
         read_matrix(tmp_path / "missing.yaml")

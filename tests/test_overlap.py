@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from hypothesis import given
 from scipy.spatial.distance import jaccard as scipy_jaccard
-from strategies import matrices
 
 from cofail.model import Matrix
 from cofail.structure import overlap
+from strategies import matrices
 
 
 @given(matrices(max_layers=5, max_modes=8))

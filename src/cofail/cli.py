@@ -218,7 +218,7 @@ def validate(
         "uncertain_cells": len(m.uncertain_cells()),
     }
     if fmt is Fmt.table:
-        Console(highlight=False).print(
+        Console(highlight=False, soft_wrap=True).print(
             f"[green]ok[/green] {file}: {len(m.layers)} layers × {len(m.failure_modes)} "
             f"failure modes, {len(m.uncertain_cells())} uncertain cells"
         )

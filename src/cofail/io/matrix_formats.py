@@ -108,18 +108,25 @@ def _strip_version(data: Any, source: str) -> Any:
 
 def _to_data(matrix: Matrix) -> dict[str, Any]:
     data: dict[str, Any] = {"cofail": FORMAT_VERSION}
-    dumped = matrix.model_dump(mode="json", exclude_defaults=True, exclude={"cells"})
-    dumped.setdefault("failure_modes", [])
-    data.update(dumped)
+    # Empty optional fields are left out to keep files short; safety_tax is always written.
+    data.update(_prune(matrix.model_dump(mode="json", exclude_none=True, exclude={"cells"})))
     data["cells"] = {
         lid: {
             mid: (
                 cell.level
                 if cell.model_fields_set <= {"level"} and not (cell.rationale or cell.source)
-                else cell.model_dump(mode="json", exclude_defaults=True)
+                else _prune(cell.model_dump(mode="json", exclude_none=True))
             )
             for mid, cell in row.items()
         }
         for lid, row in matrix.cells.items()
     }
     return data
+
+
+def _prune(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _prune(v) for k, v in value.items() if v not in ("", [], ())}
+    if isinstance(value, list):
+        return [_prune(v) for v in value]
+    return value

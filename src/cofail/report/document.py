@@ -150,10 +150,7 @@ def write_report(
     out = Path(out)
     sections = build_sections(matrix, uncertain)
     stamp = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    header = (
-        f"cofail {__version__} · matrix {matrix.id} v{matrix.version} · "
-        f"{assumption_note(matrix, uncertain)} · generated {stamp}"
-    )
+    header = f"cofail {__version__} · {assumption_note(matrix, uncertain)} · generated {stamp}"
     fig_paths = [
         write_atomic(out / "figures" / fig.name, fig.svg)
         for section in sections

@@ -1,0 +1,182 @@
+"""The command line: the output contract for scripts, and one-line errors for user mistakes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from cofail.io import dumps_matrix
+from cofail.model import Matrix
+from conftest import Run
+
+Cli = Callable[..., Run]
+
+
+def test_pipeline_stack_has_depth_one_and_five_uncovered_modes(cli: Cli) -> None:
+    r = cli("audit", "--stack", "RLHF,RLAIF,W2S", "--format", "json")
+    assert r.code == 0
+    data = r.json()
+    assert data["stack"] == ["RLHF", "RLAIF", "W2S"]
+    assert data["depth"] == 1
+    assert data["uncovered"] == ["CAP-DEV", "DEC-AL", "EM-MIS", "EVAL-DIFF", "AL-GEN"]
+    assert data["cut_sets"] == [[m] for m in data["uncovered"]]
+    assert data["uncertain"] == "pessimistic"
+
+
+def test_debate_plus_re_leaves_only_al_gen(cli: Cli) -> None:
+    data = cli("audit", "--stack", "DEBATE,RE", "--format", "json").json()
+    assert data["uncovered"] == ["AL-GEN"]
+    assert data["depth"] == 1
+    orders = [len(c) for c in data["cut_sets"]]
+    assert orders == sorted(orders)
+
+
+def test_uncertain_policy_is_applied_and_reported(cli: Cli) -> None:
+    pess = cli("audit", "--stack", "SCI-AI,IDA", "-f", "json").json()
+    opt = cli("audit", "--stack", "SCI-AI,IDA", "-f", "json", "--uncertain", "optimistic").json()
+    assert pess["uncertain"] == "pessimistic" and opt["uncertain"] == "optimistic"
+    assert "U → V" in pess["assumptions"] and "U → N" in opt["assumptions"]
+    assert pess["uncovered"] == ["S-TAX"] and opt["uncovered"] == ["S-TAX"]
+    # SCI-AI × CAP-DEV and IDA × DEC-AL are U: pessimism adds cut sets.
+    assert len(pess["cut_sets"]) > len(opt["cut_sets"])
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["show"],
+        ["overlap"],
+        ["overlap", "--stack", "RLHF,RE,IDA"],
+        ["audit", "--stack", "all"],
+        ["audit", "--size", "3"],
+        ["audit", "--stack", "all", "--k", "5"],
+        ["claims"],
+        ["catalogs"],
+    ],
+)
+@pytest.mark.parametrize("fmt", ["table", "json", "csv", "md"])
+def test_every_command_renders_every_format(cli: Cli, args: list[str], fmt: str) -> None:
+    r = cli(*args, "--format", fmt)
+    assert r.code == 0, r.err
+    assert r.out.strip()
+    if fmt == "json":
+        assert isinstance(r.json(), dict)
+
+
+def test_size_ranking_json(cli: Cli) -> None:
+    data = cli("audit", "--size", "2", "--top", "3", "-f", "json").json()
+    assert [s["layers"] for s in data["stacks"]][:2] == [["RE", "SCI-AI"], ["DEBATE", "RE"]]
+    assert len(data["stacks"]) == 3
+
+
+def test_k_out_of_n_audit_matches_definition(cli: Cli) -> None:
+    # 1-out-of-2: any single layer failing defeats it, so order-1 cut sets are the union.
+    data = cli("audit", "--stack", "RE,SCI-AI", "--k", "1", "-f", "json").json()
+    assert data["k"] == 1
+    assert sorted(data["uncovered"]) == sorted(["S-TAX", "CAP-DEV", "DEC-AL", "COLL", "AL-GEN"])
+
+
+def test_claims_json_has_all_six_supported(cli: Cli) -> None:
+    data = cli("claims", "-f", "json").json()
+    assert [c["verdict"] for c in data["claims"]] == ["supported"] * 6
+
+
+def _assert_user_error(r: Run, *needles: str) -> None:
+    assert r.code == 2, (r.out, r.err)
+    assert "Traceback" not in r.err
+    lines = [line for line in r.err.strip().splitlines() if line.strip()]
+    assert len(lines) == 1, r.err
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+
+
+def test_unknown_layer_id(cli: Cli) -> None:
+    _assert_user_error(cli("audit", "--stack", "RLHF,NOPE"), "unknown layer 'NOPE'", "known: RLHF")
+    _assert_user_error(cli("audit", "--stack", "RLHF,,RE"), "empty layer id")
+    _assert_user_error(cli("audit", "--stack", "RE,re"), "listed twice")
+
+
+def _write(tmp_path: Path, name: str, data: str | bytes) -> str:
+    path = tmp_path / name
+    path.write_bytes(data.encode() if isinstance(data, str) else data)
+    return str(path)
+
+
+def test_bad_files_exit_2_with_one_line(cli: Cli, tmp_path: Path, paper: Matrix) -> None:
+    good = dumps_matrix(paper, "yaml")
+    cases = {
+        "bad-level.yaml": (
+            good.replace("level: N", "level: Q", 1),
+            ["bad-level.yaml:", "cells.RLHF.S-TAX.level"],
+        ),
+        "dup-layer.yaml": (
+            good.replace("id: RLAIF", "id: RLHF", 1),
+            ["dup-layer.yaml:", "duplicate id 'RLHF'"],
+        ),
+        "empty.yaml": ("", ["empty.yaml: file is empty"]),
+        "wrong-type.yaml": (
+            good.replace("safety_tax: low", "safety_tax: [1, 2]", 1),
+            ["safety_tax"],
+        ),
+        "wrong-top.json": ("[1, 2, 3]", ["expected a mapping"]),
+        "latin1.csv": (b"layer,A\nL\xe9,V\n", ["latin1.csv:2: not UTF-8"]),
+        "unknown-mode.csv": ("layer,A,B\nL1,V,N\nL2,V,Z\n", ["unknown-mode.csv:3:", "got 'Z'"]),
+    }
+    for name, (data, needles) in cases.items():
+        path = _write(tmp_path, name, data)
+        _assert_user_error(cli("validate", path), *needles)
+        _assert_user_error(cli("audit", "--matrix", path), *needles)
+
+
+def test_a_50_mb_file_is_refused_without_reading_it(cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "huge.csv"
+    with path.open("wb") as handle:
+        handle.write(b"layer,A\n")
+        handle.write(b"L,V\n" * (50 * 2**20 // 4))
+    _assert_user_error(cli("show", "--matrix", str(path)), "huge.csv", "50.0 MiB", "at most 10 MiB")
+
+
+def test_usage_errors_exit_2(cli: Cli) -> None:
+    assert cli("audit", "--format", "xml").code == 2
+    assert cli("audit", "--no-such-option").code == 2
+    assert cli("frobnicate").code == 2
+    _assert_user_error(cli("audit", "--size", "9"), "--size must be between 1 and 7")
+    _assert_user_error(cli("overlap", "--method", "ward2"), "--method")
+    _assert_user_error(cli("show", "--matrix", "nope.yaml"), "nope.yaml: no such file")
+
+
+def test_init_validate_convert(cli: Cli, tmp_path: Path) -> None:
+    target = tmp_path / "mine.yaml"
+    assert cli("init", str(target)).code == 0
+    before = target.read_text()
+    _assert_user_error(cli("init", str(target)), "file exists")
+    assert target.read_text() == before  # nothing the user had is lost
+    r = cli("validate", str(target), "-f", "json")
+    assert r.code == 0 and r.json()["layers"] == 2
+    out_csv = tmp_path / "mine.csv"
+    r = cli("convert", str(target), str(out_csv))
+    assert r.code == 0 and "CSV keeps ids and levels only" in r.err
+    assert out_csv.read_text().splitlines()[0] == "layer,JAILBREAK,DIST-SHIFT"
+    data = cli("audit", "--matrix", str(out_csv), "--stack", "all", "-f", "json").json()
+    assert data["uncovered"] == ["DIST-SHIFT"]  # U read pessimistically; q = 0.3 < 0.5
+
+
+def test_python_dash_m_and_console_script(tmp_path: Path) -> None:
+    r = subprocess.run(
+        [sys.executable, "-m", "cofail", "audit", "--stack", "DEBATE,RE", "-f", "json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert r.returncode == 0 and json.loads(r.stdout)["uncovered"] == ["AL-GEN"]
+    script = Path(sys.executable).parent / "cofail"
+    if script.exists():
+        r = subprocess.run(
+            [str(script), "audit", "--stack", "NOPE"], capture_output=True, text=True, check=False
+        )
+        assert r.returncode == 2 and r.stderr.startswith("cofail: error:")

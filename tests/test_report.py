@@ -1,0 +1,103 @@
+"""The report: self-contained HTML with its figures, a Markdown twin, atomic writes; and a real
+browser that renders it."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cofail.model import Matrix
+from cofail.report.document import write_report
+from conftest import Run
+
+
+@pytest.fixture(scope="module")
+def report_dir(tmp_path_factory: pytest.TempPathFactory, paper: Matrix) -> Path:
+    out = tmp_path_factory.mktemp("report")
+    write_report(paper, out)
+    return out
+
+
+def test_html_is_self_contained(report_dir: Path) -> None:
+    html = (report_dir / "report.html").read_text(encoding="utf-8")
+    assert html.count("<svg") >= 3
+    # Nothing loaded from elsewhere: no external scripts, styles, images or fonts.
+    # (Figures may embed data: images and refer to their own #ids; nothing else.)
+    assert not re.search(r'(src|href)="(?!#|data:)', html)
+    assert "<script" not in html
+    assert "@import" not in html and not re.search(r"url\((?!#)", html)
+
+
+def test_report_states_its_assumptions_and_claims(report_dir: Path, paper: Matrix) -> None:
+    html = (report_dir / "report.html").read_text(encoding="utf-8")
+    assert "uncertain cells: pessimistic (U → V, 4 U cells)" in html
+    assert f"matrix {paper.id} v{paper.version}" in html
+    for stack in ("RLHF+RLAIF+W2S", "DEBATE+RE", "+".join(paper.layer_ids), "SCI-AI"):
+        assert f"<td>{stack}</td>" in html
+    assert html.count("<td>supported</td>") == 6
+
+
+def test_markdown_twin_links_existing_figures(report_dir: Path) -> None:
+    md = (report_dir / "report.md").read_text(encoding="utf-8")
+    links = re.findall(r"!\[[^\]]*\]\((figures/[^)]+)\)", md)
+    assert len(links) == 3
+    for link in links:
+        assert (report_dir / link).read_text().lstrip().startswith("<svg")
+    assert "| RLHF | low | N | V | V | N | V | V | V |" in md
+    assert not list(report_dir.rglob(".*.tmp"))
+
+
+def test_cli_report_prints_where_it_is(cli: Callable[..., Run], tmp_path: Path) -> None:
+    r = cli("report", "--out", str(tmp_path / "r"), "--uncertain", "optimistic")
+    assert r.code == 0
+    assert str((tmp_path / "r" / "report.html").resolve()) in r.out
+    assert "optimistic (U → N" in (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
+
+
+def _chromium() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    if os.environ.get("CI"):
+        pytest.fail("chromium is missing in CI: .ci/run must install it")
+    pytest.skip("no chromium on this machine (CI installs it)")
+
+
+def test_report_renders_its_figures_in_a_real_browser(report_dir: Path, tmp_path: Path) -> None:
+    shot = tmp_path / "report.png"
+    cmd = [
+        _chromium(),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--hide-scrollbars",
+        "--window-size=1200,1400",
+        f"--screenshot={shot}",
+        (report_dir / "report.html").as_uri(),
+    ]
+    subprocess.run(cmd, capture_output=True, timeout=120, check=False)
+    assert shot.exists(), "chromium wrote no screenshot"
+    import matplotlib.image as mpimg
+
+    pixels = np.asarray(mpimg.imread(shot))[..., :3]
+    # The matrix figure's V cells are #c0392b; the overlap heatmap is purple. Both must show.
+    red = np.all(np.abs(pixels - np.array([0xC0, 0x39, 0x2B]) / 255) < 0.04, axis=-1)
+    purple = (pixels[..., 2] > pixels[..., 1] + 0.15) & (pixels[..., 0] > pixels[..., 1] + 0.05)
+    assert red.sum() > 5000, f"only {red.sum()} red pixels: the matrix figure did not render"
+    assert purple.sum() > 5000, (
+        f"only {purple.sum()} purple pixels: the overlap figure did not render"
+    )
