@@ -23,8 +23,8 @@ demo: install
 	$(BIN)/cofail report --out $(OUT)
 
 lint: dev
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 typecheck: dev
 	$(BIN)/mypy

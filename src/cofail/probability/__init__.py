@@ -2,9 +2,20 @@
 
 from cofail.probability._exact import (
     MAX_EXACT_LAYERS,
+    all_stack_failures,
+    failed_set_distribution,
     independent_failure,
     layer_failure,
     stack_failure,
 )
+from cofail.probability.scenario import Scenario
 
-__all__ = ["MAX_EXACT_LAYERS", "independent_failure", "layer_failure", "stack_failure"]
+__all__ = [
+    "MAX_EXACT_LAYERS",
+    "Scenario",
+    "all_stack_failures",
+    "failed_set_distribution",
+    "independent_failure",
+    "layer_failure",
+    "stack_failure",
+]

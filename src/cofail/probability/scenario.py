@@ -1,0 +1,131 @@
+"""A risk scenario: how likely each failure mode is, residual failure, and how U cells are read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from cofail.errors import InputError
+from cofail.model import Matrix, Stack, UncertainPolicy
+
+__all__ = ["Scenario"]
+
+
+class Scenario(BaseModel):
+    """The probabilistic assumptions behind every risk figure.
+
+    Examples
+    --------
+    >>> s = Scenario.parse(p=["0.1", "DEC-AL=0.3"], residual=["0.01"])
+    >>> s.p_mode["DEC-AL"], s.p_default, s.residual_default
+    (0.3, 0.1, 0.01)
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    p_default: float = Field(default=0.1, ge=0, le=1)
+    """Probability that a failure mode is present (every mode without an override)."""
+    p_mode: dict[str, float] = Field(default_factory=dict)
+    """Per-mode overrides of ``p_default``."""
+    residual_default: float = Field(default=0.01, ge=0, le=1)
+    """Probability that a layer fails on its own, with no failure mode present."""
+    residual_layer: dict[str, float] = Field(default_factory=dict)
+    """Per-layer overrides of ``residual_default``."""
+    uncertain: UncertainPolicy | float = "pessimistic"
+    """U cells: optimistic (q = 0), pessimistic (q = 1) or a value of q."""
+
+    @classmethod
+    def parse(
+        cls,
+        p: list[str] | None = None,
+        residual: list[str] | None = None,
+        uncertain: str = "pessimistic",
+    ) -> Scenario:
+        """Build a scenario from CLI strings: ``0.1`` sets the default, ``ID=0.3`` one item."""
+        p_default, p_mode = _split("--p", p or [], 0.1)
+        r_default, r_layer = _split("--residual", residual or [], 0.01)
+        return cls(
+            p_default=p_default,
+            p_mode=p_mode,
+            residual_default=r_default,
+            residual_layer=r_layer,
+            uncertain=_uncertain(uncertain),
+        )
+
+    def check(self, matrix: Matrix) -> None:
+        """Raise ``InputError`` for an override naming a mode or layer the matrix lacks."""
+        for mid in self.p_mode:
+            if mid not in matrix.mode_ids:
+                raise InputError(
+                    f"--p {mid}=...: unknown failure mode (known: {', '.join(matrix.mode_ids)})"
+                )
+        for lid in self.residual_layer:
+            if lid not in matrix.layer_ids:
+                raise InputError(
+                    f"--residual {lid}=...: unknown layer (known: {', '.join(matrix.layer_ids)})"
+                )
+
+    def arrays(
+        self, matrix: Matrix, stack: Stack | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return (q, p, r) for the stack's layers (default: all layers, matrix order)."""
+        self.check(matrix)
+        rows = stack.indices(matrix) if stack is not None else list(range(len(matrix.layers)))
+        q = matrix.probabilities(self.uncertain)[rows]
+        p = np.array([self.p_mode.get(mid, self.p_default) for mid in matrix.mode_ids])
+        r = np.array(
+            [self.residual_layer.get(matrix.layer_ids[i], self.residual_default) for i in rows]
+        )
+        return q, p, r
+
+    def describe(self) -> str:
+        """Return a one-line statement of the assumptions.
+
+        >>> Scenario().describe()
+        'scenario: every failure mode present with p = 0.1; residual r = 0.01 per layer; U cells pessimistic (q = 1)'
+        """
+        p = f"every failure mode present with p = {self.p_default:g}"
+        if self.p_mode:
+            p += " (" + ", ".join(f"{k} {v:g}" for k, v in self.p_mode.items()) + ")"
+        r = f"residual r = {self.residual_default:g} per layer"
+        if self.residual_layer:
+            r += " (" + ", ".join(f"{k} {v:g}" for k, v in self.residual_layer.items()) + ")"
+        if isinstance(self.uncertain, float):
+            u = f"U cells q = {self.uncertain:g}"
+        else:
+            u = f"U cells {self.uncertain} (q = {1 if self.uncertain == 'pessimistic' else 0})"
+        return f"scenario: {p}; {r}; {u}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return plain data for JSON."""
+        return {**self.model_dump(), "description": self.describe()}
+
+
+def _split(option: str, values: list[str], default: float) -> tuple[float, dict[str, float]]:
+    overrides: dict[str, float] = {}
+    for value in values:
+        key, _, number = value.rpartition("=")
+        prob = _probability(option, value, number)
+        if key:
+            overrides[key.strip()] = prob
+        else:
+            default = prob
+    return default, overrides
+
+
+def _probability(option: str, raw: str, number: str) -> float:
+    try:
+        value = float(number)
+    except ValueError:
+        raise InputError(f"{option} {raw!r}: expected a probability or ID=probability") from None
+    if not 0.0 <= value <= 1.0:
+        raise InputError(f"{option} {raw!r}: a probability must lie in [0, 1]")
+    return value
+
+
+def _uncertain(text: str) -> UncertainPolicy | float:
+    if text in ("optimistic", "pessimistic"):
+        return text  # type: ignore[return-value]
+    return _probability("--uncertain", text, text)
