@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from cofail.claims import ClaimResult
+from cofail.decide import Candidate, Frontier, Robustness
 from cofail.model import Matrix, UncertainPolicy
 from cofail.report.tabular import Table
 from cofail.structure import Audit, Overlap, RankedStack
@@ -12,10 +13,13 @@ from cofail.structure import Audit, Overlap, RankedStack
 __all__ = [
     "assumption_note",
     "audit_tables",
+    "candidates_table",
     "claims_table",
+    "frontier_table",
     "matrix_table",
     "overlap_tables",
     "ranking_table",
+    "robustness_table",
 ]
 
 
@@ -115,4 +119,60 @@ def claims_table(results: Sequence[ClaimResult], note: str) -> Table:
         columns=["#", "claim", "verdict", "evidence"],
         rows=[[c.id, c.statement, c.verdict, c.evidence] for c in results],
         notes=[note],
+    )
+
+
+def candidates_table(title: str, stacks: Sequence[Candidate], notes: Sequence[str]) -> Table:
+    """Return ranked stacks with tax, uncovered modes, depth and exact risk."""
+    show_closes = any(c.closes for c in stacks)
+    columns = ["rank", "stack", "tax", "uncovered", "depth", "risk"]
+    if show_closes:
+        columns.append("closes")
+    rows = []
+    for i, c in enumerate(stacks):
+        row: list[object] = [i + 1, "+".join(c.layers), c.tax, list(c.uncovered), c.depth, c.risk]
+        if show_closes:
+            row.append(list(c.closes))
+        rows.append(row)
+    return Table(title=title, columns=columns, rows=rows, notes=list(notes))
+
+
+def frontier_table(result: Frontier, note: str) -> Table:
+    """Return the Pareto frontier of safety tax against risk or depth."""
+    return Table(
+        title=f"Pareto frontier: safety tax against {result.metric}",
+        columns=["stack", "tax", result.metric, "uncovered"],
+        rows=[
+            [
+                "+".join(p.layers),
+                p.tax,
+                p.risk if result.metric == "risk" else p.depth,
+                list(p.uncovered),
+            ]
+            for p in result.points
+        ],
+        notes=[note, "each stack is cheaper than every stack below it that does better"],
+    )
+
+
+def robustness_table(result: Robustness) -> Table:
+    """Return each conclusion with the share of U-cell resolutions in which it holds."""
+    enumeration = result.to_dict()["enumeration"]
+    return Table(
+        title="Which conclusions survive the uncertain cells",
+        columns=["conclusion", "holds in", "verdict", "flipped by"],
+        rows=[
+            [
+                c.statement,
+                f"{c.holds_in}/{c.resolutions}",
+                c.verdict,
+                [f"{lid} × {mid}" for lid, mid in c.flipped_by],
+            ]
+            for c in result.conclusions
+        ],
+        notes=[
+            f"{len(result.uncertain_cells)} U cells: "
+            + ", ".join(f"{lid} × {mid}" for lid, mid in result.uncertain_cells)
+            + f"; {enumeration}; {result.baseline}",
+        ],
     )

@@ -1,0 +1,100 @@
+"""Shared CLI pieces: the typer app, common options, matrix loading and output."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from cofail import catalog
+from cofail.io import read_matrix
+from cofail.model import Matrix, UncertainPolicy
+from cofail.report.tabular import OutputFormat, Table, print_tables, render
+
+__all__ = [
+    "Fmt",
+    "FormatOpt",
+    "MatrixOpt",
+    "StackOpt",
+    "Uncertain",
+    "UncertainOpt",
+    "app",
+    "emit",
+    "fmt_value",
+    "load_matrix",
+    "policy",
+]
+
+app = typer.Typer(
+    name="cofail",
+    help="Do your AI safety layers add up, or fail together?",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+class Fmt(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    md = "md"
+
+
+class Uncertain(StrEnum):
+    pessimistic = "pessimistic"
+    optimistic = "optimistic"
+
+
+MatrixOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--matrix",
+        "-m",
+        help="Matrix file (.yaml/.csv/.json) or built-in catalog id.",
+        show_default="the built-in dung-mai-2025 catalog",
+    ),
+]
+StackOpt = Annotated[
+    str, typer.Option("--stack", "-s", help="Comma-separated layer ids, or 'all'.")
+]
+FormatOpt = Annotated[Fmt, typer.Option("--format", "-f", help="Output format.")]
+UncertainOpt = Annotated[
+    Uncertain,
+    typer.Option("--uncertain", "-u", help="Read U cells as N (optimistic) or V (pessimistic)."),
+]
+
+
+def load_matrix(spec: str | None) -> Matrix:
+    """Return the matrix named by ``--matrix``: a file path or a built-in catalog id."""
+    if spec is None:
+        return catalog.load()
+    if spec in catalog.names() and not Path(spec).exists():
+        return catalog.load(spec)
+    return read_matrix(spec)
+
+
+def emit(tables: list[Table], fmt: Fmt, data: dict[str, Any]) -> None:
+    """Print a command's result: coloured tables on a terminal, else the chosen format."""
+    if fmt is Fmt.table:
+        console = Console(highlight=False)
+        if not console.is_terminal:
+            console.width = max(console.width, 120)
+        print_tables(tables, console)
+    else:
+        sys.stdout.write(render(tables, fmt_value(fmt), data))
+
+
+def fmt_value(fmt: Fmt) -> OutputFormat:
+    value: OutputFormat = fmt.value
+    return value
+
+
+def policy(u: Uncertain) -> UncertainPolicy:
+    value: UncertainPolicy = u.value
+    return value

@@ -1,0 +1,36 @@
+"""Decisions: which stack to deploy under a safety-tax budget, what to add next, and which
+conclusions survive the uncertain cells."""
+
+from cofail.decide._ilp import best_stacks_ilp
+from cofail.decide._landscape import MAX_ENUMERATED, Landscape, landscape
+from cofail.decide._recommend import (
+    TIE_BREAK,
+    Candidate,
+    Frontier,
+    Objective,
+    Recommendation,
+    evaluate,
+    frontier,
+    next_layer,
+    recommend,
+)
+
+__all__ = [
+    "MAX_ENUMERATED",
+    "TIE_BREAK",
+    "Candidate",
+    "Frontier",
+    "Landscape",
+    "Objective",
+    "Recommendation",
+    "best_stacks_ilp",
+    "evaluate",
+    "frontier",
+    "landscape",
+    "next_layer",
+    "recommend",
+]
+
+from cofail.decide._robustness import MAX_EXACT_CELLS, Conclusion, Robustness, robustness
+
+__all__ += ["MAX_EXACT_CELLS", "Conclusion", "Robustness", "robustness"]

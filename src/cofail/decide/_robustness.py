@@ -1,0 +1,259 @@
+"""Which conclusions survive the uncertain cells: every resolution of the U cells, counted."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Literal
+
+import numpy as np
+
+from cofail.claims import check_claims
+from cofail.decide._recommend import Objective, recommend
+from cofail.model import Level, Matrix, Stack, TaxLevel
+from cofail.structure import audit
+from cofail.structure import depth as stack_depth
+
+__all__ = ["MAX_EXACT_CELLS", "Conclusion", "Robustness", "default_stacks", "robustness"]
+
+MAX_EXACT_CELLS = 12
+"""With more U cells than this, resolutions are sampled (2^12 = 4096 are enumerated)."""
+
+Verdict = Literal["all", "some", "none"]
+
+
+@dataclass(frozen=True, slots=True)
+class Conclusion:
+    """One conclusion drawn under the baseline reading, and in how many resolutions it holds."""
+
+    id: str
+    statement: str
+    holds_in: int
+    resolutions: int
+    flipped_by: tuple[tuple[str, str], ...]
+    """U cells whose value alone changes whether the conclusion holds, in some resolution."""
+
+    @property
+    def verdict(self) -> Verdict:
+        """``all``, ``some`` or ``none`` of the resolutions."""
+        if self.holds_in == self.resolutions:
+            return "all"
+        return "none" if self.holds_in == 0 else "some"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return plain data for JSON."""
+        return {
+            "id": self.id,
+            "statement": self.statement,
+            "holds_in": self.holds_in,
+            "resolutions": self.resolutions,
+            "verdict": self.verdict,
+            "flipped_by": [list(c) for c in self.flipped_by],
+        }
+
+
+@dataclass(frozen=True)
+class Robustness:
+    """Conclusions and how robust each is to the U cells."""
+
+    uncertain_cells: tuple[tuple[str, str], ...]
+    resolutions: int
+    sampled: bool
+    seed: int | None
+    conclusions: tuple[Conclusion, ...]
+    baseline: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return plain data for JSON."""
+        return {
+            "uncertain_cells": [list(c) for c in self.uncertain_cells],
+            "resolutions": self.resolutions,
+            "enumeration": (
+                f"{self.resolutions} resolutions sampled uniformly (seed {self.seed}) "
+                f"of 2^{len(self.uncertain_cells)}"
+                if self.sampled
+                else f"all 2^{len(self.uncertain_cells)} = {self.resolutions} resolutions"
+            ),
+            "baseline": self.baseline,
+            "conclusions": [c.to_dict() for c in self.conclusions],
+        }
+
+
+Check = tuple[str, str, Callable[[Matrix], Hashable]]
+"""(id, statement, evaluate): a conclusion holds where evaluate equals its baseline value."""
+
+
+def _depth_of(stack: Stack, m: Matrix) -> Hashable:
+    return stack_depth(m, stack)
+
+
+def _uncovered_of(stack: Stack, m: Matrix) -> Hashable:
+    return audit(m, stack, max_order=1).uncovered
+
+
+def _claim_verdict(cid: int, m: Matrix) -> Hashable:
+    return check_claims(m)[cid - 1].verdict
+
+
+def _best_stack(
+    size: int | None,
+    max_tax: TaxLevel | None,
+    budget: float | None,
+    objective: Objective,
+    m: Matrix,
+) -> Hashable:
+    return (
+        recommend(m, size=size, max_tax=max_tax, budget=budget, objective=objective, top=1)
+        .stacks[0]
+        .layers
+    )
+
+
+def _checks(
+    baseline: Matrix,
+    stacks: Sequence[tuple[str, ...]],
+    decisions: Sequence[tuple[int | None, TaxLevel | None, float | None]],
+    objective: Objective,
+) -> list[Check]:
+    checks: list[Check] = []
+    for layers in stacks:
+        stack = Stack(layers=layers)
+        name = "+".join(layers)
+        d = stack_depth(baseline, stack)
+        checks.append((f"depth:{name}", f"{name} has depth {d}", partial(_depth_of, stack)))
+        unc = audit(baseline, stack, max_order=1).uncovered
+        text = ", ".join(unc) if unc else "no failure mode"
+        checks.append(
+            (
+                f"uncovered:{name}",
+                f"{name} leaves {text} uncovered",
+                partial(_uncovered_of, stack),
+            )
+        )
+    for size, max_tax, budget in decisions:
+        best = partial(_best_stack, size, max_tax, budget, objective)
+        winner = "+".join(best(baseline))  # type: ignore[arg-type]
+        scope = " ".join(
+            x
+            for x in (
+                f"of {size} layers" if size else "",
+                f"with tax at most {max_tax}" if max_tax else "",
+                f"within budget {budget:g}" if budget is not None else "",
+            )
+            if x
+        )
+        checks.append(
+            (
+                f"best:{size}:{max_tax}:{budget}",
+                f"the best stack {scope} by {objective} is {winner}".replace("  ", " "),
+                best,
+            )
+        )
+    for claim in check_claims(baseline):
+        if claim.verdict == "not applicable":
+            continue
+        checks.append(
+            (
+                f"claim:{claim.id}",
+                f"claim {claim.id} is {claim.verdict}: {claim.statement}",
+                partial(_claim_verdict, claim.id),
+            )
+        )
+    return checks
+
+
+def default_stacks(matrix: Matrix) -> list[tuple[str, ...]]:
+    """Return the stacks whose conclusions are checked by default: each layer with a U cell
+    alone, the paper's RLHF+RLAIF+W2S and DEBATE+RE where present, and all layers."""
+    uncertain_layers = {lid for lid, _ in matrix.uncertain_cells()}
+    stacks: list[tuple[str, ...]] = [(lid,) for lid in matrix.layer_ids if lid in uncertain_layers]
+    stacks += [
+        s
+        for s in (("RLHF", "RLAIF", "W2S"), ("DEBATE", "RE"))
+        if all(x in matrix.layer_ids for x in s)
+    ]
+    if matrix.layer_ids not in stacks:
+        stacks.append(matrix.layer_ids)
+    return stacks
+
+
+def robustness(
+    matrix: Matrix,
+    *,
+    stacks: Sequence[tuple[str, ...]] | None = None,
+    decisions: Sequence[tuple[int | None, TaxLevel | None, float | None]] = (
+        (2, None, None),
+        (2, "moderate", None),
+    ),
+    objective: Objective = "uncovered",
+    samples: int = 1024,
+    seed: int = 0,
+) -> Robustness:
+    """Return each conclusion with the number of U-cell resolutions in which it holds.
+
+    A resolution sets every U cell to V or N. Conclusions are drawn under the pessimistic
+    reading (every U → V), which is itself one resolution; each is then re-evaluated in every
+    resolution. ``flipped_by`` names the U cells that, changed alone, change the verdict.
+
+    Parameters
+    ----------
+    stacks : stacks whose depth and uncovered modes are conclusions (default:
+        :func:`default_stacks`).
+    decisions : (size, max_tax, budget) constraints whose best stack is a conclusion.
+    samples : with more than ``MAX_EXACT_CELLS`` U cells, how many resolutions to draw.
+
+    Examples
+    --------
+    >>> from cofail import catalog
+    >>> r = robustness(catalog.load())
+    >>> r.resolutions, [c.verdict for c in r.conclusions if c.id == "uncovered:DEBATE+RE"]
+    (16, ['all'])
+    """
+    cells = tuple(matrix.uncertain_cells())
+    k = len(cells)
+    if stacks is None:
+        stacks = default_stacks(matrix)
+    baseline = matrix.with_levels(dict.fromkeys(cells, "V"))
+    checks = _checks(baseline, stacks, decisions, objective)
+    expected = [evaluate(baseline) for _, _, evaluate in checks]
+    sampled = k > MAX_EXACT_CELLS
+    if sampled:
+        rng = np.random.default_rng(seed)
+        codes = sorted({int(x) for x in rng.integers(0, 1 << k, size=samples, dtype=np.int64)})
+    else:
+        codes = list(range(1 << k))
+    memo: dict[int, list[bool]] = {}
+
+    def outcome(code: int) -> list[bool]:
+        if code not in memo:
+            levels: dict[tuple[str, str], Level] = {
+                c: ("V" if code >> i & 1 else "N") for i, c in enumerate(cells)
+            }
+            resolved = matrix.with_levels(levels)
+            memo[code] = [ev(resolved) == e for (_, _, ev), e in zip(checks, expected, strict=True)]
+        return memo[code]
+
+    table = np.array([outcome(code) for code in codes], dtype=bool).reshape(len(codes), len(checks))
+    flips = np.zeros((len(checks), k), dtype=bool)
+    for row, code in enumerate(codes):
+        for i in range(k):
+            flips[:, i] |= table[row] != np.array(outcome(code ^ (1 << i)), dtype=bool)
+    conclusions = tuple(
+        Conclusion(
+            id=cid,
+            statement=statement,
+            holds_in=int(table[:, j].sum()),
+            resolutions=len(codes),
+            flipped_by=tuple(cells[i] for i in np.flatnonzero(flips[j])),
+        )
+        for j, (cid, statement, _) in enumerate(checks)
+    )
+    return Robustness(
+        uncertain_cells=cells,
+        resolutions=len(codes),
+        sampled=sampled,
+        seed=seed if sampled else None,
+        conclusions=conclusions,
+        baseline="conclusions drawn with every U cell read as V (pessimistic)",
+    )
