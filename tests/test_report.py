@@ -27,7 +27,7 @@ def report_dir(tmp_path_factory: pytest.TempPathFactory, paper: Matrix) -> Path:
 
 def test_html_is_self_contained(report_dir: Path) -> None:
     html = (report_dir / "report.html").read_text(encoding="utf-8")
-    assert html.count("<svg") >= 3
+    assert html.count("<svg") >= 4
     # Nothing loaded from elsewhere: no external scripts, styles, images or fonts.
     # (Figures may embed data: images and refer to their own #ids; nothing else.)
     assert not re.search(r'(src|href)="(?!#|data:)', html)
@@ -42,12 +42,16 @@ def test_report_states_its_assumptions_and_claims(report_dir: Path, paper: Matri
     for stack in ("RLHF+RLAIF+W2S", "DEBATE+RE", "+".join(paper.layer_ids), "SCI-AI"):
         assert f"<td>{stack}</td>" in html
     assert html.count("<td>supported</td>") == 6
+    assert "What to deploy" in html and "Pareto frontier" in html
+    assert "Which conclusions survive the uncertain cells" in html
+    moderate = html.split("with no layer above moderate safety tax")[1].split("</table>")[0]
+    assert "<td>2</td><td>DEBATE+RE</td><td>3</td><td>AL-GEN</td>" in moderate  # best pair
 
 
 def test_markdown_twin_links_existing_figures(report_dir: Path) -> None:
     md = (report_dir / "report.md").read_text(encoding="utf-8")
     links = re.findall(r"!\[[^\]]*\]\((figures/[^)]+)\)", md)
-    assert len(links) == 3
+    assert len(links) == 4
     for link in links:
         assert (report_dir / link).read_text().lstrip().startswith("<svg")
     assert "| RLHF | low | N | V | V | N | V | V | V |" in md

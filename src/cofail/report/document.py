@@ -9,16 +9,21 @@ from pathlib import Path
 
 from cofail import __version__
 from cofail.claims import check_claims
+from cofail.decide import TIE_BREAK, frontier, recommend, robustness
 from cofail.io.files import write_atomic
 from cofail.model import Matrix, Stack, UncertainPolicy
+from cofail.probability import Scenario
 from cofail.report import figures
 from cofail.report.tabular import Table, table_markdown, to_html
 from cofail.report.views import (
     assumption_note,
     audit_tables,
+    candidates_table,
     claims_table,
+    frontier_table,
     matrix_table,
     overlap_tables,
+    robustness_table,
 )
 from cofail.structure import audit, overlap
 
@@ -128,6 +133,7 @@ def build_sections(matrix: Matrix, uncertain: UncertainPolicy = "pessimistic") -
             [],
             [audit_rows, *audit_tables(all_layers, note)[1:]],
         ),
+        _deploy_section(matrix, uncertain),
         Section(
             "The paper's claims, checked against the data",
             [
@@ -138,6 +144,59 @@ def build_sections(matrix: Matrix, uncertain: UncertainPolicy = "pessimistic") -
             [claims_table(claims, note)],
         ),
     ]
+
+
+_TAX_RANK = {"low": 0, "moderate": 1, "high": 2}
+
+
+def _deploy_section(matrix: Matrix, uncertain: UncertainPolicy) -> Section:
+    scenario = Scenario(uncertain=uncertain)
+    risk = frontier(matrix, "risk", scenario=scenario, uncertain=uncertain)
+    deep = frontier(matrix, "depth", scenario=scenario, uncertain=uncertain)
+    note = f"{assumption_note(matrix, uncertain)}; {scenario.describe()}"
+    tables = [frontier_table(risk, note)]
+    present = {layer.safety_tax for layer in matrix.layers}
+    for level in ("low", "moderate", "high"):
+        if level not in present:
+            continue
+        allowed = sum(_TAX_RANK[x.safety_tax] <= _TAX_RANK[level] for x in matrix.layers)
+        best = [
+            recommend(
+                matrix, max_tax=level, size=size, scenario=scenario, uncertain=uncertain, top=1
+            ).stacks[0]
+            for size in range(1, min(3, allowed) + 1)
+        ]
+        tables.append(
+            candidates_table(
+                f"Best single layer, pair and triple with no layer above {level} safety tax "
+                "(fewest uncovered modes)",
+                best,
+                [TIE_BREAK],
+            )
+        )
+    paragraphs = [
+        "Which stack to deploy depends on what you can afford. The frontier lists the stacks "
+        "that no cheaper stack beats; risk is the exact probability that every layer fails "
+        "when failure modes are common causes (" + scenario.describe() + ").",
+    ]
+    if matrix.uncertain_cells():
+        tables.append(robustness_table(robustness(matrix)))
+        paragraphs.append(
+            "The robustness table re-draws every conclusion under each way of resolving the "
+            "uncertain (U) cells, and names the cells that can flip it."
+        )
+    return Section(
+        "What to deploy",
+        paragraphs,
+        [
+            Figure(
+                "frontier.svg",
+                figures.frontier_svg(risk, deep),
+                "Safety tax against risk and depth; purple: the Pareto frontier.",
+            )
+        ],
+        tables,
+    )
 
 
 def write_report(

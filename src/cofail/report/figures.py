@@ -12,12 +12,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
+from matplotlib.ticker import MaxNLocator
 from scipy.cluster.hierarchy import dendrogram
 
+from cofail.decide import Frontier
 from cofail.model import Matrix
 from cofail.structure import Overlap
 
-__all__ = ["dendrogram_svg", "matrix_svg", "overlap_svg", "to_svg"]
+__all__ = ["dendrogram_svg", "frontier_svg", "matrix_svg", "overlap_svg", "to_svg"]
 
 # Colour plus a hatch and a letter per mark, so the figure also reads in grey or for
 # colour-blind readers.
@@ -133,4 +135,38 @@ def dendrogram_svg(result: Overlap) -> str:
     ax.set_title(f"Groups of similar layers ({result.method} linkage)", loc="left", fontsize=11)
     for spine in ("top", "right"):
         ax.spines[spine].set_visible(False)
+    return to_svg(fig)
+
+
+def frontier_svg(risk: Frontier, depth: Frontier) -> str:
+    """Return safety tax against risk and against depth: every stack, frontier highlighted."""
+    fig, (ax_r, ax_d) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for ax, front, label in ((ax_r, risk, "P(stack fails)"), (ax_d, depth, "depth")):
+        values = np.where(np.isinf(front.all_value), np.nan, front.all_value)
+        jitter = np.random.default_rng(0).uniform(-0.12, 0.12, len(values))
+        ax.scatter(front.all_tax + jitter, values, s=12, color="#bbbbbb", label="every stack")
+        xs = [p.tax for p in front.points]
+        ys = [p.risk if front.metric == "risk" else p.depth for p in front.points]
+        ax.step(xs, ys, where="post", color="#6a3d9a", linewidth=1.5)
+        ax.scatter(xs, ys, s=36, color="#6a3d9a", zorder=3, label="Pareto frontier")
+        for x, y, p in zip(xs, ys, front.points, strict=True):
+            if len(p.layers) <= 2:
+                ax.annotate(
+                    "+".join(p.layers),
+                    (x, y),
+                    textcoords="offset points",
+                    xytext=(4, 4),
+                    fontsize=7,
+                )
+        ax.set_xlabel("total safety tax (low 1, moderate 2, high 4)")
+        ax.set_ylabel(label)
+        if front.metric == "risk":
+            ax.set_yscale("log")
+        else:
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        for spine in ("top", "right"):
+            ax.spines[spine].set_visible(False)
+        ax.legend(frameon=False, fontsize=8)
+    ax_r.set_title("Safety tax against risk", loc="left", fontsize=11)
+    ax_d.set_title("Safety tax against depth", loc="left", fontsize=11)
     return to_svg(fig)
