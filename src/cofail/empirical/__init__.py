@@ -1,0 +1,22 @@
+"""Empirical co-failure: evaluation logs → failure-pattern histogram → co-failure statistics."""
+
+from cofail.empirical._build import MAX_LAYERS, LogSpec, histogram_from_arrow, histogram_from_files
+from cofail.empirical._estimator import CoFailure, Marginal, Pair, StackFailure, wilson
+from cofail.empirical._histogram import POOLED, PatternHistogram
+from cofail.empirical._strata import StratifiedAnalysis, analyse
+
+__all__ = [
+    "MAX_LAYERS",
+    "POOLED",
+    "CoFailure",
+    "LogSpec",
+    "Marginal",
+    "Pair",
+    "PatternHistogram",
+    "StackFailure",
+    "StratifiedAnalysis",
+    "analyse",
+    "histogram_from_arrow",
+    "histogram_from_files",
+    "wilson",
+]

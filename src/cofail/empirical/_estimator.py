@@ -1,0 +1,296 @@
+"""``CoFailure``: marginal, pairwise and stack co-failure statistics from a pattern histogram."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import combinations
+from math import sqrt
+from typing import Any
+
+import numpy as np
+from scipy.stats import false_discovery_control, fisher_exact, norm
+
+from cofail.empirical._histogram import POOLED, PatternHistogram
+from cofail.errors import InputError
+
+__all__ = ["CoFailure", "Marginal", "Pair", "StackFailure", "wilson"]
+
+
+def wilson(k: float, n: float, alpha: float = 0.05) -> tuple[float, float]:
+    """Return the Wilson score interval for a proportion k/n.
+
+    >>> [round(x, 4) for x in wilson(0, 10)]
+    [0.0, 0.2775]
+    """
+    if n <= 0:
+        return (0.0, 1.0)
+    z = float(norm.ppf(1 - alpha / 2))
+    p = k / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+@dataclass(frozen=True, slots=True)
+class Marginal:
+    """One layer's failure rate."""
+
+    layer: str
+    failures: float
+    n: float
+    rate: float
+    low: float
+    high: float
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Pair:
+    """Co-failure of two layers: the 2×2 table and what follows from it."""
+
+    a: str
+    b: str
+    n11: float
+    n10: float
+    n01: float
+    n00: float
+    joint: float
+    """P(both fail)."""
+    joint_low: float
+    joint_high: float
+    lift: float | None
+    """P(both fail) / (P(a fails) P(b fails)); 1 under independence."""
+    phi: float | None
+    phi_max: float | None
+    """Largest φ the two marginal rates allow (φ / φ_max puts φ on a common scale)."""
+    kappa: float | None
+    p_b_given_a: float | None
+    p_a_given_b: float | None
+    odds_ratio: float | None
+    fisher_p: float
+    fisher_p_adjusted: float = float("nan")
+    """Benjamini–Hochberg adjusted over all pairs of the same stratum."""
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return plain data for JSON."""
+        return {k: getattr(self, k) for k in self.__slots__}
+
+
+@dataclass(frozen=True, slots=True)
+class StackFailure:
+    """Observed joint failure of a stack against the independence product, with intervals."""
+
+    layers: tuple[str, ...]
+    observed: float
+    independent: float
+    ratio: float | None
+    observed_interval: tuple[float, float]
+    independent_interval: tuple[float, float]
+    ratio_interval: tuple[float | None, float | None]
+    n: float
+    n_boot: int
+    alpha: float
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return plain data for JSON."""
+        return {
+            "layers": list(self.layers),
+            "observed": self.observed,
+            "independent": self.independent,
+            "ratio": self.ratio,
+            "interval": {
+                "level": 1 - self.alpha,
+                "method": f"percentile bootstrap, {self.n_boot} multinomial resamples of the "
+                "pattern histogram",
+                "observed": list(self.observed_interval),
+                "independent": list(self.independent_interval),
+                "ratio": list(self.ratio_interval),
+            },
+            "n": self.n,
+            "note": self.note,
+        }
+
+
+@dataclass
+class CoFailure:
+    """Estimate co-failure between layers from an evaluation log's pattern histogram.
+
+    Options go in the constructor; ``fit`` returns ``self``; results end in ``_``.
+
+    Examples
+    --------
+    >>> h = PatternHistogram.from_counts(("a", "b"), {"": {0: 40, 1: 10, 2: 10, 3: 40}})
+    >>> co = CoFailure(n_boot=200, seed=1).fit(h)
+    >>> round(co.pairs_[0].phi, 3), co.marginals_[0].rate
+    (0.6, 0.5)
+    >>> s = co.stack_failure_(["a", "b"])
+    >>> s.observed, s.independent, s.ratio
+    (0.4, 0.25, 1.6)
+    """
+
+    alpha: float = 0.05
+    n_boot: int = 2000
+    seed: int = 0
+    stratum: str | None = None
+    """Analyse one stratum; ``None`` pools all strata."""
+    histogram_: PatternHistogram | None = field(default=None, init=False, repr=False)
+    marginals_: list[Marginal] = field(default_factory=list, init=False)
+    pairs_: list[Pair] = field(default_factory=list, init=False)
+
+    def fit(self, histogram: PatternHistogram) -> CoFailure:
+        """Compute marginal and pairwise statistics; return ``self``."""
+        if self.stratum is not None and self.stratum not in (*histogram.strata, POOLED):
+            raise InputError(
+                f"unknown stratum {self.stratum!r} (strata: {', '.join(histogram.strata)})"
+            )
+        self.histogram_ = histogram
+        patterns, counts = histogram.table(self.stratum)
+        bits = histogram.bits(patterns)
+        n = float(counts.sum())
+        fails = counts @ bits
+        self.marginals_ = []
+        for i, layer in enumerate(histogram.layers):
+            low, high = wilson(fails[i], n, self.alpha)
+            note = ""
+            if fails[i] == 0:
+                note = "never failed: pairwise correlations with this layer are undefined"
+            elif fails[i] == n:
+                note = "always failed: pairwise correlations with this layer are undefined"
+            rate = float(fails[i] / n)
+            self.marginals_.append(Marginal(layer, float(fails[i]), n, rate, low, high, note))
+        self.pairs_ = [
+            _pair(histogram.layers[i], histogram.layers[j], bits[:, i], bits[:, j], counts, self.alpha)
+            for i, j in combinations(range(len(histogram.layers)), 2)
+        ]
+        if self.pairs_:
+            adjusted = false_discovery_control([p.fisher_p for p in self.pairs_], method="bh")
+            self.pairs_ = [_with(p, fisher_p_adjusted=float(a)) for p, a in zip(self.pairs_, adjusted, strict=True)]
+        return self
+
+    def stack_failure_(self, layers: list[str] | tuple[str, ...] | None = None) -> StackFailure:
+        """Return observed joint failure of ``layers`` (default: all) against independence.
+
+        The interval is a percentile bootstrap that resamples the histogram (multinomial over
+        patterns), never the raw rows: O(n_boot × patterns).
+        """
+        h = self._fitted()
+        stack = tuple(layers) if layers else h.layers
+        unknown = [x for x in stack if x not in h.layers]
+        if unknown:
+            raise InputError(f"unknown layer {unknown[0]!r} (in the log: {', '.join(h.layers)})")
+        index = [h.layers.index(x) for x in stack]
+        patterns, counts = h.table(self.stratum)
+        bits = h.bits(patterns)[:, index]
+        n = float(counts.sum())
+        all_fail = bits.all(axis=1)
+        observed = float(counts[all_fail].sum() / n)
+        rates = (counts @ bits) / n
+        independent = float(np.prod(rates))
+        ratio = observed / independent if independent > 0 else None
+        rng = np.random.default_rng(self.seed)
+        draws = rng.multinomial(int(round(n)), counts / n, size=self.n_boot) / round(n)
+        boot_obs = draws[:, all_fail].sum(axis=1)
+        boot_ind = np.prod(draws @ bits, axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            boot_ratio = np.where(boot_ind > 0, boot_obs / boot_ind, np.nan)
+        q = [100 * self.alpha / 2, 100 * (1 - self.alpha / 2)]
+        finite = boot_ratio[np.isfinite(boot_ratio)]
+        ratio_interval: tuple[float | None, float | None] = (
+            (float(np.percentile(finite, q[0])), float(np.percentile(finite, q[1])))
+            if len(finite) >= 0.9 * self.n_boot
+            else (None, None)
+        )
+        note = ""
+        if independent == 0:
+            never = [stack[k] for k in range(len(stack)) if rates[k] == 0]
+            note = f"{', '.join(never)} never failed: the ratio is undefined"
+        return StackFailure(
+            layers=stack,
+            observed=observed,
+            independent=independent,
+            ratio=ratio,
+            observed_interval=_percentiles(boot_obs, q),
+            independent_interval=_percentiles(boot_ind, q),
+            ratio_interval=ratio_interval,
+            n=n,
+            n_boot=self.n_boot,
+            alpha=self.alpha,
+            note=note,
+        )
+
+    def _fitted(self) -> PatternHistogram:
+        if self.histogram_ is None:
+            raise RuntimeError("call fit() first")
+        return self.histogram_
+
+    def summary(self) -> dict[str, Any]:
+        """Return the JSON contract: marginals, pairs and the whole-stack failure."""
+        h = self._fitted()
+        return {
+            "layers": list(h.layers),
+            "n_cases": self.marginals_[0].n if self.marginals_ else 0,
+            "stratum": self.stratum or POOLED,
+            "polarity": h.polarity,
+            "marginals": {m.layer: m.rate for m in self.marginals_},
+            "marginal_intervals": {
+                m.layer: {"low": m.low, "high": m.high, "failures": m.failures, "note": m.note}
+                for m in self.marginals_
+            },
+            "pairs": [p.to_dict() for p in self.pairs_],
+            "stack": self.stack_failure_().to_dict(),
+        }
+
+
+def _percentiles(x: np.ndarray, q: list[float]) -> tuple[float, float]:
+    lo, hi = np.percentile(x, q)
+    return float(lo), float(hi)
+
+
+def _with(p: Pair, **changes: Any) -> Pair:
+    values = {k: getattr(p, k) for k in p.__slots__}
+    values.update(changes)
+    return Pair(**values)
+
+
+def _pair(a: str, b: str, x: np.ndarray, y: np.ndarray, counts: np.ndarray, alpha: float) -> Pair:
+    n11 = float(counts[x & y].sum())
+    n10 = float(counts[x & ~y].sum())
+    n01 = float(counts[~x & y].sum())
+    n00 = float(counts[~x & ~y].sum())
+    n = n11 + n10 + n01 + n00
+    pa, pb = (n11 + n10) / n, (n11 + n01) / n
+    joint = n11 / n
+    low, high = wilson(n11, n, alpha)
+    notes = []
+    degenerate = [lid for lid, p in ((a, pa), (b, pb)) if p in (0.0, 1.0)]
+    if degenerate:
+        notes.append(
+            f"{', '.join(degenerate)} never or always failed: phi, kappa and lift are undefined"
+        )
+    denom = sqrt(pa * (1 - pa) * pb * (1 - pb))
+    phi = (joint - pa * pb) / denom if denom > 0 else None
+    phi_max = None
+    if denom > 0:
+        lo_p, hi_p = min(pa, pb), max(pa, pb)
+        phi_max = sqrt(lo_p * (1 - hi_p) / (hi_p * (1 - lo_p)))
+    p_obs = (n11 + n00) / n
+    p_exp = pa * pb + (1 - pa) * (1 - pb)
+    kappa = (p_obs - p_exp) / (1 - p_exp) if p_exp < 1 else None
+    lift = joint / (pa * pb) if pa * pb > 0 else None
+    if n10 * n01 > 0:
+        odds: float | None = (n11 * n00) / (n10 * n01)
+    else:
+        odds = None
+        notes.append("a zero off-diagonal cell: the odds ratio is unbounded")
+    table = np.array([[n11, n10], [n01, n00]]).round().astype(int)
+    fisher_p = float(fisher_exact(table).pvalue)
+    return Pair(
+        a=a, b=b, n11=n11, n10=n10, n01=n01, n00=n00, joint=joint, joint_low=low, joint_high=high,
+        lift=lift, phi=phi, phi_max=phi_max, kappa=kappa,
+        p_b_given_a=n11 / (n11 + n10) if n11 + n10 > 0 else None,
+        p_a_given_b=n11 / (n11 + n01) if n11 + n01 > 0 else None,
+        odds_ratio=odds, fisher_p=fisher_p, note="; ".join(notes),
+    )
