@@ -2,13 +2,19 @@
 
 from cofail.empirical._build import MAX_LAYERS, LogSpec, histogram_from_arrow, histogram_from_files
 from cofail.empirical._estimator import CoFailure, Marginal, Pair, StackFailure, wilson
+from cofail.empirical._frameworks import FRAMEWORKS, Framework, FrameworkOptions
 from cofail.empirical._histogram import POOLED, PatternHistogram
+from cofail.empirical._read import read_log
+from cofail.empirical._simulate import simulate
 from cofail.empirical._strata import StratifiedAnalysis, analyse
 
 __all__ = [
+    "FRAMEWORKS",
     "MAX_LAYERS",
     "POOLED",
     "CoFailure",
+    "Framework",
+    "FrameworkOptions",
     "LogSpec",
     "Marginal",
     "Pair",
@@ -18,5 +24,7 @@ __all__ = [
     "analyse",
     "histogram_from_arrow",
     "histogram_from_files",
+    "read_log",
+    "simulate",
     "wilson",
 ]

@@ -93,7 +93,9 @@ def histogram_from_files(paths: Sequence[str | Path], spec: LogSpec) -> PatternH
     try:
         return _histogram(con, _source_sql(files), spec, source)
     except duckdb.Error as exc:
-        raise InputError(f"cannot read the log: {str(exc).splitlines()[0]}", source=source) from None
+        raise InputError(
+            f"cannot read the log: {str(exc).splitlines()[0]}", source=source
+        ) from None
     finally:
         con.close()
 
@@ -162,7 +164,9 @@ def _histogram(
             "true/false, and case and layer must be present",
             source=source,
         )
-    layers = tuple(str(r[0]) for r in con.execute("SELECT DISTINCT l FROM norm ORDER BY l").fetchall())
+    layers = tuple(
+        str(r[0]) for r in con.execute("SELECT DISTINCT l FROM norm ORDER BY l").fetchall()
+    )
     _check_layers(layers, source)
     con.execute(
         "CREATE TEMP TABLE lay AS SELECT l, CAST(row_number() OVER (ORDER BY l) - 1 AS INTEGER) "
@@ -219,9 +223,7 @@ def _wide(
         raise InputError(
             f"case {bad[0]!r}: every layer column must be 0/1 or true/false", source=source
         )
-    pattern = " | ".join(
-        f"(CAST({f} AS UBIGINT) << {i})" for i, f in enumerate(flags)
-    )
+    pattern = " | ".join(f"(CAST({f} AS UBIGINT) << {i})" for i, f in enumerate(flags))
     rows = con.execute(
         f"SELECT {stratum} AS s, {pattern} AS pat, sum({weight}) FROM {src} GROUP BY ALL"
     ).fetchnumpy()

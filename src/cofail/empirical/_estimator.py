@@ -162,12 +162,17 @@ class CoFailure:
             rate = float(fails[i] / n)
             self.marginals_.append(Marginal(layer, float(fails[i]), n, rate, low, high, note))
         self.pairs_ = [
-            _pair(histogram.layers[i], histogram.layers[j], bits[:, i], bits[:, j], counts, self.alpha)
+            _pair(
+                histogram.layers[i], histogram.layers[j], bits[:, i], bits[:, j], counts, self.alpha
+            )
             for i, j in combinations(range(len(histogram.layers)), 2)
         ]
         if self.pairs_:
             adjusted = false_discovery_control([p.fisher_p for p in self.pairs_], method="bh")
-            self.pairs_ = [_with(p, fisher_p_adjusted=float(a)) for p, a in zip(self.pairs_, adjusted, strict=True)]
+            self.pairs_ = [
+                _with(p, fisher_p_adjusted=float(a))
+                for p, a in zip(self.pairs_, adjusted, strict=True)
+            ]
         return self
 
     def stack_failure_(self, layers: list[str] | tuple[str, ...] | None = None) -> StackFailure:
@@ -191,7 +196,7 @@ class CoFailure:
         independent = float(np.prod(rates))
         ratio = observed / independent if independent > 0 else None
         rng = np.random.default_rng(self.seed)
-        draws = rng.multinomial(int(round(n)), counts / n, size=self.n_boot) / round(n)
+        draws = rng.multinomial(round(n), counts / n, size=self.n_boot) / round(n)
         boot_obs = draws[:, all_fail].sum(axis=1)
         boot_ind = np.prod(draws @ bits, axis=1)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -288,9 +293,22 @@ def _pair(a: str, b: str, x: np.ndarray, y: np.ndarray, counts: np.ndarray, alph
     table = np.array([[n11, n10], [n01, n00]]).round().astype(int)
     fisher_p = float(fisher_exact(table).pvalue)
     return Pair(
-        a=a, b=b, n11=n11, n10=n10, n01=n01, n00=n00, joint=joint, joint_low=low, joint_high=high,
-        lift=lift, phi=phi, phi_max=phi_max, kappa=kappa,
+        a=a,
+        b=b,
+        n11=n11,
+        n10=n10,
+        n01=n01,
+        n00=n00,
+        joint=joint,
+        joint_low=low,
+        joint_high=high,
+        lift=lift,
+        phi=phi,
+        phi_max=phi_max,
+        kappa=kappa,
         p_b_given_a=n11 / (n11 + n10) if n11 + n10 > 0 else None,
         p_a_given_b=n11 / (n11 + n01) if n11 + n01 > 0 else None,
-        odds_ratio=odds, fisher_p=fisher_p, note="; ".join(notes),
+        odds_ratio=odds,
+        fisher_p=fisher_p,
+        note="; ".join(notes),
     )

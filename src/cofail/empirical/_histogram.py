@@ -125,7 +125,10 @@ class PatternHistogram:
                 for p, c in zip(h.patterns[s].tolist(), h.counts[s].tolist(), strict=True):
                     row[int(p)] = row.get(int(p), 0.0) + c
         return PatternHistogram.from_counts(
-            self.layers, table, polarity=self.polarity, source=self.source,
+            self.layers,
+            table,
+            polarity=self.polarity,
+            source=self.source,
             notes=self.notes + other.notes,
         )
 
@@ -135,7 +138,9 @@ class PatternHistogram:
         table: dict[str, dict[int, float]] = {}
         for s in self.strata:
             bits = self.bits(self.patterns[s])[:, index]
-            projected = (bits.astype(np.uint64) << np.arange(len(index), dtype=np.uint64)).sum(axis=1)
+            projected = (bits.astype(np.uint64) << np.arange(len(index), dtype=np.uint64)).sum(
+                axis=1
+            )
             row = table.setdefault(s, {})
             for p, c in zip(projected.tolist(), self.counts[s].tolist(), strict=True):
                 row[int(p)] = row.get(int(p), 0.0) + c

@@ -60,21 +60,19 @@ def analyse(
     warnings: list[str] = []
     if len(strata) > 1:
         for k, pair in enumerate(pooled.pairs_):
-            phis = [co.pairs_[k].phi for co in strata.values() if co.pairs_[k].phi is not None]
-            if pair.phi is None or not phis:
+            phis = [p for co in strata.values() if (p := co.pairs_[k].phi) is not None]
+            pooled_phi = pair.phi
+            if pooled_phi is None or not phis:
                 continue
             label = f"{pair.a}–{pair.b}"
-            if all(p * pair.phi < 0 for p in phis):
+            if all(p * pooled_phi < 0 for p in phis):
                 warnings.append(
-                    f"{label}: pooled phi {pair.phi:.2f} has the opposite sign of every "
+                    f"{label}: pooled phi {pooled_phi:.2f} has the opposite sign of every "
                     f"stratum's ({min(phis):.2f} to {max(phis):.2f}); analyse strata separately"
                 )
-            elif pair.phi > max(phis) + PHI_GAP or pair.phi < min(phis) - PHI_GAP:
+            elif pooled_phi > max(phis) + PHI_GAP or pooled_phi < min(phis) - PHI_GAP:
                 warnings.append(
-                    f"{label}: pooled phi {pair.phi:.2f} lies outside the strata's range "
+                    f"{label}: pooled phi {pooled_phi:.2f} lies outside the strata's range "
                     f"({min(phis):.2f} to {max(phis):.2f}); pooling changes its size"
                 )
     return StratifiedAnalysis(pooled=pooled, strata=strata, warnings=tuple(warnings))
-
-
-

@@ -10,10 +10,11 @@ from pathlib import Path
 from cofail import __version__
 from cofail.claims import check_claims
 from cofail.decide import TIE_BREAK, frontier, recommend, robustness
+from cofail.empirical import StratifiedAnalysis
 from cofail.io.files import write_atomic
 from cofail.model import Matrix, Stack, UncertainPolicy
 from cofail.probability import Scenario
-from cofail.report import figures
+from cofail.report import evidence_figures, figures
 from cofail.report.tabular import Table, table_markdown, to_html
 from cofail.report.views import (
     assumption_note,
@@ -21,13 +22,25 @@ from cofail.report.views import (
     candidates_table,
     claims_table,
     frontier_table,
+    marginals_table,
     matrix_table,
     overlap_tables,
+    pairs_table,
     robustness_table,
+    stack_failure_table,
 )
 from cofail.structure import audit, overlap
 
-__all__ = ["Figure", "ReportPaths", "Section", "build_sections", "notable_stacks", "write_report"]
+__all__ = [
+    "Figure",
+    "ReportPaths",
+    "Section",
+    "build_sections",
+    "evidence_section",
+    "notable_stacks",
+    "write_document",
+    "write_report",
+]
 
 
 @dataclass(frozen=True)
@@ -200,32 +213,87 @@ def _deploy_section(matrix: Matrix, uncertain: UncertainPolicy) -> Section:
 
 
 def write_report(
-    matrix: Matrix, out: str | Path, *, uncertain: UncertainPolicy = "pessimistic"
+    matrix: Matrix,
+    out: str | Path,
+    *,
+    uncertain: UncertainPolicy = "pessimistic",
+    evidence: StratifiedAnalysis | None = None,
 ) -> ReportPaths:
     """Write ``report.html`` (self-contained), ``report.md`` and ``figures/*.svg`` under ``out``.
 
+    With ``evidence`` (an analysis of an evaluation log) the report gains an evidence section.
     Every file is written to a temporary name and renamed, so a reader never sees half a report.
     """
-    out = Path(out)
     sections = build_sections(matrix, uncertain)
+    if evidence is not None:
+        sections.append(evidence_section(evidence))
+    header = f"cofail {__version__} · {assumption_note(matrix, uncertain)}"
+    return write_document(f"cofail report: {matrix.title or matrix.id}", header, sections, out)
+
+
+def write_document(
+    title: str, header: str, sections: list[Section], out: str | Path
+) -> ReportPaths:
+    """Write sections as ``report.html``, ``report.md`` and ``figures/*.svg`` under ``out``."""
+    out = Path(out)
     stamp = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    header = f"cofail {__version__} · {assumption_note(matrix, uncertain)} · generated {stamp}"
+    header = f"{header} · generated {stamp}"
     fig_paths = [
         write_atomic(out / "figures" / fig.name, fig.svg)
         for section in sections
         for fig in section.figures
     ]
-    md = write_atomic(out / "report.md", _markdown(matrix, sections, header))
-    html = write_atomic(out / "report.html", _html(matrix, sections, header))
+    md = write_atomic(out / "report.md", _markdown(title, sections, header))
+    html = write_atomic(out / "report.html", _html(title, sections, header))
     return ReportPaths(html=html, markdown=md, figures=fig_paths)
 
 
-def _title(matrix: Matrix) -> str:
-    return f"cofail report: {matrix.title or matrix.id}"
+def evidence_section(analysis: StratifiedAnalysis, stacks: int = 12) -> Section:
+    """Return the evidence section: what an evaluation log says about co-failure."""
+    co = analysis.pooled
+    h = co.histogram_
+    assert h is not None
+    pairs = sorted(co.pairs_, key=lambda p: -(p.phi or 0.0))[:stacks]
+    results = [co.stack_failure_((p.a, p.b)) for p in pairs] + [co.stack_failure_()]
+    paragraphs = [
+        f"Evaluation log: {h.source}. {h.n_cases:g} cases, {len(h.layers)} layers"
+        + (f", strata: {', '.join(h.strata)}" if len(h.strata) > 1 else "")
+        + f". Polarity: {h.polarity}.",
+        *h.notes,
+        *(f"Warning: {w}" for w in analysis.warnings),
+    ]
+    return Section(
+        "Evidence: which layers fail together",
+        paragraphs,
+        [
+            Figure(
+                "cofailure.svg",
+                evidence_figures.cofailure_heatmap_svg(co),
+                "φ between layers' failures over the test cases.",
+            ),
+            Figure(
+                "patterns.svg",
+                evidence_figures.upset_svg(co),
+                "The most frequent failure patterns (UpSet plot).",
+            ),
+            Figure(
+                "stack-failure.svg",
+                evidence_figures.stack_failure_svg(results),
+                "Observed joint failure against the independence product, with bootstrap "
+                "intervals; points above the diagonal fail together more than independence "
+                "predicts.",
+            ),
+        ],
+        [
+            marginals_table(co, f"polarity: {h.polarity}"),
+            pairs_table(co),
+            stack_failure_table(results),
+        ],
+    )
 
 
-def _markdown(matrix: Matrix, sections: list[Section], header: str) -> str:
-    lines = [f"# {_title(matrix)}", "", f"_{header}_", ""]
+def _markdown(title: str, sections: list[Section], header: str) -> str:
+    lines = [f"# {title}", "", f"_{header}_", ""]
     for s in sections:
         lines += [f"## {s.title}", ""]
         lines += [p + "\n" for p in s.paragraphs if p]
@@ -250,13 +318,13 @@ figure{margin:1em 0}figure svg{max-width:100%;height:auto}figcaption{color:#555;
 """
 
 
-def _html(matrix: Matrix, sections: list[Section], header: str) -> str:
+def _html(title: str, sections: list[Section], header: str) -> str:
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{escape(_title(matrix))}</title><style>{_CSS}</style></head><body>",
-        f"<h1>{escape(_title(matrix))}</h1>",
+        f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{escape(title)}</h1>",
         f'<p class="header">{escape(header)}</p>',
     ]
     for s in sections:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from cofail.claims import ClaimResult
 from cofail.decide import Candidate, Frontier, Robustness
+from cofail.empirical import CoFailure, StackFailure
 from cofail.model import Matrix, UncertainPolicy
 from cofail.report.tabular import Table
 from cofail.structure import Audit, Overlap, RankedStack
@@ -16,10 +17,13 @@ __all__ = [
     "candidates_table",
     "claims_table",
     "frontier_table",
+    "marginals_table",
     "matrix_table",
     "overlap_tables",
+    "pairs_table",
     "ranking_table",
     "robustness_table",
+    "stack_failure_table",
 ]
 
 
@@ -174,5 +178,57 @@ def robustness_table(result: Robustness) -> Table:
             f"{len(result.uncertain_cells)} U cells: "
             + ", ".join(f"{lid} × {mid}" for lid, mid in result.uncertain_cells)
             + f"; {enumeration}; {result.baseline}",
+        ],
+    )
+
+
+def marginals_table(co: CoFailure, note: str) -> Table:
+    """Return each layer's failure rate with its Wilson interval."""
+    level = f"{100 * (1 - co.alpha):g}%"
+    return Table(
+        title=f"Failure rate per layer ({co.stratum or 'pooled'})",
+        columns=["layer", "failures", "cases", "rate", f"{level} low", f"{level} high", "note"],
+        rows=[[m.layer, m.failures, m.n, m.rate, m.low, m.high, m.note] for m in co.marginals_],
+        notes=[note],
+    )
+
+
+def pairs_table(co: CoFailure) -> Table:
+    """Return pairwise co-failure: the 2×2 counts and what follows from them."""
+    columns = ["a", "b", "n11", "n10", "n01", "n00", "phi", "kappa", "lift", "P(b|a)", "P(a|b)"]
+    rows = [
+        [p.a, p.b, p.n11, p.n10, p.n01, p.n00, p.phi, p.kappa, p.lift, p.p_b_given_a, p.p_a_given_b]
+        for p in sorted(co.pairs_, key=lambda p: -(p.phi or 0.0))
+    ]
+    notes = [
+        "n11: both failed; n10: only a; n01: only b; n00: neither. phi max, odds ratio and "
+        "Fisher p-values (raw and Benjamini–Hochberg) are in --format json.",
+        *sorted({f"{p.a}–{p.b}: {p.note}" for p in co.pairs_ if p.note}),
+    ]
+    return Table(title="Pairwise co-failure", columns=columns, rows=rows, notes=notes)
+
+
+def stack_failure_table(results: Sequence[StackFailure]) -> Table:
+    """Return observed joint failure against the independence product, with intervals."""
+    return Table(
+        title="Observed joint failure against independence",
+        columns=["stack", "observed", "interval", "independent", "ratio", "ratio interval", "note"],
+        rows=[
+            [
+                "+".join(r.layers),
+                r.observed,
+                [round(x, 6) for x in r.observed_interval],
+                r.independent,
+                r.ratio,
+                [None if x is None else round(x, 3) for x in r.ratio_interval],
+                r.note,
+            ]
+            for r in results
+        ],
+        notes=[
+            f"percentile bootstrap of the pattern histogram ({results[0].n_boot} resamples), "
+            f"{100 * (1 - results[0].alpha):g}% intervals"
+            if results
+            else ""
         ],
     )

@@ -1,0 +1,178 @@
+"""Evidence commands: empirical (evaluation logs → co-failure) and simulate."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import typer
+from rich.console import Console
+
+from cofail import __version__
+from cofail.cli._common import Fmt, FormatOpt, MatrixOpt, StackOpt, app, emit, load_matrix
+from cofail.empirical import (
+    FRAMEWORKS,
+    Framework,
+    FrameworkOptions,
+    LogSpec,
+    analyse,
+    read_log,
+    simulate,
+)
+from cofail.errors import InputError
+from cofail.io.files import write_atomic
+from cofail.model import Stack
+from cofail.probability import Scenario
+from cofail.report.document import evidence_section, write_document
+from cofail.report.views import marginals_table, pairs_table, stack_failure_table
+
+
+class Polarity(StrEnum):
+    failed = "failed"
+    passed = "passed"
+
+
+class Tool(StrEnum):
+    auto = "auto"
+    inspect = "inspect"
+    jailbreakbench = "jailbreakbench"
+    harmbench = "harmbench"
+    promptfoo = "promptfoo"
+    garak = "garak"
+
+
+@app.command("empirical")
+def empirical_cmd(
+    logs: Annotated[
+        list[Path], typer.Argument(help="Log files (CSV, Parquet, JSONL, or a tool's).")
+    ],
+    wide: Annotated[bool, typer.Option(help="One row per case, one 0/1 column per layer.")] = False,
+    case_col: Annotated[str, typer.Option("--case-col", help="Case id column.")] = "case",
+    layer_col: Annotated[
+        str, typer.Option("--layer-col", help="Layer column (long format).")
+    ] = "layer",
+    failed_col: Annotated[
+        str, typer.Option("--failed-col", help="Outcome column (long format).")
+    ] = "failed",
+    stratum_col: Annotated[
+        str | None, typer.Option("--stratum-col", help="Analyse per stratum too (e.g. model).")
+    ] = None,
+    weight_col: Annotated[
+        str | None, typer.Option("--weight-col", help="Case weight column.")
+    ] = None,
+    polarity: Annotated[
+        Polarity, typer.Option(help="What 1 in the outcome means: the layer failed, or passed.")
+    ] = Polarity.failed,
+    tool: Annotated[Tool, typer.Option(help="The tool that wrote the logs.")] = Tool.auto,
+    name: Annotated[
+        str | None, typer.Option(help="Tool logs: layer name for every file (default: the model).")
+    ] = None,
+    score_polarity: Annotated[
+        str,
+        typer.Option(help="Inspect: 'pass' (high score = layer held) or 'fail' (= attack worked)."),
+    ] = "pass",
+    threshold: Annotated[float, typer.Option(help="Inspect/garak score threshold.")] = 0.5,
+    stack: Annotated[
+        str | None,
+        typer.Option("--stack", "-s", help="Layers whose joint failure to test (default: all)."),
+    ] = None,
+    alpha: Annotated[float, typer.Option(min=0.0001, max=0.5, help="1 − confidence level.")] = 0.05,
+    n_boot: Annotated[int, typer.Option(min=100, help="Bootstrap resamples.")] = 2000,
+    seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 0,
+    report: Annotated[Path | None, typer.Option(help="Also write an evidence report here.")] = None,
+    fmt: FormatOpt = Fmt.table,
+) -> None:
+    """Measured co-failure from evaluation logs: which layers fail on the same cases."""
+    if score_polarity not in ("pass", "fail"):
+        raise InputError(f"--score-polarity: expected pass or fail, got {score_polarity!r}")
+    spec = LogSpec(
+        wide=wide,
+        case=case_col,
+        layer=layer_col,
+        failed=failed_col,
+        stratum=stratum_col,
+        weight=weight_col,
+        polarity=polarity.value,
+    )
+    framework: Framework | None = None if tool is Tool.auto else tool.value  # type: ignore[assignment]
+    options = FrameworkOptions(layer=name, polarity=score_polarity, threshold=threshold)  # type: ignore[arg-type]
+    histogram = read_log(logs, spec, framework=framework, options=options)
+    analysis = analyse(histogram, alpha=alpha, n_boot=n_boot, seed=seed)
+    layers = _stack(stack, histogram.layers)
+    result = analysis.pooled.stack_failure_(layers)
+    data = analysis.to_dict(layers)
+    note = f"{histogram.n_cases:g} cases from {histogram.source}; polarity: {histogram.polarity}"
+    tables = [
+        marginals_table(analysis.pooled, note),
+        pairs_table(analysis.pooled),
+        stack_failure_table([result]),
+    ]
+    for w in (*histogram.notes, *analysis.warnings):
+        Console(stderr=True).print(f"[yellow]warning:[/yellow] {w}", highlight=False)
+    emit(tables, fmt, data)
+    if report is not None:
+        paths = write_document(
+            "cofail evidence report",
+            f"cofail {__version__} · {note}",
+            [evidence_section(analysis)],
+            report,
+        )
+        Console(stderr=True).print(f"report: {paths.html.resolve()}", highlight=False)
+
+
+def _stack(text: str | None, layers: tuple[str, ...]) -> tuple[str, ...] | None:
+    if text is None or text.strip().lower() == "all":
+        return None
+    chosen = tuple(x.strip() for x in text.split(","))
+    unknown = [x for x in chosen if x not in layers]
+    if unknown:
+        raise InputError(f"--stack: unknown layer {unknown[0]!r} (in the log: {', '.join(layers)})")
+    return chosen
+
+
+@app.command("simulate")
+def simulate_cmd(
+    stack: StackOpt,
+    cases: Annotated[int, typer.Option(min=1, help="Number of test cases to draw.")],
+    out: Annotated[Path, typer.Option(help="Output file: .csv or .parquet (wide format).")],
+    matrix: MatrixOpt = None,
+    p: Annotated[
+        list[str] | None, typer.Option("--p", help="P(mode present): '0.1' or 'MODE=0.3'.")
+    ] = None,
+    residual: Annotated[
+        list[str] | None,
+        typer.Option("--residual", help="Residual failure: '0.01' or 'LAYER=0.1'."),
+    ] = None,
+    uncertain: Annotated[
+        str, typer.Option(help="U cells: optimistic, pessimistic or a q.")
+    ] = "pessimistic",
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+) -> None:
+    """Draw a synthetic evaluation log from the probability model (wide: case + one column per layer)."""
+    m = load_matrix(matrix)
+    scenario = Scenario.parse(p, residual, uncertain)
+    if out.exists() and not force:
+        raise InputError("file exists; pass --force to overwrite it", source=str(out))
+    table = simulate(m, Stack.parse(stack, m), scenario, cases, seed=seed)
+    import io
+
+    buffer = io.BytesIO()
+    if out.suffix.lower() == ".parquet":
+        pq.write_table(table, buffer)
+    elif out.suffix.lower() == ".csv":
+        pacsv.write_csv(table, buffer)
+    else:
+        raise InputError("expected a .csv or .parquet file name", source=str(out))
+    write_atomic(out, buffer.getvalue())
+    Console(stderr=True).print(
+        f"wrote {cases} cases to {out} ({scenario.describe()}); analyse with: "
+        f"cofail empirical {out} --wide",
+        highlight=False,
+    )
+
+
+__all__ = ["FRAMEWORKS", "empirical_cmd", "simulate_cmd"]

@@ -1,0 +1,49 @@
+"""One entry point for every log format: files in, pattern histogram out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from cofail.empirical._build import LogSpec, histogram_from_arrow, histogram_from_files
+from cofail.empirical._frameworks import Framework, FrameworkOptions, detect, read_framework
+from cofail.empirical._histogram import PatternHistogram
+from cofail.errors import InputError
+
+__all__ = ["read_log"]
+
+
+def read_log(
+    paths: Sequence[str | Path],
+    spec: LogSpec | None = None,
+    *,
+    framework: Framework | None = None,
+    options: FrameworkOptions | None = None,
+) -> PatternHistogram:
+    """Return the pattern histogram of an evaluation log in any supported format.
+
+    CSV, Parquet and JSONL (long, or wide with ``spec.wide``) stream through DuckDB. Inspect AI
+    (``.eval``, ``.json``), JailbreakBench, HarmBench, promptfoo and garak files are recognised
+    by their content, or named with ``framework``.
+    """
+    files = [Path(p) for p in paths]
+    if not files:
+        raise InputError("no log file given")
+    for p in files:
+        if not p.is_file():
+            raise InputError("no such file", source=str(p))
+    spec = spec or LogSpec()
+    if framework is None:
+        found = {detect(p) for p in files}
+        if len(found) > 1:
+            raise InputError(f"the files come from different tools: {sorted(map(str, found))}")
+        framework = found.pop()
+    if framework is None:
+        return histogram_from_files(files, spec)
+    rows = read_framework(files, framework, options)
+    source = ", ".join(str(p) for p in files)
+    strata = set(rows.table.column("stratum").to_pylist())
+    normalised = replace(LogSpec(), stratum="stratum" if len(strata) > 1 and spec.stratum else None)
+    histogram = histogram_from_arrow(rows.table, normalised, source)
+    return replace(histogram, polarity=rows.polarity)
