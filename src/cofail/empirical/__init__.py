@@ -1,6 +1,7 @@
 """Empirical co-failure: evaluation logs → failure-pattern histogram → co-failure statistics."""
 
 from cofail.empirical._build import MAX_LAYERS, LogSpec, histogram_from_arrow, histogram_from_files
+from cofail.empirical._dask import histogram_dask
 from cofail.empirical._estimator import CoFailure, Marginal, Pair, StackFailure, wilson
 from cofail.empirical._frameworks import FRAMEWORKS, Framework, FrameworkOptions
 from cofail.empirical._histogram import POOLED, PatternHistogram
@@ -22,6 +23,7 @@ __all__ = [
     "StackFailure",
     "StratifiedAnalysis",
     "analyse",
+    "histogram_dask",
     "histogram_from_arrow",
     "histogram_from_files",
     "read_log",

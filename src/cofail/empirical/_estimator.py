@@ -29,7 +29,10 @@ def wilson(k: float, n: float, alpha: float = 0.05) -> tuple[float, float]:
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    # At k = 0 (or k = n) the bound is exactly 0 (or 1); rounding would leave ±1e-17.
+    low = 0.0 if k <= 0 else max(0.0, float(centre - half))
+    high = 1.0 if k >= n else min(1.0, float(centre + half))
+    return (low, high)
 
 
 @dataclass(frozen=True, slots=True)
