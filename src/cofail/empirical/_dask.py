@@ -46,6 +46,7 @@ def histogram_dask(
     files = [str(p) for p in paths]
     if not files or not all(f.endswith(".parquet") for f in files):
         raise InputError("the Dask path reads Parquet shards (.parquet)")
+    concat: Any = dd.concat  # untyped in Dask
     ddf = dd.read_parquet(files)
     stratum = ddf[spec.stratum].astype(str) if spec.stratum else None
     weight = ddf[spec.weight].astype(float) if spec.weight else None
@@ -54,11 +55,13 @@ def histogram_dask(
         layers = tuple(spec.layers or [c for c in ddf.columns if c not in reserved])
         if len(layers) > MAX_LAYERS:
             raise InputError(f"{len(layers)} layers; at most {MAX_LAYERS} are supported")
-        pattern = None
-        for i, col in enumerate(layers):
-            flag = _flag(ddf[col], spec).astype("uint64") << np.uint64(i)
-            pattern = flag if pattern is None else pattern | flag
-        frame = dd.concat(
+        flags = [
+            _flag(ddf[col], spec).astype("uint64") << np.uint64(i) for i, col in enumerate(layers)
+        ]
+        pattern = flags[0]
+        for flag in flags[1:]:
+            pattern = pattern | flag
+        frame = concat(
             [pattern.rename("pat"), _or_default(stratum, ddf, ""), _or_default(weight, ddf, 1.0)],
             axis=1,
         )
@@ -74,7 +77,7 @@ def histogram_dask(
             .astype(str)
             .map(lambda x: np.uint64(1) << np.uint64(index[x]), meta=(spec.layer, "uint64"))
         )
-        rows = dd.concat(
+        rows = concat(
             [
                 ddf[spec.case].astype(str).rename("c"),
                 _or_default(stratum, ddf, "").rename("s"),
