@@ -217,3 +217,14 @@ def test_dask_histogram_equals_duckdb(tmp_path: Path, dask_client) -> None:  # t
         for s in local.strata:
             assert remote.patterns[s].tolist() == local.patterns[s].tolist()
             assert remote.counts[s].tolist() == local.counts[s].tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(*[st.integers(0, 60)] * 4), min_size=1, max_size=20))
+def test_vectorised_fisher_equals_scipy(tables: list[tuple[int, int, int, int]]) -> None:
+    from cofail.empirical._fisher import fisher_two_sided
+
+    t = np.array(tables)
+    ours = fisher_two_sided(*t.T)
+    for (a, b, c, d), p in zip(tables, ours, strict=True):
+        assert p == pytest.approx(fisher_exact([[a, b], [c, d]]).pvalue, rel=1e-9, abs=1e-300)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
@@ -18,7 +18,9 @@ from cofail.empirical import (
     Framework,
     FrameworkOptions,
     LogSpec,
+    PatternHistogram,
     analyse,
+    histogram_dask,
     read_log,
     simulate,
 )
@@ -83,6 +85,12 @@ def empirical_cmd(
     n_boot: Annotated[int, typer.Option(min=100, help="Bootstrap resamples.")] = 2000,
     seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 0,
     report: Annotated[Path | None, typer.Option(help="Also write an evidence report here.")] = None,
+    dask: Annotated[
+        str | None,
+        typer.Option(
+            help="Build the histogram on Dask: a scheduler address, or 'local' for a local cluster."
+        ),
+    ] = None,
     fmt: FormatOpt = Fmt.table,
 ) -> None:
     """Measured co-failure from evaluation logs: which layers fail on the same cases."""
@@ -99,7 +107,11 @@ def empirical_cmd(
     )
     framework: Framework | None = None if tool is Tool.auto else tool.value  # type: ignore[assignment]
     options = FrameworkOptions(layer=name, polarity=score_polarity, threshold=threshold)  # type: ignore[arg-type]
-    histogram = read_log(logs, spec, framework=framework, options=options)
+    histogram = (
+        _dask_histogram(logs, spec, dask)
+        if dask
+        else read_log(logs, spec, framework=framework, options=options)
+    )
     analysis = analyse(histogram, alpha=alpha, n_boot=n_boot, seed=seed)
     layers = _stack(stack, histogram.layers)
     result = analysis.pooled.stack_failure_(layers)
@@ -121,6 +133,22 @@ def empirical_cmd(
             report,
         )
         Console(stderr=True).print(f"report: {paths.html.resolve()}", highlight=False)
+
+
+def _dask_histogram(logs: list[Path], spec: LogSpec, address: str) -> PatternHistogram:
+    try:
+        import distributed
+    except ImportError:
+        raise InputError("--dask needs the cluster extra: pip install 'cofail[cluster]'") from None
+    api: Any = distributed  # untyped
+    if address == "local":
+        with (
+            api.LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster,
+            api.Client(cluster) as client,
+        ):
+            return histogram_dask(logs, spec, scheduler=client)
+    with api.Client(address) as client:
+        return histogram_dask(logs, spec, scheduler=client)
 
 
 def _stack(text: str | None, layers: tuple[str, ...]) -> tuple[str, ...] | None:

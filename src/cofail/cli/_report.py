@@ -25,12 +25,21 @@ def report(
         Path, typer.Option(help="Folder for report.html, report.md and figures.")
     ] = Path("cofail-report"),
     uncertain: UncertainOpt = Uncertain.pessimistic,
+    log: Annotated[
+        list[Path] | None,
+        typer.Option(help="Evaluation log(s) (long format or a tool's) to add as evidence."),
+    ] = None,
+    stratum_col: Annotated[
+        str | None, typer.Option("--stratum-col", help="Stratum column of the log.")
+    ] = None,
 ) -> None:
     """Write the HTML report (self-contained) and its Markdown twin."""
+    from cofail.empirical import LogSpec, analyse, read_log
     from cofail.report.document import write_report
 
     m = load_matrix(matrix)
-    paths = write_report(m, out, uncertain=policy(uncertain))
+    evidence = analyse(read_log(log, LogSpec(stratum=stratum_col))) if log else None
+    paths = write_report(m, out, uncertain=policy(uncertain), evidence=evidence)
     Console(highlight=False).print(
         f"report: {paths.html.resolve()}\nmarkdown: {paths.markdown.resolve()}"
     )

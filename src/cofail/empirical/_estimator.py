@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import combinations
 from math import sqrt
 from typing import Any
 
 import numpy as np
-from scipy.stats import false_discovery_control, fisher_exact, norm
+from scipy.stats import false_discovery_control, norm
 
+from cofail.empirical._fisher import fisher_two_sided
 from cofail.empirical._histogram import POOLED, PatternHistogram
 from cofail.errors import InputError
 
@@ -24,7 +26,7 @@ def wilson(k: float, n: float, alpha: float = 0.05) -> tuple[float, float]:
     """
     if n <= 0:
         return (0.0, 1.0)
-    z = float(norm.ppf(1 - alpha / 2))
+    z = _z(alpha)
     p = k / n
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
@@ -33,6 +35,11 @@ def wilson(k: float, n: float, alpha: float = 0.05) -> tuple[float, float]:
     low = 0.0 if k <= 0 else max(0.0, float(centre - half))
     high = 1.0 if k >= n else min(1.0, float(centre + half))
     return (low, high)
+
+
+@lru_cache(maxsize=16)
+def _z(alpha: float) -> float:
+    return float(norm.ppf(1 - alpha / 2))
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,11 +171,29 @@ class CoFailure:
                 note = "always failed: pairwise correlations with this layer are undefined"
             rate = float(fails[i] / n)
             self.marginals_.append(Marginal(layer, float(fails[i]), n, rate, low, high, note))
+        # Every 2×2 table at once: both[i, j] = count of cases where i and j both failed.
+        as_float = bits.astype(float)
+        both = as_float.T @ (as_float * counts[:, None])
+        index = list(combinations(range(len(histogram.layers)), 2))
+        first = np.array([i for i, _ in index], dtype=np.intp)
+        second = np.array([j for _, j in index], dtype=np.intp)
+        n11 = both[first, second]
+        n10, n01 = fails[first] - n11, fails[second] - n11
+        p_values = (
+            fisher_two_sided(*(np.rint(c) for c in (n11, n10, n01, n - n11 - n10 - n01)))
+            if index
+            else np.array([])
+        )
         self.pairs_ = [
             _pair(
-                histogram.layers[i], histogram.layers[j], bits[:, i], bits[:, j], counts, self.alpha
+                histogram.layers[i],
+                histogram.layers[j],
+                (n11[k], n10[k], n01[k]),
+                n,
+                self.alpha,
+                float(p_values[k]),
             )
-            for i, j in combinations(range(len(histogram.layers)), 2)
+            for k, (i, j) in enumerate(index)
         ]
         if self.pairs_:
             adjusted = false_discovery_control([p.fisher_p for p in self.pairs_], method="bh")
@@ -263,12 +288,11 @@ def _with(p: Pair, **changes: Any) -> Pair:
     return Pair(**values)
 
 
-def _pair(a: str, b: str, x: np.ndarray, y: np.ndarray, counts: np.ndarray, alpha: float) -> Pair:
-    n11 = float(counts[x & y].sum())
-    n10 = float(counts[x & ~y].sum())
-    n01 = float(counts[~x & y].sum())
-    n00 = float(counts[~x & ~y].sum())
-    n = n11 + n10 + n01 + n00
+def _pair(
+    a: str, b: str, cells: tuple[float, float, float], n: float, alpha: float, fisher_p: float
+) -> Pair:
+    n11, n10, n01 = (float(round(c, 9)) for c in cells)
+    n00 = float(round(n - n11 - n10 - n01, 9))
     pa, pb = (n11 + n10) / n, (n11 + n01) / n
     joint = n11 / n
     low, high = wilson(n11, n, alpha)
@@ -293,8 +317,6 @@ def _pair(a: str, b: str, x: np.ndarray, y: np.ndarray, counts: np.ndarray, alph
     else:
         odds = None
         notes.append("a zero off-diagonal cell: the odds ratio is unbounded")
-    table = np.array([[n11, n10], [n01, n00]]).round().astype(int)
-    fisher_p = float(fisher_exact(table).pvalue)
     return Pair(
         a=a,
         b=b,
