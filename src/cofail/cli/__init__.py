@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from cofail.cli import _decide, _empirical, _files, _report, _structure  # noqa: F401  (register commands)
+from cofail.cli import _decide, _empirical, _files, _report, _risk, _structure  # noqa: F401  (register commands)
 from cofail.cli._common import app
 from cofail.errors import InputError
 

@@ -8,14 +8,20 @@ from cofail.probability._exact import (
     layer_failure,
     stack_failure,
 )
+from cofail.probability._risk import Importance, RiskResult, at_least_k, monte_carlo, risk
 from cofail.probability.scenario import Scenario
 
 __all__ = [
     "MAX_EXACT_LAYERS",
+    "Importance",
+    "RiskResult",
     "Scenario",
     "all_stack_failures",
+    "at_least_k",
     "failed_set_distribution",
     "independent_failure",
     "layer_failure",
+    "monte_carlo",
+    "risk",
     "stack_failure",
 ]
