@@ -89,7 +89,7 @@ def histogram_from_files(paths: Sequence[str | Path], spec: LogSpec) -> PatternH
         if not p.is_file():
             raise InputError("no such file", source=str(p))
     source = ", ".join(str(p) for p in files)
-    con = duckdb.connect()
+    con = _connect()
     try:
         return _histogram(con, _source_sql(files), spec, source)
     except duckdb.Error as exc:
@@ -102,12 +102,18 @@ def histogram_from_files(paths: Sequence[str | Path], spec: LogSpec) -> PatternH
 
 def histogram_from_arrow(table: Any, spec: LogSpec, source: str) -> PatternHistogram:
     """Return the pattern histogram of an Arrow table already normalised to ``spec``."""
-    con = duckdb.connect()
+    con = _connect()
     try:
         con.register("cofail_log", table)
         return _histogram(con, "cofail_log", spec, source)
     finally:
         con.close()
+
+
+def _connect() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")  # stdout is for results only
+    return con
 
 
 def _columns(con: duckdb.DuckDBPyConnection, src: str) -> dict[str, str]:

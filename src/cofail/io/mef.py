@@ -1,0 +1,250 @@
+"""Open-PSA Model Exchange Format (MEF): read static fault trees, write stack models.
+
+Reading covers what fault-tree engines exchange: ``define-fault-tree`` and ``model-data``
+with gates (and, or, atleast, not, xor, nand, nor, iff, a single argument passed through),
+basic events with float probabilities, house events, and a model split across files.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from cofail.errors import InputError
+from cofail.io.files import read_text
+from cofail.model import Matrix, Stack
+
+__all__ = ["FaultTree", "Formula", "export_stack", "mef_name", "read_mef"]
+
+_MAX_MEF_BYTES = 256 * 1024 * 1024
+_OPERATORS = {"and", "or", "atleast", "not", "xor", "nand", "nor", "iff"}
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A gate's formula: an operator over arguments, or a single reference passed through."""
+
+    op: str
+    """``and``, ``or``, ``atleast``, ``not``, ``xor``, ``nand``, ``nor``, ``iff``, ``null``
+    (pass-through), ``event`` (a reference), or ``constant``."""
+    args: tuple[Formula, ...] = ()
+    name: str = ""
+    """For ``event``: the referenced gate, basic or house event."""
+    kind: str = ""
+    """For ``event``: ``gate``, ``basic-event``, ``house-event`` or ``event`` (untyped)."""
+    min: int = 0
+    """For ``atleast``: how many arguments must be true."""
+    value: bool = False
+    """For ``constant``."""
+
+
+@dataclass
+class FaultTree:
+    """Gates, basic events and house events of one MEF model (possibly from many files)."""
+
+    gates: dict[str, Formula] = field(default_factory=dict)
+    basic_events: dict[str, float] = field(default_factory=dict)
+    house_events: dict[str, bool] = field(default_factory=dict)
+    sources: list[str] = field(default_factory=list)
+
+    def tops(self) -> list[str]:
+        """Return the gates no other gate refers to, in definition order."""
+        used: set[str] = set()
+
+        def walk(f: Formula) -> None:
+            if f.op == "event":
+                used.add(f.name)
+            for a in f.args:
+                walk(a)
+
+        for formula in self.gates.values():
+            walk(formula)
+        return [g for g in self.gates if g not in used]
+
+    def check(self) -> None:
+        """Raise ``InputError`` for an undefined reference or a basic event without probability."""
+        for gate, formula in self.gates.items():
+            stack = [formula]
+            while stack:
+                f = stack.pop()
+                stack.extend(f.args)
+                if f.op != "event":
+                    continue
+                known = (
+                    f.name in self.gates
+                    or f.name in self.basic_events
+                    or f.name in self.house_events
+                )
+                if not known:
+                    raise InputError(
+                        f"gate {gate!r} refers to {f.kind} {f.name!r}, which no file defines"
+                        + ("" if f.kind != "basic-event" else " (or it has no probability)")
+                    )
+
+
+def read_mef(paths: Sequence[str | Path]) -> FaultTree:
+    """Read one MEF model from one or more files.
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "t.xml"
+    >>> _ = p.write_text('<opsa-mef><define-fault-tree name="F"><define-gate name="top">'
+    ...   '<or><basic-event name="a"/><basic-event name="b"/></or></define-gate>'
+    ...   '<define-basic-event name="a"><float value="0.1"/></define-basic-event>'
+    ...   '<define-basic-event name="b"><float value="0.2"/></define-basic-event>'
+    ...   '</define-fault-tree></opsa-mef>')
+    >>> t = read_mef([p]); t.tops(), t.basic_events
+    (['top'], {'a': 0.1, 'b': 0.2})
+    """
+    tree = FaultTree()
+    for path in paths:
+        source = str(path)
+        text = read_text(path, max_bytes=_MAX_MEF_BYTES)
+        if "<!ENTITY" in text or "<!DOCTYPE" in text:
+            raise InputError("DTDs and entities are not accepted in MEF files", source=source)
+        try:
+            root = ET.fromstring(text)
+        except ET.ParseError as exc:
+            line = exc.position[0] if exc.position else None
+            raise InputError(
+                f"invalid XML: {exc.msg if hasattr(exc, 'msg') else exc}", source=source, line=line
+            ) from None
+        if root.tag != "opsa-mef":
+            raise InputError(f"expected an <opsa-mef> document, got <{root.tag}>", source=source)
+        tree.sources.append(source)
+        for container in root:
+            if container.tag in ("define-fault-tree", "model-data", "define-component"):
+                _read_container(container, tree, source)
+    tree.check()
+    return tree
+
+
+def _read_container(node: ET.Element, tree: FaultTree, source: str) -> None:
+    for child in node:
+        tag = child.tag
+        name = child.get("name", "")
+        if tag == "define-gate":
+            formulas = [c for c in child if c.tag not in ("label", "attributes")]
+            if len(formulas) != 1:
+                raise InputError(
+                    f"gate {name!r}: expected one formula, got {len(formulas)}", source=source
+                )
+            if name in tree.gates:
+                raise InputError(f"gate {name!r} is defined twice", source=source)
+            tree.gates[name] = _formula(formulas[0], source, name)
+        elif tag == "define-basic-event":
+            tree.basic_events[name] = _probability(child, source, name)
+        elif tag == "define-house-event":
+            constant = child.find("constant")
+            tree.house_events[name] = constant is not None and constant.get("value") == "true"
+        elif tag == "define-component":
+            _read_container(child, tree, source)
+
+
+def _probability(node: ET.Element, source: str, name: str) -> float:
+    values = [c for c in node if c.tag not in ("label", "attributes")]
+    if not values:
+        raise InputError(f"basic event {name!r} has no probability", source=source)
+    if values[0].tag not in ("float", "int"):
+        raise InputError(
+            f"basic event {name!r}: only <float> probabilities are supported, got <{values[0].tag}>",
+            source=source,
+        )
+    value = float(values[0].get("value", "nan"))
+    if not 0.0 <= value <= 1.0:
+        raise InputError(
+            f"basic event {name!r}: probability {value} is not in [0, 1]", source=source
+        )
+    return value
+
+
+def _formula(node: ET.Element, source: str, gate: str) -> Formula:
+    tag = node.tag
+    if tag in ("gate", "basic-event", "house-event", "event"):
+        return Formula(op="event", name=node.get("name", ""), kind=tag)
+    if tag == "constant":
+        return Formula(op="constant", value=node.get("value") == "true")
+    if tag not in _OPERATORS and tag != "null":
+        raise InputError(f"gate {gate!r}: unsupported formula <{tag}>", source=source)
+    args = tuple(_formula(c, source, gate) for c in node)
+    if tag == "atleast":
+        k = int(node.get("min", "0"))
+        if not 1 <= k <= len(args):
+            raise InputError(
+                f"gate {gate!r}: atleast min={k} with {len(args)} arguments", source=source
+            )
+        return Formula(op="atleast", args=args, min=k)
+    if tag in ("not", "null") and len(args) != 1:
+        raise InputError(f"gate {gate!r}: <{tag}> takes one argument", source=source)
+    return Formula(op=tag, args=args)
+
+
+def mef_name(*parts: str) -> str:
+    """Return an MEF identifier (NCName, no dots, no doubled or edge dashes) for ``parts``.
+
+    >>> mef_name("R", "layer.v2"), mef_name("M", "S-TAX")
+    ('R_layer_v2', 'M_S-TAX')
+    """
+    text = "_".join(parts)
+    text = "".join(c if c.isalnum() or c in "_-" else "_" for c in text)
+    while "--" in text:
+        text = text.replace("--", "-_")
+    return text.strip("-") or "_"
+
+
+def export_stack(matrix: Matrix, stack: Stack, q: np.ndarray, p: np.ndarray, r: np.ndarray) -> str:
+    """Return an MEF model of ``stack``: TOP = (at least k of) the layers; layer = OR(residual,
+    modes). A graded cell q_ij becomes AND(mode_j, an event of probability q_ij)."""
+    lines = ['<?xml version="1.0"?>', "<opsa-mef>", '<define-fault-tree name="cofail-stack">']
+    n = len(stack.layers)
+    k = stack.threshold
+    refs = "".join(f'<gate name="{mef_name("L", lid)}"/>' for lid in stack.layers)
+    if n == 1:  # MEF's and/or/atleast take two or more arguments
+        body = refs
+    elif k == n:
+        body = f"<and>{refs}</and>"
+    elif k == 1:
+        body = f"<or>{refs}</or>"
+    else:
+        body = f'<atleast min="{k}">{refs}</atleast>'
+    lines += ['<define-gate name="TOP">', body, "</define-gate>"]
+    events: dict[str, float] = {}
+    for i, lid in enumerate(stack.layers):
+        args = []
+        if r[i] > 0:
+            events[mef_name("R", lid)] = float(r[i])
+            args.append(f'<basic-event name="{mef_name("R", lid)}"/>')
+        for j, mid in enumerate(matrix.mode_ids):
+            if q[i, j] <= 0 or p[j] <= 0:
+                continue
+            mode = mef_name("M", mid)
+            events[mode] = float(p[j])
+            if q[i, j] >= 1:
+                args.append(f'<basic-event name="{mode}"/>')
+            else:
+                cell, gate = mef_name("Q", lid, mid), mef_name("G", lid, mid)
+                events[cell] = float(q[i, j])
+                args.append(f'<gate name="{gate}"/>')
+                lines += [
+                    f'<define-gate name="{gate}">',
+                    "<and>",
+                    f'<basic-event name="{mode}"/>',
+                    f'<basic-event name="{cell}"/>',
+                    "</and>",
+                    "</define-gate>",
+                ]
+        if not args:  # a layer that never fails: a house event fixed to false
+            args.append('<constant value="false"/>')
+        body = args[0] if len(args) == 1 else "<or>" + "".join(args) + "</or>"
+        lines += [f'<define-gate name="{mef_name("L", lid)}">', body, "</define-gate>"]
+    lines.append("</define-fault-tree>")
+    lines.append("<model-data>")
+    for name, value in events.items():
+        lines.append(
+            f'<define-basic-event name="{name}"><float value="{value!r}"/></define-basic-event>'
+        )
+    lines += ["</model-data>", "</opsa-mef>", ""]
+    return "\n".join(lines)
