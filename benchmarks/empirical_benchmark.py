@@ -46,8 +46,10 @@ def make_log(path: Path, cases: int, layers: int, seed: int = 0) -> None:
         failed = (present.astype(np.uint8) @ hits.astype(np.uint8)) > 0
         failed |= rng.random((n, layers)) < 0.02
         table = pa.table(
-            {"case": np.arange(start, start + n, dtype=np.int64),
-             **{f"L{i:02d}": failed[:, i].astype(np.int8) for i in range(layers)}}
+            {
+                "case": np.arange(start, start + n, dtype=np.int64),
+                **{f"L{i:02d}": failed[:, i].astype(np.int8) for i in range(layers)},
+            }
         )
         if writer is None:
             writer = pq.ParquetWriter(path, table.schema)
@@ -100,12 +102,12 @@ def run(code: str, path: Path, boot: int) -> tuple[float, float, str]:
     program = (
         "import resource, time, sys\n"
         f"PATH = {str(path)!r}\nBOOT = {boot}\n"
-        "t0 = time.perf_counter()\n"
-        + code
-        + "\nprint('ELAPSED', time.perf_counter() - t0)\n"
+        "t0 = time.perf_counter()\n" + code + "\nprint('ELAPSED', time.perf_counter() - t0)\n"
         "print('RSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
     )
-    out = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True
+    )
     lines = out.stdout.strip().splitlines()
     elapsed = float(lines[-2].split()[1])
     rss = float(lines[-1].split()[1])
@@ -124,7 +126,9 @@ def main() -> None:
     if not path.exists():
         t0 = time.perf_counter()
         make_log(path, args.cases, args.layers)
-        print(f"wrote {path} ({path.stat().st_size / 2**20:.0f} MiB) in {time.perf_counter() - t0:.1f} s")
+        print(
+            f"wrote {path} ({path.stat().st_size / 2**20:.0f} MiB) in {time.perf_counter() - t0:.1f} s"
+        )
     results = {}
     for name, code in (("read", READ), ("cofail", COFAIL), ("pandas", PANDAS)):
         seconds, rss, out = run(code, path, args.boot)
