@@ -107,3 +107,42 @@ def test_layer_failure_and_independence_baseline() -> None:
     assert own[0] == pytest.approx(1 - 0.99 * 0.9)
     assert own[1] == pytest.approx(1 - 0.95 * 0.8)
     assert independent_failure(q, p, r) == pytest.approx(own[0] * own[1])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    arrays(
+        float,
+        st.tuples(st.integers(1, 10), st.integers(1, 8)),
+        elements=st.sampled_from([0.0, 1.0]),
+    ),
+    st.data(),
+)
+def test_inclusion_exclusion_agrees_with_the_dp_within_its_bound(
+    q: np.ndarray, data: st.DataObject
+) -> None:
+    from cofail.probability._inclusion import and_stack_inclusion_exclusion
+
+    n, m = q.shape
+    p = data.draw(arrays(float, m, elements=st.floats(0, 1)))
+    r = data.draw(arrays(float, n, elements=st.floats(0, 0.5)))
+    exact = stack_failure(q, p, r)
+    result = and_stack_inclusion_exclusion(q, p, r)
+    dp_rounding = 4 * (n + m) * np.finfo(float).eps * exact  # the DP rounds in float64 too
+    assert abs(result.probability - exact) <= result.error_bound + dp_rounding + 1e-300
+    if result.certified(1e-7):
+        assert result.probability == pytest.approx(exact, rel=1e-7)
+
+
+def test_engine_choice_falls_back_to_the_dp_when_cancellation_is_heavy() -> None:
+    from cofail.probability import exact_with_engine
+
+    n = 16  # 16 private modes at 0.1: 1e-16, far below what inclusion-exclusion can certify
+    value, engine = exact_with_engine(np.eye(n), np.full(n, 0.1), np.zeros(n))
+    assert value == pytest.approx(1e-16, rel=1e-12)
+    assert engine.startswith("state DP")
+    value, engine = exact_with_engine(np.ones((n, 1)), np.array([0.3]), np.full(n, 0.5))
+    assert engine.startswith("inclusion-exclusion")
+    assert value == pytest.approx(
+        stack_failure(np.ones((n, 1)), np.array([0.3]), np.full(n, 0.5)), rel=1e-7
+    )

@@ -46,6 +46,9 @@ def risk_cmd(
         int, typer.Option(min=0, help="Also estimate by Monte Carlo with this many samples.")
     ] = 0,
     seed: Annotated[int, typer.Option(help="Monte Carlo seed.")] = 0,
+    importance: Annotated[
+        bool, typer.Option(help="Importance factors (2 exact solves per mode and layer).")
+    ] = True,
     fmt: FormatOpt = Fmt.table,
 ) -> None:
     """Exact P(stack fails) with shared failure modes, against the independence picture."""
@@ -56,7 +59,7 @@ def risk_cmd(
             raise InputError(f"--k {k} exceeds the stack's {len(parsed.layers)} layers")
         parsed = Stack(layers=parsed.layers, k=k)
     scenario = Scenario.parse(p, residual, uncertain)
-    result = risk(m, parsed, scenario, mc_samples=mc, seed=seed)
+    result = risk(m, parsed, scenario, mc_samples=mc, seed=seed, with_importance=importance)
     data = result.to_dict()
     summary_rows: list[list[object]] = [
         ["exact P(stack fails)", result.probability],

@@ -3,6 +3,7 @@
 from cofail.probability._exact import (
     MAX_EXACT_LAYERS,
     all_stack_failures,
+    exact_with_engine,
     failed_set_distribution,
     independent_failure,
     layer_failure,
@@ -18,6 +19,7 @@ __all__ = [
     "Scenario",
     "all_stack_failures",
     "at_least_k",
+    "exact_with_engine",
     "failed_set_distribution",
     "independent_failure",
     "layer_failure",

@@ -10,8 +10,11 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
+    "CERTIFY_RTOL",
+    "INCLUSION_MIN_LAYERS",
     "MAX_EXACT_LAYERS",
     "all_stack_failures",
+    "exact_with_engine",
     "failed_set_distribution",
     "independent_failure",
     "layer_failure",
@@ -81,6 +84,36 @@ def stack_failure(q: np.ndarray, p: np.ndarray, r: np.ndarray, k: int | None = N
         return float(dist[-1])
     popcount = np.bitwise_count(states) if hasattr(np, "bitwise_count") else _popcount(states)
     return float(dist[popcount >= k].sum())
+
+
+INCLUSION_MIN_LAYERS = 16
+"""From this many layers on, an AND stack with binary cells tries inclusion–exclusion first."""
+CERTIFY_RTOL = 1e-7
+"""Inclusion–exclusion is used only when its rounding bound is within this relative error."""
+
+
+def exact_with_engine(
+    q: np.ndarray, p: np.ndarray, r: np.ndarray, k: int | None = None
+) -> tuple[float, str]:
+    """Return (P(at least k layers fail), the engine that computed it), picking by cost.
+
+    Large AND stacks with binary cells use the O(n 2^n) inclusion–exclusion when its certified
+    error bound is within ``CERTIFY_RTOL``; everything else, and every uncertified case, uses
+    the positive-term state DP.
+    """
+    q = np.asarray(q, dtype=float)
+    n = q.shape[0]
+    binary = bool(np.all((q == 0.0) | (q == 1.0)))
+    if (k is None or k == n) and binary and n >= INCLUSION_MIN_LAYERS:
+        from cofail.probability._inclusion import and_stack_inclusion_exclusion
+
+        result = and_stack_inclusion_exclusion(q, p, r)
+        if result.certified(CERTIFY_RTOL):
+            return result.probability, (
+                f"inclusion-exclusion over 2^{n} layer subsets, extended precision, certified "
+                f"relative error <= {result.error_bound / result.probability:.1e}"
+            )
+    return stack_failure(q, p, r, k), f"state DP over 2^{n} sets of failed layers (positive terms)"
 
 
 def failed_set_distribution(q: np.ndarray, p: np.ndarray) -> np.ndarray:

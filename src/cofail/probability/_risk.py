@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from cofail.model import Matrix, Stack
-from cofail.probability._exact import layer_failure, stack_failure
+from cofail.probability._exact import exact_with_engine, layer_failure, stack_failure
 from cofail.probability.scenario import Scenario
 
 __all__ = ["Importance", "RiskResult", "at_least_k", "importance", "monte_carlo", "risk"]
@@ -179,6 +179,7 @@ def risk(
     *,
     mc_samples: int = 0,
     seed: int = 0,
+    with_importance: bool = True,
 ) -> RiskResult:
     """Return the exact risk of ``stack`` with shared failure modes as common causes.
 
@@ -200,7 +201,7 @@ def risk(
     q, p, r = scenario.arrays(matrix, stack)
     k = stack.threshold
     n = len(stack.layers)
-    exact = stack_failure(q, p, r, k)
+    exact, engine = exact_with_engine(q, p, r, k)
     own = layer_failure(q, p, r)
     independent = float(np.prod(own)) if k == n else at_least_k(own, k)
     correlation: dict[tuple[str, str], float | None] = {}
@@ -218,8 +219,10 @@ def risk(
         independent=independent,
         layer_probabilities=dict(zip(stack.layers, (float(x) for x in own), strict=True)),
         correlation=correlation,
-        importance=tuple(importance(q, p, r, k, (list(matrix.mode_ids), list(stack.layers)))),
+        importance=tuple(importance(q, p, r, k, (list(matrix.mode_ids), list(stack.layers))))
+        if with_importance
+        else (),
         scenario=scenario,
-        engine=f"state DP over 2^{n} sets of failed layers (positive terms)",
+        engine=engine,
         monte_carlo=mc,
     )
