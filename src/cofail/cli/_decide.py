@@ -19,16 +19,9 @@ from cofail.cli._common import (
     load_matrix,
     policy,
 )
-from cofail.decide import TIE_BREAK, frontier, next_layer, recommend, robustness
 from cofail.errors import InputError
 from cofail.model import Stack, TaxLevel
 from cofail.probability import Scenario
-from cofail.report.views import (
-    assumption_note,
-    candidates_table,
-    frontier_table,
-    robustness_table,
-)
 
 
 class Tax(StrEnum):
@@ -85,6 +78,9 @@ def recommend_cmd(
     fmt: FormatOpt = Fmt.table,
 ) -> None:
     """Rank stacks under a safety-tax budget: fewest uncovered modes, greatest depth or least risk."""
+    from cofail.decide import TIE_BREAK, recommend
+    from cofail.report.views import assumption_note, candidates_table
+
     m = load_matrix(matrix)
     reading = policy(uncertain)
     scenario = Scenario.parse(p, residual, reading)
@@ -131,6 +127,9 @@ def next_cmd(
     fmt: FormatOpt = Fmt.table,
 ) -> None:
     """Rank the single layer whose addition helps the stack most, and what it closes."""
+    from cofail.decide import next_layer
+    from cofail.report.views import assumption_note, candidates_table
+
     m = load_matrix(matrix)
     reading = policy(uncertain)
     scenario = Scenario.parse(p, residual, reading)
@@ -180,6 +179,9 @@ def frontier_cmd(
     fmt: FormatOpt = Fmt.table,
 ) -> None:
     """Pareto frontier: the stacks no cheaper stack beats on risk (or depth)."""
+    from cofail.decide import frontier
+    from cofail.report.views import assumption_note, frontier_table
+
     m = load_matrix(matrix)
     reading = policy(uncertain)
     scenario = Scenario.parse(p, residual, reading)
@@ -229,6 +231,9 @@ def robustness_cmd(
     fmt: FormatOpt = Fmt.table,
 ) -> None:
     """Which conclusions hold in all, some or none of the resolutions of the U cells."""
+    from cofail.decide import robustness
+    from cofail.report.views import robustness_table
+
     m = load_matrix(matrix)
     if not m.uncertain_cells():
         raise InputError(f"matrix {m.id} has no U cells: every conclusion is certain")

@@ -4,32 +4,20 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
+if TYPE_CHECKING:
+    from cofail.empirical import LogSpec, PatternHistogram
+
 import typer
 from rich.console import Console
 
 from cofail import __version__
 from cofail.cli._common import Fmt, FormatOpt, MatrixOpt, StackOpt, app, emit, load_matrix
-from cofail.empirical import (
-    FRAMEWORKS,
-    Framework,
-    FrameworkOptions,
-    LogSpec,
-    PatternHistogram,
-    analyse,
-    histogram_dask,
-    read_log,
-    simulate,
-)
 from cofail.errors import InputError
 from cofail.io.files import write_atomic
 from cofail.model import Stack
 from cofail.probability import Scenario
-from cofail.report.document import evidence_section, write_document
-from cofail.report.views import marginals_table, pairs_table, stack_failure_table
 
 
 class Polarity(StrEnum):
@@ -94,6 +82,10 @@ def empirical_cmd(
     fmt: FormatOpt = Fmt.table,
 ) -> None:
     """Measured co-failure from evaluation logs: which layers fail on the same cases."""
+    from cofail.empirical import Framework, FrameworkOptions, LogSpec, analyse, read_log
+    from cofail.report.document import evidence_section, write_document
+    from cofail.report.views import marginals_table, pairs_table, stack_failure_table
+
     if score_polarity not in ("pass", "fail"):
         raise InputError(f"--score-polarity: expected pass or fail, got {score_polarity!r}")
     spec = LogSpec(
@@ -136,6 +128,8 @@ def empirical_cmd(
 
 
 def _dask_histogram(logs: list[Path], spec: LogSpec, address: str) -> PatternHistogram:
+    from cofail.empirical import histogram_dask
+
     try:
         import distributed
     except ImportError:
@@ -181,6 +175,11 @@ def simulate_cmd(
     force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
 ) -> None:
     """Draw a synthetic evaluation log from the probability model (wide: case + one column per layer)."""
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    from cofail.empirical import simulate
+
     m = load_matrix(matrix)
     scenario = Scenario.parse(p, residual, uncertain)
     if out.exists() and not force:
@@ -203,4 +202,4 @@ def simulate_cmd(
     )
 
 
-__all__ = ["FRAMEWORKS", "empirical_cmd", "simulate_cmd"]
+__all__ = ["empirical_cmd", "simulate_cmd"]

@@ -15,7 +15,6 @@ from cofail.io.files import write_atomic
 from cofail.io.mef import export_stack, read_mef
 from cofail.model import Stack
 from cofail.probability import Scenario, risk
-from cofail.probability._bdd import top_event_probability
 from cofail.report.tabular import Table
 
 PAll = Annotated[
@@ -142,6 +141,8 @@ def mef_cmd(
     fmt: FormatOpt = Fmt.table,
 ) -> None:
     """Exact top-event probability of an Open-PSA MEF fault tree (BDD)."""
+    from cofail.probability._bdd import top_event_probability
+
     tree = read_mef(files)
     tops = [top] if top else tree.tops()
     results = [top_event_probability(tree, t) for t in tops]

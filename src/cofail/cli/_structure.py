@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 
-from cofail.claims import check_claims
 from cofail.cli._common import (
     Fmt,
     FormatOpt,
@@ -21,20 +20,13 @@ from cofail.cli._common import (
 )
 from cofail.errors import InputError
 from cofail.model import Stack
-from cofail.report.views import (
-    assumption_note,
-    audit_tables,
-    claims_table,
-    matrix_table,
-    overlap_tables,
-    ranking_table,
-)
-from cofail.structure import audit, overlap, rank_stacks
 
 
 @app.command()
 def show(matrix: MatrixOpt = None, fmt: FormatOpt = Fmt.table) -> None:
     """Show the matrix: every layer's vulnerability to every failure mode."""
+    from cofail.report.views import matrix_table
+
     m = load_matrix(matrix)
     table = matrix_table(m)
     data = {
@@ -61,6 +53,9 @@ def overlap_cmd(
     fmt: FormatOpt = Fmt.table,
 ) -> None:
     """Pairwise overlap of layers' failure profiles, and groups of similar layers."""
+    from cofail.report.views import assumption_note, overlap_tables
+    from cofail.structure import overlap
+
     if method not in ("average", "complete", "single", "weighted"):
         raise InputError(
             f"--method: expected average, complete, single or weighted, got {method!r}"
@@ -92,6 +87,9 @@ def audit_cmd(
     fmt: FormatOpt = Fmt.table,
 ) -> None:
     """What breaks a stack: uncovered and fragile modes, minimal cut sets, depth."""
+    from cofail.report.views import assumption_note, audit_tables, ranking_table
+    from cofail.structure import audit, rank_stacks
+
     m = load_matrix(matrix)
     reading = policy(uncertain)
     note = assumption_note(m, reading)
@@ -124,6 +122,9 @@ def claims(
     fmt: FormatOpt = Fmt.table,
 ) -> None:
     """Check the paper's claims against the matrix, with the computed evidence."""
+    from cofail.claims import check_claims
+    from cofail.report.views import assumption_note, claims_table
+
     m = load_matrix(matrix)
     reading = policy(uncertain)
     results = check_claims(m, reading)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from cofail.claims import ClaimResult
-from cofail.decide import Candidate, Frontier, Robustness
-from cofail.empirical import CoFailure, StackFailure
-from cofail.model import Matrix, UncertainPolicy
 from cofail.report.tabular import Table
-from cofail.structure import Audit, Overlap, RankedStack
+
+if TYPE_CHECKING:  # the views only read these results; importing them costs start-up time
+    from cofail.claims import ClaimResult
+    from cofail.decide import Candidate, Frontier, Robustness
+    from cofail.empirical import CoFailure, StackFailure
+    from cofail.model import Matrix, UncertainPolicy
+    from cofail.structure import Audit, Overlap, RankedStack
 
 __all__ = [
     "assumption_note",

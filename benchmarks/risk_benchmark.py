@@ -1,0 +1,143 @@
+"""Benchmark: cofail's exact risk against SCRAM, whole command-line runs in the same session.
+
+(a) Random stack models: L layers × M failure modes, density 0.3, fixed seeds, every mode
+    present with the same p, scaled so that each layer fails with probability about 0.2, and a
+    residual of 0.01 per layer. cofail: ``cofail risk --matrix M.csv --stack all --no-importance``;
+    SCRAM: ``scram M.xml --bdd --probability true -l 1`` on the model ``cofail export`` writes.
+(b) The Aralia fault trees in ../shared/benchmarks/aralia: ``cofail mef`` against the same SCRAM
+    command.
+
+Prints, per model, both wall times, their ratio and whether the probabilities agree (1e-6
+relative, allowing for SCRAM's six printed digits). Run:
+
+    .venv/bin/python benchmarks/risk_benchmark.py [--timeout 120] [--only stacks|aralia]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+ARALIA = ROOT.parent / "shared" / "benchmarks" / "aralia"
+COFAIL = [sys.executable, "-m", "cofail"]
+SIZES = [(L, M) for L in (7, 12, 20, 24) for M in (7, 50, 200, 1000)]
+
+
+def timed(cmd: list[str], timeout: float) -> tuple[float | None, str]:
+    """Return (wall seconds or None on timeout/failure, stdout)."""
+    start = time.perf_counter()
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return None, ""
+    elapsed = time.perf_counter() - start
+    return (elapsed if out.returncode == 0 else None), out.stdout + out.stderr
+
+
+def scram(model: Path, tmp: Path, timeout: float) -> tuple[float | None, float | None]:
+    report = tmp / "scram-report.xml"
+    report.unlink(missing_ok=True)
+    seconds, _ = timed(
+        ["scram", str(model), "--bdd", "--probability", "true", "-l", "1", "-o", str(report)],
+        timeout,
+    )
+    if seconds is None or not report.exists():
+        return None, None
+    found = re.findall(r'<sum-of-products [^>]*probability="([^"]+)"', report.read_text())
+    return seconds, float(found[0]) if found else None
+
+
+def agree(ours: float | None, theirs: float | None) -> bool | None:
+    if ours is None or theirs is None:
+        return None
+    if theirs == 0:
+        return ours == 0
+    last = 10 ** (np.floor(np.log10(abs(theirs))) - 5)
+    return abs(ours - theirs) <= 1e-6 * abs(theirs) + 0.5 * last
+
+
+def stack_model(n_layers: int, n_modes: int, tmp: Path) -> tuple[Path, float]:
+    rng = np.random.default_rng(1000 * n_layers + n_modes)
+    vuln = rng.random((n_layers, n_modes)) < 0.3
+    per_layer = max(1.0, float(vuln.sum(axis=1).mean()))
+    p = 1 - 0.8 ** (1 / per_layer)
+    path = tmp / f"stack-{n_layers}x{n_modes}.csv"
+    lines = ["layer," + ",".join(f"M{j}" for j in range(n_modes))]
+    for i in range(n_layers):
+        lines.append(f"L{i}," + ",".join("V" if v else "N" for v in vuln[i]))
+    path.write_text("\n".join(lines) + "\n")
+    return path, p
+
+
+def bench_stacks(tmp: Path, timeout: float) -> list[dict[str, object]]:
+    rows = []
+    for n_layers, n_modes in SIZES:
+        matrix, p = stack_model(n_layers, n_modes, tmp)
+        common = ["--matrix", str(matrix), "--stack", "all", "--p", repr(p), "--residual", "0.01"]
+        model = tmp / f"stack-{n_layers}x{n_modes}.xml"
+        subprocess.run([*COFAIL, "export", *common, "--out", str(model)], check=True,
+                       capture_output=True)
+        ours_s, out = timed([*COFAIL, "risk", *common, "--no-importance", "-f", "json"], timeout)
+        ours = json.loads(out)["probability"] if ours_s is not None else None
+        engine = json.loads(out)["engine"] if ours_s is not None else "timeout"
+        theirs_s, theirs = scram(model, tmp, timeout)
+        rows.append(report_row(f"{n_layers}x{n_modes}", ours_s, theirs_s, ours, theirs, engine))
+    return rows
+
+
+def bench_aralia(tmp: Path, timeout: float) -> list[dict[str, object]]:
+    rows = []
+    for model in sorted(ARALIA.glob("*.xml")):
+        ours_s, out = timed([*COFAIL, "mef", str(model), "-f", "json"], timeout)
+        ours = json.loads(out)["probability"] if ours_s is not None else None
+        theirs_s, theirs = scram(model, tmp, timeout)
+        rows.append(report_row(model.stem, ours_s, theirs_s, ours, theirs, "BDD"))
+    return rows
+
+
+def report_row(name: str, ours_s: float | None, theirs_s: float | None, ours: float | None,
+               theirs: float | None, engine: str) -> dict[str, object]:
+    ratio = theirs_s / ours_s if ours_s and theirs_s else None
+    row = {"model": name, "cofail_s": ours_s, "scram_s": theirs_s, "speedup": ratio,
+           "cofail_p": ours, "scram_p": theirs, "agree": agree(ours, theirs), "engine": engine}
+    fmt = lambda x: "TO" if x is None else f"{x:.3f}"  # noqa: E731
+    print(f"{name:12s} cofail {fmt(ours_s):>8s}s  scram {fmt(theirs_s):>8s}s  "
+          f"speedup {'-' if ratio is None else f'{ratio:.2f}x':>8s}  P {ours!s:>22s} vs {theirs!s:>12s}"
+          f"  agree {row['agree']}  [{engine[:40]}]", flush=True)
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--timeout", type=float, default=120.0)
+    parser.add_argument("--only", choices=["stacks", "aralia"])
+    args = parser.parse_args()
+    if not shutil.which("scram"):
+        sys.exit("SCRAM is not installed: apt-get install scram (make test does it as root)")
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        rows = []
+        if args.only != "aralia":
+            print("(a) random stack models, density 0.3")
+            rows += bench_stacks(tmp, args.timeout)
+        if args.only != "stacks":
+            if ARALIA.exists():
+                print("(b) Aralia fault trees")
+                rows += bench_aralia(tmp, args.timeout)
+            else:
+                print(f"skipping (b): {ARALIA} not found (../shared is absent)")
+    print(json.dumps(rows))
+
+
+if __name__ == "__main__":
+    main()
