@@ -85,8 +85,9 @@ def bench_stacks(tmp: Path, timeout: float) -> list[dict[str, object]]:
         matrix, p = stack_model(n_layers, n_modes, tmp)
         common = ["--matrix", str(matrix), "--stack", "all", "--p", repr(p), "--residual", "0.01"]
         model = tmp / f"stack-{n_layers}x{n_modes}.xml"
-        subprocess.run([*COFAIL, "export", *common, "--out", str(model)], check=True,
-                       capture_output=True)
+        subprocess.run(
+            [*COFAIL, "export", *common, "--out", str(model)], check=True, capture_output=True
+        )
         ours_s, out = timed([*COFAIL, "risk", *common, "--no-importance", "-f", "json"], timeout)
         ours = json.loads(out)["probability"] if ours_s is not None else None
         engine = json.loads(out)["engine"] if ours_s is not None else "timeout"
@@ -105,15 +106,32 @@ def bench_aralia(tmp: Path, timeout: float) -> list[dict[str, object]]:
     return rows
 
 
-def report_row(name: str, ours_s: float | None, theirs_s: float | None, ours: float | None,
-               theirs: float | None, engine: str) -> dict[str, object]:
+def report_row(
+    name: str,
+    ours_s: float | None,
+    theirs_s: float | None,
+    ours: float | None,
+    theirs: float | None,
+    engine: str,
+) -> dict[str, object]:
     ratio = theirs_s / ours_s if ours_s and theirs_s else None
-    row = {"model": name, "cofail_s": ours_s, "scram_s": theirs_s, "speedup": ratio,
-           "cofail_p": ours, "scram_p": theirs, "agree": agree(ours, theirs), "engine": engine}
+    row = {
+        "model": name,
+        "cofail_s": ours_s,
+        "scram_s": theirs_s,
+        "speedup": ratio,
+        "cofail_p": ours,
+        "scram_p": theirs,
+        "agree": agree(ours, theirs),
+        "engine": engine,
+    }
     fmt = lambda x: "TO" if x is None else f"{x:.3f}"  # noqa: E731
-    print(f"{name:12s} cofail {fmt(ours_s):>8s}s  scram {fmt(theirs_s):>8s}s  "
-          f"speedup {'-' if ratio is None else f'{ratio:.2f}x':>8s}  P {ours!s:>22s} vs {theirs!s:>12s}"
-          f"  agree {row['agree']}  [{engine[:40]}]", flush=True)
+    print(
+        f"{name:12s} cofail {fmt(ours_s):>8s}s  scram {fmt(theirs_s):>8s}s  "
+        f"speedup {'-' if ratio is None else f'{ratio:.2f}x':>8s}  P {ours!s:>22s} vs {theirs!s:>12s}"
+        f"  agree {row['agree']}  [{engine[:40]}]",
+        flush=True,
+    )
     return row
 
 
