@@ -11,8 +11,9 @@ import typer
 from rich.console import Console
 
 from cofail import catalog
+from cofail.errors import InputError
 from cofail.io import read_matrix
-from cofail.model import Matrix, UncertainPolicy
+from cofail.model import Matrix, Stack, UncertainPolicy
 from cofail.report.tabular import OutputFormat, Table, print_tables, render
 
 __all__ = [
@@ -68,6 +69,31 @@ UncertainOpt = Annotated[
     Uncertain,
     typer.Option("--uncertain", "-u", help="Read U cells as N (optimistic) or V (pessimistic)."),
 ]
+
+
+POpt = Annotated[
+    list[str] | None,
+    typer.Option("--p", help="P(failure mode present): '0.1' for all, 'MODE=0.3' for one. Repeat."),
+]
+ResidualOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--residual", help="Residual P(layer fails alone): '0.01' or 'LAYER=0.1'. Repeat."
+    ),
+]
+KOpt = Annotated[
+    int | None, typer.Option("--k", min=1, help="The stack fails when k of its layers fail.")
+]
+
+
+def parse_stack(text: str, matrix: Matrix, k: int | None = None) -> Stack:
+    """Return the stack named by ``--stack`` (and ``--k``), checked against ``matrix``."""
+    stack = Stack.parse(text, matrix)
+    if k is None:
+        return stack
+    if k > len(stack.layers):
+        raise InputError(f"--k {k} exceeds the stack's {len(stack.layers)} layers")
+    return Stack(layers=stack.layers, k=k)
 
 
 def load_matrix(spec: str | None) -> Matrix:

@@ -11,6 +11,8 @@ from cofail.cli._common import (
     Fmt,
     FormatOpt,
     MatrixOpt,
+    POpt,
+    ResidualOpt,
     StackOpt,
     Uncertain,
     UncertainOpt,
@@ -36,16 +38,6 @@ class ObjectiveChoice(StrEnum):
     risk = "risk"
 
 
-POpt = Annotated[
-    list[str] | None,
-    typer.Option("--p", help="P(failure mode present): '0.1' for all, 'MODE=0.3' for one. Repeat."),
-]
-ResidualOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--residual", help="Residual P(layer fails alone): '0.01' or 'LAYER=0.1'. Repeat."
-    ),
-]
 MaxTaxOpt = Annotated[
     Tax | None, typer.Option("--max-tax", help="Leave out layers with a higher safety tax.")
 ]

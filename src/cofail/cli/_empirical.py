@@ -13,7 +13,17 @@ import typer
 from rich.console import Console
 
 from cofail import __version__
-from cofail.cli._common import Fmt, FormatOpt, MatrixOpt, StackOpt, app, emit, load_matrix
+from cofail.cli._common import (
+    Fmt,
+    FormatOpt,
+    MatrixOpt,
+    POpt,
+    ResidualOpt,
+    StackOpt,
+    app,
+    emit,
+    load_matrix,
+)
 from cofail.errors import InputError
 from cofail.io.files import write_atomic
 from cofail.model import Stack
@@ -161,13 +171,8 @@ def simulate_cmd(
     cases: Annotated[int, typer.Option(min=1, help="Number of test cases to draw.")],
     out: Annotated[Path, typer.Option(help="Output file: .csv or .parquet (wide format).")],
     matrix: MatrixOpt = None,
-    p: Annotated[
-        list[str] | None, typer.Option("--p", help="P(mode present): '0.1' or 'MODE=0.3'.")
-    ] = None,
-    residual: Annotated[
-        list[str] | None,
-        typer.Option("--residual", help="Residual failure: '0.01' or 'LAYER=0.1'."),
-    ] = None,
+    p: POpt = None,
+    residual: ResidualOpt = None,
     uncertain: Annotated[
         str, typer.Option(help="U cells: optimistic, pessimistic or a q.")
     ] = "pessimistic",

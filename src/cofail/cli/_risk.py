@@ -9,38 +9,36 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from cofail.cli._common import Fmt, FormatOpt, MatrixOpt, StackOpt, app, emit, load_matrix
+from cofail.cli._common import (
+    Fmt,
+    FormatOpt,
+    KOpt,
+    MatrixOpt,
+    POpt,
+    ResidualOpt,
+    StackOpt,
+    app,
+    emit,
+    load_matrix,
+    parse_stack,
+)
 from cofail.errors import InputError
 from cofail.io.files import write_atomic
 from cofail.io.mef import export_stack, read_mef
-from cofail.model import Stack
 from cofail.probability import Scenario, risk
 from cofail.report.tabular import Table
-
-PAll = Annotated[
-    list[str] | None,
-    typer.Option("--p", help="P(failure mode present): '0.1' for all, 'MODE=0.3' for one. Repeat."),
-]
-ResidualAll = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--residual", help="Residual P(layer fails alone): '0.01' or 'LAYER=0.1'. Repeat."
-    ),
-]
 
 
 @app.command("risk")
 def risk_cmd(
     stack: StackOpt = "all",
     matrix: MatrixOpt = None,
-    p: PAll = None,
-    residual: ResidualAll = None,
+    p: POpt = None,
+    residual: ResidualOpt = None,
     uncertain: Annotated[
         str, typer.Option(help="U cells: optimistic (q 0), pessimistic (q 1) or a value of q.")
     ] = "pessimistic",
-    k: Annotated[
-        int | None, typer.Option("--k", min=1, help="The stack fails when k layers fail.")
-    ] = None,
+    k: KOpt = None,
     mc: Annotated[
         int, typer.Option(min=0, help="Also estimate by Monte Carlo with this many samples.")
     ] = 0,
@@ -52,11 +50,7 @@ def risk_cmd(
 ) -> None:
     """Exact P(stack fails) with shared failure modes, against the independence picture."""
     m = load_matrix(matrix)
-    parsed = Stack.parse(stack, m)
-    if k is not None:
-        if k > len(parsed.layers):
-            raise InputError(f"--k {k} exceeds the stack's {len(parsed.layers)} layers")
-        parsed = Stack(layers=parsed.layers, k=k)
+    parsed = parse_stack(stack, m, k)
     scenario = Scenario.parse(p, residual, uncertain)
     result = risk(m, parsed, scenario, mc_samples=mc, seed=seed, with_importance=importance)
     data = result.to_dict()
@@ -108,22 +102,18 @@ def export_cmd(
         Path | None, typer.Option(help="File to write (default: standard output).")
     ] = None,
     matrix: MatrixOpt = None,
-    p: PAll = None,
-    residual: ResidualAll = None,
+    p: POpt = None,
+    residual: ResidualOpt = None,
     uncertain: Annotated[
         str, typer.Option(help="U cells: optimistic, pessimistic or a q.")
     ] = "pessimistic",
-    k: Annotated[
-        int | None, typer.Option("--k", min=1, help="The stack fails when k layers fail.")
-    ] = None,
+    k: KOpt = None,
 ) -> None:
     """Export a stack's fault tree (Open-PSA MEF, accepted by SCRAM)."""
     if to != "mef":
         raise InputError(f"--to: only 'mef' is supported, got {to!r}")
     m = load_matrix(matrix)
-    parsed = Stack.parse(stack, m)
-    if k is not None:
-        parsed = Stack(layers=parsed.layers, k=min(k, len(parsed.layers)))
+    parsed = parse_stack(stack, m, k)
     scenario = Scenario.parse(p, residual, uncertain)
     q, pm, r = scenario.arrays(m, parsed)
     text = export_stack(m, parsed, q, pm, r)

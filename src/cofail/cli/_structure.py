@@ -9,6 +9,7 @@ import typer
 from cofail.cli._common import (
     Fmt,
     FormatOpt,
+    KOpt,
     MatrixOpt,
     StackOpt,
     Uncertain,
@@ -16,6 +17,7 @@ from cofail.cli._common import (
     app,
     emit,
     load_matrix,
+    parse_stack,
     policy,
 )
 from cofail.errors import InputError
@@ -79,9 +81,7 @@ def audit_cmd(
     max_order: Annotated[
         int | None, typer.Option("--max-order", min=1, help="Only cut sets up to this order.")
     ] = None,
-    k: Annotated[
-        int | None, typer.Option("--k", min=1, help="The stack fails when k layers fail.")
-    ] = None,
+    k: KOpt = None,
     top: Annotated[int, typer.Option(min=1, help="With --size: how many stacks to list.")] = 10,
     uncertain: UncertainOpt = Uncertain.pessimistic,
     fmt: FormatOpt = Fmt.table,
@@ -106,11 +106,7 @@ def audit_cmd(
             },
         )
         return
-    parsed = Stack.parse(stack, m)
-    if k is not None:
-        if k > len(parsed.layers):
-            raise InputError(f"--k {k} exceeds the stack's {len(parsed.layers)} layers")
-        parsed = Stack(layers=parsed.layers, k=k)
+    parsed = parse_stack(stack, m, k)
     result = audit(m, parsed, max_order=max_order, uncertain=reading)
     emit(audit_tables(result, note), fmt, {**result.to_dict(), "assumptions": note})
 
