@@ -146,3 +146,16 @@ def test_engine_choice_falls_back_to_the_dp_when_cancellation_is_heavy() -> None
     assert value == pytest.approx(
         stack_failure(np.ones((n, 1)), np.array([0.3]), np.full(n, 0.5)), rel=1e-7
     )
+
+
+def test_defense_in_depth_demo_matches_the_beta_factor_closed_form() -> None:
+    from cofail.probability.demo import defense_in_depth
+
+    demo = defense_in_depth(q=0.1, max_layers=10, betas=(0.0, 0.05, 0.3, 1.0))
+    for beta, row in zip(demo.betas, demo.probability, strict=True):
+        shared = beta * 0.1
+        own = (0.1 - shared) / (1 - shared)
+        for n, value in zip(demo.layers, row, strict=True):
+            # Either the shared cause is present, or it is absent and every layer fails alone.
+            assert value == pytest.approx(shared + (1 - shared) * own**n, rel=1e-12)
+    assert demo.probability[:, 0] == pytest.approx(0.1)  # one layer: q whatever beta

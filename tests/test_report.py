@@ -27,7 +27,7 @@ def report_dir(tmp_path_factory: pytest.TempPathFactory, paper: Matrix) -> Path:
 
 def test_html_is_self_contained(report_dir: Path) -> None:
     html = (report_dir / "report.html").read_text(encoding="utf-8")
-    assert html.count("<svg") >= 4
+    assert html.count("<svg") >= 5
     # Nothing loaded from elsewhere: no external scripts, styles, images or fonts.
     # (Figures may embed data: images and refer to their own #ids; nothing else.)
     assert not re.search(r'(src|href)="(?!#|data:)', html)
@@ -51,7 +51,7 @@ def test_report_states_its_assumptions_and_claims(report_dir: Path, paper: Matri
 def test_markdown_twin_links_existing_figures(report_dir: Path) -> None:
     md = (report_dir / "report.md").read_text(encoding="utf-8")
     links = re.findall(r"!\[[^\]]*\]\((figures/[^)]+)\)", md)
-    assert len(links) == 4
+    assert len(links) == 5
     for link in links:
         assert (report_dir / link).read_text().lstrip().startswith("<svg")
     assert "| RLHF | low | N | V | V | N | V | V | V |" in md

@@ -17,9 +17,17 @@ from scipy.cluster.hierarchy import dendrogram
 
 from cofail.decide import Frontier
 from cofail.model import Matrix
+from cofail.probability.demo import DefenseInDepth
 from cofail.structure import Overlap
 
-__all__ = ["dendrogram_svg", "frontier_svg", "matrix_svg", "overlap_svg", "to_svg"]
+__all__ = [
+    "defense_in_depth_svg",
+    "dendrogram_svg",
+    "frontier_svg",
+    "matrix_svg",
+    "overlap_svg",
+    "to_svg",
+]
 
 # Colour plus a hatch and a letter per mark, so the figure also reads in grey or for
 # colour-blind readers.
@@ -169,4 +177,22 @@ def frontier_svg(risk: Frontier, depth: Frontier) -> str:
         ax.legend(frameon=False, fontsize=8)
     ax_r.set_title("Safety tax against risk", loc="left", fontsize=11)
     ax_d.set_title("Safety tax against depth", loc="left", fontsize=11)
+    return to_svg(fig)
+
+
+def defense_in_depth_svg(demo: DefenseInDepth) -> str:
+    """Return P(all n layers fail) against n, one curve per shared fraction β (SVG)."""
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    colours = plt.get_cmap("viridis")(np.linspace(0, 0.9, len(demo.betas)))
+    for beta, row, colour in zip(demo.betas, demo.probability, colours, strict=True):
+        label = "independent (β = 0)" if beta == 0 else f"β = {beta:g} shared"
+        ax.plot(demo.layers, row, marker="o", markersize=3, color=colour, label=label)
+    ax.set_yscale("log")
+    ax.set_xlabel(f"number of layers, each failing with probability {demo.q:g}")
+    ax.set_ylabel("P(all layers fail)")
+    ax.set_xticks(demo.layers)
+    ax.legend(frameon=False, fontsize=8)
+    for spine in ("top", "right"):
+        ax.spines[spine].set_visible(False)
+    ax.set_title("Defense in depth: independent against shared failure", loc="left", fontsize=11)
     return to_svg(fig)
