@@ -159,3 +159,25 @@ def test_defense_in_depth_demo_matches_the_beta_factor_closed_form() -> None:
             # Either the shared cause is present, or it is absent and every layer fails alone.
             assert value == pytest.approx(shared + (1 - shared) * own**n, rel=1e-12)
     assert demo.probability[:, 0] == pytest.approx(0.1)  # one layer: q whatever beta
+
+
+def test_uncertainty_mean_and_sobol_on_a_linear_case(paper: object) -> None:
+    from cofail import catalog
+    from cofail.model import Stack
+    from cofail.probability import Scenario
+    from cofail.probability.uncertainty import parse_uncertain, propagate
+
+    m = catalog.load()
+    stack = Stack(layers=("DEBATE", "RE"))
+    # P(stack fails) is linear in one mode's p, so E[P] = P(E[p]), and with a second input of
+    # negligible width that p explains all the variance (S1 = ST = 1, the other's ST = 0).
+    inputs = parse_uncertain(m, stack, ["AL-GEN=beta:2,18", "EM-MIS=uniform:0.1,0.1000001"], [], [])
+    res = propagate(m, stack, Scenario(), inputs, samples=4000, seed=3, sobol_base=512)
+    draws = res.samples
+    assert draws.mean() == pytest.approx(res.point, abs=3 * draws.std() / np.sqrt(len(draws)))
+    assert np.all((draws >= 0) & (draws <= 1))
+    sob = res.sobol
+    assert sob is not None
+    assert sob["p[AL-GEN]"]["S1"] == pytest.approx(1.0, abs=0.05)
+    assert sob["p[AL-GEN]"]["ST"] == pytest.approx(1.0, abs=0.05)
+    assert abs(sob["p[EM-MIS]"]["ST"]) < 0.02

@@ -77,13 +77,15 @@ def stack_failure(q: np.ndarray, p: np.ndarray, r: np.ndarray, k: int | None = N
     dist = failed_set_distribution(q, p)
     n = len(r)
     k = n if k is None else k
-    states = np.arange(1 << n, dtype=np.int64)
-    for i in np.flatnonzero(r):
-        dist = _fail_layer(dist, states, int(i), float(r[i]))
     if k == n:
-        return float(dist[-1])
-    popcount = np.bitwise_count(states) if hasattr(np, "bitwise_count") else _popcount(states)
-    return float(dist[popcount >= k].sum())
+        # Only "every layer failed" counts: a layer not failed by a mode must fail on its own.
+        for i in range(n):
+            dist.reshape(-1, 2, 1 << i)[:, 0, :] *= r[i]
+        return float(dist.sum())
+    for layer in np.flatnonzero(r):
+        _fail_layer(dist, int(layer), float(r[layer]))
+    states = np.arange(1 << n, dtype=np.uint64)
+    return float(dist[np.bitwise_count(states) >= k].sum())
 
 
 INCLUSION_MIN_LAYERS = 16
@@ -141,7 +143,7 @@ def failed_set_distribution(q: np.ndarray, p: np.ndarray) -> np.ndarray:
         else:
             hit = dist.copy()
             for i in np.flatnonzero(column):
-                hit = _fail_layer(hit, states, int(i), float(column[i]))
+                _fail_layer(hit, int(i), float(column[i]))
         dist = (1.0 - prob) * dist + prob * hit
     return dist
 
@@ -175,14 +177,11 @@ def all_stack_failures(q: np.ndarray, p: np.ndarray, r: np.ndarray) -> np.ndarra
     return g
 
 
-def _fail_layer(dist: np.ndarray, states: np.ndarray, i: int, q: float) -> np.ndarray:
-    # Layer i, if not yet failed, fails now with probability q.
-    bit = 1 << i
-    without = (states & bit) == 0
-    out = dist.copy()
-    out[without] = (1.0 - q) * dist[without]
-    out[states[without] | bit] += q * dist[without]
-    return out
+def _fail_layer(dist: np.ndarray, i: int, q: float) -> None:
+    # In place: layer i, if not yet failed, fails now with probability q (bit i of the index).
+    view = dist.reshape(-1, 2, 1 << i)
+    view[:, 1, :] += q * view[:, 0, :]
+    view[:, 0, :] *= 1.0 - q  # a product, not x - q x: no cancellation when q is near 1
 
 
 def _merged_modes(q: np.ndarray, p: np.ndarray) -> list[tuple[np.ndarray, float]]:
@@ -205,11 +204,3 @@ def _any_present(ps: list[float]) -> float:
     if len(ps) == 1 or max(ps) == 1.0:
         return max(ps) if max(ps) == 1.0 else ps[0]
     return float(-np.expm1(np.log1p(-np.asarray(ps)).sum()))
-
-
-def _popcount(x: np.ndarray) -> np.ndarray:
-    out = np.zeros_like(x)
-    while np.any(x):
-        out += x & 1
-        x = x >> 1
-    return out
