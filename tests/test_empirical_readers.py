@@ -231,3 +231,24 @@ def test_histogram_counts_match_a_row_count(tmp_path: Path) -> None:
     h = read_log([path], LogSpec(wide=True))
     patterns = Counter(int((row * (1 << np.arange(4))).sum()) for row in fails)
     assert _as_dict(h) == {p: float(c) for p, c in patterns.items()}
+
+
+@pytest.mark.parametrize("bad", ["2", "-1", "0.5", ""])
+def test_wide_numeric_columns_must_be_zero_or_one(tmp_path: Path, bad: str) -> None:
+    path = tmp_path / "wide.csv"
+    path.write_text(f"case,a,b\n1,1,0\n2,{bad},1\n3,0,0\n")
+    with pytest.raises(InputError):
+        read_log([path], LogSpec(wide=True))
+
+
+def test_wide_booleans_and_passed_polarity(tmp_path: Path) -> None:
+    path = tmp_path / "wide.parquet"
+    pq.write_table(
+        pa.table(
+            {"case": [1, 2, 3, 4], "a": [True, True, False, False], "b": [True, False, False, True]}
+        ),
+        path,
+    )
+    assert _as_dict(read_log([path], LogSpec(wide=True))) == EXPECTED
+    inverted = read_log([path], LogSpec(wide=True, polarity="passed"))
+    assert _as_dict(inverted) == {3 - p: c for p, c in EXPECTED.items()}

@@ -22,6 +22,20 @@ __all__ = ["MAX_LAYERS", "LogSpec", "histogram_from_arrow", "histogram_from_file
 MAX_LAYERS = 63
 """Most layers a pattern bitmask holds."""
 
+_NUMERIC = {
+    "BOOLEAN",
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+    "HUGEINT",
+    "FLOAT",
+    "DOUBLE",
+}
 _TRUE = ("1", "true", "t", "yes", "y", "1.0")
 _FALSE = ("0", "false", "f", "no", "n", "0.0")
 
@@ -220,6 +234,31 @@ def _wide(
     reserved = {spec.case, spec.stratum, spec.weight}
     layers = spec.layers or tuple(c for c in columns if c not in reserved)
     _check_layers(tuple(layers), source)
+    numeric = all(columns[c] in _NUMERIC for c in layers)
+    if numeric:
+        # One scan: shift each column into its bit, and check that the column values add up to
+        # the pattern's popcount, which holds exactly when every value is 0 or 1.
+        values = [f"CAST({_ident(c)} AS INTEGER)" for c in layers]
+        if spec.polarity == "passed":
+            values = [f"(1 - {v})" for v in values]
+        pattern = " | ".join(f"(CAST({v} AS UBIGINT) << {i})" for i, v in enumerate(values))
+        total = " + ".join(f"CAST({_ident(c)} AS DOUBLE)" for c in layers)
+        if spec.polarity == "passed":
+            total = f"{len(layers)} - ({total})"
+        rows = con.execute(
+            f"""SELECT s, pat, sum(w), max(coalesce(abs(chk), 1.0)) FROM (
+                SELECT {stratum} AS s, {pattern} AS pat, {weight} AS w,
+                       ({total}) - bit_count(pat) AS chk FROM {src})
+            GROUP BY ALL"""
+        ).fetchnumpy()
+        keys = list(rows)
+        # A missing value makes chk NULL, counted as 1 by coalesce: any non-zero is a bad value.
+        if np.any(np.asarray(rows[keys[3]], dtype=float) != 0.0):
+            raise InputError(
+                "every layer column must be 0/1 or true/false (found other or missing values)",
+                source=source,
+            )
+        return _assemble(tuple(layers), {k: rows[k] for k in keys[:3]}, spec, source, ())
     flags = [_flag(col, columns[col]) for col in layers]
     if spec.polarity == "passed":
         flags = [f"(1 - {f})" for f in flags]
