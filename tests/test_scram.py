@@ -121,3 +121,23 @@ def test_scram_shipped_inputs(names: list[str], tmp_path: Path) -> None:
     for top, expected in theirs.items():
         ours = top_event_probability(tree, top).probability
         assert _agree(ours, expected), (top, ours, expected)
+
+
+@pytest.mark.parametrize("name", ["chinese", "baobab2", "isp9605", "das9203"])
+def test_cut_set_counts_per_order_agree_with_scram(name: str, tmp_path: Path) -> None:
+    from cofail.probability._mcs import mef_cut_sets
+    from conftest import shared_path
+
+    model = shared_path("benchmarks", "aralia", f"{name}.xml")
+    report = tmp_path / "report.xml"
+    subprocess.run(
+        [_scram(), str(model), "--bdd", "-l", "4", "-o", str(report)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    theirs: dict[int, int] = {}
+    for order in re.findall(r'<product order="(\d+)"', report.read_text()):
+        theirs[int(order)] = theirs.get(int(order), 0) + 1
+    tree = read_mef([model])
+    assert mef_cut_sets(tree, tree.tops()[0], 4).counts == theirs

@@ -128,6 +128,12 @@ def export_cmd(
 def mef_cmd(
     files: Annotated[list[Path], typer.Argument(help="MEF files of one model.")],
     top: Annotated[str | None, typer.Option(help="Top gate (default: the only one).")] = None,
+    cut_sets: Annotated[
+        int | None,
+        typer.Option(
+            "--cut-sets", min=1, help="Also minimal cut sets up to this order (coherent trees)."
+        ),
+    ] = None,
     fmt: FormatOpt = Fmt.table,
 ) -> None:
     """Exact top-event probability of an Open-PSA MEF fault tree (BDD)."""
@@ -145,13 +151,29 @@ def mef_cmd(
         "bdd_nodes": {r.top: r.nodes for r in results},
         "engine": f"BDD ({results[0].engine}), exact; probabilities as P and 1 - P sums",
     }
-    table = Table(
-        "Top-event probability",
-        ["top", "probability", "BDD nodes"],
-        [[r.top, r.probability, r.nodes] for r in results],
-        notes=[f"{len(tree.gates)} gates, {len(tree.basic_events)} basic events; {data['engine']}"],
-    )
-    emit([table], fmt, data)
+    tables = [
+        Table(
+            "Top-event probability",
+            ["top", "probability", "BDD nodes"],
+            [[r.top, r.probability, r.nodes] for r in results],
+            notes=[
+                f"{len(tree.gates)} gates, {len(tree.basic_events)} basic events; {data['engine']}"
+            ],
+        )
+    ]
+    if cut_sets is not None:
+        from cofail.probability._mcs import mef_cut_sets
+
+        summaries = [mef_cut_sets(tree, r.top, cut_sets) for r in results]
+        data["cut_sets"] = {s.top: s.to_dict() for s in summaries}
+        tables.append(
+            Table(
+                f"Minimal cut sets up to order {cut_sets}",
+                ["top", "order", "count"],
+                [[s.top, k, v] for s in summaries for k, v in sorted(s.counts.items())],
+            )
+        )
+    emit(tables, fmt, data)
 
 
 @app.command("uncertainty")
