@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -142,7 +142,7 @@ def mef_cmd(
     tree = read_mef(files)
     tops = [top] if top else tree.tops()
     results = [top_event_probability(tree, t) for t in tops]
-    data = {
+    data: dict[str, Any] = {
         "files": [str(f) for f in files],
         "probability": results[0].probability if len(results) == 1 else None,
         "tops": {r.top: r.probability for r in results},
