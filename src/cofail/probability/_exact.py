@@ -106,7 +106,11 @@ def exact_with_engine(
     q = np.asarray(q, dtype=float)
     n = q.shape[0]
     binary = bool(np.all((q == 0.0) | (q == 1.0)))
-    if (k is None or k == n) and binary and n >= INCLUSION_MIN_LAYERS:
+    # Cost model: the DP makes one pass over 2^n states per distinct mode column; the
+    # extended-precision inclusion-exclusion costs about 4n such passes.
+    passes = len(_merged_modes(q, np.asarray(p, dtype=float)))
+    cheaper = passes > 4 * n
+    if (k is None or k == n) and binary and n >= INCLUSION_MIN_LAYERS and cheaper:
         from cofail.probability._inclusion import and_stack_inclusion_exclusion
 
         result = and_stack_inclusion_exclusion(q, p, r)
