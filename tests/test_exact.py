@@ -137,15 +137,17 @@ def test_inclusion_exclusion_agrees_with_the_dp_within_its_bound(
 def test_engine_choice_falls_back_to_the_dp_when_cancellation_is_heavy() -> None:
     from cofail.probability import exact_with_engine
 
-    n = 16  # 16 private modes at 0.1: 1e-16, far below what inclusion-exclusion can certify
-    value, engine = exact_with_engine(np.eye(n), np.full(n, 0.1), np.zeros(n))
-    assert value == pytest.approx(1e-16, rel=1e-12)
+    n, m = 16, 80  # many distinct modes: inclusion-exclusion is the cheaper engine to try
+    rng = np.random.default_rng(4)
+    q = (rng.random((n, m)) < 0.3).astype(float)
+    # Rare modes, no residual: a tiny answer that inclusion-exclusion cannot certify.
+    value, engine = exact_with_engine(q, np.full(m, 0.002), np.zeros(n))
     assert engine.startswith("state DP")
-    value, engine = exact_with_engine(np.ones((n, 1)), np.array([0.3]), np.full(n, 0.5))
+    assert value == stack_failure(q, np.full(m, 0.002), np.zeros(n))
+    # Common modes and residuals: a moderate answer, certified.
+    value, engine = exact_with_engine(q, np.full(m, 0.05), np.full(n, 0.3))
     assert engine.startswith("inclusion-exclusion")
-    assert value == pytest.approx(
-        stack_failure(np.ones((n, 1)), np.array([0.3]), np.full(n, 0.5)), rel=1e-7
-    )
+    assert value == pytest.approx(stack_failure(q, np.full(m, 0.05), np.full(n, 0.3)), rel=1e-7)
 
 
 def test_defense_in_depth_demo_matches_the_beta_factor_closed_form() -> None:
