@@ -81,6 +81,9 @@ ResidualOpt = Annotated[
         "--residual", help="Residual P(layer fails alone): '0.01' or 'LAYER=0.1'. Repeat."
     ),
 ]
+UncertainValueOpt = Annotated[
+    str, typer.Option(help="U cells: optimistic (q 0), pessimistic (q 1) or a value of q.")
+]
 KOpt = Annotated[
     int | None, typer.Option("--k", min=1, help="The stack fails when k of its layers fail.")
 ]

@@ -20,6 +20,7 @@ from cofail.cli._common import (
     POpt,
     ResidualOpt,
     StackOpt,
+    UncertainValueOpt,
     app,
     emit,
     load_matrix,
@@ -173,9 +174,7 @@ def simulate_cmd(
     matrix: MatrixOpt = None,
     p: POpt = None,
     residual: ResidualOpt = None,
-    uncertain: Annotated[
-        str, typer.Option(help="U cells: optimistic, pessimistic or a q.")
-    ] = "pessimistic",
+    uncertain: UncertainValueOpt = "pessimistic",
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
 ) -> None:

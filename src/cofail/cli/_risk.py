@@ -17,6 +17,7 @@ from cofail.cli._common import (
     POpt,
     ResidualOpt,
     StackOpt,
+    UncertainValueOpt,
     app,
     emit,
     load_matrix,
@@ -35,9 +36,7 @@ def risk_cmd(
     matrix: MatrixOpt = None,
     p: POpt = None,
     residual: ResidualOpt = None,
-    uncertain: Annotated[
-        str, typer.Option(help="U cells: optimistic (q 0), pessimistic (q 1) or a value of q.")
-    ] = "pessimistic",
+    uncertain: UncertainValueOpt = "pessimistic",
     k: KOpt = None,
     mc: Annotated[
         int, typer.Option(min=0, help="Also estimate by Monte Carlo with this many samples.")
@@ -104,9 +103,7 @@ def export_cmd(
     matrix: MatrixOpt = None,
     p: POpt = None,
     residual: ResidualOpt = None,
-    uncertain: Annotated[
-        str, typer.Option(help="U cells: optimistic, pessimistic or a q.")
-    ] = "pessimistic",
+    uncertain: UncertainValueOpt = "pessimistic",
     k: KOpt = None,
 ) -> None:
     """Export a stack's fault tree (Open-PSA MEF, accepted by SCRAM)."""
@@ -182,9 +179,7 @@ def uncertainty_cmd(
     matrix: MatrixOpt = None,
     p: POpt = None,
     residual: ResidualOpt = None,
-    uncertain: Annotated[
-        str, typer.Option(help="U cells: optimistic, pessimistic or a q.")
-    ] = "pessimistic",
+    uncertain: UncertainValueOpt = "pessimistic",
     k: KOpt = None,
     p_dist: Annotated[
         list[str] | None,

@@ -99,35 +99,24 @@ def importance(
 ) -> list[Importance]:
     """Return SCRAM's importance factors of every failure mode and every layer residual."""
     base = stack_failure(q, p, r, k)
-    out = []
     modes, layers = names
+    out = []
     for j, mode in enumerate(modes):
-        on, off = p.copy(), p.copy()
-        on[j], off[j] = 1.0, 0.0
-        out.append(
-            _factors(
-                mode,
-                "failure mode",
-                p[j],
-                base,
-                stack_failure(q, on, r, k),
-                stack_failure(q, off, r, k),
-            )
-        )
+        on, off = _swing(p, j)
+        up, down = stack_failure(q, on, r, k), stack_failure(q, off, r, k)
+        out.append(_factors(mode, "failure mode", p[j], base, up, down))
     for i, layer in enumerate(layers):
-        on, off = r.copy(), r.copy()
-        on[i], off[i] = 1.0, 0.0
-        out.append(
-            _factors(
-                layer,
-                "layer residual",
-                r[i],
-                base,
-                stack_failure(q, p, on, k),
-                stack_failure(q, p, off, k),
-            )
-        )
+        on, off = _swing(r, i)
+        up, down = stack_failure(q, p, on, k), stack_failure(q, p, off, k)
+        out.append(_factors(layer, "layer residual", r[i], base, up, down))
     return out
+
+
+def _swing(values: np.ndarray, index: int) -> tuple[np.ndarray, np.ndarray]:
+    # Copies with one event certain (1) and impossible (0).
+    on, off = values.copy(), values.copy()
+    on[index], off[index] = 1.0, 0.0
+    return on, off
 
 
 def _factors(name: str, kind: str, p: float, base: float, up: float, down: float) -> Importance:
