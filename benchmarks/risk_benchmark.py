@@ -63,7 +63,7 @@ def agree(ours: float | None, theirs: float | None) -> bool | None:
     if theirs == 0:
         return ours == 0
     last = 10 ** (np.floor(np.log10(abs(theirs))) - 5)
-    return abs(ours - theirs) <= 1e-6 * abs(theirs) + 0.5 * last
+    return bool(abs(ours - theirs) <= 1e-6 * abs(theirs) + 0.5 * last)
 
 
 def stack_model(n_layers: int, n_modes: int, tmp: Path) -> tuple[Path, float]:

@@ -226,7 +226,7 @@ class CoFailure:
         rng = np.random.default_rng(self.seed)
         draws = rng.multinomial(round(n), counts / n, size=self.n_boot) / round(n)
         boot_obs = draws[:, all_fail].sum(axis=1)
-        boot_ind = np.prod(draws @ bits, axis=1)
+        boot_ind = np.prod(draws @ bits.astype(float), axis=1)  # float matmul: BLAS, not bool
         with np.errstate(divide="ignore", invalid="ignore"):
             boot_ratio = np.where(boot_ind > 0, boot_obs / boot_ind, np.nan)
         q = [100 * self.alpha / 2, 100 * (1 - self.alpha / 2)]
