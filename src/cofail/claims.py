@@ -56,6 +56,10 @@ class ClaimResult:
         }
 
 
+def _verdict(holds: bool) -> Verdict:
+    return "supported" if holds else "contradicted"
+
+
 def _vuln_sets(matrix: Matrix, uncertain: UncertainPolicy) -> dict[str, set[str]]:
     rows = matrix.vulnerable(uncertain)
     return {
@@ -92,7 +96,7 @@ def _claim1(matrix: Matrix, uncertain: UncertainPolicy) -> ClaimResult:
     return ClaimResult(
         1,
         statement,
-        "supported" if holds else "contradicted",
+        _verdict(holds),
         f"The three share {len(shared)} of the {len(union)} modes any of them is vulnerable to "
         f"({', '.join(ordered)}); RLAIF and W2S profiles are "
         f"{'identical' if identical else 'different'}.",
@@ -121,7 +125,7 @@ def _claim2(matrix: Matrix, uncertain: UncertainPolicy) -> ClaimResult:
     return ClaimResult(
         2,
         statement,
-        "supported" if holds else "contradicted",
+        _verdict(holds),
         f"Safety tax: SCI-AI {taxes['SCI-AI']}, IDA {taxes['IDA']}; their largest Jaccard "
         f"overlap with any pipeline technique is {closest:.2f}; they share "
         f"{', '.join(sorted(common)) or 'nothing'}.",
@@ -148,7 +152,7 @@ def _claim3(matrix: Matrix, uncertain: UncertainPolicy) -> ClaimResult:
     return ClaimResult(
         3,
         statement,
-        "supported" if holds else "contradicted",
+        _verdict(holds),
         f"Affordable techniques not vulnerable to DEC-AL: {', '.join(not_dec) or 'none'}; RE "
         f"covers {len(re_covers)} of COLL, CAP-DEV, EM-MIS, EVAL-DIFF; DEBATE+RE leaves "
         f"{', '.join(uncovered) or 'nothing'} uncovered.",
@@ -172,7 +176,7 @@ def _claim4(matrix: Matrix, uncertain: UncertainPolicy) -> ClaimResult:
     return ClaimResult(
         4,
         statement,
-        "supported" if holds else "contradicted",
+        _verdict(holds),
         f"AL-GEN affects {by_mode['AL-GEN']} of {len(matrix.layers)} layers (most shared: "
         f"{', '.join(leaders)} with {top}); not vulnerable: {', '.join(spared) or 'none'}.",
         {"vulnerable_layers_per_mode": by_mode, "most_shared": leaders, "spared": spared},
@@ -192,7 +196,7 @@ def _claim5(matrix: Matrix, uncertain: UncertainPolicy) -> ClaimResult:
     return ClaimResult(
         5,
         statement,
-        "supported" if holds else "contradicted",
+        _verdict(holds),
         f"Exact stack failure of 10 layers at 0.1: {independent:.3e} with one private mode each, "
         f"{shared:.3g} with one shared mode, {shared / independent:.2g}× more.",
         {"independent": independent, "shared": shared, "ratio": shared / independent},
@@ -231,7 +235,7 @@ def _claim6(matrix: Matrix, uncertain: UncertainPolicy) -> ClaimResult:
     return ClaimResult(
         6,
         statement,
-        "supported" if holds else "contradicted",
+        _verdict(holds),
         f"Tight low-tax cluster: {{{', '.join(correlated)}}}; high-tax layers unlike it: "
         f"{{{', '.join(unique)}}}; affordable pair leaving fewest modes uncovered: "
         f"{{{', '.join(best_pair)}}}.",

@@ -22,7 +22,7 @@ from cofail.cli._common import (
     policy,
 )
 from cofail.errors import InputError
-from cofail.model import Stack, TaxLevel
+from cofail.model import Matrix, Stack, TaxLevel, UncertainPolicy
 from cofail.probability import Scenario
 
 
@@ -42,6 +42,14 @@ MaxTaxOpt = Annotated[
     Tax | None, typer.Option("--max-tax", help="Leave out layers with a higher safety tax.")
 ]
 ObjectiveOpt = Annotated[ObjectiveChoice, typer.Option("--objective", help="What to optimise.")]
+
+
+def _setup(
+    matrix: str | None, p: list[str] | None, residual: list[str] | None, uncertain: Uncertain
+) -> tuple[Matrix, UncertainPolicy, Scenario]:
+    """Return the matrix, the U reading and the scenario every decision command starts from."""
+    reading = policy(uncertain)
+    return load_matrix(matrix), reading, Scenario.parse(p, residual, reading)
 
 
 def _tax(value: Tax | None) -> TaxLevel | None:
@@ -73,9 +81,7 @@ def recommend_cmd(
     from cofail.decide import TIE_BREAK, recommend
     from cofail.report.views import assumption_note, candidates_table
 
-    m = load_matrix(matrix)
-    reading = policy(uncertain)
-    scenario = Scenario.parse(p, residual, reading)
+    m, reading, scenario = _setup(matrix, p, residual, uncertain)
     result = recommend(
         m,
         budget=budget,
@@ -122,9 +128,7 @@ def next_cmd(
     from cofail.decide import next_layer
     from cofail.report.views import assumption_note, candidates_table
 
-    m = load_matrix(matrix)
-    reading = policy(uncertain)
-    scenario = Scenario.parse(p, residual, reading)
+    m, reading, scenario = _setup(matrix, p, residual, uncertain)
     current, options = next_layer(
         m,
         Stack.parse(stack, m),
@@ -174,9 +178,7 @@ def frontier_cmd(
     from cofail.decide import frontier
     from cofail.report.views import assumption_note, frontier_table
 
-    m = load_matrix(matrix)
-    reading = policy(uncertain)
-    scenario = Scenario.parse(p, residual, reading)
+    m, reading, scenario = _setup(matrix, p, residual, uncertain)
     result = frontier(
         m,
         metric.value,
