@@ -43,8 +43,9 @@ pytest: dev system-deps
 
 test: lint typecheck pytest
 
-bench: dev
-	$(BIN)/python benchmarks/run_all.py
+bench: dev system-deps
+	$(BIN)/python benchmarks/empirical_benchmark.py
+	$(BIN)/python benchmarks/risk_benchmark.py
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .mypy_cache .ruff_cache
