@@ -141,3 +141,26 @@ def test_cut_set_counts_per_order_agree_with_scram(name: str, tmp_path: Path) ->
         theirs[int(order)] = theirs.get(int(order), 0) + 1
     tree = read_mef([model])
     assert mef_cut_sets(tree, tree.tops()[0], 4).counts == theirs
+
+
+def test_private_component_names_are_local(tmp_path: Path) -> None:
+    # Inside private component t, "g" means t.g; outside it means the global g.
+    model = tmp_path / "scoped.xml"
+    model.write_text(
+        '<opsa-mef><define-fault-tree name="F">'
+        '<define-gate name="top"><and><gate name="g"/><gate name="t.top"/></and></define-gate>'
+        '<define-gate name="g"><basic-event name="a"/></define-gate>'
+        '<define-component name="t" role="private">'
+        '<define-gate name="top"><or><gate name="g"/><basic-event name="c"/></or></define-gate>'
+        '<define-gate name="g"><basic-event name="b"/></define-gate>'
+        "</define-component></define-fault-tree><model-data>"
+        '<define-basic-event name="a"><float value="0.5"/></define-basic-event>'
+        '<define-basic-event name="b"><float value="0.2"/></define-basic-event>'
+        '<define-basic-event name="c"><float value="0.1"/></define-basic-event>'
+        "</model-data></opsa-mef>"
+    )
+    tree = read_mef([model])
+    assert tree.tops() == ["top"]
+    # P = P(a) * P(b or c) = 0.5 * (1 - 0.8 * 0.9)
+    assert top_event_probability(tree).probability == pytest.approx(0.5 * 0.28, rel=1e-12)
+    assert _agree(0.5 * 0.28, scram_probabilities([model], tmp_path)["top"])

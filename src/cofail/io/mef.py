@@ -40,6 +40,8 @@ class Formula:
     """For ``atleast``: how many arguments must be true."""
     value: bool = False
     """For ``constant``."""
+    scope: str = ""
+    """For ``event`` while reading: the private component it was written in (``t.``)."""
 
 
 @dataclass
@@ -117,15 +119,16 @@ def read_mef(paths: Sequence[str | Path]) -> FaultTree:
         tree.sources.append(source)
         for container in root:
             if container.tag in ("define-fault-tree", "model-data", "define-component"):
-                _read_container(container, tree, source)
+                _read_container(container, tree, source, scope="")
+    _resolve_scopes(tree)
     tree.check()
     return tree
 
 
-def _read_container(node: ET.Element, tree: FaultTree, source: str) -> None:
+def _read_container(node: ET.Element, tree: FaultTree, source: str, scope: str) -> None:
     for child in node:
         tag = child.tag
-        name = child.get("name", "")
+        name = scope + child.get("name", "")
         if tag == "define-gate":
             formulas = [c for c in child if c.tag not in ("label", "attributes")]
             if len(formulas) != 1:
@@ -134,14 +137,45 @@ def _read_container(node: ET.Element, tree: FaultTree, source: str) -> None:
                 )
             if name in tree.gates:
                 raise InputError(f"gate {name!r} is defined twice", source=source)
-            tree.gates[name] = _formula(formulas[0], source, name)
+            tree.gates[name] = _scoped(_formula(formulas[0], source, name), scope)
         elif tag == "define-basic-event":
             tree.basic_events[name] = _probability(child, source, name)
         elif tag == "define-house-event":
             constant = child.find("constant")
             tree.house_events[name] = constant is not None and constant.get("value") == "true"
         elif tag == "define-component":
-            _read_container(child, tree, source)
+            # A private component's names are its own (t.E1 from outside); a public one's are not.
+            private = child.get("role") == "private"
+            _read_container(child, tree, source, scope=f"{name}." if private else scope)
+
+
+def _scoped(f: Formula, scope: str) -> Formula:
+    """Return ``f`` with every reference tagged by the scope it was written in."""
+    if not scope:
+        return f
+    if f.op == "event":
+        return Formula(
+            op="event", name=f.name, kind=f.kind, value=False, min=0, args=(), scope=scope
+        )
+    return Formula(op=f.op, args=tuple(_scoped(a, scope) for a in f.args), min=f.min, value=f.value)
+
+
+def _resolve_scopes(tree: FaultTree) -> None:
+    """Point each scoped reference at the innermost definition of its name."""
+    known = set(tree.gates) | set(tree.basic_events) | set(tree.house_events)
+
+    def resolve(f: Formula) -> Formula:
+        if f.op == "event":
+            scope = f.scope
+            while scope:
+                if scope + f.name in known:
+                    return Formula(op="event", name=scope + f.name, kind=f.kind)
+                scope = scope[: scope[:-1].rfind(".") + 1]
+            return Formula(op="event", name=f.name, kind=f.kind)
+        return Formula(op=f.op, args=tuple(resolve(a) for a in f.args), min=f.min, value=f.value)
+
+    for gate, formula in list(tree.gates.items()):
+        tree.gates[gate] = resolve(formula)
 
 
 def _probability(node: ET.Element, source: str, name: str) -> float:
