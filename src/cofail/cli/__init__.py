@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import sys
+from importlib import import_module
 
-from cofail.cli import _decide, _empirical, _files, _report, _risk, _structure  # noqa: F401  (register commands)
 from cofail.cli._common import app
 from cofail.errors import InputError
 
 __all__ = ["app", "main"]
+
+# Importing a module registers its commands; this order is the order of `cofail --help`.
+for _module in ("_structure", "_risk", "_decide", "_empirical", "_report", "_files"):
+    import_module(f"cofail.cli.{_module}")
 
 
 def main(argv: list[str] | None = None) -> int:
