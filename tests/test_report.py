@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cofail.model import Matrix
+from cofail.model import Matrix, Stack
 from cofail.report.document import write_report
 from conftest import Run
 
@@ -43,6 +43,10 @@ def test_report_states_its_assumptions_and_claims(report_dir: Path, paper: Matri
         assert f"<td>{stack}</td>" in html
     assert html.count("<td>supported</td>") == 6
     assert "What to deploy" in html and "Pareto frontier" in html
+    from cofail.probability import risk
+
+    pipeline = risk(paper, Stack(layers=("RLHF", "RLAIF", "W2S")))
+    assert f"<td>RLHF+RLAIF+W2S</td><td>{pipeline.probability:.4g}</td>" in html
     assert "Which conclusions survive the uncertain cells" in html
     moderate = html.split("with no layer above moderate safety tax")[1].split("</table>")[0]
     assert "<td>2</td><td>DEBATE+RE</td><td>3</td><td>AL-GEN</td>" in moderate  # best pair

@@ -13,7 +13,7 @@ from cofail.decide import TIE_BREAK, frontier, recommend, robustness
 from cofail.empirical import StratifiedAnalysis
 from cofail.io.files import write_atomic
 from cofail.model import Matrix, Stack, UncertainPolicy
-from cofail.probability import Scenario
+from cofail.probability import MAX_EXACT_LAYERS, Scenario, risk
 from cofail.probability.demo import defense_in_depth
 from cofail.report import evidence_figures, figures
 from cofail.report.tabular import Table, table_markdown, to_html
@@ -148,6 +148,7 @@ def build_sections(matrix: Matrix, uncertain: UncertainPolicy = "pessimistic") -
             [audit_rows, *audit_tables(all_layers, note)[1:]],
         ),
         _deploy_section(matrix, uncertain),
+        _risk_section(matrix, uncertain),
         _depth_demo_section(),
         Section(
             "The paper's claims, checked against the data",
@@ -162,6 +163,34 @@ def build_sections(matrix: Matrix, uncertain: UncertainPolicy = "pessimistic") -
 
 
 _TAX_RANK = {"low": 0, "moderate": 1, "high": 2}
+
+
+def _risk_section(matrix: Matrix, uncertain: UncertainPolicy) -> Section:
+    scenario = Scenario(uncertain=uncertain)
+    rows = []
+    for layers in notable_stacks(matrix):
+        if not 2 <= len(layers) <= MAX_EXACT_LAYERS:  # one layer: exact = independent
+            continue
+        result = risk(matrix, Stack(layers=layers), scenario, with_importance=False)
+        rows.append(["+".join(layers), result.probability, result.independent, result.ratio])
+    return Section(
+        "Risk: shared failure modes against the independence picture",
+        [
+            "Exact probability that every layer of a stack fails when failure modes are common "
+            "causes, against the product of the layers' own failure probabilities (what the "
+            "independence picture predicts). The ratio is how much independence understates "
+            "the risk. Change the scenario with `cofail risk --p ... --residual ...`.",
+        ],
+        [],
+        [
+            Table(
+                "Risk of notable stacks",
+                ["stack", "exact", "if independent", "ratio"],
+                rows,
+                notes=[scenario.describe()],
+            )
+        ],
+    )
 
 
 def _depth_demo_section() -> Section:
