@@ -6,7 +6,7 @@ field path (``cells.RLHF.DEC-AL.level``) so that a user can find the mistake in 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import Annotated, Any, Literal
 
@@ -24,6 +24,7 @@ from cofail.errors import InputError
 
 __all__ = [
     "TAX_COST",
+    "TAX_ORDER",
     "Confidence",
     "FailureMode",
     "Id",
@@ -53,6 +54,8 @@ UncertainPolicy = Literal["optimistic", "pessimistic"]
 
 TAX_COST: dict[str, float] = {"low": 1.0, "moderate": 2.0, "high": 4.0}
 """Default numeric cost of each safety-tax level (overridable per layer with ``tax_cost``)."""
+TAX_ORDER: dict[str, int] = {"low": 0, "moderate": 1, "high": 2}
+"""Rank of each safety-tax level, for "at most this level" filters."""
 
 
 class _Frozen(BaseModel):
@@ -298,17 +301,6 @@ class Matrix(_Frozen):
             old = cells[lid][mid]
             cells[lid][mid] = old.model_copy(update={"level": level})
         return self.model_copy(update={"cells": cells})
-
-    def restrict(self, layer_ids: Iterable[str]) -> Matrix:
-        """Return the sub-matrix with only these layers (in the given order)."""
-        wanted = [self.layer(lid) for lid in layer_ids]
-        return Matrix(
-            **{
-                **self.model_dump(exclude={"layers", "cells"}),
-                "layers": wanted,
-                "cells": {layer.id: self.cells[layer.id] for layer in wanted},
-            }
-        )
 
 
 class Stack(_Frozen):

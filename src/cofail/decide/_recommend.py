@@ -10,7 +10,7 @@ import numpy as np
 from cofail.decide._ilp import best_stacks_ilp
 from cofail.decide._landscape import MAX_ENUMERATED, Landscape, landscape
 from cofail.errors import InputError
-from cofail.model import Matrix, Stack, TaxLevel, UncertainPolicy
+from cofail.model import TAX_ORDER, Matrix, Stack, TaxLevel, UncertainPolicy
 from cofail.probability import MAX_EXACT_LAYERS, Scenario, stack_failure
 from cofail.structure import audit
 from cofail.structure import depth as stack_depth
@@ -21,13 +21,13 @@ __all__ = [
     "Frontier",
     "Objective",
     "Recommendation",
+    "candidate_layers",
     "frontier",
     "next_layer",
     "recommend",
 ]
 
 Objective = Literal["uncovered", "depth", "risk"]
-_TAX_ORDER = {"low": 0, "moderate": 1, "high": 2}
 TIE_BREAK = (
     "ties broken by: fewer uncovered modes, greater depth, lower risk, lower safety tax, "
     "fewer layers, then layer order in the matrix"
@@ -94,11 +94,11 @@ class Recommendation:
         }
 
 
-def _candidates(matrix: Matrix, max_tax: TaxLevel | None) -> tuple[str, ...]:
+def candidate_layers(matrix: Matrix, max_tax: TaxLevel | None) -> tuple[str, ...]:
     if max_tax is None:
         return matrix.layer_ids
-    limit = _TAX_ORDER[max_tax]
-    return tuple(x.id for x in matrix.layers if _TAX_ORDER[x.safety_tax] <= limit)
+    limit = TAX_ORDER[max_tax]
+    return tuple(x.id for x in matrix.layers if TAX_ORDER[x.safety_tax] <= limit)
 
 
 def _order(
@@ -165,7 +165,7 @@ def recommend(
     (HiGHS through SciPy), re-solved with the previous optima excluded to list ``top`` stacks.
     """
     scenario = scenario or Scenario(uncertain=uncertain)
-    candidates = _candidates(matrix, max_tax)
+    candidates = candidate_layers(matrix, max_tax)
     if not candidates:
         raise InputError(f"no layer has a safety tax of {max_tax} or lower")
     if size is not None and not 1 <= size <= len(candidates):
@@ -272,7 +272,7 @@ def next_layer(
     """
     scenario = scenario or Scenario(uncertain=uncertain)
     current = evaluate(matrix, stack.layers, scenario, uncertain)
-    pool = [x for x in _candidates(matrix, max_tax) if x not in stack.layers]
+    pool = [x for x in candidate_layers(matrix, max_tax) if x not in stack.layers]
     if not pool:
         raise InputError("every candidate layer is already in the stack")
     options = []
@@ -332,7 +332,7 @@ def frontier(
     [(('RE',), 1), (('RE', 'SCI-AI'), 2)]
     """
     scenario = scenario or Scenario(uncertain=uncertain)
-    land = landscape(matrix, scenario, _candidates(matrix, max_tax), uncertain=uncertain)
+    land = landscape(matrix, scenario, candidate_layers(matrix, max_tax), uncertain=uncertain)
     idx = np.arange(len(land.stacks))
     depth = land.depths(matrix, idx)
     value = land.risk if metric == "risk" else -depth  # lower is better for both

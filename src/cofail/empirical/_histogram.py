@@ -132,22 +132,6 @@ class PatternHistogram:
             notes=self.notes + other.notes,
         )
 
-    def restrict(self, layers: tuple[str, ...]) -> PatternHistogram:
-        """Return the histogram of a subset of layers (patterns projected, counts summed)."""
-        index = [self.layers.index(x) for x in layers]
-        table: dict[str, dict[int, float]] = {}
-        for s in self.strata:
-            bits = self.bits(self.patterns[s])[:, index]
-            projected = (bits.astype(np.uint64) << np.arange(len(index), dtype=np.uint64)).sum(
-                axis=1
-            )
-            row = table.setdefault(s, {})
-            for p, c in zip(projected.tolist(), self.counts[s].tolist(), strict=True):
-                row[int(p)] = row.get(int(p), 0.0) + c
-        return PatternHistogram.from_counts(
-            layers, table, polarity=self.polarity, source=self.source, notes=self.notes
-        )
-
     def to_dict(self) -> dict[str, Any]:
         """Return plain data for JSON: patterns as lists of failed layers."""
         return {

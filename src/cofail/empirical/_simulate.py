@@ -7,6 +7,7 @@ import pyarrow as pa
 
 from cofail.model import Matrix, Stack
 from cofail.probability import Scenario
+from cofail.probability._sample import draw_failures
 
 __all__ = ["simulate"]
 
@@ -16,8 +17,7 @@ def simulate(
 ) -> pa.Table:
     """Return a wide log (``case`` plus one 0/1 column per layer) drawn from the model.
 
-    Per case, each failure mode is present with p_j; a present mode defeats layer i with
-    q_ij; each layer also fails on its own with r_i.
+    Cases are drawn by :func:`cofail.probability._sample.draw_failures`.
 
     >>> from cofail import catalog
     >>> t = simulate(catalog.load(), Stack(layers=("RLHF", "RE")), Scenario(), 1000, seed=1)
@@ -25,18 +25,7 @@ def simulate(
     (['case', 'RLHF', 'RE'], 1000)
     """
     q, p, r = scenario.arrays(matrix, stack)
-    rng = np.random.default_rng(seed)
-    present = rng.random((cases, len(p))) < p
-    failed = rng.random((cases, len(r))) < r
-    for j in np.flatnonzero(q.any(axis=0)):
-        rows = np.flatnonzero(present[:, j])
-        if len(rows) == 0:
-            continue
-        column = q[:, j]
-        if np.all((column == 0) | (column == 1)):
-            failed[np.ix_(rows, np.flatnonzero(column))] = True
-        else:
-            failed[rows] |= rng.random((len(rows), len(column))) < column
+    failed = draw_failures(q, p, r, cases, np.random.default_rng(seed))
     data: dict[str, pa.Array] = {"case": pa.array(np.arange(cases, dtype=np.int64))}
     for i, lid in enumerate(stack.layers):
         data[lid] = pa.array(failed[:, i].astype(np.int8))

@@ -13,6 +13,7 @@ from typing import Any
 
 from cofail.errors import InputError
 from cofail.io.mef import FaultTree, Formula
+from cofail.structure._bits import minimal_sets
 
 __all__ = ["CutSetSummary", "mef_cut_sets"]
 
@@ -39,14 +40,6 @@ class CutSetSummary:
         if len(self.cut_sets) <= limit:
             out["cut_sets"] = [list(c) for c in self.cut_sets]
         return out
-
-
-def _minimal(sets: set[int]) -> list[int]:
-    kept: list[int] = []
-    for s in sorted(sets, key=lambda m: m.bit_count()):
-        if not any(k & s == k for k in kept):
-            kept.append(s)
-    return kept
 
 
 def mef_cut_sets(tree: FaultTree, top: str, max_order: int) -> CutSetSummary:
@@ -87,14 +80,14 @@ def mef_cut_sets(tree: FaultTree, top: str, max_order: int) -> CutSetSummary:
         if f.op == "null":
             return parts[0]
         if f.op == "or":
-            return _minimal({s for part in parts for s in part})
+            return minimal_sets({s for part in parts for s in part})
         if f.op == "and":
             return _product(parts, max_order)
         # atleast k of n: OR over the k-subsets of AND.
         out: set[int] = set()
         for chosen in combinations(parts, f.min):
             out.update(_product(list(chosen), max_order))
-        return _minimal(out)
+        return minimal_sets(out)
 
     found = expand(tree.gates[top])
     names = {v: k for k, v in index.items()}
@@ -112,7 +105,7 @@ def _product(parts: list[list[int]], max_order: int) -> list[int]:
     acc = [0]
     for part in sorted(parts, key=len):
         combined = {a | b for a in acc for b in part if (a | b).bit_count() <= max_order}
-        acc = _minimal(combined)
+        acc = minimal_sets(combined)
         if not acc:
             return []
     return acc

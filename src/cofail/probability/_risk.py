@@ -11,6 +11,7 @@ import numpy as np
 
 from cofail.model import Matrix, Stack
 from cofail.probability._exact import exact_with_engine, layer_failure, stack_failure
+from cofail.probability._sample import draw_failures
 from cofail.probability.scenario import Scenario
 
 __all__ = ["Importance", "RiskResult", "at_least_k", "importance", "monte_carlo", "risk"]
@@ -144,11 +145,7 @@ def monte_carlo(
     done = 0
     while done < samples:
         n = min(1_000_000, samples - done)
-        present = rng.random((n, len(p))) < p
-        failed = rng.random((n, len(r))) < r
-        for j in np.flatnonzero(q.any(axis=0)):
-            rows = np.flatnonzero(present[:, j])
-            failed[rows] |= rng.random((len(rows), len(r))) < q[:, j]
+        failed = draw_failures(q, p, r, n, rng)
         hits += int((failed.sum(axis=1) >= k).sum())
         done += n
     low, high = wilson(hits, samples)

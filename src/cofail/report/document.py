@@ -9,7 +9,7 @@ from pathlib import Path
 
 from cofail import __version__
 from cofail.claims import check_claims
-from cofail.decide import TIE_BREAK, frontier, recommend, robustness
+from cofail.decide import TIE_BREAK, candidate_layers, frontier, recommend, robustness
 from cofail.empirical import StratifiedAnalysis
 from cofail.io.files import write_atomic
 from cofail.model import Matrix, Stack, UncertainPolicy
@@ -162,9 +162,6 @@ def build_sections(matrix: Matrix, uncertain: UncertainPolicy = "pessimistic") -
     ]
 
 
-_TAX_RANK = {"low": 0, "moderate": 1, "high": 2}
-
-
 def _risk_section(matrix: Matrix, uncertain: UncertainPolicy) -> Section:
     scenario = Scenario(uncertain=uncertain)
     rows = []
@@ -227,15 +224,15 @@ def _depth_demo_section() -> Section:
 
 def _deploy_section(matrix: Matrix, uncertain: UncertainPolicy) -> Section:
     scenario = Scenario(uncertain=uncertain)
-    risk = frontier(matrix, "risk", scenario=scenario, uncertain=uncertain)
+    by_risk = frontier(matrix, "risk", scenario=scenario, uncertain=uncertain)
     deep = frontier(matrix, "depth", scenario=scenario, uncertain=uncertain)
     note = f"{assumption_note(matrix, uncertain)}; {scenario.describe()}"
-    tables = [frontier_table(risk, note)]
+    tables = [frontier_table(by_risk, note)]
     present = {layer.safety_tax for layer in matrix.layers}
     for level in ("low", "moderate", "high"):
         if level not in present:
             continue
-        allowed = sum(_TAX_RANK[x.safety_tax] <= _TAX_RANK[level] for x in matrix.layers)
+        allowed = len(candidate_layers(matrix, level))
         best = [
             recommend(
                 matrix, max_tax=level, size=size, scenario=scenario, uncertain=uncertain, top=1
@@ -267,7 +264,7 @@ def _deploy_section(matrix: Matrix, uncertain: UncertainPolicy) -> Section:
         [
             Figure(
                 "frontier.svg",
-                figures.frontier_svg(risk, deep),
+                figures.frontier_svg(by_risk, deep),
                 "Safety tax against risk and depth; purple: the Pareto frontier.",
             )
         ],

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-__all__ = ["bits_of", "mask_of", "row_masks"]
+__all__ = ["bits_of", "mask_of", "minimal_sets", "row_masks"]
 
 
 def mask_of(indices: Iterable[int]) -> int:
@@ -40,3 +40,16 @@ def bits_of(mask: int) -> list[int]:
 def row_masks(rows: np.ndarray | Sequence[Sequence[bool]]) -> list[int]:
     """Return one bitset per row of a boolean matrix (bit j set where row[j] is true)."""
     return [mask_of(np.flatnonzero(np.asarray(row, dtype=bool))) for row in rows]
+
+
+def minimal_sets(sets: set[int]) -> list[int]:
+    """Return the sets (bitsets) that contain no other set of the family, smallest first.
+
+    >>> minimal_sets({0b011, 0b001, 0b110})
+    [1, 6]
+    """
+    kept: list[int] = []
+    for s in sorted(sets, key=lambda m: m.bit_count()):
+        if not any(k & s == k for k in kept):
+            kept.append(s)
+    return kept

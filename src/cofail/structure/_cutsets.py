@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import combinations
 
 from cofail.model import Matrix, Stack, UncertainPolicy
-from cofail.structure._bits import bits_of, row_masks
+from cofail.structure._bits import bits_of, minimal_sets, row_masks
 
 __all__ = ["CutSet", "depth", "minimal_cut_sets", "minimal_hitting_sets"]
 
@@ -41,7 +42,7 @@ def minimal_hitting_sets(family: Iterable[int], *, max_order: int | None = None)
     they grow too large, which is exact because transversals only grow. Output-polynomial in
     practice, exponential in the worst case.
     """
-    sets = _minimal_sets(set(family))
+    sets = minimal_sets(set(family))
     if 0 in sets:
         return []
     partial = [0]
@@ -55,7 +56,7 @@ def minimal_hitting_sets(family: Iterable[int], *, max_order: int | None = None)
                 candidate = h | (1 << bit)
                 if max_order is None or candidate.bit_count() <= max_order:
                     grown.add(candidate)
-        partial = _minimal_sets(grown)
+        partial = minimal_sets(grown)
     return sorted(partial, key=lambda m: (m.bit_count(), bits_of(m)))
 
 
@@ -132,8 +133,6 @@ def _k_of_n_family(masks: Sequence[int], k: int) -> list[int]:
     n = len(masks)
     if k == n:
         return list(masks)
-    from itertools import combinations
-
     out = []
     for combo in combinations(masks, n - k + 1):
         union = 0
@@ -141,11 +140,3 @@ def _k_of_n_family(masks: Sequence[int], k: int) -> list[int]:
             union |= m
         out.append(union)
     return out
-
-
-def _minimal_sets(sets: set[int]) -> list[int]:
-    kept: list[int] = []
-    for s in sorted(sets, key=lambda m: m.bit_count()):
-        if not any(k & s == k for k in kept):
-            kept.append(s)
-    return kept
