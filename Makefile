@@ -39,7 +39,7 @@ system-deps:
 	fi
 
 pytest: dev system-deps
-	$(BIN)/pytest
+	COFAIL_REQUIRE_KERNELS=1 $(BIN)/pytest
 
 test: lint typecheck pytest
 

@@ -51,3 +51,11 @@ def shared_path(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"{path} not found: the ../shared folder beside the repository is absent")
     return path
+
+
+@pytest.fixture
+def numpy_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run the exact engines without the compiled kernels (their NumPy fallbacks)."""
+    from cofail.probability import _exact
+
+    monkeypatch.setattr(_exact, "_kernels", None)

@@ -134,6 +134,7 @@ def test_inclusion_exclusion_agrees_with_the_dp_within_its_bound(
         assert result.probability == pytest.approx(exact, rel=1e-7)
 
 
+@pytest.mark.usefixtures("numpy_only")
 def test_engine_choice_falls_back_to_the_dp_when_cancellation_is_heavy() -> None:
     from cofail.probability import exact_with_engine
 
@@ -183,3 +184,26 @@ def test_uncertainty_mean_and_sobol_on_a_linear_case(paper: object) -> None:
     assert sob["p[AL-GEN]"]["S1"] == pytest.approx(1.0, abs=0.05)
     assert sob["p[AL-GEN]"]["ST"] == pytest.approx(1.0, abs=0.05)
     assert abs(sob["p[EM-MIS]"]["ST"]) < 0.02
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    arrays(
+        float,
+        st.tuples(st.integers(1, 6), st.integers(1, 6)),
+        elements=st.sampled_from([0.0, 0.3, 1.0]),
+    ),
+    st.data(),
+)
+def test_pair_failures_equal_two_layer_stacks(q: np.ndarray, data: st.DataObject) -> None:
+    from cofail.probability import pair_failures
+
+    n, m = q.shape
+    p = data.draw(arrays(float, m, elements=st.floats(0, 1)))
+    r = data.draw(arrays(float, n, elements=st.floats(0, 1)))
+    joint = pair_failures(q, p, r)
+    for i in range(n):
+        assert joint[i, i] == pytest.approx(layer_failure(q, p, r)[i], rel=1e-12, abs=1e-300)
+        for j in range(i + 1, n):
+            both = stack_failure(q[[i, j]], p, r[[i, j]])
+            assert joint[i, j] == joint[j, i] == pytest.approx(both, rel=1e-10, abs=1e-300)

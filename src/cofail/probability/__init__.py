@@ -6,7 +6,9 @@ from cofail.probability._exact import (
     exact_with_engine,
     failed_set_distribution,
     independent_failure,
+    kernels_available,
     layer_failure,
+    pair_failures,
     stack_failure,
 )
 from cofail.probability._risk import Importance, RiskResult, at_least_k, monte_carlo, risk
@@ -22,8 +24,10 @@ __all__ = [
     "exact_with_engine",
     "failed_set_distribution",
     "independent_failure",
+    "kernels_available",
     "layer_failure",
     "monte_carlo",
+    "pair_failures",
     "risk",
     "stack_failure",
 ]

@@ -7,6 +7,9 @@ residual probability r_i. The stack fails when at least k of its n layers fail.
 
 from __future__ import annotations
 
+import importlib
+from types import ModuleType
+
 import numpy as np
 
 __all__ = [
@@ -17,9 +20,27 @@ __all__ = [
     "exact_with_engine",
     "failed_set_distribution",
     "independent_failure",
+    "kernels_available",
     "layer_failure",
+    "pair_failures",
     "stack_failure",
 ]
+
+_kernels: ModuleType | None
+try:  # the compiled kernels (setup.py builds them when a C compiler is present)
+    _kernels = importlib.import_module("cofail.probability._kernels")
+except ImportError:  # pragma: no cover - exercised on machines without a compiler
+    _kernels = None
+
+
+def kernels_available() -> bool:
+    """True when the compiled kernels are installed; without them NumPy computes the same.
+
+    >>> isinstance(kernels_available(), bool)
+    True
+    """
+    return _kernels is not None
+
 
 MAX_EXACT_LAYERS = 26
 """Largest stack the state DP accepts (2^26 float64 states = 512 MiB)."""
@@ -37,6 +58,41 @@ def layer_failure(q: np.ndarray, p: np.ndarray, r: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore"):  # a certain failure is log(0) = -inf, which is right
         log_survive = np.log1p(-np.asarray(r, dtype=float)) + np.log1p(-(q * p)).sum(axis=1)
     return np.asarray(-np.expm1(log_survive))
+
+
+def pair_failures(q: np.ndarray, p: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """Return the (n, n) matrix of P(layers i and j both fail); the diagonal is P(i fails).
+
+    >>> q = np.array([[1.0, 0.0], [1.0, 1.0]])
+    >>> pair_failures(q, np.array([0.1, 0.2]), np.zeros(2)).round(12).tolist()
+    [[0.1, 0.1], [0.1, 0.28]]
+
+    Notes
+    -----
+    A four-state DP (neither, only i, only j, both failed) over the modes, run for all pairs at
+    once; positive terms only. O(m n^2).
+    """
+    q = np.asarray(q, dtype=float)
+    p = np.asarray(p, dtype=float)
+    r = np.asarray(r, dtype=float)
+    n = q.shape[0]
+    a_idx, b_idx = np.triu_indices(n, 1)
+    none, only_a, only_b, both = np.ones(len(a_idx)), *np.zeros((3, len(a_idx)))
+    for j in np.flatnonzero(q.any(axis=0) & (p > 0)):
+        a, b, pj = q[a_idx, j], q[b_idx, j], p[j]
+        to_both = pj * (none * a * b + only_a * b + only_b * a)
+        only_a, only_b = (
+            only_a * (1 - pj * b) + pj * none * a * (1 - b),
+            only_b * (1 - pj * a) + pj * none * b * (1 - a),
+        )
+        none = none * (1 - pj * (1 - (1 - a) * (1 - b)))
+        both = both + to_both
+    ra, rb = r[a_idx], r[b_idx]
+    joint = both + only_a * rb + only_b * ra + none * ra * rb
+    out = np.zeros((n, n))
+    out[a_idx, b_idx] = out[b_idx, a_idx] = joint
+    out[np.arange(n), np.arange(n)] = layer_failure(q, p, r)
+    return out
 
 
 def independent_failure(q: np.ndarray, p: np.ndarray, r: np.ndarray) -> float:
@@ -71,12 +127,17 @@ def stack_failure(q: np.ndarray, p: np.ndarray, r: np.ndarray, k: int | None = N
     failed fails with q_ij. Modes with the same 0/1 column are merged first (one present iff
     any is). Every term is a product of probabilities, never a difference, so a result of 1e-10
     keeps full relative precision. Cost O(g · 2^n) for g distinct binary columns, O(m n 2^n)
-    for graded ones; memory 2^n floats.
+    for graded ones; memory 2^n floats. With binary cells and the compiled kernels the DP
+    touches only the reachable sets (unions of mode columns), often a small fraction of 2^n.
     """
     r = np.asarray(r, dtype=float)
-    dist = failed_set_distribution(q, p)
     n = len(r)
     k = n if k is None else k
+    if _kernels is not None and 0 < n <= MAX_EXACT_LAYERS and _is_binary(q):
+        masks, probs = binary_modes(q, p)
+        probability, _, _ = _kernels.dp_binary(masks, probs, r, n, k, 0)
+        return float(probability)
+    dist = failed_set_distribution(q, p)
     if k == n:
         # Only "every layer failed" counts: a layer not failed by a mode must fail on its own.
         for i in range(n):
@@ -99,18 +160,45 @@ def exact_with_engine(
 ) -> tuple[float, str]:
     """Return (P(at least k layers fail), the engine that computed it), picking by cost.
 
-    Large AND stacks with binary cells use the O(n 2^n) inclusion–exclusion when its certified
-    error bound is within ``CERTIFY_RTOL``; everything else, and every uncertified case, uses
-    the positive-term state DP.
+    >>> exact_with_engine(np.eye(3), np.full(3, 0.1), np.zeros(3))[0]  # doctest: +ELLIPSIS
+    0.00100000000000000...
+
+    Notes
+    -----
+    Binary cells with the compiled kernels: the sparse positive-term DP runs with a work budget
+    equal to the cost of inclusion–exclusion (about n 2^n); when it runs out, an AND stack uses
+    inclusion–exclusion in double-double arithmetic if its certified error is within
+    ``CERTIFY_RTOL``, else the DP runs to the end. Without the kernels: large AND stacks try the
+    extended-precision inclusion–exclusion (certified the same way), everything else the NumPy
+    DP. Graded cells always use the NumPy DP.
     """
     q = np.asarray(q, dtype=float)
     n = q.shape[0]
-    binary = bool(np.all((q == 0.0) | (q == 1.0)))
+    k_all = k is None or k == n
+    binary = _is_binary(q)
+    if _kernels is not None and binary and 0 < n <= MAX_EXACT_LAYERS:
+        masks, probs = binary_modes(q, p)
+        r = np.ascontiguousarray(r, dtype=float)
+        kk = n if k is None else k
+        budget = (n << n) // 2 if k_all and n >= INCLUSION_MIN_LAYERS else 0
+        probability, _, reachable = _kernels.dp_binary(masks, probs, r, n, kk, budget)
+        if probability is None:
+            value, bound = _kernels.ie_binary(masks, probs, r, n)
+            if value > 0 and bound <= CERTIFY_RTOL * value:
+                return float(value), (
+                    f"inclusion-exclusion over 2^{n} layer subsets (compiled, double-double "
+                    f"arithmetic), certified relative error <= {max(bound / value, 1e-16):.1e}"
+                )
+            probability, _, reachable = _kernels.dp_binary(masks, probs, r, n, kk, 0)
+        return float(probability), (
+            f"state DP over the {reachable:,} reachable of 2^{n} sets of failed layers "
+            "(compiled, positive terms)"
+        )
     # Cost model: the DP makes one pass over 2^n states per distinct mode column; the
     # extended-precision inclusion-exclusion costs about 4n such passes.
     passes = len(_merged_modes(q, np.asarray(p, dtype=float)))
     cheaper = passes > 4 * n
-    if (k is None or k == n) and binary and n >= INCLUSION_MIN_LAYERS and cheaper:
+    if k_all and binary and n >= INCLUSION_MIN_LAYERS and cheaper:
         from cofail.probability._inclusion import and_stack_inclusion_exclusion
 
         result = and_stack_inclusion_exclusion(q, p, r)
@@ -120,6 +208,35 @@ def exact_with_engine(
                 f"relative error <= {result.error_bound / result.probability:.1e}"
             )
     return stack_failure(q, p, r, k), f"state DP over 2^{n} sets of failed layers (positive terms)"
+
+
+def binary_modes(q: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the distinct non-empty 0/1 columns of ``q`` as layer bitmasks, with merged p.
+
+    Columns hitting the same layers act as one mode present with 1 − Π(1 − p_j). Masks come
+    widest first (the order the sparse DP likes); modes with p = 0 are dropped.
+
+    >>> masks, probs = binary_modes(np.array([[1, 1, 0], [0, 0, 1]]), np.array([0.5, 0.5, 0.2]))
+    >>> masks.tolist(), probs.round(6).tolist()
+    ([1, 2], [0.75, 0.2])
+    """
+    q = np.asarray(q)
+    p = np.asarray(p, dtype=float)
+    n = q.shape[0]
+    weights = np.left_shift(np.uint64(1), np.arange(n, dtype=np.uint64))
+    masks = (q.astype(np.uint64) * weights[:, None]).sum(axis=0, dtype=np.uint64)
+    keep = (masks != 0) & (p > 0)
+    unique, inverse = np.unique(masks[keep], return_inverse=True)
+    with np.errstate(divide="ignore"):  # p = 1 is log(0) = -inf: the merged mode is certain
+        log_absent = np.bincount(inverse, weights=np.log1p(-p[keep]), minlength=len(unique))
+    merged = -np.expm1(log_absent)
+    order = np.argsort(-np.bitwise_count(unique), kind="stable")
+    return np.ascontiguousarray(unique[order]), np.ascontiguousarray(merged[order])
+
+
+def _is_binary(q: np.ndarray) -> bool:
+    q = np.asarray(q)
+    return bool(np.all((q == 0.0) | (q == 1.0)))
 
 
 def failed_set_distribution(q: np.ndarray, p: np.ndarray) -> np.ndarray:

@@ -10,7 +10,12 @@ from typing import Any
 import numpy as np
 
 from cofail.model import Matrix, Stack
-from cofail.probability._exact import exact_with_engine, layer_failure, stack_failure
+from cofail.probability._exact import (
+    exact_with_engine,
+    layer_failure,
+    pair_failures,
+    stack_failure,
+)
 from cofail.probability._sample import draw_failures
 from cofail.probability.scenario import Scenario
 
@@ -181,7 +186,7 @@ def risk(
     The exact engine is the positive-term state DP of :func:`stack_failure`; the baseline is
     the product of the layers' own failure probabilities (for k-out-of-n, the chance that at
     least k independent layers fail). Correlations are φ between two layers' failures,
-    induced by the modes they share; each needs a two-layer DP.
+    induced by the modes they share, from a four-state DP run for all pairs at once.
     """
     scenario = scenario or Scenario()
     q, p, r = scenario.arrays(matrix, stack)
@@ -191,8 +196,9 @@ def risk(
     own = layer_failure(q, p, r)
     independent = float(np.prod(own)) if k == n else at_least_k(own, k)
     correlation: dict[tuple[str, str], float | None] = {}
+    joint = pair_failures(q, p, r)
     for i, j in combinations(range(n), 2):
-        both = stack_failure(q[[i, j]], p, r[[i, j]])
+        both = float(joint[i, j])
         denom = sqrt(own[i] * (1 - own[i]) * own[j] * (1 - own[j]))
         correlation[(stack.layers[i], stack.layers[j])] = (
             (both - own[i] * own[j]) / denom if denom > 0 else None

@@ -1,0 +1,395 @@
+/*
+ * Compiled kernels for exact stack failure with binary vulnerability cells.
+ *
+ * The model: failure mode j is present with probability p_j and then defeats every layer in its
+ * bitmask c_j; layer i also fails on its own with residual r_i. Both kernels take the merged
+ * modes (distinct, non-zero masks) and return P(at least k of the n layers fail).
+ *
+ *   dp_binary  positive-term dynamic programme over the sets of layers failed by modes. It runs
+ *              sparse (only the reachable sets, i.e. unions of mode masks, are touched) and goes
+ *              dense when most of the 2^n sets are reachable. Cost: sum over modes of the number
+ *              of reachable sets so far, at most g 2^n. A work budget lets the caller fall back to
+ *              inclusion-exclusion when that would be cheaper.
+ *   ie_binary  inclusion-exclusion over the 2^n layer subsets (k = n only), in double-double
+ *              arithmetic (about 106 bits) with a certified rounding bound. O(n 2^n + g).
+ *
+ * The Python fallbacks in _exact.py and _inclusion.py compute the same quantities; the tests
+ * compare them.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_LAYERS 30
+
+typedef struct {
+    Py_buffer masks; /* uint64, g entries */
+    Py_buffer probs; /* float64, g entries */
+    Py_buffer resid; /* float64, n entries */
+    Py_ssize_t g;
+} Inputs;
+
+static void release(Inputs *in) {
+    if (in->masks.obj) PyBuffer_Release(&in->masks);
+    if (in->probs.obj) PyBuffer_Release(&in->probs);
+    if (in->resid.obj) PyBuffer_Release(&in->resid);
+}
+
+static int check_inputs(Inputs *in, int n) {
+    if (n < 1 || n > MAX_LAYERS) {
+        PyErr_Format(PyExc_ValueError, "n must be in [1, %d], got %d", MAX_LAYERS, n);
+        return -1;
+    }
+    if (in->masks.len % 8 || in->probs.len % 8 || in->masks.len != in->probs.len) {
+        PyErr_SetString(PyExc_ValueError, "masks (uint64) and probs (float64) must match");
+        return -1;
+    }
+    if (in->resid.len != (Py_ssize_t)(8 * n)) {
+        PyErr_SetString(PyExc_ValueError, "resid must hold n float64 values");
+        return -1;
+    }
+    in->g = in->masks.len / 8;
+    const uint64_t *masks = (const uint64_t *)in->masks.buf;
+    for (Py_ssize_t j = 0; j < in->g; j++) {
+        if (masks[j] >> n) {
+            PyErr_SetString(PyExc_ValueError, "a mode mask has a bit beyond layer n - 1");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* table[x] = product over the h bits i of x that are NOT set of r[offset + i]. */
+static double *complement_products(const double *r, int offset, int h) {
+    double *table = malloc(((size_t)1 << h) * sizeof(double));
+    if (!table) return NULL;
+    table[0] = 1.0;
+    for (int i = 0; i < h; i++) { /* double the table: bit i unset costs r_i, set costs nothing */
+        const size_t half = (size_t)1 << i;
+        for (size_t x = 0; x < half; x++) {
+            table[x | half] = table[x];
+            table[x] *= r[offset + i];
+        }
+    }
+    return table;
+}
+
+/* P(at least `need` of the layers listed fail on their own), Poisson-binomial, positive terms. */
+static double at_least_residual(const double *r, const int *layers, int count, int need) {
+    if (need <= 0) return 1.0;
+    if (need > count) return 0.0;
+    double dist[MAX_LAYERS + 1] = {0};
+    dist[0] = 1.0;
+    for (int t = 0; t < count; t++) {
+        double ri = r[layers[t]];
+        for (int c = t + 1; c >= 1; c--) dist[c] = dist[c] * (1.0 - ri) + dist[c - 1] * ri;
+        dist[0] *= 1.0 - ri;
+    }
+    long double total = 0.0L;
+    for (int c = need; c <= count; c++) total += dist[c];
+    return (double)total;
+}
+
+static PyObject *dp_binary(PyObject *self, PyObject *args) {
+    (void)self;
+    Inputs in = {0};
+    int n, k;
+    long long budget;
+    if (!PyArg_ParseTuple(args, "y*y*y*iiL", &in.masks, &in.probs, &in.resid, &n, &k, &budget))
+        return NULL;
+    if (check_inputs(&in, n) < 0 || k < 0 || k > n) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "k must be in [0, n]");
+        release(&in);
+        return NULL;
+    }
+    const uint64_t *masks = (const uint64_t *)in.masks.buf;
+    const double *probs = (const double *)in.probs.buf;
+    const double *r = (const double *)in.resid.buf;
+    const Py_ssize_t g = in.g;
+    const size_t size = (size_t)1 << n;
+
+    double *f = calloc(size, sizeof(double));
+    uint8_t *seen = calloc(size / 8 + 1, 1);
+    size_t capacity = 1024, count = 1;
+    uint32_t *active = malloc(capacity * sizeof(uint32_t));
+    PyObject *result = NULL;
+    if (!f || !seen || !active) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    int dense = 0, over_budget = 0;
+    long long work = 0;
+    Py_BEGIN_ALLOW_THREADS;
+    f[0] = 1.0;
+    seen[0] = 1;
+    active[0] = 0;
+    for (Py_ssize_t j = 0; j < g && !over_budget; j++) {
+        const uint64_t c = masks[j];
+        const double p = probs[j], q = 1.0 - p;
+        if (p == 0.0) continue;
+        if (dense) {
+            for (size_t s = 0; s < size; s++) {
+                if ((s & c) == c) continue;
+                double v = f[s];
+                if (v == 0.0) continue;
+                f[s | c] += p * v;
+                f[s] = q * v;
+            }
+            work += (long long)size;
+        } else {
+            const size_t snapshot = count;
+            for (size_t t = 0; t < snapshot; t++) {
+                uint32_t s = active[t];
+                if ((s & c) == c) continue;
+                uint32_t target = (uint32_t)(s | c);
+                double v = f[s];
+                f[target] += p * v;
+                f[s] = q * v;
+                if (!(seen[target >> 3] & (1u << (target & 7)))) {
+                    seen[target >> 3] |= (uint8_t)(1u << (target & 7));
+                    if (count == capacity) {
+                        size_t grown = capacity * 2 > size ? size : capacity * 2;
+                        uint32_t *bigger = realloc(active, grown * sizeof(uint32_t));
+                        if (!bigger) {
+                            over_budget = 2; /* out of memory: reported below */
+                            break;
+                        }
+                        active = bigger;
+                        capacity = grown;
+                    }
+                    active[count++] = target;
+                }
+            }
+            work += (long long)snapshot;
+            if (count > size / 16) dense = 1; /* many sets reachable: sweeping memory in order is cheaper */
+        }
+        if (budget > 0 && work > budget) over_budget = over_budget ? over_budget : 1;
+    }
+    Py_END_ALLOW_THREADS;
+    if (over_budget == 2) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (over_budget) {
+        result = Py_BuildValue("OLn", Py_None, work, (Py_ssize_t)count);
+        goto done;
+    }
+
+    long double total = 0.0L;
+    if (k == n) {
+        /* Every layer a mode left intact must fail on its own: weight prod_{i not in S} r_i. */
+        int h = n / 2;
+        double *lo = complement_products(r, 0, h), *hi = complement_products(r, h, n - h);
+        if (!lo || !hi) {
+            free(lo);
+            free(hi);
+            PyErr_NoMemory();
+            goto done;
+        }
+        const size_t lomask = ((size_t)1 << h) - 1;
+        if (dense) {
+            for (size_t s = 0; s < size; s++)
+                if (f[s] != 0.0) total += f[s] * lo[s & lomask] * hi[s >> h];
+        } else {
+            for (size_t t = 0; t < count; t++) {
+                size_t s = active[t];
+                total += f[s] * lo[s & lomask] * hi[s >> h];
+            }
+        }
+        free(lo);
+        free(hi);
+    } else {
+        int layers[MAX_LAYERS];
+        for (size_t t = 0; t < (dense ? size : count); t++) {
+            size_t s = dense ? t : active[t];
+            if (f[s] == 0.0) continue;
+            int failed = __builtin_popcountll(s), others = 0;
+            if (failed >= k) {
+                total += f[s];
+                continue;
+            }
+            for (int i = 0; i < n; i++)
+                if (!((s >> i) & 1)) layers[others++] = i;
+            total += f[s] * at_least_residual(r, layers, others, k - failed);
+        }
+    }
+    result = Py_BuildValue("dLn", (double)total, work, (Py_ssize_t)(dense ? (Py_ssize_t)size : (Py_ssize_t)count));
+
+done:
+    free(f);
+    free(seen);
+    free(active);
+    release(&in);
+    return result;
+}
+
+/* Double-double arithmetic (about 106 bits): a value is hi + lo with |lo| <= ulp(hi) / 2. */
+typedef struct {
+    double hi, lo;
+} dd;
+
+static inline dd dd_quick(double a, double b) { /* |a| >= |b| */
+    double s = a + b;
+    return (dd){s, b - (s - a)};
+}
+
+static inline dd dd_mul(dd a, dd b) {
+    double p = a.hi * b.hi;
+    double e = fma(a.hi, b.hi, -p) + (a.hi * b.lo + a.lo * b.hi);
+    return dd_quick(p, e);
+}
+
+static inline dd dd_add(dd a, dd b) {
+    double s = a.hi + b.hi, bb = s - a.hi;
+    double e = (a.hi - (s - bb)) + (b.hi - bb) + a.lo + b.lo;
+    return dd_quick(s, e);
+}
+
+static inline dd dd_one_minus(double x) { /* 1 - x, exactly */
+    double s = 1.0 - x, bb = s - 1.0;
+    return dd_quick(s, (1.0 - (s - bb)) + (-x - bb));
+}
+
+static dd dd_recip(dd b) { /* 1 / b by two Newton steps from the double reciprocal */
+    dd y = {1.0 / b.hi, 0.0};
+    for (int step = 0; step < 2; step++) {
+        dd e = dd_add((dd){1.0, 0.0}, dd_mul((dd){-b.hi, -b.lo}, y)); /* 1 - b y */
+        y = dd_add(y, dd_mul(y, e));
+    }
+    return y;
+}
+
+/* table[x] = product over the h bits i of x that are NOT set of keep[offset + i], in dd. */
+static dd *dd_complement_products(const dd *keep, int offset, int h) {
+    dd *table = malloc(((size_t)1 << h) * sizeof(dd));
+    if (!table) return NULL;
+    table[0] = (dd){1.0, 0.0};
+    for (int i = 0; i < h; i++) {
+        const size_t half = (size_t)1 << i;
+        for (size_t x = 0; x < half; x++) {
+            table[x | half] = table[x];
+            table[x] = dd_mul(table[x], keep[offset + i]);
+        }
+    }
+    return table;
+}
+
+/*
+ * P(all n layers fail) = sum over A of (-1)^(n-|A|) * B * I(A) * R(complement of A), where
+ * B = prod_j (1 - p_j), I(A) = prod_{c_j inside A} 1 / (1 - p_j) (a multiplicative zeta
+ * transform) and R(T) = prod_{i in T} (1 - r_i). Every term is a product of at most
+ * n + 8 + merges double-double roundings, so each carries a relative error below
+ * (n + 8 + merges) * 8 u^2 (u = 2^-53); the alternating sum adds at most 2^n * 4 u^2 * sum|term|.
+ */
+static PyObject *ie_binary(PyObject *self, PyObject *args) {
+    (void)self;
+    Inputs in = {0};
+    int n;
+    if (!PyArg_ParseTuple(args, "y*y*y*i", &in.masks, &in.probs, &in.resid, &n)) return NULL;
+    if (check_inputs(&in, n) < 0) {
+        release(&in);
+        return NULL;
+    }
+    const uint64_t *masks = (const uint64_t *)in.masks.buf;
+    const double *probs = (const double *)in.probs.buf;
+    const double *r = (const double *)in.resid.buf;
+    const Py_ssize_t g = in.g;
+    const size_t size = (size_t)1 << n, full = size - 1;
+    dd *inv = malloc(size * sizeof(dd));
+    uint64_t *certain = malloc((size_t)(g ? g : 1) * sizeof(uint64_t));
+    dd *lo_table = NULL, *hi_table = NULL;
+    PyObject *result = NULL;
+    dd keep[MAX_LAYERS];
+    int h = n / 2;
+    for (int i = 0; i < n; i++) keep[i] = dd_one_minus(r[i]);
+    if (inv) {
+        lo_table = dd_complement_products(keep, 0, h);
+        hi_table = dd_complement_products(keep, h, n - h);
+    }
+    if (!inv || !certain || !lo_table || !hi_table) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    double value = 0.0, bound = 0.0, abs_sum = 0.0;
+    int usable = 1, merges = 0;
+    dd sum = {0.0, 0.0};
+    Py_BEGIN_ALLOW_THREADS;
+    Py_ssize_t n_certain = 0;
+    dd base = {1.0, 0.0};
+    for (size_t a = 0; a < size; a++) inv[a] = (dd){1.0, 0.0};
+    for (Py_ssize_t j = 0; j < g; j++) {
+        if (masks[j] == 0 || probs[j] == 0.0) continue;
+        if (probs[j] >= 1.0) {
+            certain[n_certain++] = masks[j];
+            continue;
+        }
+        dd keep_j = dd_one_minus(probs[j]);
+        base = dd_mul(base, keep_j);
+        inv[masks[j]] = dd_mul(inv[masks[j]], dd_recip(keep_j));
+        merges++;
+    }
+    if (base.hi < 1e-250) usable = 0; /* B underflows and I(A) overflows: no certified result */
+    for (int i = 0; i < n && usable; i++) { /* multiplicative zeta: inv[A] *= inv[A - bit] */
+        const size_t bit = (size_t)1 << i;
+        for (size_t a = 0; a < size; a += 2 * bit)
+            for (size_t b = a + bit; b < a + 2 * bit; b++) inv[b] = dd_mul(inv[b], inv[b ^ bit]);
+    }
+    const size_t lomask = ((size_t)1 << h) - 1;
+    for (size_t a = 0; a < size && usable; a++) {
+        const size_t t = full ^ a; /* the layers that must stay intact */
+        int hit = 0;
+        for (Py_ssize_t c = 0; c < n_certain && !hit; c++) hit = (t & certain[c]) != 0;
+        if (hit) continue;
+        /* R(T) = prod_{i in T} keep_i = complement products over A's bits */
+        dd term = dd_mul(dd_mul(base, inv[a]), dd_mul(lo_table[a & lomask], hi_table[a >> h]));
+        abs_sum += fabs(term.hi);
+        if ((n - __builtin_popcountll(a)) & 1) term = (dd){-term.hi, -term.lo};
+        sum = dd_add(sum, term);
+    }
+    Py_END_ALLOW_THREADS;
+    if (!usable) {
+        result = Py_BuildValue("dd", 0.0, INFINITY);
+        goto done;
+    }
+    {
+        const double u2 = 0x1p-106;
+        value = sum.hi + sum.lo;
+        /* per-term rounding, summation, the rounding of abs_sum itself, final rounding, and
+           terms that underflowed to zero */
+        bound = abs_sum * (1.0 + 1e-12) * ((n + 8 + merges) * 8.0 + (double)size * 4.0) * u2 +
+                DBL_EPSILON * fabs(value) + (double)size * DBL_MIN;
+        if (value < 0.0) value = 0.0;
+        if (value > 1.0) value = 1.0;
+        result = Py_BuildValue("dd", value, bound);
+    }
+
+done:
+    free(inv);
+    free(certain);
+    free(lo_table);
+    free(hi_table);
+    release(&in);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"dp_binary", dp_binary, METH_VARARGS,
+     "dp_binary(masks, probs, resid, n, k, budget) -> (P or None, work, reachable sets)\n\n"
+     "Positive-term DP over sets of failed layers; None when the work budget (> 0) ran out."},
+    {"ie_binary", ie_binary, METH_VARARGS,
+     "ie_binary(masks, probs, resid, n) -> (P(all fail), rounding error bound)\n\n"
+     "Inclusion-exclusion over layer subsets in double-double arithmetic."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_kernels", "Compiled kernels for exact stack failure.", -1, methods,
+    NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__kernels(void) { return PyModule_Create(&module); }

@@ -1,0 +1,148 @@
+"""The compiled kernels against the NumPy DP, brute force and their own error bounds."""
+
+from __future__ import annotations
+
+import os
+from itertools import product
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from cofail.probability import _exact
+from cofail.probability._exact import binary_modes, exact_with_engine, kernels_available
+
+needs_kernels = pytest.mark.skipif(
+    not kernels_available(), reason="compiled kernels not built (no C compiler at install)"
+)
+
+
+def test_kernels_are_built_where_required() -> None:
+    # make test sets COFAIL_REQUIRE_KERNELS=1: there a missing build is a failure, not a skip.
+    if os.environ.get("COFAIL_REQUIRE_KERNELS") != "1":
+        pytest.skip("COFAIL_REQUIRE_KERNELS is not set")
+    assert kernels_available(), "setup.py did not build cofail.probability._kernels"
+
+
+def _numpy_dp(q: np.ndarray, p: np.ndarray, r: np.ndarray, k: int) -> float:
+    kernels, _exact._kernels = _exact._kernels, None
+    try:
+        return _exact.stack_failure(q, p, r, k)
+    finally:
+        _exact._kernels = kernels
+
+
+def _brute_force(q: np.ndarray, p: np.ndarray, r: np.ndarray, k: int) -> float:
+    """Sum over every outcome of the modes and the residuals (binary q)."""
+    n, m = q.shape
+    total = 0.0
+    for present in product([0, 1], repeat=m + n):
+        modes, own = np.array(present[:m]), np.array(present[m:])
+        weight = np.prod(np.where(modes, p, 1 - p)) * np.prod(np.where(own, r, 1 - r))
+        failed = ((q @ modes) > 0) | (own == 1)
+        total += weight * (failed.sum() >= k)
+    return float(total)
+
+
+binary_matrices = arrays(
+    float, st.tuples(st.integers(1, 6), st.integers(1, 5)), elements=st.sampled_from([0.0, 1.0])
+)
+
+
+@needs_kernels
+@settings(max_examples=200, deadline=None)
+@given(binary_matrices, st.data())
+def test_compiled_dp_equals_brute_force_and_the_numpy_dp(
+    q: np.ndarray, data: st.DataObject
+) -> None:
+    n, m = q.shape
+    p = data.draw(arrays(float, m, elements=st.floats(0, 1)))
+    r = data.draw(arrays(float, n, elements=st.floats(0, 1)))
+    k = data.draw(st.integers(0, n))
+    compiled = _exact.stack_failure(q, p, r, k)
+    assert 0.0 <= compiled <= 1.0 + 1e-12
+    assert compiled == pytest.approx(_brute_force(q, p, r, k), rel=1e-9, abs=1e-15)
+    assert compiled == pytest.approx(_numpy_dp(q, p, r, k), rel=1e-12, abs=1e-300)
+
+
+@needs_kernels
+@settings(max_examples=150, deadline=None)
+@given(
+    arrays(
+        float,
+        st.tuples(st.integers(1, 12), st.integers(1, 40)),
+        elements=st.sampled_from([0.0, 1.0]),
+    ),
+    st.data(),
+)
+def test_double_double_inclusion_exclusion_is_within_its_bound(
+    q: np.ndarray, data: st.DataObject
+) -> None:
+    from cofail.probability import _kernels  # type: ignore[attr-defined]
+
+    n, m = q.shape
+    p = data.draw(arrays(float, m, elements=st.floats(0, 1)))
+    r = data.draw(arrays(float, n, elements=st.floats(0, 0.9)))
+    masks, probs = binary_modes(q, p)
+    value, bound = _kernels.ie_binary(masks, probs, np.asarray(r, dtype=float), n)
+    exact = _numpy_dp(q, p, r, n)  # positive terms: relative error ~ (n + m) eps
+    assert abs(value - exact) <= bound + 4 * (n + m) * np.finfo(float).eps * exact + 1e-300
+
+
+@needs_kernels
+def test_sparse_dp_touches_only_the_unions_of_mode_columns() -> None:
+    from cofail.probability import _kernels  # type: ignore[attr-defined]
+
+    rng = np.random.default_rng(7)
+    n, m = 22, 12
+    q = (rng.random((n, m)) < 0.5).astype(float)
+    masks, probs = binary_modes(q, np.full(m, 0.1))
+    unions = {0}
+    for c in masks.tolist():
+        unions |= {u | c for u in unions}
+    value, _, reachable = _kernels.dp_binary(masks, probs, np.full(n, 0.01), n, n, 0)
+    assert reachable == len(unions) < 2**n // 16  # stayed sparse
+    # the same number by the mode-subset sum: 2^12 mode outcomes, residuals in closed form
+    total = 0.0
+    for present in product([0, 1], repeat=m):
+        hit = np.zeros(n, dtype=bool)
+        for j in np.flatnonzero(present):
+            hit |= q[:, j] == 1
+        total += 0.1 ** sum(present) * 0.9 ** (m - sum(present)) * 0.01 ** int((~hit).sum())
+    assert value == pytest.approx(total, rel=1e-10)
+
+
+@needs_kernels
+def test_engine_choice_with_kernels() -> None:
+    rng = np.random.default_rng(4)
+    n, m = 16, 80
+    q = (rng.random((n, m)) < 0.3).astype(float)
+    # Many distinct modes: the DP's budget runs out and double-double inclusion-exclusion
+    # certifies even the tiny answer that long double could not.
+    value, engine = exact_with_engine(q, np.full(m, 0.002), np.zeros(n))
+    assert engine.startswith("inclusion-exclusion") and "double-double" in engine
+    assert value == pytest.approx(_numpy_dp(q, np.full(m, 0.002), np.zeros(n), n), rel=1e-12)
+    # Few modes: the sparse DP finishes within budget.
+    value, engine = exact_with_engine(q[:, :6], np.full(6, 0.2), np.full(n, 0.05))
+    assert engine.startswith("state DP over the") and "reachable" in engine
+    # k-of-n always uses the DP.
+    value, engine = exact_with_engine(q, np.full(m, 0.05), np.full(n, 0.1), k=12)
+    assert engine.startswith("state DP")
+    assert value == pytest.approx(_numpy_dp(q, np.full(m, 0.05), np.full(n, 0.1), 12), rel=1e-12)
+
+
+@needs_kernels
+def test_kernels_reject_bad_arguments() -> None:
+    from cofail.probability import _kernels  # type: ignore[attr-defined]
+
+    masks, probs, r = np.array([1], dtype=np.uint64), np.array([0.5]), np.zeros(2)
+    with pytest.raises(ValueError, match="n must be"):
+        _kernels.dp_binary(masks, probs, np.zeros(31), 31, 31, 0)
+    with pytest.raises(ValueError, match="resid"):
+        _kernels.dp_binary(masks, probs, np.zeros(3), 2, 2, 0)
+    with pytest.raises(ValueError, match="beyond layer"):
+        _kernels.ie_binary(np.array([8], dtype=np.uint64), probs, r, 2)
+    with pytest.raises(ValueError, match="k must be"):
+        _kernels.dp_binary(masks, probs, r, 2, 3, 0)
