@@ -79,9 +79,10 @@ def and_stack_inclusion_exclusion(q: np.ndarray, p: np.ndarray, r: np.ndarray) -
     parity = np.bitwise_count(states.astype(np.uint64)) & 1
     signed = np.where(parity == 1, -terms, terms)
     value = float(np.sum(signed))
-    # First-order rounding: each exponent carries ~(n + 2) roundings of magnitude |exponent|,
-    # which become relative errors of the term; pairwise summation adds log2(2^n) ulps of Σ|term|.
-    exponent = np.abs(log_h) + np.abs(log_r) + 1
+    # First-order rounding: each exponent carries ~(n + 2) roundings of the magnitudes summed
+    # into it (W and Z, not their difference), which become relative errors of the term;
+    # pairwise summation adds log2(2^n) ulps of Σ|term|.
+    exponent = abs(total) + np.abs(z[complement]) + np.abs(log_r) + 1
     per_term = terms * exponent * (n + 2) + terms * (n + 2)
     # ...plus the final rounding to float64.
     bound = float(_EPS * (np.sum(per_term) + n * np.sum(terms))) + _EPS64 * abs(value)
