@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
 from cofail import catalog
 from cofail.errors import InputError
@@ -28,6 +27,7 @@ __all__ = [
     "fmt_value",
     "load_matrix",
     "policy",
+    "say",
 ]
 
 app = typer.Typer(
@@ -111,6 +111,8 @@ def load_matrix(spec: str | None) -> Matrix:
 def emit(tables: list[Table], fmt: Fmt, data: dict[str, Any]) -> None:
     """Print a command's result: coloured tables on a terminal, else the chosen format."""
     if fmt is Fmt.table:
+        from rich.console import Console
+
         console = Console(highlight=False)
         if not console.is_terminal:
             console.width = max(console.width, 120)
@@ -127,3 +129,10 @@ def fmt_value(fmt: Fmt) -> OutputFormat:
 def policy(u: Uncertain) -> UncertainPolicy:
     value: UncertainPolicy = u.value
     return value
+
+
+def say(message: str, *, err: bool = True) -> None:
+    """Print a rich-markup message (to stderr by default); rich is imported only here."""
+    from rich.console import Console
+
+    Console(stderr=err, highlight=False, soft_wrap=True).print(message)

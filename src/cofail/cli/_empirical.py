@@ -10,7 +10,6 @@ if TYPE_CHECKING:
     from cofail.empirical import LogSpec, PatternHistogram
 
 import typer
-from rich.console import Console
 
 from cofail import __version__
 from cofail.cli._common import (
@@ -24,6 +23,7 @@ from cofail.cli._common import (
     app,
     emit,
     load_matrix,
+    say,
 )
 from cofail.errors import InputError
 from cofail.io.files import write_atomic
@@ -126,7 +126,7 @@ def empirical_cmd(
         stack_failure_table([result]),
     ]
     for w in (*histogram.notes, *analysis.warnings):
-        Console(stderr=True).print(f"[yellow]warning:[/yellow] {w}", highlight=False)
+        say(f"[yellow]warning:[/yellow] {w}")
     emit(tables, fmt, data)
     if report is not None:
         paths = write_document(
@@ -135,7 +135,7 @@ def empirical_cmd(
             [evidence_section(analysis)],
             report,
         )
-        Console(stderr=True).print(f"report: {paths.html.resolve()}", highlight=False)
+        say(f"report: {paths.html.resolve()}")
 
 
 def _dask_histogram(logs: list[Path], spec: LogSpec, address: str) -> PatternHistogram:
@@ -199,10 +199,9 @@ def simulate_cmd(
     else:
         raise InputError("expected a .csv or .parquet file name", source=str(out))
     write_atomic(out, buffer.getvalue())
-    Console(stderr=True).print(
+    say(
         f"wrote {cases} cases to {out} ({scenario.describe()}); analyse with: "
-        f"cofail empirical {out} --wide",
-        highlight=False,
+        f"cofail empirical {out} --wide"
     )
 
 

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from cofail import catalog
 from cofail.cli._common import (
@@ -16,6 +15,7 @@ from cofail.cli._common import (
     app,
     emit,
     fmt_value,
+    say,
 )
 from cofail.errors import InputError
 from cofail.io import dumps_matrix, format_of, read_matrix, write_atomic
@@ -38,9 +38,10 @@ def validate(
         "uncertain_cells": len(m.uncertain_cells()),
     }
     if fmt is Fmt.table:
-        Console(highlight=False, soft_wrap=True).print(
+        say(
             f"[green]ok[/green] {file}: {len(m.layers)} layers × {len(m.failure_modes)} "
-            f"failure modes, {len(m.uncertain_cells())} uncertain cells"
+            f"failure modes, {len(m.uncertain_cells())} uncertain cells",
+            err=False,
         )
     else:
         sys.stdout.write(
@@ -63,7 +64,7 @@ def init(
     if format_of(file) != "yaml":
         raise InputError("the template is YAML; use a .yaml file name", source=str(file))
     write_atomic(file, TEMPLATE)
-    Console(stderr=True).print(f"wrote {file}; check it with: cofail validate {file}")
+    say(f"wrote {file}; check it with: cofail validate {file}")
 
 
 @app.command()
@@ -78,6 +79,8 @@ def convert(
         raise InputError("file exists; pass --force to overwrite it", source=str(target))
     fmt = format_of(target)
     write_atomic(target, dumps_matrix(m, fmt))
+    from rich.console import Console
+
     err = Console(stderr=True)
     if fmt == "csv":
         err.print(

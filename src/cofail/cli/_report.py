@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from cofail.cli._common import (
     MatrixOpt,
@@ -15,6 +14,7 @@ from cofail.cli._common import (
     app,
     load_matrix,
     policy,
+    say,
 )
 
 
@@ -40,6 +40,4 @@ def report(
     m = load_matrix(matrix)
     evidence = analyse(read_log(log, LogSpec(stratum=stratum_col))) if log else None
     paths = write_report(m, out, uncertain=policy(uncertain), evidence=evidence)
-    Console(highlight=False).print(
-        f"report: {paths.html.resolve()}\nmarkdown: {paths.markdown.resolve()}"
-    )
+    say(f"report: {paths.html.resolve()}\nmarkdown: {paths.markdown.resolve()}", err=False)

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
 from cofail.cli._common import (
     Fmt,
@@ -22,6 +21,7 @@ from cofail.cli._common import (
     emit,
     load_matrix,
     parse_stack,
+    say,
 )
 from cofail.errors import InputError
 from cofail.io.files import write_atomic
@@ -118,7 +118,7 @@ def export_cmd(
         sys.stdout.write(text)
     else:
         write_atomic(out, text)
-        Console(stderr=True).print(f"wrote {out} ({scenario.describe()})", highlight=False)
+        say(f"wrote {out} ({scenario.describe()})")
 
 
 @app.command("mef")

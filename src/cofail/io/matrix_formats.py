@@ -6,13 +6,10 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
 from cofail.errors import InputError
 from cofail.io.files import read_text, write_atomic
 from cofail.io.matrix_csv import dumps_csv, loads_csv
 from cofail.io.validation import build_matrix
-from cofail.io.yaml_source import YamlDocument
 from cofail.model import Matrix
 
 __all__ = [
@@ -69,6 +66,8 @@ def loads_matrix(text: str, fmt: MatrixFormat, source: str = "<matrix>") -> Matr
         except json.JSONDecodeError as exc:
             raise InputError(f"invalid JSON: {exc.msg}", source=source, line=exc.lineno) from None
         return build_matrix(_strip_version(data, source), source)
+    from cofail.io.yaml_source import YamlDocument  # YAML only when a YAML file is read
+
     doc = YamlDocument(text, source)
     return build_matrix(_strip_version(doc.data, source), source, doc.line_of)
 
@@ -86,6 +85,8 @@ def dumps_matrix(matrix: Matrix, fmt: MatrixFormat) -> str:
     data = _to_data(matrix)
     if fmt == "json":
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    import yaml
+
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
 
 

@@ -7,14 +7,19 @@ relative precision.
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from cofail.errors import InputError
 from cofail.io.mef import FaultTree, Formula
+from cofail.probability._exact import _kernels
 
-__all__ = ["BddResult", "top_event_probability"]
+__all__ = ["BddResult", "find_modules", "top_event_probability"]
 
 
 def _bdd_module() -> tuple[Any, str]:
@@ -30,33 +35,106 @@ def _bdd_module() -> tuple[Any, str]:
 
 @dataclass(frozen=True)
 class BddResult:
-    """Top-event probability and the size of the BDD that gave it."""
+    """Top-event probability and the size of the BDDs that gave it."""
 
     top: str
     probability: float
     nodes: int
+    """Largest number of live BDD nodes at any point (all modules share one manager)."""
     variables: int
+    """Basic events under the top gate."""
     engine: str
+    modules: int = 1
+    """Independent sub-trees (modules) solved one at a time, the top gate included."""
 
 
-def _variable_order(tree: FaultTree, top: str) -> list[str]:
-    """Basic events in depth-first order of first appearance from the top (a good static order)."""
-    order: list[str] = []
-    seen_events: set[str] = set()
-    seen_gates: set[str] = set()
-    stack: list[Formula] = [tree.gates[top]]
+def _references(f: Formula) -> list[str]:
+    """Names the formula refers to, in order of appearance (nested formulas included)."""
+    out: list[str] = []
+    stack = [f]
     while stack:
-        f = stack.pop()
-        if f.op == "event":
-            if f.name in tree.gates:
-                if f.name not in seen_gates:
-                    seen_gates.add(f.name)
-                    stack.append(tree.gates[f.name])
-            elif f.name in tree.basic_events and f.name not in seen_events:
-                seen_events.add(f.name)
-                order.append(f.name)
+        g = stack.pop()
+        if g.op == "event":
+            out.append(g.name)
+        else:
+            stack.extend(reversed(g.args))
+    return out
+
+
+def find_modules(tree: FaultTree, top: str) -> tuple[list[str], set[str]]:
+    """Return (gates under ``top`` in post-order, the gates that are modules).
+
+    A module is a gate whose sub-tree shares no event or gate with the rest of the tree, so its
+    probability can be computed alone and used as a basic event's (Dutuit & Rauzy, "A
+    linear-time algorithm to find modules of fault trees", IEEE Trans. Reliab. 45(3), 1996).
+
+    >>> e = lambda n: Formula("event", name=n, kind="event")
+    >>> t = FaultTree(gates={"top": Formula("and", (e("g1"), e("g2"))),
+    ...     "g1": Formula("or", (e("a"), e("b"))), "g2": Formula("or", (e("b"), e("c")))},
+    ...     basic_events={"a": 0.1, "b": 0.2, "c": 0.3})
+    >>> find_modules(t, "top")  # b is shared: g1 and g2 are not modules
+    (['g1', 'g2', 'top'], {'top'})
+
+    Notes
+    -----
+    One depth-first traversal dates every visit of every node; a gate is a module when all its
+    descendants are first visited after it is entered and last visited before it is left.
+    O(gates + references).
+    """
+    first: dict[str, int] = {top: 1}
+    last: dict[str, int] = {top: 1}
+    leave: dict[str, int] = {}
+    order: list[str] = []
+    children = {top: _references(tree.gates[top])}
+    clock = 1
+    stack: list[tuple[str, int]] = [(top, 0)]
+    while stack:
+        gate, index = stack[-1]
+        kids = children[gate]
+        clock += 1
+        if index == len(kids):
+            leave[gate] = clock
+            order.append(gate)
+            stack.pop()
             continue
-        stack.extend(reversed(f.args))
+        stack[-1] = (gate, index + 1)
+        child = kids[index]
+        if child in first:
+            last[child] = clock
+            continue
+        first[child] = last[child] = clock
+        if child in tree.gates:
+            children[child] = _references(tree.gates[child])
+            stack.append((child, 0))
+    low: dict[str, int] = {}
+    high: dict[str, int] = {}
+    modules: set[str] = set()
+    for gate in order:  # children before parents
+        lo, hi = leave[gate], first[gate]
+        for child in children[gate]:
+            lo = min(lo, first[child], low.get(child, lo))
+            hi = max(hi, last[child], high.get(child, hi))
+        low[gate], high[gate] = lo, hi
+        if first[gate] < lo and hi < leave[gate]:
+            modules.add(gate)
+    return order, modules
+
+
+def _variable_order(tree: FaultTree, root: str, leaves: set[str]) -> list[str]:
+    """Variables in depth-first order of first appearance below ``root`` (a good static order);
+    gates in ``leaves`` (solved modules) count as variables."""
+    order: list[str] = []
+    seen: set[str] = set()
+    stack = list(reversed(_references(tree.gates[root])))
+    while stack:
+        name = stack.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        if name in tree.gates and name not in leaves:
+            stack.extend(reversed(_references(tree.gates[name])))
+        elif name in tree.basic_events or name in leaves:
+            order.append(name)
     return order
 
 
@@ -70,6 +148,11 @@ def top_event_probability(tree: FaultTree, top: str | None = None) -> BddResult:
     ...     min=2)}, basic_events={"a": 0.1, "b": 0.2, "c": 0.3})
     >>> round(top_event_probability(t).probability, 6)  # ab + ac + bc - 2abc
     0.098
+
+    Notes
+    -----
+    The tree is split into modules (:func:`find_modules`); each is compiled to a BDD on its
+    own, bottom-up, with the modules below it as variables carrying their exact (P, 1 − P).
     """
     tops = tree.tops()
     if top is None:
@@ -85,20 +168,73 @@ def top_event_probability(tree: FaultTree, top: str | None = None) -> BddResult:
     if engine == "CUDD":
         # Static depth-first order first: sifting costs more than it saves on most trees.
         bdd.configure(reordering=False)
-    order = _variable_order(tree, top)
-    if order:
-        bdd.declare(*order)
-    memo: dict[str, Any] = {}
+    order, modules = find_modules(tree, top)
+    solver = _ModuleSolver(tree, bdd, modules)
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, 20_000))
     try:
-        root = _compile(tree.gates[top], tree, bdd, memo)
+        for gate in order:
+            if gate in modules:
+                solver.solve(gate)
     finally:
         sys.setrecursionlimit(limit)
-    probability = _probability(bdd, root, tree.basic_events)
     return BddResult(
-        top=top, probability=probability, nodes=len(bdd), variables=len(order), engine=engine
+        top=top,
+        probability=solver.values[top][0],
+        nodes=solver.peak,
+        variables=solver.basic_variables,
+        engine=engine,
+        modules=len(modules),
     )
+
+
+class _ModuleSolver:
+    """Solves modules one at a time in one BDD manager; solved modules become variables.
+
+    BDD variables get generated names (``v0``, ``v1``, ...) with explicit CUDD indices, so that
+    any event name is safe and the compiled probability pass can index p by variable.
+    """
+
+    def __init__(self, tree: FaultTree, bdd: Any, modules: set[str]) -> None:
+        self.tree, self.bdd, self.modules = tree, bdd, modules
+        self.values: dict[str, tuple[float, float]] = {
+            name: (prob, 1.0 - prob) for name, prob in tree.basic_events.items()
+        }
+        self.var: dict[str, str] = {}  # event or module name -> BDD variable name
+        self.probs: list[float] = []  # by CUDD index
+        self.comps: list[float] = []
+        self.peak = self.basic_variables = 0
+
+    def solve(self, gate: str) -> None:
+        names = _variable_order(self.tree, gate, self.modules)
+        for name in names:
+            index = len(self.probs)
+            self.var[name] = f"v{index}"
+            self.bdd.add_var(f"v{index}", index=index)
+            prob, comp = self.values[name]
+            self.probs.append(prob)
+            self.comps.append(comp)
+            self.basic_variables += name not in self.modules
+        memo: dict[str, Any] = {}
+        root = _compile(self.tree.gates[gate], self, memo)
+        self.peak = max(self.peak, len(self.bdd))
+        self.values[gate] = self._probability(root)
+        del root, memo  # this module's BDD is garbage from here on
+
+    def _probability(self, root: Any) -> tuple[float, float]:
+        bdd = self.bdd
+        if root == bdd.true or root == bdd.false:
+            return (1.0, 0.0) if root == bdd.true else (0.0, 1.0)
+        if _kernels is None:  # pragma: no cover - machines without a C compiler
+            pq = {f"v{i}": pair for i, pair in enumerate(zip(self.probs, self.comps, strict=True))}
+            return _probability(bdd, root, pq)
+        with tempfile.TemporaryDirectory(prefix="cofail-bdd-") as tmp:
+            path = os.path.join(tmp, "module.dddmp")
+            bdd.dump(path, [root], filetype="dddmp")
+            probs = np.asarray(self.probs, dtype=float)
+            comps = np.asarray(self.comps, dtype=float)
+            prob, comp = _kernels.dddmp_probability(path, probs, comps)
+        return float(prob), float(comp)
 
 
 _REORDER_AT = 3_000_000
@@ -106,11 +242,12 @@ _REORDER_AT = 3_000_000
 _REORDERING = "\x00reordering"  # a memo key no gate name can take
 
 
-def _compile(f: Formula, tree: FaultTree, bdd: Any, memo: dict[str, Any]) -> Any:
+def _compile(f: Formula, solver: _ModuleSolver, memo: dict[str, Any]) -> Any:
+    tree, bdd, modules = solver.tree, solver.bdd, solver.modules
     if f.op == "event":
-        if f.name in tree.gates:
+        if f.name in tree.gates and f.name not in modules:
             if f.name not in memo:
-                memo[f.name] = _compile(tree.gates[f.name], tree, bdd, memo)
+                memo[f.name] = _compile(tree.gates[f.name], solver, memo)
                 if len(bdd) > _REORDER_AT and not memo.get(_REORDERING):
                     # The static order is poor for this tree: let CUDD sift from here on.
                     bdd.configure(reordering=True)
@@ -118,12 +255,12 @@ def _compile(f: Formula, tree: FaultTree, bdd: Any, memo: dict[str, Any]) -> Any
             return memo[f.name]
         if f.name in tree.house_events:
             return bdd.true if tree.house_events[f.name] else bdd.false
-        return bdd.var(f.name)
+        return bdd.var(solver.var[f.name])  # a basic event, or a module solved already
     if f.op == "constant":
         return bdd.true if f.value else bdd.false
-    args = [_compile(a, tree, bdd, memo) for a in f.args]
     if f.op in ("null",):
-        return args[0]
+        return _compile(f.args[0], solver, memo)
+    args = [_compile(a, solver, memo) for a in f.args]
     if f.op == "not":
         return ~args[0]
     if f.op in ("and", "nand"):
@@ -155,8 +292,9 @@ def _atleast(args: list[Any], k: int, bdd: Any) -> Any:
     return table[k]
 
 
-def _probability(bdd: Any, root: Any, p: dict[str, float]) -> float:
-    # For each regular node: (P, Q) with Q = 1 - P, both as sums of positive terms.
+def _probability(bdd: Any, root: Any, pq: dict[str, tuple[float, float]]) -> tuple[float, float]:
+    # For each regular node: (P, Q) with Q = 1 - P, both as sums of positive terms; each
+    # variable brings its own (p, 1 - p), exact for modules whose 1 - P was summed separately.
     values: dict[int, tuple[float, float]] = {}
     one = bdd.true
 
@@ -180,8 +318,8 @@ def _probability(bdd: Any, root: Any, p: dict[str, float]) -> float:
             stack.extend(pending)
             continue
         stack.pop()
-        prob = p[node.var]
+        prob, comp = pq[node.var]
         pl, ql = edge(node.low)
         ph, qh = edge(node.high)
-        values[int(node)] = (prob * ph + (1 - prob) * pl, prob * qh + (1 - prob) * ql)
-    return edge(root)[0]
+        values[int(node)] = (prob * ph + comp * pl, prob * qh + comp * ql)
+    return edge(root)

@@ -8,11 +8,11 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from rich.console import Console
-from rich.table import Table as RichTable
-from rich.text import Text
+if TYPE_CHECKING:  # rich is imported only when a table is drawn: JSON/CSV runs start faster
+    from rich.console import Console
+    from rich.text import Text
 
 __all__ = [
     "OutputFormat",
@@ -73,12 +73,17 @@ def render(tables: Sequence[Table], fmt: OutputFormat, data: dict[str, Any]) -> 
         return out.getvalue()
     if fmt == "md":
         return "\n".join(table_markdown(t) for t in tables)
+    from rich.console import Console
+
     console = Console(record=True, width=120, force_terminal=False, color_system=None)
     return _terminal(tables, console)
 
 
 def print_tables(tables: Sequence[Table], console: Console) -> None:
     """Print ``tables`` to a rich console, colouring V / N / U cells."""
+    from rich.table import Table as RichTable
+    from rich.text import Text
+
     for t in tables:
         if t.title:
             console.print(Text(t.title, style="bold"))
@@ -109,6 +114,8 @@ def _clean(value: Any) -> Any:
 
 
 def _rich_cell(value: Any, marks: bool) -> Text:
+    from rich.text import Text
+
     text = cell_text(value)
     if marks and text in _STYLE:
         return Text(f" {text} ", style=_STYLE[text])
