@@ -7,11 +7,13 @@ relative precision.
 
 from __future__ import annotations
 
+import dataclasses
+import multiprocessing as mp
+import multiprocessing.connection as mp_connection
 import os
 import sys
 import tempfile
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -19,7 +21,7 @@ from cofail.errors import InputError
 from cofail.io.mef import FaultTree, Formula
 from cofail.probability._exact import _kernels
 
-__all__ = ["BddResult", "find_modules", "top_event_probability"]
+__all__ = ["ORDERS", "BddResult", "Order", "find_modules", "top_event_probability"]
 
 
 def _bdd_module() -> tuple[Any, str]:
@@ -33,7 +35,7 @@ def _bdd_module() -> tuple[Any, str]:
         return autoref, "dd (pure Python)"
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class BddResult:
     """Top-event probability and the size of the BDDs that gave it."""
 
@@ -46,6 +48,8 @@ class BddResult:
     engine: str
     modules: int = 1
     """Independent sub-trees (modules) solved one at a time, the top gate included."""
+    order: str = "size"
+    """The variable-order heuristic that gave the answer (see :data:`ORDERS`)."""
 
 
 def _references(f: Formula) -> list[str]:
@@ -120,25 +124,58 @@ def find_modules(tree: FaultTree, top: str) -> tuple[list[str], set[str]]:
     return order, modules
 
 
-def _variable_order(tree: FaultTree, root: str, leaves: set[str]) -> list[str]:
-    """Variables in depth-first order of first appearance below ``root`` (a good static order);
-    gates in ``leaves`` (solved modules) count as variables."""
+def _variable_order(tree: FaultTree, root: str, leaves: set[str], heuristic: Order) -> list[str]:
+    """Variables in depth-first order below ``root``, visiting the larger argument first.
+
+    Gates in ``leaves`` (solved modules) count as variables. "Larger" is the number of
+    distinct variables below an argument: the big sub-trees' variables stay together at the
+    top of the order and the small ones fill in below, which keeps the BDDs of the Aralia
+    trees several times smaller than the plain left-to-right depth-first order.
+    """
+    below: dict[str, frozenset[str]] = {}
+
+    def support(name: str) -> frozenset[str]:
+        if name not in below:
+            if name in tree.gates and name not in leaves:
+                below[name] = frozenset().union(
+                    *(support(c) for c in _references(tree.gates[name]))
+                )
+            elif name in tree.basic_events or name in leaves:
+                below[name] = frozenset((name,))
+            else:
+                below[name] = frozenset()  # a house event: a constant, not a variable
+        return below[name]
+
     order: list[str] = []
     seen: set[str] = set()
-    stack = list(reversed(_references(tree.gates[root])))
+
+    def kids(gate: str) -> list[str]:
+        refs = _references(tree.gates[gate])
+        return refs if heuristic == "dfs" else sorted(refs, key=lambda c: -len(support(c)))
+
+    stack = list(reversed(kids(root)))
     while stack:
         name = stack.pop()
         if name in seen:
             continue
         seen.add(name)
         if name in tree.gates and name not in leaves:
-            stack.extend(reversed(_references(tree.gates[name])))
+            stack.extend(reversed(kids(name)))
         elif name in tree.basic_events or name in leaves:
             order.append(name)
     return order
 
 
-def top_event_probability(tree: FaultTree, top: str | None = None) -> BddResult:
+Order = Literal["size", "dfs"]
+"""Variable-order heuristics: depth-first with the larger argument first, or left to right."""
+ORDERS: tuple[Order, ...] = ("size", "dfs")
+_RACE_MIN_GATES = 100
+"""Trees with at least this many gates race the two orders on two processes."""
+
+
+def top_event_probability(
+    tree: FaultTree, top: str | None = None, *, order: Order | None = None
+) -> BddResult:
     """Return the exact probability of a top gate (default: the only top gate of the tree).
 
     Examples
@@ -153,6 +190,10 @@ def top_event_probability(tree: FaultTree, top: str | None = None) -> BddResult:
     -----
     The tree is split into modules (:func:`find_modules`); each is compiled to a BDD on its
     own, bottom-up, with the modules below it as variables carrying their exact (P, 1 − P).
+    No static variable order is best on every tree (on the Aralia set each of the two here is
+    several times faster than the other on some tree), so unless ``order`` is given a tree of
+    100 gates or more is solved with both at once, one process each, and the first to finish
+    wins; the other is stopped.
     """
     tops = tree.tops()
     if top is None:
@@ -163,17 +204,25 @@ def top_event_probability(tree: FaultTree, top: str | None = None) -> BddResult:
         top = tops[0]
     if top not in tree.gates:
         raise InputError(f"no gate named {top!r}")
+    if order is None:
+        if len(tree.gates) >= _RACE_MIN_GATES and "fork" in mp.get_all_start_methods():
+            return _race(tree, top)
+        order = ORDERS[0]
+    return _solve(tree, top, order)
+
+
+def _solve(tree: FaultTree, top: str, order: Order) -> BddResult:
     module, engine = _bdd_module()
     bdd = module.BDD()
     if engine == "CUDD":
-        # Static depth-first order first: sifting costs more than it saves on most trees.
+        # A static order: sifting costs more than it saves on most trees.
         bdd.configure(reordering=False)
-    order, modules = find_modules(tree, top)
-    solver = _ModuleSolver(tree, bdd, modules)
+    gates, modules = find_modules(tree, top)
+    solver = _ModuleSolver(tree, bdd, modules, order)
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, 20_000))
     try:
-        for gate in order:
+        for gate in gates:
             if gate in modules:
                 solver.solve(gate)
     finally:
@@ -185,7 +234,50 @@ def top_event_probability(tree: FaultTree, top: str | None = None) -> BddResult:
         variables=solver.basic_variables,
         engine=engine,
         modules=len(modules),
+        order=order,
     )
+
+
+def _race(tree: FaultTree, top: str) -> BddResult:
+    """Solve with every order in its own forked process; return the first answer."""
+    ctx = mp.get_context("fork")
+    runners = []
+    for order in ORDERS:
+        receive, send = ctx.Pipe(duplex=False)
+        process = ctx.Process(target=_race_worker, args=(tree, top, order, send), daemon=True)
+        process.start()
+        send.close()
+        runners.append((process, receive))
+    try:
+        pending = [receive for _, receive in runners]
+        while pending:
+            ready = mp_connection.wait(pending)
+            for conn in [c for c in pending if c in ready]:
+                try:
+                    kind, payload = conn.recv()
+                except EOFError:  # that process died (out of memory, killed): wait for the other
+                    pending.remove(conn)
+                    continue
+                if kind == "error":
+                    raise InputError(str(payload))
+                return BddResult(**dict(payload))
+        raise RuntimeError("every BDD process died without an answer (out of memory?)")
+    finally:
+        for process, receive in runners:
+            if process.is_alive():
+                process.kill()
+            process.join()
+            receive.close()
+
+
+def _race_worker(tree: FaultTree, top: str, order: Order, send: Any) -> None:
+    try:
+        result = _solve(tree, top, order)
+        send.send(("ok", dataclasses.asdict(result)))
+    except InputError as exc:
+        send.send(("error", str(exc)))
+    finally:
+        send.close()
 
 
 class _ModuleSolver:
@@ -195,8 +287,8 @@ class _ModuleSolver:
     any event name is safe and the compiled probability pass can index p by variable.
     """
 
-    def __init__(self, tree: FaultTree, bdd: Any, modules: set[str]) -> None:
-        self.tree, self.bdd, self.modules = tree, bdd, modules
+    def __init__(self, tree: FaultTree, bdd: Any, modules: set[str], order: Order) -> None:
+        self.tree, self.bdd, self.modules, self.order = tree, bdd, modules, order
         self.values: dict[str, tuple[float, float]] = {
             name: (prob, 1.0 - prob) for name, prob in tree.basic_events.items()
         }
@@ -206,7 +298,7 @@ class _ModuleSolver:
         self.peak = self.basic_variables = 0
 
     def solve(self, gate: str) -> None:
-        names = _variable_order(self.tree, gate, self.modules)
+        names = _variable_order(self.tree, gate, self.modules, self.order)
         for name in names:
             index = len(self.probs)
             self.var[name] = f"v{index}"
