@@ -154,7 +154,27 @@ def main() -> None:
                 rows += bench_aralia(tmp, args.timeout)
             else:
                 print(f"skipping (b): {ARALIA} not found (../shared is absent)")
+    summarise(rows)
     print(json.dumps(rows))
+
+
+def summarise(rows: list[dict[str, object]]) -> None:
+    """Print, per part, how many models each tool solved and the times over the common ones."""
+    for part in ("stacks", "aralia"):
+        chosen = [r for r in rows if str(r["model"])[0].isdigit() == (part == "stacks")]
+        if not chosen:
+            continue
+        both = [r for r in chosen if r["cofail_s"] is not None and r["scram_s"] is not None]
+        ours = sum(float(r["cofail_s"]) for r in both)  # type: ignore[arg-type]
+        theirs = sum(float(r["scram_s"]) for r in both)  # type: ignore[arg-type]
+        print(
+            f"{part}: {len(chosen)} models; cofail solved "
+            f"{sum(r['cofail_s'] is not None for r in chosen)}, SCRAM "
+            f"{sum(r['scram_s'] is not None for r in chosen)}; over the {len(both)} both solved: "
+            f"cofail {ours:.1f} s, SCRAM {theirs:.1f} s; disagreements: "
+            f"{sum(r['agree'] is False for r in chosen)}; ten times faster than SCRAM on "
+            f"{sum(r['speedup'] is not None and float(r['speedup']) >= 10 for r in chosen)}"  # type: ignore[arg-type]
+        )
 
 
 if __name__ == "__main__":

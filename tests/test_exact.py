@@ -207,3 +207,57 @@ def test_pair_failures_equal_two_layer_stacks(q: np.ndarray, data: st.DataObject
         for j in range(i + 1, n):
             both = stack_failure(q[[i, j]], p, r[[i, j]])
             assert joint[i, j] == joint[j, i] == pytest.approx(both, rel=1e-10, abs=1e-300)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    arrays(
+        float,
+        st.tuples(st.integers(1, 5), st.integers(1, 5)),
+        elements=st.sampled_from([0.0, 0.4, 1.0]),
+    ),
+    st.data(),
+)
+def test_importance_follows_scram_definitions(q: np.ndarray, data: st.DataObject) -> None:
+    from cofail.probability._risk import importance
+
+    n, m = q.shape
+    p = data.draw(arrays(float, m, elements=st.floats(0.01, 0.99)))
+    r = data.draw(arrays(float, n, elements=st.floats(0.01, 0.5)))
+    base = stack_failure(q, p, r)
+    names = ([f"M{j}" for j in range(m)], [f"L{i}" for i in range(n)])
+    factors = importance(q, p, r, None, names)
+    assert [f.event for f in factors] == names[0] + names[1]
+    for index, f in enumerate(factors):
+        values, j = (p, index) if index < m else (r, index - m)
+
+        def at(x: float, values: np.ndarray = values, j: int = j, index: int = index) -> float:
+            swung = values.copy()
+            swung[j] = x
+            return stack_failure(q, swung, r) if index < m else stack_failure(q, p, swung)
+
+        # P is linear in each event's probability: the Birnbaum factor is its slope.
+        assert f.mif == pytest.approx((at(0.7) - at(0.2)) / 0.5, rel=1e-9, abs=1e-12)
+        assert f.mif >= -1e-12  # coherent model: no event makes the stack safer
+        one, zero = at(1.0), at(0.0)
+        assert f.raw == pytest.approx(one / base, rel=1e-9)
+        assert f.dif == pytest.approx(values[j] * one / base, rel=1e-9)
+        assert f.cif == pytest.approx(values[j] * (one - zero) / base, rel=1e-9, abs=1e-12)
+        if zero > 0:
+            assert f.rrw == pytest.approx(base / zero, rel=1e-9)
+
+
+def test_importance_is_skipped_with_a_reason_when_too_slow() -> None:
+    from cofail import catalog
+    from cofail.model import Stack
+    from cofail.probability import risk
+
+    m = catalog.load()
+    stack = Stack(layers=("DEBATE", "RE"))
+    skipped = risk(m, stack, importance_budget=0.0)
+    assert skipped.importance == () and "importance skipped" in skipped.importance_note
+    assert skipped.to_dict()["importance_note"] == skipped.importance_note
+    computed = risk(m, stack, importance_budget=1e9)
+    assert len(computed.importance) == len(m.mode_ids) + 2 and computed.importance_note == ""
+    forced = risk(m, stack, with_importance=True, importance_budget=0.0)
+    assert len(forced.importance) == len(computed.importance)

@@ -43,8 +43,12 @@ def risk_cmd(
     ] = 0,
     seed: Annotated[int, typer.Option(help="Monte Carlo seed.")] = 0,
     importance: Annotated[
-        bool, typer.Option(help="Importance factors (2 exact solves per mode and layer).")
-    ] = True,
+        bool | None,
+        typer.Option(
+            help="Importance factors (2 exact solves per mode and layer). Default: only when "
+            "they take under 30 s, with a note when skipped."
+        ),
+    ] = None,
     fmt: FormatOpt = Fmt.table,
 ) -> None:
     """Exact P(stack fails) with shared failure modes, against the independence picture."""
@@ -67,7 +71,8 @@ def risk_cmd(
             f"Risk of {'+'.join(parsed.layers)}",
             ["quantity", "value"],
             summary_rows,
-            notes=[data["assumptions"], f"engine: {result.engine}"],
+            notes=[data["assumptions"], f"engine: {result.engine}"]
+            + ([result.importance_note] if result.importance_note else []),
         ),
         Table(
             "Layers",

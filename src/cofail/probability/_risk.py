@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from itertools import combinations
 from math import sqrt
@@ -59,6 +60,8 @@ class RiskResult:
     scenario: Scenario
     engine: str
     monte_carlo: dict[str, Any] | None = None
+    importance_note: str = ""
+    """Why importance factors are missing, when they are."""
 
     @property
     def ratio(self) -> float | None:
@@ -80,6 +83,7 @@ class RiskResult:
             "layer_probabilities": self.layer_probabilities,
             "correlation": [{"a": a, "b": b, "phi": v} for (a, b), v in self.correlation.items()],
             "importance": [i.to_dict() for i in self.importance],
+            "importance_note": self.importance_note,
         }
         if self.monte_carlo is not None:
             out["monte_carlo"] = self.monte_carlo
@@ -170,7 +174,8 @@ def risk(
     *,
     mc_samples: int = 0,
     seed: int = 0,
-    with_importance: bool = True,
+    with_importance: bool | None = None,
+    importance_budget: float = 30.0,
 ) -> RiskResult:
     """Return the exact risk of ``stack`` with shared failure modes as common causes.
 
@@ -183,7 +188,9 @@ def risk(
 
     Notes
     -----
-    The exact engine is the positive-term state DP of :func:`stack_failure`; the baseline is
+    Importance needs 2 (m + n) + 1 exact solves; ``with_importance=None`` computes it only when
+    the first solve says that will take at most ``importance_budget`` seconds, and says why
+    when it does not. The exact engine is chosen by :func:`exact_with_engine`; the baseline is
     the product of the layers' own failure probabilities (for k-out-of-n, the chance that at
     least k independent layers fail). Correlations are φ between two layers' failures,
     induced by the modes they share, from a four-state DP run for all pairs at once.
@@ -192,7 +199,18 @@ def risk(
     q, p, r = scenario.arrays(matrix, stack)
     k = stack.threshold
     n = len(stack.layers)
+    started = time.perf_counter()
     exact, engine = exact_with_engine(q, p, r, k)
+    solves = 2 * (len(p) + n) + 1
+    estimate = solves * (time.perf_counter() - started)
+    note = ""
+    if with_importance is None:  # auto: only when the 2 (m + n) + 1 extra solves are cheap
+        with_importance = estimate <= importance_budget
+        if not with_importance:
+            note = (
+                f"importance skipped: {solves} exact solves, about {estimate:.0f} s by the "
+                "time of the first; ask for it explicitly (--importance) to compute it"
+            )
     own = layer_failure(q, p, r)
     independent = float(np.prod(own)) if k == n else at_least_k(own, k)
     correlation: dict[tuple[str, str], float | None] = {}
@@ -214,6 +232,7 @@ def risk(
         importance=tuple(importance(q, p, r, k, (list(matrix.mode_ids), list(stack.layers))))
         if with_importance
         else (),
+        importance_note=note,
         scenario=scenario,
         engine=engine,
         monte_carlo=mc,
