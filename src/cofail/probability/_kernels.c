@@ -9,7 +9,8 @@
  *              sparse (only the reachable sets, i.e. unions of mode masks, are touched) and goes
  *              dense when most of the 2^n sets are reachable. Cost: sum over modes of the number
  *              of reachable sets so far, at most g 2^n. A work budget lets the caller fall back to
- *              inclusion-exclusion when that would be cheaper.
+ *              inclusion-exclusion when that would be cheaper; the DP stops as soon as the modes
+ *              left, at the current number of reachable sets each, would exceed it.
  *   ie_binary  inclusion-exclusion over the 2^n layer subsets (k = n only), in double-double
  *              arithmetic (about 106 bits) with a certified rounding bound. O(n 2^n + g).
  *   dddmp_probability  P and 1 - P of a BDD that CUDD dumped in DDDMP text format, one pass.
@@ -169,7 +170,9 @@ static PyObject *dp_binary(PyObject *self, PyObject *args) {
             work += (long long)snapshot;
             if (count > size / 16) dense = 1; /* many sets reachable: sweeping memory in order is cheaper */
         }
-        if (budget > 0 && work > budget) over_budget = over_budget ? over_budget : 1;
+        /* The reachable sets only grow, so the modes left cost at least this much each. */
+        long long floor_left = (long long)(g - j - 1) * (long long)(dense ? size : count);
+        if (budget > 0 && work + floor_left > budget) over_budget = over_budget ? over_budget : 1;
     }
     Py_END_ALLOW_THREADS;
     if (over_budget == 2) {
