@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import numpy as np
 from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 from cofail.model import FailureMode, Layer, Matrix, Vulnerability
 
@@ -33,3 +35,23 @@ graded_levels = st.one_of(
     st.sampled_from(["V", "N", "U"]),
     st.floats(0, 1, allow_nan=False).map(lambda x: round(x, 6)),
 )
+
+
+@st.composite
+def stack_models(
+    draw: st.DrawFn,
+    layers: tuple[int, int] = (1, 6),
+    modes: tuple[int, int] = (1, 6),
+    cells: tuple[float, ...] = (0.0, 1.0),
+    p: tuple[float, float] = (0.0, 1.0),
+    r: tuple[float, float] = (0.0, 1.0),
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Random (q, p, r) arrays: q with cells drawn from ``cells``, p and r in their ranges."""
+    shape = st.tuples(st.integers(*layers), st.integers(*modes))
+    q = draw(arrays(float, shape, elements=st.sampled_from(cells)))
+    n, m = q.shape
+    return (
+        q,
+        draw(arrays(float, m, elements=st.floats(*p))),
+        draw(arrays(float, n, elements=st.floats(*r))),
+    )

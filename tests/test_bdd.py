@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 from itertools import product
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -10,6 +15,7 @@ from hypothesis import strategies as st
 
 from cofail.io.mef import FaultTree, Formula
 from cofail.probability._bdd import ORDERS, _race, find_modules, top_event_probability
+from conftest import shared_path
 
 OPS = ("and", "or", "atleast", "not", "xor", "nand", "nor", "null")
 
@@ -132,3 +138,47 @@ def test_the_race_returns_what_each_order_returns() -> None:
             raced.probability, rel=1e-13
         )
     assert raced.probability == pytest.approx(_truth(tree, "g0"), rel=1e-12)
+
+
+def _children(pid: int) -> list[int]:
+    """Live (not zombie) processes whose parent is ``pid``, from /proc."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        state, ppid = stat.rsplit(")", 1)[1].split()[:2]
+        if int(ppid) == pid and state != "Z":
+            out.append(int(entry))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs Linux /proc")
+def test_killing_mef_stops_its_racing_solvers() -> None:
+    model = shared_path("benchmarks", "aralia", "das9701.xml")  # no order solves it quickly
+    proc = subprocess.Popen([sys.executable, "-m", "cofail", "mef", str(model)])
+    try:
+        deadline = time.monotonic() + 60
+        workers: list[int] = []
+        while time.monotonic() < deadline and len(workers) < 2:
+            time.sleep(0.1)
+            workers = _children(proc.pid)
+        assert len(workers) == 2, "expected two racing solver processes"
+    finally:
+        proc.kill()  # as a timeout would: no chance to clean up
+        proc.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(w) for w in workers):
+        time.sleep(0.1)
+    assert not any(_alive(w) for w in workers)

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from hypothesis.extra.numpy import arrays
 
 from cofail.probability import _exact
 from cofail.probability._exact import binary_modes, exact_with_engine, kernels_available
+from strategies import stack_models
 
 needs_kernels = pytest.mark.skipif(
     not kernels_available(), reason="compiled kernels not built (no C compiler at install)"
@@ -46,49 +46,19 @@ def _brute_force(q: np.ndarray, p: np.ndarray, r: np.ndarray, k: int) -> float:
     return float(total)
 
 
-binary_matrices = arrays(
-    float, st.tuples(st.integers(1, 6), st.integers(1, 5)), elements=st.sampled_from([0.0, 1.0])
-)
-
-
 @needs_kernels
 @settings(max_examples=200, deadline=None)
-@given(binary_matrices, st.data())
+@given(stack_models(modes=(1, 5)), st.data())
 def test_compiled_dp_equals_brute_force_and_the_numpy_dp(
-    q: np.ndarray, data: st.DataObject
+    model: tuple[np.ndarray, np.ndarray, np.ndarray], data: st.DataObject
 ) -> None:
-    n, m = q.shape
-    p = data.draw(arrays(float, m, elements=st.floats(0, 1)))
-    r = data.draw(arrays(float, n, elements=st.floats(0, 1)))
+    q, p, r = model
+    n = q.shape[0]
     k = data.draw(st.integers(0, n))
     compiled = _exact.stack_failure(q, p, r, k)
     assert 0.0 <= compiled <= 1.0 + 1e-12
     assert compiled == pytest.approx(_brute_force(q, p, r, k), rel=1e-9, abs=1e-15)
     assert compiled == pytest.approx(_numpy_dp(q, p, r, k), rel=1e-12, abs=1e-300)
-
-
-@needs_kernels
-@settings(max_examples=150, deadline=None)
-@given(
-    arrays(
-        float,
-        st.tuples(st.integers(1, 12), st.integers(1, 40)),
-        elements=st.sampled_from([0.0, 1.0]),
-    ),
-    st.data(),
-)
-def test_double_double_inclusion_exclusion_is_within_its_bound(
-    q: np.ndarray, data: st.DataObject
-) -> None:
-    from cofail.probability import _kernels  # type: ignore[attr-defined]
-
-    n, m = q.shape
-    p = data.draw(arrays(float, m, elements=st.floats(0, 1)))
-    r = data.draw(arrays(float, n, elements=st.floats(0, 0.9)))
-    masks, probs = binary_modes(q, p)
-    value, bound = _kernels.ie_binary(masks, probs, np.asarray(r, dtype=float), n)
-    exact = _numpy_dp(q, p, r, n)  # positive terms: relative error ~ (n + m) eps
-    assert abs(value - exact) <= bound + 4 * (n + m) * np.finfo(float).eps * exact + 1e-300
 
 
 @needs_kernels

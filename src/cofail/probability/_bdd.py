@@ -7,10 +7,12 @@ relative precision.
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import multiprocessing as mp
 import multiprocessing.connection as mp_connection
 import os
+import signal
 import sys
 import tempfile
 from typing import Any, Literal
@@ -25,6 +27,11 @@ __all__ = ["ORDERS", "BddResult", "Order", "find_modules", "top_event_probabilit
 
 
 def _bdd_module() -> tuple[Any, str]:
+    # dd imports networkx (0.2 s) only to draw BDDs, which cofail never does: hide it during the
+    # import, then un-hide it so that anyone else's later `import networkx` works as usual.
+    hidden = "networkx" not in sys.modules
+    if hidden:
+        sys.modules["networkx"] = None  # type: ignore[assignment]
     try:
         from dd import cudd
 
@@ -33,6 +40,9 @@ def _bdd_module() -> tuple[Any, str]:
         from dd import autoref
 
         return autoref, "dd (pure Python)"
+    finally:
+        if hidden:
+            del sys.modules["networkx"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -270,7 +280,23 @@ def _race(tree: FaultTree, top: str) -> BddResult:
             receive.close()
 
 
+def _die_with_parent() -> None:
+    """Ask Linux to kill this process when its parent dies (even by SIGKILL, e.g. a timeout).
+
+    Without it a killed ``cofail mef`` would leave its racing solvers running.
+    """
+    parent = os.getppid()
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - not Linux: nothing to ask for
+        return
+    if os.getppid() != parent:  # the parent died before the request: follow it now
+        os._exit(1)
+
+
 def _race_worker(tree: FaultTree, top: str, order: Order, send: Any) -> None:
+    _die_with_parent()
     try:
         result = _solve(tree, top, order)
         send.send(("ok", dataclasses.asdict(result)))

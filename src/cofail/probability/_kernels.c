@@ -34,6 +34,8 @@ typedef struct {
     Py_buffer probs; /* float64, g entries */
     Py_buffer resid; /* float64, n entries */
     Py_ssize_t g;
+    const uint64_t *m; /* the three buffers, typed (set by check_inputs) */
+    const double *p, *r;
 } Inputs;
 
 static void release(Inputs *in) {
@@ -56,9 +58,11 @@ static int check_inputs(Inputs *in, int n) {
         return -1;
     }
     in->g = in->masks.len / 8;
-    const uint64_t *masks = (const uint64_t *)in->masks.buf;
+    in->m = (const uint64_t *)in->masks.buf;
+    in->p = (const double *)in->probs.buf;
+    in->r = (const double *)in->resid.buf;
     for (Py_ssize_t j = 0; j < in->g; j++) {
-        if (masks[j] >> n) {
+        if (in->m[j] >> n) {
             PyErr_SetString(PyExc_ValueError, "a mode mask has a bit beyond layer n - 1");
             return -1;
         }
@@ -109,9 +113,8 @@ static PyObject *dp_binary(PyObject *self, PyObject *args) {
         release(&in);
         return NULL;
     }
-    const uint64_t *masks = (const uint64_t *)in.masks.buf;
-    const double *probs = (const double *)in.probs.buf;
-    const double *r = (const double *)in.resid.buf;
+    const uint64_t *masks = in.m;
+    const double *probs = in.p, *r = in.r;
     const Py_ssize_t g = in.g;
     const size_t size = (size_t)1 << n;
 
@@ -299,9 +302,8 @@ static PyObject *ie_binary(PyObject *self, PyObject *args) {
         release(&in);
         return NULL;
     }
-    const uint64_t *masks = (const uint64_t *)in.masks.buf;
-    const double *probs = (const double *)in.probs.buf;
-    const double *r = (const double *)in.resid.buf;
+    const uint64_t *masks = in.m;
+    const double *probs = in.p, *r = in.r;
     const Py_ssize_t g = in.g;
     const size_t size = (size_t)1 << n, full = size - 1;
     dd *inv = malloc(size * sizeof(dd));
