@@ -15,6 +15,7 @@ import os
 import signal
 import sys
 import tempfile
+from collections import Counter
 from typing import Any, Literal
 
 import numpy as np
@@ -322,6 +323,7 @@ class _ModuleSolver:
         self.probs: list[float] = []  # by CUDD index
         self.comps: list[float] = []
         self.peak = self.basic_variables = 0
+        self.uses: Counter[str] = Counter()
 
     def solve(self, gate: str) -> None:
         names = _variable_order(self.tree, gate, self.modules, self.order)
@@ -334,10 +336,25 @@ class _ModuleSolver:
             self.comps.append(comp)
             self.basic_variables += name not in self.modules
         memo: dict[str, Any] = {}
+        self.uses = self._uses(gate)
         root = _compile(self.tree.gates[gate], self, memo)
         self.peak = max(self.peak, len(self.bdd))
         self.values[gate] = self._probability(root)
         del root, memo  # this module's BDD is garbage from here on
+
+    def _uses(self, gate: str) -> Counter[str]:
+        """How many times each gate inside this module is referred to (to free its BDD after
+        the last use: intermediate BDDs that stay alive slow CUDD down)."""
+        uses: Counter[str] = Counter()
+        stack, seen = [gate], {gate}
+        while stack:
+            for child in _references(self.tree.gates[stack.pop()]):
+                if child in self.tree.gates and child not in self.modules:
+                    uses[child] += 1
+                    if child not in seen:
+                        seen.add(child)
+                        stack.append(child)
+        return uses
 
     def _probability(self, root: Any) -> tuple[float, float]:
         bdd = self.bdd
@@ -370,6 +387,9 @@ def _compile(f: Formula, solver: _ModuleSolver, memo: dict[str, Any]) -> Any:
                     # The static order is poor for this tree: let CUDD sift from here on.
                     bdd.configure(reordering=True)
                     memo[_REORDERING] = True
+            solver.uses[f.name] -= 1
+            if solver.uses[f.name] == 0:  # its last parent: let CUDD reclaim it once used
+                return memo.pop(f.name)
             return memo[f.name]
         if f.name in tree.house_events:
             return bdd.true if tree.house_events[f.name] else bdd.false
