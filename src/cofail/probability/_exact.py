@@ -165,10 +165,11 @@ def exact_with_engine(
 
     Notes
     -----
-    Binary cells with the compiled kernels: the sparse positive-term DP runs with a work budget
-    equal to the cost of inclusion–exclusion (about n 2^n); when it runs out, an AND stack uses
-    inclusion–exclusion in double-double arithmetic if its certified error is within
-    ``CERTIFY_RTOL``, else the DP runs to the end. Without the kernels: large AND stacks try the
+    Binary cells with the compiled kernels: an AND stack of 16+ layers with more than 4n
+    distinct modes (whose reachable sets soon fill 2^n) goes straight to inclusion–exclusion in
+    double-double arithmetic, O(n 2^n); otherwise the sparse positive-term DP runs with a work
+    budget equal to that cost and hands over when it runs out. Inclusion–exclusion is kept only
+    if its certified error is within ``CERTIFY_RTOL``, else the DP runs to the end. Without the kernels: large AND stacks try the
     extended-precision inclusion–exclusion (certified the same way), everything else the NumPy
     DP. Graded cells always use the NumPy DP.
     """
@@ -180,8 +181,11 @@ def exact_with_engine(
         masks, probs = binary_modes(q, p)
         r = np.ascontiguousarray(r, dtype=float)
         kk = n if k is None else k
-        budget = (n << n) // 2 if k_all and n >= INCLUSION_MIN_LAYERS else 0
-        probability, _, reachable = _kernels.dp_binary(masks, probs, r, n, kk, budget)
+        ie_first = k_all and n >= INCLUSION_MIN_LAYERS and len(masks) > 4 * n
+        budget = (n << n) // 2 if k_all and n >= INCLUSION_MIN_LAYERS and not ie_first else 0
+        probability = None
+        if not ie_first:
+            probability, _, reachable = _kernels.dp_binary(masks, probs, r, n, kk, budget)
         if probability is None:
             value, bound = _kernels.ie_binary(masks, probs, r, n)
             if value > 0 and bound <= CERTIFY_RTOL * value:
