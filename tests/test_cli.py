@@ -180,3 +180,18 @@ def test_python_dash_m_and_console_script(tmp_path: Path) -> None:
             [str(script), "audit", "--stack", "NOPE"], capture_output=True, text=True, check=False
         )
         assert r.returncode == 2 and r.stderr.startswith("cofail: error:")
+
+
+def test_lazy_registration_knows_every_command() -> None:
+    # `cofail X` imports only X's module: the map must name every command and its module.
+    import typer.main
+
+    from cofail import cli
+
+    cli.register([])  # all modules
+    group = typer.main.get_group(cli.app)
+    registered = {
+        name: command.callback.__module__.rsplit(".", 1)[1]  # type: ignore[union-attr]
+        for name, command in group.commands.items()
+    }
+    assert registered == cli._COMMANDS

@@ -8,16 +8,38 @@ from importlib import import_module
 from cofail.cli._common import app
 from cofail.errors import InputError
 
-__all__ = ["app", "main"]
+__all__ = ["app", "main", "register"]
 
 # Importing a module registers its commands; this order is the order of `cofail --help`.
-for _module in ("_structure", "_risk", "_decide", "_empirical", "_report", "_files"):
-    import_module(f"cofail.cli.{_module}")
+_MODULES = ("_structure", "_risk", "_decide", "_empirical", "_report", "_files")
+_COMMANDS = {
+    **dict.fromkeys(("show", "overlap", "audit", "claims"), "_structure"),
+    **dict.fromkeys(("risk", "export", "mef", "uncertainty"), "_risk"),
+    **dict.fromkeys(("recommend", "next", "frontier", "robustness"), "_decide"),
+    **dict.fromkeys(("empirical", "simulate"), "_empirical"),
+    "report": "_report",
+    **dict.fromkeys(("validate", "init", "convert", "catalogs"), "_files"),
+}
+
+
+@app.callback()
+def _root() -> None:
+    """Do your AI safety layers add up, or fail together?"""
+
+
+def register(argv: list[str] | None = None) -> None:
+    """Register the commands ``argv`` needs: only its command's module when it names one
+    (typer would otherwise build all 19 commands on every run), else all of them."""
+    args = sys.argv[1:] if argv is None else argv
+    name = next((a for a in args if not a.startswith("-")), None)
+    for module in [_COMMANDS[name]] if name in _COMMANDS else _MODULES:
+        import_module(f"cofail.cli.{module}")
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; a user mistake prints one line on stderr and returns 2."""
     try:
+        register(argv)
         app(args=argv, prog_name="cofail")
     except SystemExit as exc:  # typer exits after every command; usage errors exit 2
         code = exc.code
