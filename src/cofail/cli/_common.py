@@ -5,15 +5,15 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cofail import catalog
 from cofail.errors import InputError
-from cofail.io import read_matrix
-from cofail.model import Matrix, Stack, UncertainPolicy
 from cofail.report.tabular import OutputFormat, Table, print_tables, render
+
+if TYPE_CHECKING:  # the matrix model (pydantic, NumPy) loads only for commands that read one
+    from cofail.model import Matrix, Stack, UncertainPolicy
 
 __all__ = [
     "Fmt",
@@ -91,6 +91,8 @@ KOpt = Annotated[
 
 def parse_stack(text: str, matrix: Matrix, k: int | None = None) -> Stack:
     """Return the stack named by ``--stack`` (and ``--k``), checked against ``matrix``."""
+    from cofail.model import Stack
+
     stack = Stack.parse(text, matrix)
     if k is None:
         return stack
@@ -101,6 +103,9 @@ def parse_stack(text: str, matrix: Matrix, k: int | None = None) -> Stack:
 
 def load_matrix(spec: str | None) -> Matrix:
     """Return the matrix named by ``--matrix``: a file path or a built-in catalog id."""
+    from cofail import catalog
+    from cofail.io import read_matrix
+
     if spec is None:
         return catalog.load()
     if spec in catalog.names() and not Path(spec).exists():

@@ -25,8 +25,7 @@ from cofail.cli._common import (
 )
 from cofail.errors import InputError
 from cofail.io.files import write_atomic
-from cofail.io.mef import export_stack, read_mef
-from cofail.probability import Scenario, risk
+from cofail.io.mef import read_mef
 from cofail.report.tabular import Table
 
 
@@ -54,6 +53,8 @@ def risk_cmd(
     """Exact P(stack fails) with shared failure modes, against the independence picture."""
     m = load_matrix(matrix)
     parsed = parse_stack(stack, m, k)
+    from cofail.probability import Scenario, risk
+
     scenario = Scenario.parse(p, residual, uncertain)
     result = risk(m, parsed, scenario, mc_samples=mc, seed=seed, with_importance=importance)
     data = result.to_dict()
@@ -116,6 +117,9 @@ def export_cmd(
         raise InputError(f"--to: only 'mef' is supported, got {to!r}")
     m = load_matrix(matrix)
     parsed = parse_stack(stack, m, k)
+    from cofail.io.mef import export_stack
+    from cofail.probability import Scenario
+
     scenario = Scenario.parse(p, residual, uncertain)
     q, pm, r = scenario.arrays(m, parsed)
     text = export_stack(m, parsed, q, pm, r)
@@ -223,6 +227,8 @@ def uncertainty_cmd(
 
     m = load_matrix(matrix)
     parsed = parse_stack(stack, m, k)
+    from cofail.probability import Scenario
+
     scenario = Scenario.parse(p, residual, uncertain)
     inputs = parse_uncertain(m, parsed, p_dist or [], q_dist or [], r_dist or [])
     result = propagate(m, parsed, scenario, inputs, samples=samples, seed=seed, sobol_base=sobol)

@@ -11,12 +11,15 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from cofail.errors import InputError
 from cofail.io.files import read_text
-from cofail.model import Matrix, Stack
+
+if TYPE_CHECKING:  # reading fault trees needs neither NumPy nor the matrix model
+    import numpy as np
+
+    from cofail.model import Matrix, Stack
 
 __all__ = ["FaultTree", "Formula", "export_stack", "mef_name", "read_mef"]
 

@@ -1,18 +1,28 @@
-"""Probability of stack failure with shared failure modes as common causes."""
+"""Probability of stack failure with shared failure modes as common causes.
 
-from cofail.probability._exact import (
-    MAX_EXACT_LAYERS,
-    all_stack_failures,
-    exact_with_engine,
-    failed_set_distribution,
-    independent_failure,
-    kernels_available,
-    layer_failure,
-    pair_failures,
-    stack_failure,
-)
-from cofail.probability._risk import Importance, RiskResult, at_least_k, monte_carlo, risk
-from cofail.probability.scenario import Scenario
+Names resolve on first use, so the fault-tree engine (``cofail.probability._bdd``) does not
+load NumPy and the matrix model.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cofail.probability._exact import (
+        MAX_EXACT_LAYERS,
+        all_stack_failures,
+        exact_with_engine,
+        failed_set_distribution,
+        independent_failure,
+        kernels_available,
+        layer_failure,
+        pair_failures,
+        stack_failure,
+    )
+    from cofail.probability._risk import Importance, RiskResult, at_least_k, monte_carlo, risk
+    from cofail.probability.scenario import Scenario
 
 __all__ = [
     "MAX_EXACT_LAYERS",
@@ -31,3 +41,31 @@ __all__ = [
     "risk",
     "stack_failure",
 ]
+
+_HOME = (
+    dict.fromkeys(
+        (
+            "MAX_EXACT_LAYERS",
+            "all_stack_failures",
+            "exact_with_engine",
+            "failed_set_distribution",
+            "independent_failure",
+            "kernels_available",
+            "layer_failure",
+            "pair_failures",
+            "stack_failure",
+        ),
+        "cofail.probability._exact",
+    )
+    | dict.fromkeys(
+        ("Importance", "RiskResult", "at_least_k", "monte_carlo", "risk"),
+        "cofail.probability._risk",
+    )
+    | {"Scenario": "cofail.probability.scenario"}
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOME:
+        return getattr(import_module(_HOME[name]), name)
+    raise AttributeError(f"module 'cofail.probability' has no attribute {name!r}")

@@ -15,14 +15,13 @@ import os
 import signal
 import sys
 import tempfile
+from array import array
 from collections import Counter
 from typing import Any, Literal
 
-import numpy as np
-
 from cofail.errors import InputError
 from cofail.io.mef import FaultTree, Formula
-from cofail.probability._exact import _kernels
+from cofail.probability._compiled import kernels as _kernels
 
 __all__ = ["ORDERS", "BddResult", "Order", "find_modules", "top_event_probability"]
 
@@ -366,8 +365,7 @@ class _ModuleSolver:
         with tempfile.TemporaryDirectory(prefix="cofail-bdd-") as tmp:
             path = os.path.join(tmp, "module.dddmp")
             bdd.dump(path, [root], filetype="dddmp")
-            probs = np.asarray(self.probs, dtype=float)
-            comps = np.asarray(self.comps, dtype=float)
+            probs, comps = array("d", self.probs), array("d", self.comps)
             prob, comp = _kernels.dddmp_probability(path, probs, comps)
         return float(prob), float(comp)
 

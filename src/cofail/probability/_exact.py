@@ -7,10 +7,11 @@ residual probability r_i. The stack fails when at least k of its n layers fail.
 
 from __future__ import annotations
 
-import importlib
 from types import ModuleType
 
 import numpy as np
+
+from cofail.probability._compiled import kernels
 
 __all__ = [
     "CERTIFY_RTOL",
@@ -26,11 +27,7 @@ __all__ = [
     "stack_failure",
 ]
 
-_kernels: ModuleType | None
-try:  # the compiled kernels (setup.py builds them when a C compiler is present)
-    _kernels = importlib.import_module("cofail.probability._kernels")
-except ImportError:  # pragma: no cover - exercised on machines without a compiler
-    _kernels = None
+_kernels: ModuleType | None = kernels  # tests set it to None to run the NumPy fallbacks
 
 
 def kernels_available() -> bool:
