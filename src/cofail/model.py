@@ -212,6 +212,7 @@ class Matrix(_Frozen):
         _unique("failure_modes", [m.id for m in self.failure_modes])
         _unique("layers", [layer.id for layer in self.layers])
         mode_ids = [m.id for m in self.failure_modes]
+        known_modes = set(mode_ids)  # membership in a set: O(m) per row, not O(m^2)
         layer_ids = {layer.id for layer in self.layers}
         for layer_id in self.cells:
             if layer_id not in layer_ids:
@@ -222,7 +223,7 @@ class Matrix(_Frozen):
             row = self.cells.get(layer.id)
             if row is None:
                 raise ValueError(f"cells.{layer.id}: missing row for layer {layer.id}")
-            unknown = [k for k in row if k not in mode_ids]
+            unknown = [k for k in row if k not in known_modes]
             if unknown:
                 raise ValueError(
                     f"cells.{layer.id}.{unknown[0]}: unknown failure mode "
