@@ -9,6 +9,7 @@ import time
 from itertools import product
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 from cofail.io.mef import FaultTree, Formula
 from cofail.probability._bdd import ORDERS, _race, find_modules, top_event_probability
 from conftest import shared_path
+from strategies import stack_models
 
 OPS = ("and", "or", "atleast", "not", "xor", "nand", "nor", "null")
 
@@ -182,3 +184,30 @@ def test_killing_mef_stops_its_racing_solvers() -> None:
     while time.monotonic() < deadline and any(_alive(w) for w in workers):
         time.sleep(0.1)
     assert not any(_alive(w) for w in workers)
+
+
+@settings(max_examples=80, deadline=None)
+@given(stack_models(layers=(1, 6), modes=(1, 5), cells=(0.0, 0.35, 1.0)), st.data())
+def test_stack_tree_equals_the_state_dp(
+    model: tuple[np.ndarray, np.ndarray, np.ndarray], data: st.DataObject
+) -> None:
+    from cofail.probability import stack_failure
+    from cofail.probability._bdd import stack_tree
+
+    q, p, r = model
+    k = data.draw(st.integers(1, q.shape[0]))
+    bdd = top_event_probability(stack_tree(q, p, r, k), "TOP").probability
+    assert bdd == pytest.approx(stack_failure(q, p, r, k), rel=1e-10, abs=1e-15)
+
+
+def test_stacks_beyond_the_dp_go_to_the_bdd_exactly() -> None:
+    from cofail.probability import MAX_EXACT_LAYERS, exact_with_engine
+
+    # Layer i fails on its own mode i, on the shared mode s, or by its residual.
+    n = MAX_EXACT_LAYERS + 4
+    q = np.hstack([np.eye(n), np.ones((n, 1))])
+    own, shared = np.linspace(0.05, 0.4, n), 0.01
+    r = np.full(n, 0.02)
+    value, engine = exact_with_engine(q, np.append(own, shared), r)
+    closed = shared + (1 - shared) * np.prod(1 - (1 - r) * (1 - own))
+    assert engine.startswith("BDD") and value == pytest.approx(closed, rel=1e-12)

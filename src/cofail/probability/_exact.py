@@ -40,7 +40,8 @@ def kernels_available() -> bool:
 
 
 MAX_EXACT_LAYERS = 26
-"""Largest stack the state DP accepts (2^26 float64 states = 512 MiB)."""
+"""Largest stack the state DPs accept (2^26 float64 states = 512 MiB); larger stacks go to
+the BDD engine."""
 
 
 def layer_failure(q: np.ndarray, p: np.ndarray, r: np.ndarray) -> np.ndarray:
@@ -130,6 +131,8 @@ def stack_failure(q: np.ndarray, p: np.ndarray, r: np.ndarray, k: int | None = N
     r = np.asarray(r, dtype=float)
     n = len(r)
     k = n if k is None else k
+    if n > MAX_EXACT_LAYERS:
+        return _by_bdd(q, p, r, k)[0]
     if _kernels is not None and 0 < n <= MAX_EXACT_LAYERS and _is_binary(q):
         masks, probs = binary_modes(q, p)
         probability, _, _ = _kernels.dp_binary(masks, probs, r, n, k, 0)
@@ -172,6 +175,8 @@ def exact_with_engine(
     """
     q = np.asarray(q, dtype=float)
     n = q.shape[0]
+    if n > MAX_EXACT_LAYERS:
+        return _by_bdd(q, p, r, k)
     k_all = k is None or k == n
     binary = _is_binary(q)
     if _kernels is not None and binary and 0 < n <= MAX_EXACT_LAYERS:
@@ -209,6 +214,18 @@ def exact_with_engine(
                 f"relative error <= {result.error_bound / result.probability:.1e}"
             )
     return stack_failure(q, p, r, k), f"state DP over 2^{n} sets of failed layers (positive terms)"
+
+
+def _by_bdd(q: np.ndarray, p: np.ndarray, r: np.ndarray, k: int | None) -> tuple[float, str]:
+    # Beyond the DPs' 2^n states: the stack's fault tree through the BDD engine.
+    from cofail.probability._bdd import stack_tree, top_event_probability
+
+    tree = stack_tree(np.asarray(q, dtype=float), np.asarray(p, dtype=float), np.asarray(r), k)
+    result = top_event_probability(tree, "TOP")
+    return result.probability, (
+        f"BDD (CUDD) of the stack's fault tree, {result.nodes:,} nodes at most "
+        f"({q.shape[0]} layers: beyond the state DP's 2^{MAX_EXACT_LAYERS} states)"
+    )
 
 
 def binary_modes(q: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
