@@ -14,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cofail.errors import InputError
-from cofail.io.mef import export_stack, read_mef
+from cofail.io.mef import read_mef
+from cofail.io.mef_export import export_stack
 from cofail.model import Matrix, Stack
 from cofail.probability import Scenario, stack_failure
 from cofail.probability._bdd import top_event_probability

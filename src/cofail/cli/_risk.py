@@ -117,7 +117,7 @@ def export_cmd(
         raise InputError(f"--to: only 'mef' is supported, got {to!r}")
     m = load_matrix(matrix)
     parsed = parse_stack(stack, m, k)
-    from cofail.io.mef import export_stack
+    from cofail.io.mef_export import export_stack
     from cofail.probability import Scenario
 
     scenario = Scenario.parse(p, residual, uncertain)

@@ -11,17 +11,11 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from cofail.errors import InputError
 from cofail.io.files import read_text
 
-if TYPE_CHECKING:  # reading fault trees needs neither NumPy nor the matrix model
-    import numpy as np
-
-    from cofail.model import Matrix, Stack
-
-__all__ = ["FaultTree", "Formula", "export_stack", "mef_name", "read_mef"]
+__all__ = ["FaultTree", "Formula", "mef_name", "read_mef"]
 
 _MAX_MEF_BYTES = 256 * 1024 * 1024
 _OPERATORS = {"and", "or", "atleast", "not", "xor", "nand", "nor", "iff"}
@@ -230,58 +224,3 @@ def mef_name(*parts: str) -> str:
     while "--" in text:
         text = text.replace("--", "-_")
     return text.strip("-") or "_"
-
-
-def export_stack(matrix: Matrix, stack: Stack, q: np.ndarray, p: np.ndarray, r: np.ndarray) -> str:
-    """Return an MEF model of ``stack``: TOP = (at least k of) the layers; layer = OR(residual,
-    modes). A graded cell q_ij becomes AND(mode_j, an event of probability q_ij)."""
-    lines = ['<?xml version="1.0"?>', "<opsa-mef>", '<define-fault-tree name="cofail-stack">']
-    n = len(stack.layers)
-    k = stack.threshold
-    refs = "".join(f'<gate name="{mef_name("L", lid)}"/>' for lid in stack.layers)
-    if n == 1:  # MEF's and/or/atleast take two or more arguments
-        body = refs
-    elif k == n:
-        body = f"<and>{refs}</and>"
-    elif k == 1:
-        body = f"<or>{refs}</or>"
-    else:
-        body = f'<atleast min="{k}">{refs}</atleast>'
-    lines += ['<define-gate name="TOP">', body, "</define-gate>"]
-    events: dict[str, float] = {}
-    for i, lid in enumerate(stack.layers):
-        args = []
-        if r[i] > 0:
-            events[mef_name("R", lid)] = float(r[i])
-            args.append(f'<basic-event name="{mef_name("R", lid)}"/>')
-        for j, mid in enumerate(matrix.mode_ids):
-            if q[i, j] <= 0 or p[j] <= 0:
-                continue
-            mode = mef_name("M", mid)
-            events[mode] = float(p[j])
-            if q[i, j] >= 1:
-                args.append(f'<basic-event name="{mode}"/>')
-            else:
-                cell, gate = mef_name("Q", lid, mid), mef_name("G", lid, mid)
-                events[cell] = float(q[i, j])
-                args.append(f'<gate name="{gate}"/>')
-                lines += [
-                    f'<define-gate name="{gate}">',
-                    "<and>",
-                    f'<basic-event name="{mode}"/>',
-                    f'<basic-event name="{cell}"/>',
-                    "</and>",
-                    "</define-gate>",
-                ]
-        if not args:  # a layer that never fails: a house event fixed to false
-            args.append('<constant value="false"/>')
-        body = args[0] if len(args) == 1 else "<or>" + "".join(args) + "</or>"
-        lines += [f'<define-gate name="{mef_name("L", lid)}">', body, "</define-gate>"]
-    lines.append("</define-fault-tree>")
-    lines.append("<model-data>")
-    for name, value in events.items():
-        lines.append(
-            f'<define-basic-event name="{name}"><float value="{value!r}"/></define-basic-event>'
-        )
-    lines += ["</model-data>", "</opsa-mef>", ""]
-    return "\n".join(lines)

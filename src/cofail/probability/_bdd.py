@@ -28,7 +28,6 @@ __all__ = [
     "BddResult",
     "Order",
     "find_modules",
-    "stack_tree",
     "top_event_probability",
 ]
 
@@ -311,46 +310,6 @@ def _race_worker(tree: FaultTree, top: str, order: Order, send: Any) -> None:
         send.send(("error", str(exc)))
     finally:
         send.close()
-
-
-def stack_tree(q: Any, p: Any, r: Any, k: int | None = None) -> FaultTree:
-    """Return the fault tree of a stack: TOP = at least k of the layers; layer i = OR(its
-    residual, the modes that hit it); a graded cell q_ij is AND(mode j, an event of q_ij).
-
-    >>> t = stack_tree([[1.0, 0.0], [1.0, 1.0]], [0.1, 0.2], [0.0, 0.0])
-    >>> round(top_event_probability(t, "TOP").probability, 12)  # mode 0 defeats both
-    0.1
-    """
-    n = len(r)
-    k = n if k is None else k
-
-    def event(name: str) -> Formula:
-        return Formula("event", name=name, kind="event")
-
-    tree = FaultTree()
-    layers = []
-    for i in range(n):
-        args = []
-        if r[i] > 0:
-            tree.basic_events[f"r{i}"] = float(r[i])
-            args.append(event(f"r{i}"))
-        for j, pj in enumerate(p):
-            cell = float(q[i][j])
-            if cell <= 0 or pj <= 0:
-                continue
-            tree.basic_events[f"m{j}"] = float(pj)
-            if cell >= 1:
-                args.append(event(f"m{j}"))
-            else:
-                tree.basic_events[f"q{i}_{j}"] = cell
-                tree.gates[f"c{i}_{j}"] = Formula("and", (event(f"m{j}"), event(f"q{i}_{j}")))
-                args.append(event(f"c{i}_{j}"))
-        tree.gates[f"L{i}"] = (
-            Formula("or", tuple(args)) if args else Formula("constant", value=False)
-        )
-        layers.append(event(f"L{i}"))
-    tree.gates["TOP"] = Formula("atleast", tuple(layers), min=k)
-    return tree
 
 
 class _ModuleSolver:

@@ -218,7 +218,8 @@ def exact_with_engine(
 
 def _by_bdd(q: np.ndarray, p: np.ndarray, r: np.ndarray, k: int | None) -> tuple[float, str]:
     # Beyond the DPs' 2^n states: the stack's fault tree through the BDD engine.
-    from cofail.probability._bdd import stack_tree, top_event_probability
+    from cofail.io.mef_export import stack_tree
+    from cofail.probability._bdd import top_event_probability
 
     tree = stack_tree(np.asarray(q, dtype=float), np.asarray(p, dtype=float), np.asarray(r), k)
     result = top_event_probability(tree, "TOP")
