@@ -13,7 +13,6 @@ import numpy as np
 from cofail.model import Matrix, Stack
 from cofail.probability._exact import (
     exact_with_engine,
-    layer_failure,
     pair_failures,
     stack_failure,
 )
@@ -211,10 +210,10 @@ def risk(
                 f"importance skipped: {solves} exact solves, about {estimate:.0f} s by the "
                 "time of the first; ask for it explicitly (--importance) to compute it"
             )
-    own = layer_failure(q, p, r)
+    joint = pair_failures(q, p, r)  # the diagonal holds each layer's own P(fails)
+    own = joint.diagonal()
     independent = float(np.prod(own)) if k == n else at_least_k(own, k)
     correlation: dict[tuple[str, str], float | None] = {}
-    joint = pair_failures(q, p, r)
     for i, j in combinations(range(n), 2):
         both = float(joint[i, j])
         denom = sqrt(own[i] * (1 - own[i]) * own[j] * (1 - own[j]))
