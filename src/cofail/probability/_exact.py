@@ -196,10 +196,14 @@ def exact_with_engine(
                     f"arithmetic), certified relative error <= {max(bound / value, 1e-16):.1e}"
                 )
             probability, _, reachable = _kernels.dp_binary(masks, probs, r, n, kk, 0)
-        return float(probability), (
-            f"state DP over the {reachable:,} reachable of 2^{n} sets of failed layers "
-            "(compiled, positive terms)"
+        # The kernel reports 2^n once it has gone dense (it stops counting reachable sets).
+        visited = (
+            f"all 2^{n} sets of failed layers (compiled, dense, positive terms)"
+            if reachable == 1 << n
+            else f"the {reachable:,} reachable of 2^{n} sets of failed layers (compiled, "
+            "positive terms)"
         )
+        return float(probability), f"state DP over {visited}"
     # Cost model: the DP makes one pass over 2^n states per distinct mode column; the
     # extended-precision inclusion-exclusion costs about 4n such passes.
     passes = len(_merged_modes(q, np.asarray(p, dtype=float)))
