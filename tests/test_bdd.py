@@ -231,3 +231,27 @@ def test_written_mef_reads_back_to_the_same_probability(tree: FaultTree) -> None
     assert top_event_probability(back, "g0").probability == pytest.approx(
         top_event_probability(tree, "g0").probability, rel=1e-12, abs=1e-15
     )
+
+
+def _chain(length: int) -> FaultTree:
+    """A tree of ``length`` gates that share basic events along a chain."""
+    tree = FaultTree(basic_events={f"e{i}": 0.05 * (i % 9 + 1) for i in range(length + 3)})
+    for g in range(length):
+        refs = [f"e{g}", f"e{g + 1}", f"e{g + 2}"] + ([f"g{g + 1}"] if g < length - 1 else [])
+        args = tuple(Formula("event", name=n, kind="event") for n in refs)
+        tree.gates[f"g{g}"] = Formula(("and", "or", "atleast")[g % 3], args, min=2)
+    return tree
+
+
+def _solve_in_worker(tree: FaultTree) -> float:
+    return top_event_probability(tree, "g0").probability
+
+
+def test_a_daemonic_pool_worker_solves_without_racing() -> None:
+    import multiprocessing
+
+    tree = _chain(120)  # large enough to race in a normal process
+    expected = top_event_probability(tree, "g0", order="size").probability
+    with multiprocessing.get_context("fork").Pool(1) as pool:  # pool workers are daemonic
+        assert pool.apply(_solve_in_worker, (tree,)) == pytest.approx(expected, rel=1e-13)
+    assert top_event_probability(tree, "g0").probability == pytest.approx(expected, rel=1e-13)

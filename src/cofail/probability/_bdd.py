@@ -221,7 +221,8 @@ def top_event_probability(
     if top not in tree.gates:
         raise InputError(f"no gate named {top!r}")
     if order is None:
-        if len(tree.gates) >= _RACE_MIN_GATES and "fork" in mp.get_all_start_methods():
+        can_fork = "fork" in mp.get_all_start_methods() and not mp.current_process().daemon
+        if len(tree.gates) >= _RACE_MIN_GATES and can_fork:  # a pool worker may not fork
             return _race(tree, top)
         order = ORDERS[0]
     return _solve(tree, top, order)
