@@ -200,16 +200,30 @@ def test_stack_tree_equals_the_state_dp(
     assert bdd == pytest.approx(stack_failure(q, p, r, k), rel=1e-10, abs=1e-15)
 
 
-def test_stacks_beyond_the_dp_go_to_the_bdd_exactly() -> None:
-    from cofail.probability import MAX_EXACT_LAYERS, exact_with_engine
+def test_stacks_beyond_the_arrays_are_exact_hashed_and_by_bdd(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from cofail.probability import MAX_EXACT_LAYERS, _exact, exact_with_engine
 
     # Layer i fails on its own mode i, on the shared mode s, or by its residual.
     n = MAX_EXACT_LAYERS + 4
     q = np.hstack([np.eye(n), np.ones((n, 1))])
     own, shared = np.linspace(0.05, 0.4, n), 0.01
-    r = np.full(n, 0.02)
-    value, engine = exact_with_engine(q, np.append(own, shared), r)
+    p, r = np.append(own, shared), np.full(n, 0.02)
     closed = shared + (1 - shared) * np.prod(1 - (1 - r) * (1 - own))
+    if _exact._kernels is not None:
+        few = q[:, [-1, 0, 1]]  # three modes: 5 reachable sets
+        value, engine = exact_with_engine(few, p[[-1, 0, 1]], r)
+        assert "hashed" in engine
+        expect = sum(
+            np.prod([p[j] if on else 1 - p[j] for j, on in zip((-1, 0, 1), bits, strict=True)])
+            * np.prod(np.where(few @ np.array(bits) > 0, 1.0, r))
+            for bits in product([0, 1], repeat=3)
+        )
+        assert value == pytest.approx(expect, rel=1e-12)
+    # 2^30 reachable sets: past the hash table's limit (lowered here), the BDD takes over.
+    monkeypatch.setattr(_exact, "HASHED_MAX_STATES", 1000)
+    value, engine = exact_with_engine(q, p, r)
     assert engine.startswith("BDD") and value == pytest.approx(closed, rel=1e-12)
 
 

@@ -40,8 +40,8 @@ def kernels_available() -> bool:
 
 
 MAX_EXACT_LAYERS = 26
-"""Largest stack the state DPs accept (2^26 float64 states = 512 MiB); larger stacks go to
-the BDD engine."""
+"""Largest stack the array-based engines accept (2^26 float64 states = 512 MiB); larger stacks
+go to the hashed sparse DP, or to the BDD engine."""
 
 
 def layer_failure(q: np.ndarray, p: np.ndarray, r: np.ndarray) -> np.ndarray:
@@ -220,8 +220,24 @@ def exact_with_engine(
     return stack_failure(q, p, r, k), f"state DP over 2^{n} sets of failed layers (positive terms)"
 
 
+HASHED_MAX_STATES = 1 << 24
+"""Beyond 26 layers the hashed DP keeps at most this many reachable sets (about 1.6 GiB)."""
+
+
 def _by_bdd(q: np.ndarray, p: np.ndarray, r: np.ndarray, k: int | None) -> tuple[float, str]:
-    # Beyond the DPs' 2^n states: the stack's fault tree through the BDD engine.
+    # Beyond the DPs' 2^n arrays: the sparse DP with its sets in a hash table when the cells
+    # are binary and few enough sets are reachable, else the stack's fault tree in a BDD.
+    n = q.shape[0]
+    if _kernels is not None and n <= 63 and _is_binary(q):
+        masks, probs = binary_modes(q, p)
+        kk = n if k is None else k
+        r = np.ascontiguousarray(r, dtype=float)
+        value, reachable = _kernels.dp_binary_hashed(masks, probs, r, n, kk, HASHED_MAX_STATES)
+        if value is not None:
+            return float(value), (
+                f"state DP over the {reachable:,} reachable sets of failed layers of {n} "
+                "(compiled, hashed, positive terms)"
+            )
     from cofail.io.mef_export import stack_tree
     from cofail.probability._bdd import top_event_probability
 

@@ -13,6 +13,7 @@
  *              left, at the current number of reachable sets each, would exceed it.
  *   ie_binary  inclusion-exclusion over the 2^n layer subsets (k = n only), in double-double
  *              arithmetic (about 106 bits) with a certified rounding bound. O(n 2^n + g).
+ *   dp_binary_hashed  the sparse DP for up to 63 layers, reachable sets in a hash table.
  *   dddmp_probability  P and 1 - P of a BDD that CUDD dumped in DDDMP text format, one pass.
  *
  * The Python fallbacks in _exact.py and _inclusion.py compute the same quantities; the tests
@@ -89,7 +90,7 @@ static double *complement_products(const double *r, int offset, int h) {
 static double at_least_residual(const double *r, const int *layers, int count, int need) {
     if (need <= 0) return 1.0;
     if (need > count) return 0.0;
-    double dist[MAX_LAYERS + 1] = {0};
+    double dist[65] = {0}; /* up to 63 layers (dp_binary_hashed) */
     dist[0] = 1.0;
     for (int t = 0; t < count; t++) {
         double ri = r[layers[t]];
@@ -232,6 +233,153 @@ done:
     free(seen);
     free(active);
     release(&in);
+    return result;
+}
+
+/*
+ * The same positive-term DP for up to 63 layers, with the reachable sets kept in a hash table
+ * (open addressing) instead of a 2^n array. Returns None when more than max_states sets become
+ * reachable, so that the caller can use another engine.
+ */
+typedef struct {
+    uint64_t *keys;  /* reachable sets, in order of discovery */
+    double *vals;    /* their probabilities */
+    int64_t *slots;  /* hash table: index into keys/vals, or -1 */
+    size_t count, capacity, nslots;
+} StateTable;
+
+static inline size_t slot_of(uint64_t key, size_t mask) {
+    key ^= key >> 33;
+    key *= 0xff51afd7ed558ccdULL;
+    key ^= key >> 33;
+    return (size_t)key & mask;
+}
+
+static int table_grow(StateTable *t) {
+    size_t capacity = t->capacity * 2, nslots = t->nslots * 2;
+    uint64_t *keys = realloc(t->keys, capacity * sizeof(uint64_t));
+    if (!keys) return -1;
+    t->keys = keys;
+    double *vals = realloc(t->vals, capacity * sizeof(double));
+    if (!vals) return -1;
+    t->vals = vals;
+    int64_t *slots = malloc(nslots * sizeof(int64_t));
+    if (!slots) return -1;
+    memset(slots, 0xff, nslots * sizeof(int64_t)); /* all -1 */
+    for (size_t i = 0; i < t->count; i++) {
+        size_t at = slot_of(t->keys[i], nslots - 1);
+        while (slots[at] >= 0) at = (at + 1) & (nslots - 1);
+        slots[at] = (int64_t)i;
+    }
+    free(t->slots);
+    t->slots = slots;
+    t->capacity = capacity;
+    t->nslots = nslots;
+    return 0;
+}
+
+/* Add `amount` to the probability of set `key`, inserting it if new; -1 on out of memory. */
+static int table_add(StateTable *t, uint64_t key, double amount) {
+    size_t mask = t->nslots - 1, at = slot_of(key, mask);
+    while (t->slots[at] >= 0) {
+        if (t->keys[t->slots[at]] == key) {
+            t->vals[t->slots[at]] += amount;
+            return 0;
+        }
+        at = (at + 1) & mask;
+    }
+    if (t->count == t->capacity) {
+        if (table_grow(t) < 0) return -1;
+        return table_add(t, key, amount);
+    }
+    t->keys[t->count] = key;
+    t->vals[t->count] = amount;
+    t->slots[at] = (int64_t)t->count++;
+    return 0;
+}
+
+static PyObject *dp_binary_hashed(PyObject *self, PyObject *args) {
+    (void)self;
+    Py_buffer masks_buf = {0}, probs_buf = {0}, resid_buf = {0};
+    int n, k;
+    long long max_states;
+    if (!PyArg_ParseTuple(args, "y*y*y*iiL", &masks_buf, &probs_buf, &resid_buf, &n, &k,
+                          &max_states))
+        return NULL;
+    PyObject *result = NULL;
+    StateTable t = {0};
+    const char *error = NULL;
+    if (n < 1 || n > 63) error = "n must be in [1, 63]";
+    else if (k < 0 || k > n) error = "k must be in [0, n]";
+    else if (masks_buf.len % 8 || masks_buf.len != probs_buf.len) error = "masks and probs must match";
+    else if (resid_buf.len != (Py_ssize_t)(8 * n)) error = "resid must hold n float64 values";
+    if (error) {
+        PyErr_SetString(PyExc_ValueError, error);
+        goto done;
+    }
+    const uint64_t *masks = (const uint64_t *)masks_buf.buf;
+    const double *probs = (const double *)probs_buf.buf, *r = (const double *)resid_buf.buf;
+    const Py_ssize_t g = masks_buf.len / 8;
+    t.capacity = 1024;
+    t.nslots = 4096;
+    t.keys = malloc(t.capacity * sizeof(uint64_t));
+    t.vals = malloc(t.capacity * sizeof(double));
+    t.slots = malloc(t.nslots * sizeof(int64_t));
+    if (!t.keys || !t.vals || !t.slots) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    memset(t.slots, 0xff, t.nslots * sizeof(int64_t));
+    int failed = 0, too_many = 0;
+    long double total = 0.0L;
+    Py_BEGIN_ALLOW_THREADS;
+    failed = table_add(&t, 0, 1.0) < 0;
+    for (Py_ssize_t j = 0; j < g && !failed && !too_many; j++) {
+        const uint64_t c = masks[j];
+        const double p = probs[j], q = 1.0 - p;
+        if (p == 0.0 || c >> n) continue;
+        const size_t snapshot = t.count;
+        for (size_t i = 0; i < snapshot && !failed; i++) {
+            uint64_t s = t.keys[i];
+            if ((s & c) == c) continue;
+            double v = t.vals[i];
+            t.vals[i] = q * v;
+            failed = table_add(&t, s | c, p * v) < 0;
+        }
+        if (t.count > (size_t)max_states) too_many = 1;
+    }
+    if (!failed && !too_many) {
+        int layers[64];
+        for (size_t i = 0; i < t.count; i++) {
+            uint64_t s = t.keys[i];
+            int down = __builtin_popcountll(s), others = 0;
+            if (down >= k) {
+                total += t.vals[i];
+                continue;
+            }
+            for (int l = 0; l < n; l++)
+                if (!((s >> l) & 1)) layers[others++] = l;
+            if (k == n) { /* every intact layer must fail on its own */
+                double w = t.vals[i];
+                for (int o = 0; o < others; o++) w *= r[layers[o]];
+                total += w;
+            } else {
+                total += t.vals[i] * at_least_residual(r, layers, others, k - down);
+            }
+        }
+    }
+    Py_END_ALLOW_THREADS;
+    if (failed) PyErr_NoMemory();
+    else if (too_many) result = Py_BuildValue("On", Py_None, (Py_ssize_t)t.count);
+    else result = Py_BuildValue("dn", (double)total, (Py_ssize_t)t.count);
+
+done:
+    free(t.keys);
+    free(t.vals);
+    free(t.slots);
+    PyBuffer_Release(&masks_buf);
+    PyBuffer_Release(&probs_buf);
+    PyBuffer_Release(&resid_buf);
     return result;
 }
 
@@ -491,6 +639,9 @@ static PyMethodDef methods[] = {
     {"dp_binary", dp_binary, METH_VARARGS,
      "dp_binary(masks, probs, resid, n, k, budget) -> (P or None, work, reachable sets)\n\n"
      "Positive-term DP over sets of failed layers; None when the work budget (> 0) ran out."},
+    {"dp_binary_hashed", dp_binary_hashed, METH_VARARGS,
+     "dp_binary_hashed(masks, probs, resid, n, k, max_states) -> (P or None, reachable sets)\n\n"
+     "The sparse DP for up to 63 layers, reachable sets in a hash table; None past max_states."},
     {"ie_binary", ie_binary, METH_VARARGS,
      "ie_binary(masks, probs, resid, n) -> (P(all fail), rounding error bound)\n\n"
      "Inclusion-exclusion over layer subsets in double-double arithmetic."},
