@@ -49,16 +49,30 @@ def _brute_force(q: np.ndarray, p: np.ndarray, r: np.ndarray, k: int) -> float:
 @needs_kernels
 @settings(max_examples=200, deadline=None)
 @given(stack_models(modes=(1, 5)), st.data())
-def test_compiled_dp_equals_brute_force_and_the_numpy_dp(
+def test_compiled_dps_equal_brute_force_and_the_numpy_dp(
     model: tuple[np.ndarray, np.ndarray, np.ndarray], data: st.DataObject
 ) -> None:
+    from cofail.probability import _kernels  # type: ignore[attr-defined]
+
     q, p, r = model
     n = q.shape[0]
     k = data.draw(st.integers(0, n))
-    compiled = _exact.stack_failure(q, p, r, k)
+    compiled = _exact.stack_failure(q, p, r, k)  # the array DP
     assert 0.0 <= compiled <= 1.0 + 1e-12
     assert compiled == pytest.approx(_brute_force(q, p, r, k), rel=1e-9, abs=1e-15)
     assert compiled == pytest.approx(_numpy_dp(q, p, r, k), rel=1e-12, abs=1e-300)
+    # The hashed DP (for stacks beyond 26 layers) on the same model: same value, and it visits
+    # exactly the unions of the mode columns; a limit below that count gives no answer.
+    masks, probs = binary_modes(q, p)
+    r = np.asarray(r, dtype=float)
+    hashed, reachable = _kernels.dp_binary_hashed(masks, probs, r, n, k, 1 << 20)
+    assert hashed == pytest.approx(compiled, rel=1e-12, abs=1e-300)
+    unions = {0}
+    for c in masks.tolist():
+        unions |= {u | c for u in unions}
+    assert reachable == len(unions)
+    if len(unions) > 1:
+        assert _kernels.dp_binary_hashed(masks, probs, r, n, k, len(unions) - 1)[0] is None
 
 
 @needs_kernels
@@ -116,27 +130,7 @@ def test_kernels_reject_bad_arguments() -> None:
         _kernels.ie_binary(np.array([8], dtype=np.uint64), probs, r, 2)
     with pytest.raises(ValueError, match="k must be"):
         _kernels.dp_binary(masks, probs, r, 2, 3, 0)
-
-
-@needs_kernels
-@settings(max_examples=200, deadline=None)
-@given(stack_models(layers=(1, 8), modes=(1, 8)), st.data())
-def test_hashed_dp_equals_the_array_dp(
-    model: tuple[np.ndarray, np.ndarray, np.ndarray], data: st.DataObject
-) -> None:
-    from cofail.probability import _kernels  # type: ignore[attr-defined]
-
-    q, p, r = model
-    n = q.shape[0]
-    k = data.draw(st.integers(0, n))
-    masks, probs = binary_modes(q, p)
-    r = np.asarray(r, dtype=float)
-    value, reachable = _kernels.dp_binary_hashed(masks, probs, r, n, k, 1 << 20)
-    expected, _, _ = _kernels.dp_binary(masks, probs, r, n, k, 0)
-    assert value == pytest.approx(expected, rel=1e-12, abs=1e-300)
-    unions = {0}
-    for c in masks.tolist():
-        unions |= {u | c for u in unions}
-    assert reachable == len(unions)
-    if len(unions) > 1:  # a limit below the reachable count gives no answer
-        assert _kernels.dp_binary_hashed(masks, probs, r, n, k, len(unions) - 1)[0] is None
+    with pytest.raises(ValueError, match=r"n must be in \[1, 63\]"):
+        _kernels.dp_binary_hashed(masks, probs, np.zeros(64), 64, 64, 10)
+    with pytest.raises(ValueError, match="k must be"):
+        _kernels.dp_binary_hashed(masks, probs, r, 2, 3, 10)
