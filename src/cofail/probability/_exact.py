@@ -132,7 +132,7 @@ def stack_failure(q: np.ndarray, p: np.ndarray, r: np.ndarray, k: int | None = N
     n = len(r)
     k = n if k is None else k
     if n > MAX_EXACT_LAYERS:
-        return _by_bdd(q, p, r, k)[0]
+        return _beyond_arrays(q, p, r, k)[0]
     if _kernels is not None and 0 < n <= MAX_EXACT_LAYERS and _is_binary(q):
         masks, probs = binary_modes(q, p)
         probability, _, _ = _kernels.dp_binary(masks, probs, r, n, k, 0)
@@ -169,14 +169,15 @@ def exact_with_engine(
     distinct modes (whose reachable sets soon fill 2^n) goes straight to inclusion–exclusion in
     double-double arithmetic, O(n 2^n); otherwise the sparse positive-term DP runs with a work
     budget equal to that cost and hands over when it runs out. Inclusion–exclusion is kept only
-    if its certified error is within ``CERTIFY_RTOL``, else the DP runs to the end. Without the kernels: large AND stacks try the
-    extended-precision inclusion–exclusion (certified the same way), everything else the NumPy
-    DP. Graded cells always use the NumPy DP.
+    if its certified error is within ``CERTIFY_RTOL``, else the DP runs to the end. Without the
+    kernels: large AND stacks try the extended-precision inclusion–exclusion (certified the same
+    way), everything else the NumPy DP. Graded cells always use the NumPy DP; stacks beyond
+    ``MAX_EXACT_LAYERS`` the hashed DP or the BDD.
     """
     q = np.asarray(q, dtype=float)
     n = q.shape[0]
     if n > MAX_EXACT_LAYERS:
-        return _by_bdd(q, p, r, k)
+        return _beyond_arrays(q, p, r, k)
     k_all = k is None or k == n
     binary = _is_binary(q)
     if _kernels is not None and binary and 0 < n <= MAX_EXACT_LAYERS:
@@ -206,8 +207,8 @@ def exact_with_engine(
         return float(probability), f"state DP over {visited}"
     # Cost model: the DP makes one pass over 2^n states per distinct mode column; the
     # extended-precision inclusion-exclusion costs about 4n such passes.
-    passes = len(_merged_modes(q, np.asarray(p, dtype=float)))
-    cheaper = passes > 4 * n
+    masks, _, graded = _split_modes(q, np.asarray(p, dtype=float))
+    cheaper = len(masks) + len(graded) > 4 * n
     if k_all and binary and n >= INCLUSION_MIN_LAYERS and cheaper:
         from cofail.probability._inclusion import and_stack_inclusion_exclusion
 
@@ -224,7 +225,7 @@ HASHED_MAX_STATES = 1 << 24
 """Beyond 26 layers the hashed DP keeps at most this many reachable sets (about 1.6 GiB)."""
 
 
-def _by_bdd(q: np.ndarray, p: np.ndarray, r: np.ndarray, k: int | None) -> tuple[float, str]:
+def _beyond_arrays(q: np.ndarray, p: np.ndarray, r: np.ndarray, k: int | None) -> tuple[float, str]:
     # Beyond the DPs' 2^n arrays: the sparse DP with its sets in a hash table when the cells
     # are binary and few enough sets are reachable, else the stack's fault tree in a BDD.
     n = q.shape[0]
@@ -252,8 +253,8 @@ def _by_bdd(q: np.ndarray, p: np.ndarray, r: np.ndarray, k: int | None) -> tuple
 def binary_modes(q: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Return the distinct non-empty 0/1 columns of ``q`` as layer bitmasks, with merged p.
 
-    Columns hitting the same layers act as one mode present with 1 − Π(1 − p_j). Masks come
-    widest first (the order the sparse DP likes); modes with p = 0 are dropped.
+    Columns hitting the same layers act as one mode present with 1 − Π(1 − p_j); a column hit by
+    one mode keeps its p exactly. Masks come widest first (the order the sparse DP likes); modes with p = 0 are dropped.
 
     >>> masks, probs = binary_modes(np.array([[1, 1, 0], [0, 0, 1]]), np.array([0.5, 0.5, 0.2]))
     >>> masks.tolist(), probs.round(6).tolist()
@@ -268,7 +269,10 @@ def binary_modes(q: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     unique, inverse = np.unique(masks[keep], return_inverse=True)
     with np.errstate(divide="ignore"):  # p = 1 is log(0) = -inf: the merged mode is certain
         log_absent = np.bincount(inverse, weights=np.log1p(-p[keep]), minlength=len(unique))
-    merged = -np.expm1(log_absent)
+    # A mask hit by one mode keeps that mode's p exactly (log1p/expm1 would round it).
+    alone = np.bincount(inverse, minlength=len(unique)) == 1
+    single = np.bincount(inverse, weights=p[keep], minlength=len(unique))
+    merged = np.where(alone, single, -np.expm1(log_absent))
     order = np.argsort(-np.bitwise_count(unique), kind="stable")
     return np.ascontiguousarray(unique[order]), np.ascontiguousarray(merged[order])
 
@@ -294,16 +298,14 @@ def failed_set_distribution(q: np.ndarray, p: np.ndarray) -> np.ndarray:
     states = np.arange(1 << n, dtype=np.int64)
     dist = np.zeros(1 << n)
     dist[0] = 1.0
-    for column, prob in _merged_modes(q, p):
-        if prob == 0.0:
-            continue
-        if np.all((column == 0.0) | (column == 1.0)):
-            mask = int(np.dot(column.astype(np.int64), 1 << np.arange(n, dtype=np.int64)))
-            hit = np.bincount(states | mask, weights=dist, minlength=1 << n)
-        else:
-            hit = dist.copy()
-            for i in np.flatnonzero(column):
-                _fail_layer(hit, int(i), float(column[i]))
+    masks, probs, graded = _split_modes(q, p)
+    for mask, prob in zip(masks.tolist(), probs.tolist(), strict=True):
+        hit = np.bincount(states | mask, weights=dist, minlength=1 << n)
+        dist = (1.0 - prob) * dist + prob * hit
+    for column, prob in graded:
+        hit = dist.copy()
+        for i in np.flatnonzero(column):
+            _fail_layer(hit, int(i), float(column[i]))
         dist = (1.0 - prob) * dist + prob * hit
     return dist
 
@@ -344,23 +346,11 @@ def _fail_layer(dist: np.ndarray, i: int, q: float) -> None:
     view[:, 0, :] *= 1.0 - q  # a product, not x - q x: no cancellation when q is near 1
 
 
-def _merged_modes(q: np.ndarray, p: np.ndarray) -> list[tuple[np.ndarray, float]]:
-    # Binary columns hitting the same layers act as one mode present with 1 − Π(1 − p_j).
-    merged: dict[bytes, tuple[np.ndarray, list[float]]] = {}
-    graded: list[tuple[np.ndarray, float]] = []
-    for j in range(q.shape[1]):
-        column = q[:, j]
-        if not column.any():
-            continue
-        if np.all((column == 0.0) | (column == 1.0)):
-            key = column.astype(bool).tobytes()
-            merged.setdefault(key, (column, []))[1].append(float(p[j]))
-        else:
-            graded.append((column, float(p[j])))
-    return [(c, _any_present(ps)) for c, ps in merged.values()] + graded
-
-
-def _any_present(ps: list[float]) -> float:
-    if len(ps) == 1 or max(ps) == 1.0:
-        return max(ps) if max(ps) == 1.0 else ps[0]
-    return float(-np.expm1(np.log1p(-np.asarray(ps)).sum()))
+def _split_modes(
+    q: np.ndarray, p: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, list[tuple[np.ndarray, float]]]:
+    # (binary modes merged by :func:`binary_modes`, their p, the graded columns with their p).
+    binary = np.all((q == 0.0) | (q == 1.0), axis=0)
+    masks, probs = binary_modes(q[:, binary], p[binary])
+    graded = [(q[:, j], float(p[j])) for j in np.flatnonzero(~binary) if p[j] > 0]
+    return masks, probs, graded

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cofail.probability._exact import _is_binary
+
 __all__ = ["InclusionResult", "and_stack_inclusion_exclusion"]
 
 _EPS = float(np.finfo(np.longdouble).eps)
@@ -48,7 +50,7 @@ def and_stack_inclusion_exclusion(q: np.ndarray, p: np.ndarray, r: np.ndarray) -
     bound says so and the result must not be trusted.
     """
     q = np.asarray(q, dtype=float)
-    if not np.all((q == 0.0) | (q == 1.0)):
+    if not _is_binary(q):
         raise ValueError("inclusion–exclusion here needs binary q (0 or 1)")
     n = q.shape[0]
     size = 1 << n
