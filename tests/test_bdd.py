@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cofail.io.mef import FaultTree, Formula
+from cofail.probability import _bdd
 from cofail.probability._bdd import ORDERS, _race, find_modules, top_event_probability
 from conftest import shared_path
 from strategies import stack_models
@@ -119,11 +120,32 @@ def test_modules_match_the_definition(tree: FaultTree) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(fault_trees(), st.sampled_from(ORDERS))
-def test_probability_equals_the_truth_table(tree: FaultTree, order: str) -> None:
-    result = top_event_probability(tree, "g0", order=order)  # type: ignore[arg-type]
+@given(fault_trees(), st.sampled_from(ORDERS), st.booleans())
+def test_probability_equals_the_truth_table(tree: FaultTree, order: str, in_memory: bool) -> None:
+    # Both ways of reading the BDD: CUDD's nodes in memory, and a DDDMP dump.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_bdd, "_READ_CUDD_MEMORY", in_memory)
+        result = top_event_probability(tree, "g0", order=order)  # type: ignore[arg-type]
     assert 0.0 <= result.probability <= 1.0
     assert result.probability == pytest.approx(_truth(tree, "g0"), rel=1e-12, abs=1e-15)
+
+
+def test_the_node_layout_check_accepts_this_cudd_and_refuses_a_mismatch() -> None:
+    from dd import cudd
+
+    bdd = cudd.BDD()
+    for i, name in enumerate("xyz"):
+        bdd.add_var(name, index=i)
+    u = bdd.add_expr("(x & ~y) | z")
+    assert _bdd._cudd_layout_agrees(bdd, u) and _bdd._cudd_layout_agrees(bdd, ~u)
+    assert not _bdd._cudd_layout_agrees(bdd, bdd.true)  # constants: nothing to read
+    # A kernel that reads the fields at other offsets than CUDD's is caught.
+    with pytest.MonkeyPatch.context() as patch:
+        real = _bdd._kernels.cudd_node
+        patch.setattr(
+            _bdd._kernels, "cudd_node", lambda a: (lambda i, t, e: (i, e, t))(*real(a))
+        )
+        assert not _bdd._cudd_layout_agrees(bdd, u)
 
 
 def test_the_race_returns_what_each_order_returns() -> None:

@@ -330,6 +330,7 @@ class _ModuleSolver:
         self.comps: list[float] = []
         self.peak = self.basic_variables = 0
         self.uses: Counter[str] = Counter()
+        self.compiled = 0  # gates compiled so far, all modules
 
     def solve(self, gate: str) -> None:
         names = _variable_order(self.tree, gate, self.modules, self.order)
@@ -369,16 +370,47 @@ class _ModuleSolver:
         if _kernels is None:  # pragma: no cover - machines without a C compiler
             pq = {f"v{i}": pair for i, pair in enumerate(zip(self.probs, self.comps, strict=True))}
             return _probability(bdd, root, pq)
+        probs, comps = array("d", self.probs), array("d", self.comps)
+        if _READ_CUDD_MEMORY and _cudd_layout_agrees(bdd, root):
+            prob, comp, _ = _kernels.cudd_probability(
+                int(root) - 2, int(bdd.true) - 2, probs, comps
+            )
+            return float(prob), float(comp)
         with tempfile.TemporaryDirectory(prefix="cofail-bdd-") as tmp:
             path = os.path.join(tmp, "module.dddmp")
             bdd.dump(path, [root], filetype="dddmp")
-            probs, comps = array("d", self.probs), array("d", self.comps)
             prob, comp = _kernels.dddmp_probability(path, probs, comps)
         return float(prob), float(comp)
 
 
+_READ_CUDD_MEMORY = True
+"""Read the BDD's nodes from CUDD's memory (else from a DDDMP dump in a temporary file)."""
+
+
+def _cudd_layout_agrees(bdd: Any, root: Any) -> bool:
+    """Whether CUDD's node layout as the compiled kernel reads it matches dd's own accessors.
+
+    dd's ``int(u)`` is the node's address + 2; the kernel reads {index, ref, next, then, else}.
+    Checked on the root of every module (constant time), so a dd or CUDD built differently
+    makes cofail fall back to the DDDMP dump instead of reading the wrong memory.
+    """
+    if _kernels is None or root == bdd.true or root == bdd.false:
+        return False
+    node = ~root if root.negated else root
+    index, then_address, else_address = _kernels.cudd_node(int(node) - 2)
+    return bool(
+        index == bdd._index_of_var.get(node.var)
+        and then_address == int(node.high) - 2
+        and else_address == int(node.low) - 2
+    )
+
+
 _REORDER_AT = 3_000_000
 """BDD size at which dynamic variable reordering is switched on."""
+_SIZE_CHECK_EVERY = 64
+"""Gates compiled between two looks at the BDD size: CUDD counts live nodes by scanning its
+whole unique table (about 0.5 ms at 400,000 nodes), which cost more than the BDD operations
+themselves when done after every gate."""
 _REORDERING = "\x00reordering"  # a memo key no gate name can take
 
 
@@ -388,7 +420,12 @@ def _compile(f: Formula, solver: _ModuleSolver, memo: dict[str, Any]) -> Any:
         if f.name in tree.gates and f.name not in modules:
             if f.name not in memo:
                 memo[f.name] = _compile(tree.gates[f.name], solver, memo)
-                if len(bdd) > _REORDER_AT and not memo.get(_REORDERING):
+                solver.compiled += 1
+                if (
+                    solver.compiled % _SIZE_CHECK_EVERY == 0
+                    and not memo.get(_REORDERING)
+                    and len(bdd) > _REORDER_AT
+                ):
                     # The static order is poor for this tree: let CUDD sift from here on.
                     bdd.configure(reordering=True)
                     memo[_REORDERING] = True

@@ -15,6 +15,7 @@
  *              arithmetic (about 106 bits) with a certified rounding bound. O(n 2^n + g).
  *   dp_binary_hashed  the sparse DP for up to 63 layers, reachable sets in a hash table.
  *   dddmp_probability  P and 1 - P of a BDD that CUDD dumped in DDDMP text format, one pass.
+ *   cudd_probability   the same, read straight from CUDD's nodes in memory (no file).
  *
  * The Python fallbacks in _exact.py and _inclusion.py compute the same quantities; the tests
  * compare them.
@@ -635,6 +636,202 @@ done:
     return result;
 }
 
+/*
+ * The same probability read straight from CUDD's node structures, given the address of a live
+ * root node (dd.cudd's int(Function) is that address + 2). CUDD 3 on a 64-bit machine lays a
+ * node out as {uint32 index, uint32 ref, next, then, else}; the low bit of a pointer marks a
+ * complemented edge; a then-edge is never complemented. The caller passes the address of the
+ * constant one, and checks this layout against dd's own accessors once (see cudd_node).
+ */
+typedef struct CuddNode {
+    uint32_t index, ref;
+    struct CuddNode *next, *then_child, *else_child;
+} CuddNode;
+
+#define REGULAR(p) ((CuddNode *)((uintptr_t)(p) & ~(uintptr_t)1))
+#define COMPLEMENTED(p) ((uintptr_t)(p) & 1)
+
+typedef struct {
+    uintptr_t *keys; /* 0 = empty */
+    double *P, *Q;
+    size_t count, nslots;
+} NodeTable;
+
+static int node_table_init(NodeTable *t, size_t nslots) {
+    t->keys = calloc(nslots, sizeof(uintptr_t));
+    t->P = malloc(nslots * sizeof(double));
+    t->Q = malloc(nslots * sizeof(double));
+    t->count = 0;
+    t->nslots = nslots;
+    return t->keys && t->P && t->Q ? 0 : -1;
+}
+
+static void node_table_free(NodeTable *t) {
+    free(t->keys);
+    free(t->P);
+    free(t->Q);
+}
+
+/* Slot of key: where it is, or the empty slot where it would go. */
+static inline size_t node_slot(const NodeTable *t, uintptr_t key) {
+    size_t mask = t->nslots - 1, at = slot_of((uint64_t)key, mask);
+    while (t->keys[at] && t->keys[at] != key) at = (at + 1) & mask;
+    return at;
+}
+
+static int node_table_put(NodeTable *t, uintptr_t key, double P, double Q) {
+    if (2 * (t->count + 1) > t->nslots) {
+        NodeTable bigger;
+        if (node_table_init(&bigger, t->nslots * 2) < 0) {
+            node_table_free(&bigger);
+            return -1;
+        }
+        for (size_t i = 0; i < t->nslots; i++)
+            if (t->keys[i]) {
+                size_t at = node_slot(&bigger, t->keys[i]);
+                bigger.keys[at] = t->keys[i];
+                bigger.P[at] = t->P[i];
+                bigger.Q[at] = t->Q[i];
+            }
+        bigger.count = t->count;
+        node_table_free(t);
+        *t = bigger;
+    }
+    size_t at = node_slot(t, key);
+    t->keys[at] = key;
+    t->P[at] = P;
+    t->Q[at] = Q;
+    t->count++;
+    return 0;
+}
+
+static PyObject *cudd_probability(PyObject *self, PyObject *args) {
+    (void)self;
+    unsigned long long address, one_address;
+    Py_buffer probs = {0}, comps = {0};
+    if (!PyArg_ParseTuple(args, "KKy*y*", &address, &one_address, &probs, &comps)) return NULL;
+    const CuddNode *one = (const CuddNode *)(uintptr_t)one_address;
+    const char *error = NULL;
+    const long nvars = (long)(probs.len / 8);
+    const double *pv = (const double *)probs.buf, *qv = (const double *)comps.buf;
+    CuddNode *root = (CuddNode *)(uintptr_t)address;
+    NodeTable table = {0};
+    CuddNode **stack = NULL;
+    size_t depth = 0, stack_size = 1024;
+    double out_p = 0.0, out_q = 0.0;
+    if (probs.len != comps.len || probs.len % 8) {
+        error = "probs and comps must be float64 arrays of the same length";
+        goto done;
+    }
+    if (!root || !one) {
+        error = "null BDD node";
+        goto done;
+    }
+    if (node_table_init(&table, 1024) < 0 || !(stack = malloc(stack_size * sizeof(CuddNode *)))) {
+        error = "out of memory";
+        goto done;
+    }
+    Py_BEGIN_ALLOW_THREADS;
+    stack[depth++] = REGULAR(root);
+    while (depth && !error) {
+        CuddNode *node = stack[depth - 1];
+        if (node == one) {
+            depth--;
+            continue;
+        }
+        size_t at = node_slot(&table, (uintptr_t)node);
+        if (table.keys[at]) {
+            depth--;
+            continue;
+        }
+        CuddNode *t = REGULAR(node->then_child), *e = REGULAR(node->else_child);
+        int pending = 0;
+        CuddNode *kids[2] = {t, e};
+        for (int i = 0; i < 2; i++) {
+            if (kids[i] == one) continue;
+            if (table.keys[node_slot(&table, (uintptr_t)kids[i])]) continue;
+            if (depth == stack_size) {
+                CuddNode **grown = realloc(stack, 2 * stack_size * sizeof(CuddNode *));
+                if (!grown) {
+                    error = "out of memory";
+                    break;
+                }
+                stack = grown;
+                stack_size *= 2;
+            }
+            stack[depth++] = kids[i];
+            pending = 1;
+        }
+        if (pending || error) continue;
+        depth--;
+        if ((long)node->index >= nvars) {
+            error = "BDD node refers to a variable without a probability";
+            break;
+        }
+        double pt = 1.0, qt = 0.0, pe = 1.0, qe = 0.0;
+        if (t != one) {
+            size_t k = node_slot(&table, (uintptr_t)t);
+            pt = table.P[k];
+            qt = table.Q[k];
+        }
+        if (e != one) {
+            size_t k = node_slot(&table, (uintptr_t)e);
+            pe = table.P[k];
+            qe = table.Q[k];
+        }
+        if (COMPLEMENTED(node->else_child)) {
+            double swap = pe;
+            pe = qe;
+            qe = swap;
+        }
+        double p = pv[node->index], q = qv[node->index];
+        if (node_table_put(&table, (uintptr_t)node, p * pt + q * pe, p * qt + q * qe) < 0)
+            error = "out of memory";
+    }
+    if (!error) {
+        CuddNode *r = REGULAR(root);
+        if (r == one) {
+            out_p = 1.0;
+            out_q = 0.0;
+        } else {
+            size_t k = node_slot(&table, (uintptr_t)r);
+            out_p = table.P[k];
+            out_q = table.Q[k];
+        }
+        if (COMPLEMENTED(root)) {
+            double swap = out_p;
+            out_p = out_q;
+            out_q = swap;
+        }
+    }
+    Py_END_ALLOW_THREADS;
+
+done:;
+    PyObject *result = NULL;
+    if (error) PyErr_SetString(PyExc_ValueError, error);
+    else result = Py_BuildValue("ddn", out_p, out_q, (Py_ssize_t)table.count);
+    node_table_free(&table);
+    free(stack);
+    PyBuffer_Release(&probs);
+    PyBuffer_Release(&comps);
+    return result;
+}
+
+/* (index, then address, else address) of the node at `address`: to check the layout. */
+static PyObject *cudd_node(PyObject *self, PyObject *args) {
+    (void)self;
+    unsigned long long address;
+    if (!PyArg_ParseTuple(args, "K", &address)) return NULL;
+    CuddNode *node = REGULAR((CuddNode *)(uintptr_t)address);
+    if (!node) {
+        PyErr_SetString(PyExc_ValueError, "null BDD node");
+        return NULL;
+    }
+    return Py_BuildValue("(kKK)", (unsigned long)node->index,
+                         (unsigned long long)(uintptr_t)node->then_child,
+                         (unsigned long long)(uintptr_t)node->else_child);
+}
+
 static PyMethodDef methods[] = {
     {"dp_binary", dp_binary, METH_VARARGS,
      "dp_binary(masks, probs, resid, n, k, budget) -> (P or None, work, reachable sets)\n\n"
@@ -647,6 +844,10 @@ static PyMethodDef methods[] = {
      "Inclusion-exclusion over layer subsets in double-double arithmetic."},
     {"dddmp_probability", dddmp_probability, METH_VARARGS,
      "dddmp_probability(path, probs, comps) -> (P, 1 - P) of the BDD in a DDDMP text dump."},
+    {"cudd_probability", cudd_probability, METH_VARARGS,
+     "cudd_probability(address, one, probs, comps) -> (P, 1 - P, nodes) of a live CUDD BDD."},
+    {"cudd_node", cudd_node, METH_VARARGS,
+     "cudd_node(address) -> (index, then address, else address) of an internal CUDD node."},
     {NULL, NULL, 0, NULL},
 };
 
