@@ -142,9 +142,7 @@ def test_the_node_layout_check_accepts_this_cudd_and_refuses_a_mismatch() -> Non
     # A kernel that reads the fields at other offsets than CUDD's is caught.
     with pytest.MonkeyPatch.context() as patch:
         real = _bdd._kernels.cudd_node
-        patch.setattr(
-            _bdd._kernels, "cudd_node", lambda a: (lambda i, t, e: (i, e, t))(*real(a))
-        )
+        patch.setattr(_bdd._kernels, "cudd_node", lambda a: (lambda i, t, e: (i, e, t))(*real(a)))
         assert not _bdd._cudd_layout_agrees(bdd, u)
 
 
