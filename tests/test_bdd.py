@@ -17,10 +17,15 @@ from hypothesis import strategies as st
 from cofail.io.mef import FaultTree, Formula
 from cofail.probability import _bdd
 from cofail.probability._bdd import ORDERS, _race, find_modules, top_event_probability
+from cofail.probability._simplify import simplify
 from conftest import shared_path
 from strategies import stack_models
 
 OPS = ("and", "or", "atleast", "not", "xor", "nand", "nor", "null")
+
+
+def _ref(name: str) -> Formula:
+    return Formula("event", name=name, kind="event")
 
 
 @st.composite
@@ -37,9 +42,16 @@ def fault_trees(draw: st.DrawFn) -> FaultTree:
         op = draw(st.sampled_from(OPS))
         arity = 1 if op in ("not", "null") else draw(st.integers(2, min(4, max(2, len(below)))))
         names = [draw(st.sampled_from(below)) for _ in range(arity)]
-        args = tuple(Formula("event", name=n, kind="event") for n in names)
-        gates[f"g{g}"] = Formula(
-            op, args, min=draw(st.integers(1, arity)) if op == "atleast" else 0
+        args = tuple(
+            Formula("event", name=n, kind="event")
+            if draw(st.integers(0, 5))
+            else Formula(draw(st.sampled_from(("and", "or"))), (_ref(n), _ref(below[0])))
+            for n in names  # now and then a nested formula
+        )
+        gates[f"g{g}"] = (
+            _ref(names[0])  # a pass-through gate: <define-gate><gate .../></define-gate>
+            if g and not draw(st.integers(0, 7))
+            else Formula(op, args, min=draw(st.integers(1, arity)) if op == "atleast" else 0)
         )
     return FaultTree(gates=gates, basic_events=events)
 
@@ -120,12 +132,20 @@ def test_modules_match_the_definition(tree: FaultTree) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(fault_trees(), st.sampled_from(ORDERS), st.booleans())
-def test_probability_equals_the_truth_table(tree: FaultTree, order: str, in_memory: bool) -> None:
-    # Both ways of reading the BDD: CUDD's nodes in memory, and a DDDMP dump.
+@given(fault_trees(), st.sampled_from(ORDERS), st.booleans(), st.booleans())
+def test_probability_equals_the_truth_table(
+    tree: FaultTree, order: str, in_memory: bool, simplified: bool
+) -> None:
+    # Both ways of reading the BDD: CUDD's nodes in memory, and a DDDMP dump; with and
+    # without the rewriting into more modules.
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(_bdd, "_READ_CUDD_MEMORY", in_memory)
-        result = top_event_probability(tree, "g0", order=order)  # type: ignore[arg-type]
+        result = top_event_probability(
+            tree,
+            "g0",
+            order=order,  # type: ignore[arg-type]
+            simplified=simplified,
+        )
     assert 0.0 <= result.probability <= 1.0
     assert result.probability == pytest.approx(_truth(tree, "g0"), rel=1e-12, abs=1e-15)
 
@@ -144,6 +164,21 @@ def test_the_node_layout_check_accepts_this_cudd_and_refuses_a_mismatch() -> Non
         real = _bdd._kernels.cudd_node
         patch.setattr(_bdd._kernels, "cudd_node", lambda a: (lambda i, t, e: (i, e, t))(*real(a)))
         assert not _bdd._cudd_layout_agrees(bdd, u)
+
+
+@settings(max_examples=300, deadline=None)
+@given(fault_trees())
+def test_simplified_tree_is_flat_and_its_groups_are_modules(tree: FaultTree) -> None:
+    simple = simplify(tree, "g0")
+    assert _truth(simple, "g0") == pytest.approx(_truth(tree, "g0"), rel=1e-12, abs=1e-15)
+    for name, formula in simple.gates.items():
+        assert all(a.op in ("event", "constant") for a in formula.args), name
+        if name != "g0":
+            assert formula.op != "event", f"pass-through gate {name} left in place"
+    groups = {g for g in simple.gates if g.startswith("#group")}
+    assert groups <= _modules_by_definition(simple, "g0")
+    for group in groups:  # a group holds at least two arguments, all private to it
+        assert len(simple.gates[group].args) >= 2
 
 
 def test_the_race_returns_what_each_order_returns() -> None:

@@ -22,6 +22,7 @@ from typing import Any, Literal
 from cofail.errors import InputError
 from cofail.io.mef import FaultTree, Formula
 from cofail.probability._compiled import kernels as _kernels
+from cofail.probability._simplify import simplify
 
 __all__ = [
     "ORDERS",
@@ -190,7 +191,11 @@ _RACE_MIN_GATES = 100
 
 
 def top_event_probability(
-    tree: FaultTree, top: str | None = None, *, order: Order | None = None
+    tree: FaultTree,
+    top: str | None = None,
+    *,
+    order: Order | None = None,
+    simplified: bool = True,
 ) -> BddResult:
     """Return the exact probability of a top gate (default: the only top gate of the tree).
 
@@ -204,8 +209,10 @@ def top_event_probability(
 
     Notes
     -----
-    The tree is split into modules (:func:`find_modules`); each is compiled to a BDD on its
-    own, bottom-up, with the modules below it as variables carrying their exact (P, 1 − P).
+    The tree is first rewritten into an equivalent one with more modules
+    (:func:`cofail.probability._simplify.simplify`; ``simplified=False`` skips that), then
+    split into modules (:func:`find_modules`); each is compiled to a BDD on its own,
+    bottom-up, with the modules below it as variables carrying their exact (P, 1 − P).
     No static variable order is best on every tree (on the Aralia set each of the two here is
     several times faster than the other on some tree), so unless ``order`` is given a tree of
     100 gates or more is solved with both at once, one process each, and the first to finish
@@ -220,6 +227,8 @@ def top_event_probability(
         top = tops[0]
     if top not in tree.gates:
         raise InputError(f"no gate named {top!r}")
+    if simplified:
+        tree = simplify(tree, top)
     if order is None:
         can_fork = "fork" in mp.get_all_start_methods() and not mp.current_process().daemon
         if len(tree.gates) >= _RACE_MIN_GATES and can_fork:  # a pool worker may not fork
