@@ -7,14 +7,9 @@ relative precision.
 
 from __future__ import annotations
 
-import ctypes
 import dataclasses
-import multiprocessing as mp
-import multiprocessing.connection as mp_connection
 import os
-import signal
 import sys
-import tempfile
 from array import array
 from collections import Counter
 from typing import Any, Literal
@@ -230,8 +225,7 @@ def top_event_probability(
     if simplified:
         tree = simplify(tree, top)
     if order is None:
-        can_fork = "fork" in mp.get_all_start_methods() and not mp.current_process().daemon
-        if len(tree.gates) >= _RACE_MIN_GATES and can_fork:  # a pool worker may not fork
+        if len(tree.gates) >= _RACE_MIN_GATES and _can_fork():
             return _race(tree, top)
         order = ORDERS[0]
     return _solve(tree, top, order)
@@ -264,8 +258,19 @@ def _solve(tree: FaultTree, top: str, order: Order) -> BddResult:
     )
 
 
+def _can_fork() -> bool:
+    """Whether this process may fork solvers (not on platforms without fork, nor inside a
+    daemonic multiprocessing worker). multiprocessing is imported only for trees that race."""
+    import multiprocessing as mp
+
+    return "fork" in mp.get_all_start_methods() and not mp.current_process().daemon
+
+
 def _race(tree: FaultTree, top: str) -> BddResult:
     """Solve with every order in its own forked process; return the first answer."""
+    import multiprocessing as mp
+    import multiprocessing.connection as mp_connection
+
     ctx = mp.get_context("fork")
     runners = []
     for order in ORDERS:
@@ -301,6 +306,9 @@ def _die_with_parent() -> None:
 
     Without it a killed ``cofail mef`` would leave its racing solvers running.
     """
+    import ctypes
+    import signal
+
     parent = os.getppid()
     try:
         libc = ctypes.CDLL(None, use_errno=True)
@@ -385,6 +393,8 @@ class _ModuleSolver:
                 int(root) - 2, int(bdd.true) - 2, probs, comps
             )
             return float(prob), float(comp)
+        import tempfile
+
         with tempfile.TemporaryDirectory(prefix="cofail-bdd-") as tmp:
             path = os.path.join(tmp, "module.dddmp")
             bdd.dump(path, [root], filetype="dddmp")
