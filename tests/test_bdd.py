@@ -22,6 +22,9 @@ from conftest import shared_path
 from strategies import stack_models
 
 OPS = ("and", "or", "atleast", "not", "xor", "nand", "nor", "null")
+needs_kernels = pytest.mark.skipif(
+    _bdd._kernels is None, reason="the C kernels are not built (no compiler at install)"
+)
 
 
 def _ref(name: str) -> Formula:
@@ -150,6 +153,7 @@ def test_probability_equals_the_truth_table(
     assert result.probability == pytest.approx(_truth(tree, "g0"), rel=1e-12, abs=1e-15)
 
 
+@needs_kernels
 def test_the_node_layout_check_accepts_this_cudd_and_refuses_a_mismatch() -> None:
     from dd import cudd
 
@@ -324,3 +328,41 @@ def test_a_daemonic_pool_worker_solves_without_racing() -> None:
     with multiprocessing.get_context("fork").Pool(1) as pool:  # pool workers are daemonic
         assert pool.apply(_solve_in_worker, (tree,)) == pytest.approx(expected, rel=1e-13)
     assert top_event_probability(tree, "g0").probability == pytest.approx(expected, rel=1e-13)
+
+
+@needs_kernels
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from(["x", "y", "z", "w"]), min_size=1, max_size=4),
+    st.lists(st.tuples(st.integers(0, 3), st.booleans()), min_size=1, max_size=6),
+    st.sampled_from(["and", "or"]),
+)
+def test_gate_kernel_equals_the_built_bdd(
+    names: list[str], picks: list[tuple[int, bool]], op: str
+) -> None:
+    """AND/OR of several BDDs read without building them, with complemented, repeated and
+    constant operands, equals the probability of the BDD built by CUDD."""
+    from array import array
+
+    from dd import cudd
+
+    bdd = cudd.BDD()
+    bdd.configure(reordering=False)
+    for i, v in enumerate("xyzw"):
+        bdd.add_var(v, index=i)
+    pool = [
+        bdd.true,
+        bdd.add_expr(" & ".join(names)),
+        bdd.add_expr(" | ".join(names)),
+        bdd.add_expr(f"{names[0]} ^ w"),
+    ]
+    operands = [~pool[i] if negate else pool[i] for i, negate in picks]
+    probs = array("d", [0.1, 0.25, 0.5, 0.9])
+    comps = array("d", [1 - p for p in probs])
+    one = int(bdd.true) - 2
+    prob, comp, _ = _bdd._kernels.cudd_gate_probability(
+        op, [int(u) - 2 for u in operands], one, probs, comps
+    )
+    built = _bdd._combine(op, operands, bdd)
+    want, want_comp, _ = _bdd._kernels.cudd_probability(int(built) - 2, one, probs, comps)
+    assert prob == pytest.approx(want, abs=1e-15) and comp == pytest.approx(want_comp, abs=1e-15)

@@ -16,6 +16,7 @@
  *   dp_binary_hashed  the sparse DP for up to 63 layers, reachable sets in a hash table.
  *   dddmp_probability  P and 1 - P of a BDD that CUDD dumped in DDDMP text format, one pass.
  *   cudd_probability   the same, read straight from CUDD's nodes in memory (no file).
+ *   cudd_gate_probability  P and 1 - P of an AND or OR of several live BDDs, without building it.
  *
  * The Python fallbacks in _exact.py and _inclusion.py compute the same quantities; the tests
  * compare them.
@@ -832,6 +833,232 @@ static PyObject *cudd_node(PyObject *self, PyObject *args) {
                          (unsigned long long)(uintptr_t)node->else_child);
 }
 
+/*
+ * P and 1 - P of AND(f_1..f_k) or OR(f_1..f_k) for live CUDD BDDs f_i, without building the
+ * combined BDD: a Shannon expansion over tuples of operand nodes, memoised on the tuple. The
+ * number of tuples visited is about the size the combined BDD would have, but no node is
+ * created, so the unique table, the computed table and garbage collection stay out of it.
+ * Assumes a variable's level equals its index (no reordering since the variables were added),
+ * which the caller guarantees.
+ */
+#define MAX_OPERANDS 32
+
+typedef struct {
+    int k;            /* key width: the number of operands at the top */
+    uintptr_t *keys;  /* nslots * k; a key starting with 0 is an empty slot */
+    double *P, *Q;
+    size_t count, nslots;
+} TupleTable;
+
+typedef struct {
+    TupleTable table;
+    const CuddNode *one;
+    const double *pv, *qv;
+    long nvars;
+    int is_and;
+    const char *error;
+} GateCtx;
+
+static inline size_t tuple_hash(const uintptr_t *key, int k, size_t mask) {
+    uint64_t h = 0x9e3779b97f4a7c15ULL;
+    for (int i = 0; i < k; i++) {
+        h ^= (uint64_t)key[i] + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+    }
+    return slot_of(h, mask);
+}
+
+static int tuple_table_init(TupleTable *t, int k, size_t nslots) {
+    t->k = k;
+    t->keys = calloc(nslots * (size_t)k, sizeof(uintptr_t));
+    t->P = malloc(nslots * sizeof(double));
+    t->Q = malloc(nslots * sizeof(double));
+    t->count = 0;
+    t->nslots = nslots;
+    return t->keys && t->P && t->Q ? 0 : -1;
+}
+
+static void tuple_table_free(TupleTable *t) {
+    free(t->keys);
+    free(t->P);
+    free(t->Q);
+}
+
+static size_t tuple_slot(const TupleTable *t, const uintptr_t *key) {
+    size_t mask = t->nslots - 1, at = tuple_hash(key, t->k, mask);
+    const size_t width = (size_t)t->k * sizeof(uintptr_t);
+    while (t->keys[at * (size_t)t->k] && memcmp(&t->keys[at * (size_t)t->k], key, width))
+        at = (at + 1) & mask;
+    return at;
+}
+
+static int tuple_table_put(TupleTable *t, const uintptr_t *key, double P, double Q) {
+    if (2 * (t->count + 1) > t->nslots) {
+        TupleTable bigger;
+        if (tuple_table_init(&bigger, t->k, t->nslots * 2) < 0) {
+            tuple_table_free(&bigger);
+            return -1;
+        }
+        for (size_t i = 0; i < t->nslots; i++) {
+            const uintptr_t *old = &t->keys[i * (size_t)t->k];
+            if (!old[0]) continue;
+            size_t at = tuple_slot(&bigger, old);
+            memcpy(&bigger.keys[at * (size_t)t->k], old, (size_t)t->k * sizeof(uintptr_t));
+            bigger.P[at] = t->P[i];
+            bigger.Q[at] = t->Q[i];
+        }
+        bigger.count = t->count;
+        tuple_table_free(t);
+        *t = bigger;
+    }
+    size_t at = tuple_slot(t, key);
+    memcpy(&t->keys[at * (size_t)t->k], key, (size_t)t->k * sizeof(uintptr_t));
+    t->P[at] = P;
+    t->Q[at] = Q;
+    t->count++;
+    return 0;
+}
+
+static int compare_addresses(const void *a, const void *b) {
+    uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* P and Q of the gate over the n operands in ops (complement bit in the low bit). */
+static void gate_prob(GateCtx *c, const uintptr_t *given, int n, double *P, double *Q) {
+    uintptr_t ops[MAX_OPERANDS];
+    int m = 0;
+    /* Constants: the absorbing value decides the gate, the neutral one drops out. */
+    for (int i = 0; i < n; i++) {
+        const CuddNode *r = REGULAR(given[i]);
+        if (r == c->one) {
+            int value = !COMPLEMENTED(given[i]);
+            if (value == !c->is_and) { /* true in an OR, false in an AND */
+                *P = value ? 1.0 : 0.0;
+                *Q = 1.0 - *P;
+                return;
+            }
+            continue;
+        }
+        ops[m++] = given[i];
+    }
+    if (m == 0) {
+        *P = c->is_and ? 1.0 : 0.0;
+        *Q = 1.0 - *P;
+        return;
+    }
+    qsort(ops, (size_t)m, sizeof(uintptr_t), compare_addresses);
+    int w = 1;
+    for (int i = 1; i < m; i++) {
+        if (ops[i] == ops[w - 1]) continue; /* x op x = x */
+        if ((ops[i] ^ ops[w - 1]) == 1) {   /* x AND NOT x = 0, x OR NOT x = 1 */
+            *P = c->is_and ? 0.0 : 1.0;
+            *Q = 1.0 - *P;
+            return;
+        }
+        ops[w++] = ops[i];
+    }
+    m = w;
+    uintptr_t key[MAX_OPERANDS] = {0};
+    memcpy(key, ops, (size_t)m * sizeof(uintptr_t));
+    size_t at = tuple_slot(&c->table, key);
+    if (c->table.keys[at * (size_t)c->table.k]) {
+        *P = c->table.P[at];
+        *Q = c->table.Q[at];
+        return;
+    }
+    uint32_t top = UINT32_MAX;
+    for (int i = 0; i < m; i++) {
+        uint32_t index = REGULAR(ops[i])->index;
+        if (index < top) top = index;
+    }
+    if ((long)top >= c->nvars) {
+        c->error = "BDD node refers to a variable without a probability";
+        *P = *Q = 0.0;
+        return;
+    }
+    uintptr_t high[MAX_OPERANDS], low[MAX_OPERANDS];
+    for (int i = 0; i < m; i++) {
+        const CuddNode *r = REGULAR(ops[i]);
+        if (r->index == top) {
+            uintptr_t flip = COMPLEMENTED(ops[i]);
+            high[i] = (uintptr_t)r->then_child ^ flip;
+            low[i] = (uintptr_t)r->else_child ^ flip;
+        } else {
+            high[i] = low[i] = ops[i];
+        }
+    }
+    double ph, qh, pl, ql;
+    gate_prob(c, high, m, &ph, &qh);
+    if (c->error) return;
+    gate_prob(c, low, m, &pl, &ql);
+    if (c->error) return;
+    const double p = c->pv[top], q = c->qv[top];
+    *P = p * ph + q * pl;
+    *Q = p * qh + q * ql;
+    if (tuple_table_put(&c->table, key, *P, *Q) < 0) c->error = "out of memory";
+}
+
+static PyObject *cudd_gate_probability(PyObject *self, PyObject *args) {
+    (void)self;
+    const char *op;
+    PyObject *operands;
+    unsigned long long one_address;
+    Py_buffer probs = {0}, comps = {0};
+    if (!PyArg_ParseTuple(args, "sOKy*y*", &op, &operands, &one_address, &probs, &comps))
+        return NULL;
+    PyObject *result = NULL, *seq = NULL;
+    GateCtx c = {0};
+    uintptr_t ops[MAX_OPERANDS];
+    const char *error = NULL;
+    double P = 0.0, Q = 0.0;
+    if (probs.len != comps.len || probs.len % 8) {
+        error = "probs and comps must be float64 arrays of the same length";
+        goto done;
+    }
+    if (strcmp(op, "and") && strcmp(op, "or")) {
+        error = "op must be 'and' or 'or'";
+        goto done;
+    }
+    seq = PySequence_Fast(operands, "operands must be a sequence of node addresses");
+    if (!seq) goto done;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    if (n < 1 || n > MAX_OPERANDS) {
+        error = "between 1 and 32 operands";
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        unsigned long long a = PyLong_AsUnsignedLongLong(PySequence_Fast_GET_ITEM(seq, i));
+        if (PyErr_Occurred()) goto done;
+        if (!a) {
+            error = "null BDD node";
+            goto done;
+        }
+        ops[i] = (uintptr_t)a;
+    }
+    c.one = (const CuddNode *)(uintptr_t)one_address;
+    c.pv = (const double *)probs.buf;
+    c.qv = (const double *)comps.buf;
+    c.nvars = (long)(probs.len / 8);
+    c.is_and = op[0] == 'a';
+    if (!c.one || tuple_table_init(&c.table, (int)n, 1024) < 0) {
+        error = c.one ? "out of memory" : "null BDD node";
+        goto done;
+    }
+    Py_BEGIN_ALLOW_THREADS;
+    gate_prob(&c, ops, (int)n, &P, &Q);
+    Py_END_ALLOW_THREADS;
+    error = c.error;
+    if (!error) result = Py_BuildValue("ddn", P, Q, (Py_ssize_t)c.table.count);
+
+done:
+    if (error && !PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, error);
+    tuple_table_free(&c.table);
+    Py_XDECREF(seq);
+    PyBuffer_Release(&probs);
+    PyBuffer_Release(&comps);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"dp_binary", dp_binary, METH_VARARGS,
      "dp_binary(masks, probs, resid, n, k, budget) -> (P or None, work, reachable sets)\n\n"
@@ -846,6 +1073,9 @@ static PyMethodDef methods[] = {
      "dddmp_probability(path, probs, comps) -> (P, 1 - P) of the BDD in a DDDMP text dump."},
     {"cudd_probability", cudd_probability, METH_VARARGS,
      "cudd_probability(address, one, probs, comps) -> (P, 1 - P, nodes) of a live CUDD BDD."},
+    {"cudd_gate_probability", cudd_gate_probability, METH_VARARGS,
+     "cudd_gate_probability(op, addresses, one, probs, comps) -> (P, 1 - P, tuples)\n\n"
+     "AND or OR of up to 32 live CUDD BDDs, without building it (levels must equal indices)."},
     {"cudd_node", cudd_node, METH_VARARGS,
      "cudd_node(address) -> (index, then address, else address) of an internal CUDD node."},
     {NULL, NULL, 0, NULL},
