@@ -331,17 +331,26 @@ def test_a_daemonic_pool_worker_solves_without_racing() -> None:
 
 
 @needs_kernels
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(
     st.lists(st.sampled_from(["x", "y", "z", "w"]), min_size=1, max_size=4),
-    st.lists(st.tuples(st.integers(0, 3), st.booleans()), min_size=1, max_size=6),
-    st.sampled_from(["and", "or"]),
+    st.lists(st.tuples(st.integers(0, 4), st.booleans()), min_size=1, max_size=5),
+    st.lists(
+        st.tuples(
+            st.sampled_from(["and", "or"]),
+            st.lists(st.tuples(st.integers(0, 9), st.booleans()), min_size=1, max_size=4),
+        ),
+        min_size=1,
+        max_size=4,
+    ),
 )
-def test_gate_kernel_equals_the_built_bdd(
-    names: list[str], picks: list[tuple[int, bool]], op: str
+def test_formula_kernel_equals_the_built_bdd(
+    names: list[str],
+    picks: list[tuple[int, bool]],
+    gates: list[tuple[str, list[tuple[int, bool]]]],
 ) -> None:
-    """AND/OR of several BDDs read without building them, with complemented, repeated and
-    constant operands, equals the probability of the BDD built by CUDD."""
+    """An AND/OR formula over several BDDs, read without building it, with complemented,
+    repeated and constant leaves and gates shared by later gates, equals the BDD CUDD builds."""
     from array import array
 
     from dd import cudd
@@ -355,14 +364,40 @@ def test_gate_kernel_equals_the_built_bdd(
         bdd.add_expr(" & ".join(names)),
         bdd.add_expr(" | ".join(names)),
         bdd.add_expr(f"{names[0]} ^ w"),
+        bdd.var(names[-1]),
     ]
-    operands = [~pool[i] if negate else pool[i] for i, negate in picks]
+    leaves = [~pool[i] if negate else pool[i] for i, negate in picks]
+    n = len(leaves)
+    built: list[object] = list(leaves)  # leaves, then each gate's BDD
+    formula = []
+    for j, (op, args) in enumerate(gates):
+        refs = [(i % (n + j), negate) for i, negate in args]  # leaves and earlier gates
+        operands = [~built[i] if negate else built[i] for i, negate in refs]  # type: ignore[operator]
+        built.append(_bdd._combine(op, operands, bdd))
+        formula.append((op, refs))
     probs = array("d", [0.1, 0.25, 0.5, 0.9])
     comps = array("d", [1 - p for p in probs])
     one = int(bdd.true) - 2
-    prob, comp, _ = _bdd._kernels.cudd_gate_probability(
-        op, [int(u) - 2 for u in operands], one, probs, comps
+    prob, comp, _ = _bdd._kernels.cudd_formula_probability(
+        [int(u) - 2 for u in leaves], formula, one, probs, comps
     )
-    built = _bdd._combine(op, operands, bdd)
-    want, want_comp, _ = _bdd._kernels.cudd_probability(int(built) - 2, one, probs, comps)
+    root = built[-1]
+    want, want_comp, _ = _bdd._kernels.cudd_probability(int(root) - 2, one, probs, comps)  # type: ignore[call-overload]
     assert prob == pytest.approx(want, abs=1e-15) and comp == pytest.approx(want_comp, abs=1e-15)
+
+
+@needs_kernels
+def test_formula_kernel_rejects_a_malformed_formula() -> None:
+    from array import array
+
+    from dd import cudd
+
+    bdd = cudd.BDD()
+    bdd.add_var("x", index=0)
+    x, one, p = int(bdd.var("x")) - 2, int(bdd.true) - 2, array("d", [0.5])
+    with pytest.raises(ValueError, match="later gate"):
+        _bdd._kernels.cudd_formula_probability([x], [("and", [(1, False)])], one, p, p)
+    with pytest.raises(ValueError, match="'and' or 'or'"):
+        _bdd._kernels.cudd_formula_probability([x], [("xor", [(0, False)])], one, p, p)
+    with pytest.raises(ValueError, match="1 and 32 leaves"):
+        _bdd._kernels.cudd_formula_probability([], [("and", [(0, False)])], one, p, p)

@@ -362,45 +362,52 @@ class _ModuleSolver:
         memo: dict[str, Any] = {}
         self.uses = self._uses(gate)
         formula = self.tree.gates[gate]
-        if _gate_without_building(formula, len(names)):
-            # The module's last AND/OR is often its most expensive operation (das9701's top
-            # OR: 11 s of 44): its probability comes from the arguments' BDDs directly.
-            args = [_compile(a, self, memo) for a in formula.args]
+        plan = _formula_plan(self, formula) if len(names) <= _FORMULA_MAX_VARIABLES else None
+        if plan is not None:
+            # The top of a module is often its most expensive part (das9701: the last five
+            # gates, up to 2.8 million nodes each, 25 s of 44): its probability comes from the
+            # BDDs below it directly, without building those gates.
+            leaves, gates = plan
+            nodes = [_compile(leaf, self, memo) for leaf in leaves]
             self.peak = max(self.peak, len(self.bdd))
-            value = self._gate_probability(formula.op, args, memo)
+            value = self._formula_probability(nodes, gates, memo)
             if value is not None:
-                self.values[gate] = value
-                del args, memo
+                self.values[gate] = (value[1], value[0]) if formula.op in _NEGATED else value
+                del nodes, memo
                 return
-            root = _combine(formula.op, args, self.bdd)
-            del args
-        else:
-            root = _compile(formula, self, memo)
+            memo.clear()  # the kernel cannot read them: build the BDD after all
+            self.uses = self._uses(gate)
+            del nodes
+        root = _compile(formula, self, memo)
         self.peak = max(self.peak, len(self.bdd))
         self.values[gate] = self._probability(root)
         del root, memo  # this module's BDD is garbage from here on
 
-    def _gate_probability(
-        self, op: str, args: list[Any], memo: dict[str, Any]
+    def _formula_probability(
+        self,
+        nodes: list[Any],
+        gates: list[tuple[str, list[tuple[int, bool]]]],
+        memo: dict[str, Any],
     ) -> tuple[float, float] | None:
-        """(P, 1 − P) of AND/OR/NAND/NOR over ``args`` without building it; None if the
-        kernel cannot read these BDDs (layout, or CUDD has reordered the variables)."""
+        """(P, 1 − P) of the planned formula over ``nodes``; None if the kernel cannot read
+        these BDDs (node layout, or CUDD has reordered the variables)."""
         bdd = self.bdd
         if (
             _kernels is None
             or memo.get(_REORDERING)
-            or not all(a == bdd.true or a == bdd.false or _cudd_layout_agrees(bdd, a) for a in args)
+            or not all(
+                a == bdd.true or a == bdd.false or _cudd_layout_agrees(bdd, a) for a in nodes
+            )
         ):
             return None
-        probs, comps = array("d", self.probs), array("d", self.comps)
-        prob, comp, _ = _kernels.cudd_gate_probability(
-            "and" if op in ("and", "nand") else "or",
-            [int(a) - 2 for a in args],
+        prob, comp, _ = _kernels.cudd_formula_probability(
+            [int(a) - 2 for a in nodes],
+            gates,
             int(bdd.true) - 2,
-            probs,
-            comps,
+            array("d", self.probs),
+            array("d", self.comps),
         )
-        return (comp, prob) if op in ("nand", "nor") else (prob, comp)
+        return float(prob), float(comp)
 
     def _uses(self, gate: str) -> Counter[str]:
         """How many times each gate inside this module is referred to (to free its BDD after
@@ -523,20 +530,84 @@ def _combine(op: str, args: list[Any], bdd: Any) -> Any:
     return ~out if op == "nor" else out
 
 
-_GATE_KERNEL_MAX_ARGS = 32
-_GATE_KERNEL_MAX_VARIABLES = 4_000
+_FORMULA_MAX_LEAVES = 10
+"""Leaves of the formula evaluated at the top of a module without building it. Single-parent
+AND/OR gates below the module's root are taken into it breadth first while the number of
+distinct leaves stays within this. The kernel keeps one memo entry per tuple of leaf nodes (on
+das9701, 6.3 million tuples and 2.5 GB); 10 leaves beat 6, 12 and 16 on the Aralia trees that
+take more than a second (das9701 18 s, cea9601 2.8 s, edf9203 6.7 s with the larger-first
+order)."""
+_FORMULA_MAX_VARIABLES = 4_000
 """The kernel recurses once per variable level with about 1 KB of stack per level."""
+_NEGATED = ("nand", "nor")
 
 
-def _gate_without_building(f: Formula, variables: int) -> bool:
-    """Whether a module root's probability can come from its arguments' BDDs directly."""
-    return (
-        _READ_CUDD_MEMORY
-        and _kernels is not None
-        and f.op in ("and", "or", "nand", "nor")
-        and 2 <= len(f.args) <= _GATE_KERNEL_MAX_ARGS
-        and variables <= _GATE_KERNEL_MAX_VARIABLES
-    )
+def _formula_plan(
+    solver: _ModuleSolver, root: Formula
+) -> tuple[list[Formula], list[tuple[str, list[tuple[int, bool]]]]] | None:
+    """Leaves and gates (children first, root last) of the formula at the top of a module.
+
+    Returns None when the root is not an AND/OR/NAND/NOR, or the kernels are not built.
+    """
+    if _kernels is None or not _READ_CUDD_MEMORY or root.op not in ("and", "or", *_NEGATED):
+        return None
+    tree, modules = solver.tree, solver.modules
+
+    def expandable(f: Formula) -> bool:
+        if f.op != "event" or f.name not in tree.gates or f.name in modules:
+            return False
+        g = tree.gates[f.name]
+        return solver.uses[f.name] == 1 and g.op in ("and", "or", *_NEGATED) and len(g.args) <= 64
+
+    expanded: set[str] = set()
+    leaves = {_leaf_key(a) for a in root.args}
+    frontier = list(root.args)
+    while frontier:  # breadth first
+        following: list[Formula] = []
+        for f in frontier:
+            if not expandable(f) or f.name in expanded:
+                continue
+            new = {_leaf_key(a) for a in tree.gates[f.name].args} - leaves
+            if len(leaves) - 1 + len(new) > _FORMULA_MAX_LEAVES:
+                continue
+            expanded.add(f.name)
+            leaves = (leaves - {_leaf_key(f)}) | new
+            following.extend(tree.gates[f.name].args)
+        frontier = following
+    if len(root.args) > 64:
+        return None
+    leaf_list: list[Formula] = []
+    leaf_index: dict[object, int] = {}
+    gates: list[tuple[str, list[tuple[int, bool]]]] = []
+    gate_index: dict[str, int] = {}
+
+    def argument(f: Formula) -> tuple[int, bool]:
+        if f.op == "event" and f.name in expanded:
+            if f.name not in gate_index:
+                g = tree.gates[f.name]
+                body = [argument(a) for a in g.args]
+                gate_index[f.name] = len(gates)
+                gates.append(("and" if g.op in ("and", "nand") else "or", body))
+            return -1 - gate_index[f.name], tree.gates[f.name].op in _NEGATED
+        key = _leaf_key(f)
+        if key not in leaf_index:
+            leaf_index[key] = len(leaf_list)
+            leaf_list.append(f)
+        return leaf_index[key], False
+
+    top_body = [argument(a) for a in root.args]
+    gates.append(("and" if root.op in ("and", "nand") else "or", top_body))
+    n = len(leaf_list)
+    if n > 32 or len(gates) > 64:  # pragma: no cover - bounded by the limits above
+        return None
+    # Gate references were numbered before the leaves were all known: re-base them.
+    fixed = [(op, [(n + (-1 - i) if i < 0 else i, neg) for i, neg in body]) for op, body in gates]
+    return leaf_list, fixed
+
+
+def _leaf_key(f: Formula) -> object:
+    """What makes two arguments the same leaf: the name they refer to, or the formula."""
+    return ("ref", f.name) if f.op == "event" else ("formula", id(f))
 
 
 def _atleast(args: list[Any], k: int, bdd: Any) -> Any:

@@ -16,7 +16,7 @@
  *   dp_binary_hashed  the sparse DP for up to 63 layers, reachable sets in a hash table.
  *   dddmp_probability  P and 1 - P of a BDD that CUDD dumped in DDDMP text format, one pass.
  *   cudd_probability   the same, read straight from CUDD's nodes in memory (no file).
- *   cudd_gate_probability  P and 1 - P of an AND or OR of several live BDDs, without building it.
+ *   cudd_formula_probability  P and 1 - P of an AND/OR formula over live BDDs, without building it.
  *
  * The Python fallbacks in _exact.py and _inclusion.py compute the same quantities; the tests
  * compare them.
@@ -834,64 +834,82 @@ static PyObject *cudd_node(PyObject *self, PyObject *args) {
 }
 
 /*
- * P and 1 - P of AND(f_1..f_k) or OR(f_1..f_k) for live CUDD BDDs f_i, without building the
- * combined BDD: a Shannon expansion over tuples of operand nodes, memoised on the tuple. The
- * number of tuples visited is about the size the combined BDD would have, but no node is
- * created, so the unique table, the computed table and garbage collection stay out of it.
- * Assumes a variable's level equals its index (no reordering since the variables were added),
- * which the caller guarantees.
+ * P and 1 - P of a small AND/OR formula over live CUDD BDDs (the leaves), without building its
+ * BDD: a Shannon expansion over tuples of leaf nodes, memoised on the tuple. At each step the
+ * formula is evaluated in three-valued logic from the leaves that are constants; once the root
+ * is decided the recursion stops, and non-constant leaves that no undecided gate needs any more
+ * are set to a constant, so that tuples differing only there share one memo entry. No BDD node is created,
+ * so CUDD's unique table, computed table and garbage collection stay out of it. Assumes a
+ * variable's level equals its index (no reordering since the variables were added), which the
+ * caller guarantees.
  */
-#define MAX_OPERANDS 32
+#define MAX_LEAVES 32
+#define MAX_FORMULA_GATES 64
+#define MAX_GATE_ARGS 64
 
 typedef struct {
-    int k;            /* key width: the number of operands at the top */
-    uintptr_t *keys;  /* nslots * k; a key starting with 0 is an empty slot */
+    int k;             /* key width: the number of leaves */
+    uint64_t *hashes;  /* nslots; 0 = empty. Probed first: 8 bytes a slot, few cache misses */
+    uintptr_t *keys;   /* nslots * k */
     double *P, *Q;
     size_t count, nslots;
 } TupleTable;
+
+typedef struct {
+    int is_and, nargs;
+    int arg[MAX_GATE_ARGS];     /* < nleaves: a leaf; otherwise gate (arg - nleaves) */
+    int negated[MAX_GATE_ARGS];
+} FormulaGate;
 
 typedef struct {
     TupleTable table;
     const CuddNode *one;
     const double *pv, *qv;
     long nvars;
-    int is_and;
+    int nleaves, ngates;
+    FormulaGate gates[MAX_FORMULA_GATES]; /* children before parents; the last is the root */
     const char *error;
-} GateCtx;
+} FormulaCtx;
 
-static inline size_t tuple_hash(const uintptr_t *key, int k, size_t mask) {
+static inline uint64_t tuple_hash(const uintptr_t *key, int k) {
     uint64_t h = 0x9e3779b97f4a7c15ULL;
     for (int i = 0; i < k; i++) {
-        h ^= (uint64_t)key[i] + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+        h ^= (uint64_t)key[i];
+        h *= 0xff51afd7ed558ccdULL;
+        h ^= h >> 32;
     }
-    return slot_of(h, mask);
+    return h | 1; /* never 0, the empty mark */
 }
 
 static int tuple_table_init(TupleTable *t, int k, size_t nslots) {
     t->k = k;
-    t->keys = calloc(nslots * (size_t)k, sizeof(uintptr_t));
+    t->hashes = calloc(nslots, sizeof(uint64_t));
+    t->keys = malloc(nslots * (size_t)k * sizeof(uintptr_t));
     t->P = malloc(nslots * sizeof(double));
     t->Q = malloc(nslots * sizeof(double));
     t->count = 0;
     t->nslots = nslots;
-    return t->keys && t->P && t->Q ? 0 : -1;
+    return t->hashes && t->keys && t->P && t->Q ? 0 : -1;
 }
 
 static void tuple_table_free(TupleTable *t) {
+    free(t->hashes);
     free(t->keys);
     free(t->P);
     free(t->Q);
 }
 
-static size_t tuple_slot(const TupleTable *t, const uintptr_t *key) {
-    size_t mask = t->nslots - 1, at = tuple_hash(key, t->k, mask);
+/* The slot holding `key` (hash h), or the empty slot where it would go. */
+static size_t tuple_slot(const TupleTable *t, const uintptr_t *key, uint64_t h) {
+    size_t mask = t->nslots - 1, at = slot_of(h, mask);
     const size_t width = (size_t)t->k * sizeof(uintptr_t);
-    while (t->keys[at * (size_t)t->k] && memcmp(&t->keys[at * (size_t)t->k], key, width))
+    while (t->hashes[at] &&
+           (t->hashes[at] != h || memcmp(&t->keys[at * (size_t)t->k], key, width)))
         at = (at + 1) & mask;
     return at;
 }
 
-static int tuple_table_put(TupleTable *t, const uintptr_t *key, double P, double Q) {
+static int tuple_table_put(TupleTable *t, const uintptr_t *key, uint64_t h, double P, double Q) {
     if (2 * (t->count + 1) > t->nslots) {
         TupleTable bigger;
         if (tuple_table_init(&bigger, t->k, t->nslots * 2) < 0) {
@@ -899,10 +917,12 @@ static int tuple_table_put(TupleTable *t, const uintptr_t *key, double P, double
             return -1;
         }
         for (size_t i = 0; i < t->nslots; i++) {
-            const uintptr_t *old = &t->keys[i * (size_t)t->k];
-            if (!old[0]) continue;
-            size_t at = tuple_slot(&bigger, old);
-            memcpy(&bigger.keys[at * (size_t)t->k], old, (size_t)t->k * sizeof(uintptr_t));
+            if (!t->hashes[i]) continue;
+            size_t at = slot_of(t->hashes[i], bigger.nslots - 1);
+            while (bigger.hashes[at]) at = (at + 1) & (bigger.nslots - 1);
+            bigger.hashes[at] = t->hashes[i];
+            memcpy(&bigger.keys[at * (size_t)t->k], &t->keys[i * (size_t)t->k],
+                   (size_t)t->k * sizeof(uintptr_t));
             bigger.P[at] = t->P[i];
             bigger.Q[at] = t->Q[i];
         }
@@ -910,7 +930,8 @@ static int tuple_table_put(TupleTable *t, const uintptr_t *key, double P, double
         tuple_table_free(t);
         *t = bigger;
     }
-    size_t at = tuple_slot(t, key);
+    size_t at = tuple_slot(t, key, h);
+    t->hashes[at] = h;
     memcpy(&t->keys[at * (size_t)t->k], key, (size_t)t->k * sizeof(uintptr_t));
     t->P[at] = P;
     t->Q[at] = Q;
@@ -918,112 +939,160 @@ static int tuple_table_put(TupleTable *t, const uintptr_t *key, double P, double
     return 0;
 }
 
-static int compare_addresses(const void *a, const void *b) {
-    uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
-    return x < y ? -1 : x > y;
+/* Three-valued value of a leaf: 0, 1, or -1 (not a constant). */
+static inline int leaf_value(const FormulaCtx *c, uintptr_t u) {
+    if (REGULAR(u) != c->one) return -1;
+    return !COMPLEMENTED(u);
 }
 
-/* P and Q of the gate over the n operands in ops (complement bit in the low bit). */
-static void gate_prob(GateCtx *c, const uintptr_t *given, int n, double *P, double *Q) {
-    uintptr_t ops[MAX_OPERANDS];
-    int m = 0;
-    /* Constants: the absorbing value decides the gate, the neutral one drops out. */
-    for (int i = 0; i < n; i++) {
-        const CuddNode *r = REGULAR(given[i]);
-        if (r == c->one) {
-            int value = !COMPLEMENTED(given[i]);
-            if (value == !c->is_and) { /* true in an OR, false in an AND */
-                *P = value ? 1.0 : 0.0;
-                *Q = 1.0 - *P;
-                return;
+/* P and Q of the formula for the leaf nodes in `given` (complement bit in the low bit). */
+static void formula_prob(FormulaCtx *c, const uintptr_t *given, double *P, double *Q) {
+    const int n = c->nleaves, g = c->ngates;
+    int value[MAX_LEAVES + MAX_FORMULA_GATES];
+    for (int i = 0; i < n; i++) value[i] = leaf_value(c, given[i]);
+    for (int j = 0; j < g; j++) {
+        const FormulaGate *gate = &c->gates[j];
+        const int absorbing = gate->is_and ? 0 : 1;
+        int out = !absorbing; /* the neutral value until an unknown or absorbing argument */
+        for (int a = 0; a < gate->nargs; a++) {
+            int v = value[gate->arg[a]];
+            if (v >= 0 && gate->negated[a]) v = !v;
+            if (v == absorbing) {
+                out = absorbing;
+                break;
             }
-            continue;
+            if (v < 0) out = -1;
         }
-        ops[m++] = given[i];
+        value[n + j] = out;
     }
-    if (m == 0) {
-        *P = c->is_and ? 1.0 : 0.0;
+    if (value[n + g - 1] >= 0) {
+        *P = value[n + g - 1];
         *Q = 1.0 - *P;
         return;
     }
-    qsort(ops, (size_t)m, sizeof(uintptr_t), compare_addresses);
-    int w = 1;
-    for (int i = 1; i < m; i++) {
-        if (ops[i] == ops[w - 1]) continue; /* x op x = x */
-        if ((ops[i] ^ ops[w - 1]) == 1) {   /* x AND NOT x = 0, x OR NOT x = 1 */
-            *P = c->is_and ? 0.0 : 1.0;
-            *Q = 1.0 - *P;
-            return;
-        }
-        ops[w++] = ops[i];
+    /* Which leaves an undecided gate on the way from the root still needs. */
+    char needed[MAX_LEAVES + MAX_FORMULA_GATES] = {0};
+    needed[n + g - 1] = 1;
+    for (int j = g - 1; j >= 0; j--) {
+        if (!needed[n + j] || value[n + j] >= 0) continue;
+        for (int a = 0; a < c->gates[j].nargs; a++) needed[c->gates[j].arg[a]] = 1;
     }
-    m = w;
-    uintptr_t key[MAX_OPERANDS] = {0};
-    memcpy(key, ops, (size_t)m * sizeof(uintptr_t));
-    size_t at = tuple_slot(&c->table, key);
-    if (c->table.keys[at * (size_t)c->table.k]) {
+    uintptr_t key[MAX_LEAVES];
+    const uintptr_t constant = (uintptr_t)c->one;
+    uint32_t top = UINT32_MAX;
+    for (int i = 0; i < n; i++) {
+        /* An undecided leaf that no undecided gate needs can become a constant: the gates
+         * it feeds are decided by other arguments, which keep their values. A constant leaf
+         * keeps its own value: it may be what decided a gate. */
+        key[i] = value[i] < 0 && !needed[i] ? constant : given[i];
+        if (value[i] < 0 && needed[i] && REGULAR(key[i])->index < top)
+            top = REGULAR(key[i])->index;
+    }
+    const uint64_t h = tuple_hash(key, n);
+    size_t at = tuple_slot(&c->table, key, h);
+    if (c->table.hashes[at]) {
         *P = c->table.P[at];
         *Q = c->table.Q[at];
         return;
-    }
-    uint32_t top = UINT32_MAX;
-    for (int i = 0; i < m; i++) {
-        uint32_t index = REGULAR(ops[i])->index;
-        if (index < top) top = index;
     }
     if ((long)top >= c->nvars) {
         c->error = "BDD node refers to a variable without a probability";
         *P = *Q = 0.0;
         return;
     }
-    uintptr_t high[MAX_OPERANDS], low[MAX_OPERANDS];
-    for (int i = 0; i < m; i++) {
-        const CuddNode *r = REGULAR(ops[i]);
-        if (r->index == top) {
-            uintptr_t flip = COMPLEMENTED(ops[i]);
+    uintptr_t high[MAX_LEAVES], low[MAX_LEAVES];
+    for (int i = 0; i < n; i++) {
+        const CuddNode *r = REGULAR(key[i]);
+        if (r != c->one && r->index == top) {
+            uintptr_t flip = COMPLEMENTED(key[i]);
             high[i] = (uintptr_t)r->then_child ^ flip;
             low[i] = (uintptr_t)r->else_child ^ flip;
         } else {
-            high[i] = low[i] = ops[i];
+            high[i] = low[i] = key[i];
         }
     }
     double ph, qh, pl, ql;
-    gate_prob(c, high, m, &ph, &qh);
+    formula_prob(c, high, &ph, &qh);
     if (c->error) return;
-    gate_prob(c, low, m, &pl, &ql);
+    formula_prob(c, low, &pl, &ql);
     if (c->error) return;
     const double p = c->pv[top], q = c->qv[top];
     *P = p * ph + q * pl;
     *Q = p * qh + q * ql;
-    if (tuple_table_put(&c->table, key, *P, *Q) < 0) c->error = "out of memory";
+    if (tuple_table_put(&c->table, key, h, *P, *Q) < 0) c->error = "out of memory";
 }
 
-static PyObject *cudd_gate_probability(PyObject *self, PyObject *args) {
+/* Read the formula: a sequence of (op, [(argument, negated), ...]), children first. */
+static const char *read_formula(FormulaCtx *c, PyObject *formula) {
+    PyObject *gates = PySequence_Fast(formula, "formula must be a sequence of gates");
+    if (!gates) return "";
+    const char *error = NULL;
+    Py_ssize_t g = PySequence_Fast_GET_SIZE(gates);
+    if (g < 1 || g > MAX_FORMULA_GATES) error = "between 1 and 64 formula gates";
+    for (Py_ssize_t j = 0; !error && j < g; j++) {
+        const char *op;
+        PyObject *arglist, *args = NULL;
+        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(gates, j), "sO", &op, &arglist)) {
+            error = "";
+            break;
+        }
+        FormulaGate *gate = &c->gates[j];
+        gate->is_and = strcmp(op, "and") == 0;
+        if (!gate->is_and && strcmp(op, "or")) {
+            error = "a formula gate is 'and' or 'or'";
+            break;
+        }
+        args = PySequence_Fast(arglist, "gate arguments must be a sequence");
+        if (!args) {
+            error = "";
+            break;
+        }
+        Py_ssize_t m = PySequence_Fast_GET_SIZE(args);
+        if (m < 1 || m > MAX_GATE_ARGS) error = "a formula gate has 1 to 64 arguments";
+        for (Py_ssize_t a = 0; !error && a < m; a++) {
+            int index, negated;
+            if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(args, a), "ip", &index, &negated)) {
+                error = "";
+            } else if (index < 0 || index >= c->nleaves + (int)j) {
+                error = "a formula gate refers to a later gate or to no leaf";
+            } else {
+                gate->arg[a] = index;
+                gate->negated[a] = negated;
+            }
+        }
+        gate->nargs = (int)m;
+        Py_DECREF(args);
+    }
+    c->ngates = (int)g;
+    Py_DECREF(gates);
+    return error;
+}
+
+static PyObject *cudd_formula_probability(PyObject *self, PyObject *args) {
     (void)self;
-    const char *op;
-    PyObject *operands;
+    PyObject *leaves, *formula;
     unsigned long long one_address;
     Py_buffer probs = {0}, comps = {0};
-    if (!PyArg_ParseTuple(args, "sOKy*y*", &op, &operands, &one_address, &probs, &comps))
+    if (!PyArg_ParseTuple(args, "OOKy*y*", &leaves, &formula, &one_address, &probs, &comps))
         return NULL;
     PyObject *result = NULL, *seq = NULL;
-    GateCtx c = {0};
-    uintptr_t ops[MAX_OPERANDS];
+    FormulaCtx *c = calloc(1, sizeof(FormulaCtx));
+    uintptr_t nodes[MAX_LEAVES];
     const char *error = NULL;
     double P = 0.0, Q = 0.0;
+    if (!c) {
+        error = "out of memory";
+        goto done;
+    }
     if (probs.len != comps.len || probs.len % 8) {
         error = "probs and comps must be float64 arrays of the same length";
         goto done;
     }
-    if (strcmp(op, "and") && strcmp(op, "or")) {
-        error = "op must be 'and' or 'or'";
-        goto done;
-    }
-    seq = PySequence_Fast(operands, "operands must be a sequence of node addresses");
+    seq = PySequence_Fast(leaves, "leaves must be a sequence of node addresses");
     if (!seq) goto done;
     Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
-    if (n < 1 || n > MAX_OPERANDS) {
-        error = "between 1 and 32 operands";
+    if (n < 1 || n > MAX_LEAVES) {
+        error = "between 1 and 32 leaves";
         goto done;
     }
     for (Py_ssize_t i = 0; i < n; i++) {
@@ -1033,26 +1102,28 @@ static PyObject *cudd_gate_probability(PyObject *self, PyObject *args) {
             error = "null BDD node";
             goto done;
         }
-        ops[i] = (uintptr_t)a;
+        nodes[i] = (uintptr_t)a;
     }
-    c.one = (const CuddNode *)(uintptr_t)one_address;
-    c.pv = (const double *)probs.buf;
-    c.qv = (const double *)comps.buf;
-    c.nvars = (long)(probs.len / 8);
-    c.is_and = op[0] == 'a';
-    if (!c.one || tuple_table_init(&c.table, (int)n, 1024) < 0) {
-        error = c.one ? "out of memory" : "null BDD node";
+    c->nleaves = (int)n;
+    if ((error = read_formula(c, formula))) goto done;
+    c->one = (const CuddNode *)(uintptr_t)one_address;
+    c->pv = (const double *)probs.buf;
+    c->qv = (const double *)comps.buf;
+    c->nvars = (long)(probs.len / 8);
+    if (!c->one || tuple_table_init(&c->table, (int)n, 1024) < 0) {
+        error = c->one ? "out of memory" : "null BDD node";
         goto done;
     }
     Py_BEGIN_ALLOW_THREADS;
-    gate_prob(&c, ops, (int)n, &P, &Q);
+    formula_prob(c, nodes, &P, &Q);
     Py_END_ALLOW_THREADS;
-    error = c.error;
-    if (!error) result = Py_BuildValue("ddn", P, Q, (Py_ssize_t)c.table.count);
+    error = c->error;
+    if (!error) result = Py_BuildValue("ddn", P, Q, (Py_ssize_t)c->table.count);
 
 done:
-    if (error && !PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, error);
-    tuple_table_free(&c.table);
+    if (error && *error && !PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, error);
+    if (c) tuple_table_free(&c->table);
+    free(c);
     Py_XDECREF(seq);
     PyBuffer_Release(&probs);
     PyBuffer_Release(&comps);
@@ -1073,9 +1144,11 @@ static PyMethodDef methods[] = {
      "dddmp_probability(path, probs, comps) -> (P, 1 - P) of the BDD in a DDDMP text dump."},
     {"cudd_probability", cudd_probability, METH_VARARGS,
      "cudd_probability(address, one, probs, comps) -> (P, 1 - P, nodes) of a live CUDD BDD."},
-    {"cudd_gate_probability", cudd_gate_probability, METH_VARARGS,
-     "cudd_gate_probability(op, addresses, one, probs, comps) -> (P, 1 - P, tuples)\n\n"
-     "AND or OR of up to 32 live CUDD BDDs, without building it (levels must equal indices)."},
+    {"cudd_formula_probability", cudd_formula_probability, METH_VARARGS,
+     "cudd_formula_probability(leaves, formula, one, probs, comps) -> (P, 1 - P, tuples)\n\n"
+     "An AND/OR formula over up to 32 live CUDD BDDs, without building it. formula: gates\n"
+     "(op, [(argument, negated), ...]), children first, the last the root; an argument below\n"
+     "len(leaves) is a leaf, otherwise gate (argument - len(leaves))."},
     {"cudd_node", cudd_node, METH_VARARGS,
      "cudd_node(address) -> (index, then address, else address) of an internal CUDD node."},
     {NULL, NULL, 0, NULL},
