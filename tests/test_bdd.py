@@ -170,6 +170,17 @@ def test_the_node_layout_check_accepts_this_cudd_and_refuses_a_mismatch() -> Non
         assert not _bdd._cudd_layout_agrees(bdd, u)
 
 
+@settings(max_examples=100, deadline=None)
+@given(fault_trees())
+def test_a_cudd_the_kernels_cannot_read_falls_back_to_building(tree: FaultTree) -> None:
+    # As if dd or CUDD laid nodes out differently: the layout check fails, so the module tops
+    # are built after all and the probability is read from a DDDMP dump.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_bdd, "_cudd_layout_agrees", lambda bdd, root: False)
+        result = top_event_probability(tree, "g0", order="size")
+    assert result.probability == pytest.approx(_truth(tree, "g0"), rel=1e-12, abs=1e-15)
+
+
 @settings(max_examples=300, deadline=None)
 @given(fault_trees())
 def test_simplified_tree_is_flat_and_its_groups_are_modules(tree: FaultTree) -> None:

@@ -540,6 +540,8 @@ order)."""
 _FORMULA_MAX_VARIABLES = 4_000
 """The kernel recurses once per variable level with about 1 KB of stack per level."""
 _NEGATED = ("nand", "nor")
+_KERNEL_MAX_LEAVES, _KERNEL_MAX_GATES, _KERNEL_MAX_GATE_ARGS = 32, 64, 64
+"""The formula kernel's fixed limits (MAX_LEAVES, MAX_FORMULA_GATES, MAX_GATE_ARGS in C)."""
 
 
 def _formula_plan(
@@ -557,7 +559,11 @@ def _formula_plan(
         if f.op != "event" or f.name not in tree.gates or f.name in modules:
             return False
         g = tree.gates[f.name]
-        return solver.uses[f.name] == 1 and g.op in ("and", "or", *_NEGATED) and len(g.args) <= 64
+        return (
+            solver.uses[f.name] == 1
+            and g.op in ("and", "or", *_NEGATED)
+            and len(g.args) <= _KERNEL_MAX_GATE_ARGS
+        )
 
     expanded: set[str] = set()
     leaves = {_leaf_key(a) for a in root.args}
@@ -574,7 +580,7 @@ def _formula_plan(
             leaves = (leaves - {_leaf_key(f)}) | new
             following.extend(tree.gates[f.name].args)
         frontier = following
-    if len(root.args) > 64:
+    if len(root.args) > _KERNEL_MAX_GATE_ARGS:
         return None
     leaf_list: list[Formula] = []
     leaf_index: dict[object, int] = {}
@@ -598,7 +604,7 @@ def _formula_plan(
     top_body = [argument(a) for a in root.args]
     gates.append(("and" if root.op in ("and", "nand") else "or", top_body))
     n = len(leaf_list)
-    if n > 32 or len(gates) > 64:  # pragma: no cover - bounded by the limits above
+    if n > _KERNEL_MAX_LEAVES or len(gates) > _KERNEL_MAX_GATES:  # a root with many arguments
         return None
     # Gate references were numbered before the leaves were all known: re-base them.
     fixed = [(op, [(n + (-1 - i) if i < 0 else i, neg) for i, neg in body]) for op, body in gates]
