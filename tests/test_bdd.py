@@ -181,6 +181,15 @@ def test_a_cudd_the_kernels_cannot_read_falls_back_to_building(tree: FaultTree) 
     assert result.probability == pytest.approx(_truth(tree, "g0"), rel=1e-12, abs=1e-15)
 
 
+@settings(max_examples=100, deadline=None)
+@given(fault_trees())
+def test_a_formula_past_its_memo_limit_is_built_instead(tree: FaultTree) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_bdd, "_max_tuples", lambda leaves: 1)
+        result = top_event_probability(tree, "g0", order="dfs")
+    assert result.probability == pytest.approx(_truth(tree, "g0"), rel=1e-12, abs=1e-15)
+
+
 @settings(max_examples=300, deadline=None)
 @given(fault_trees())
 def test_simplified_tree_is_flat_and_its_groups_are_modules(tree: FaultTree) -> None:
@@ -412,3 +421,10 @@ def test_formula_kernel_rejects_a_malformed_formula() -> None:
         _bdd._kernels.cudd_formula_probability([x], [("xor", [(0, False)])], one, p, p)
     with pytest.raises(ValueError, match="1 and 32 leaves"):
         _bdd._kernels.cudd_formula_probability([], [("and", [(0, False)])], one, p, p)
+    # Past max_tuples the kernel gives up (None) instead of growing its memo.
+    bdd.add_var("y", index=1)
+    y = int(bdd.var("y")) - 2
+    q = array("d", [0.5, 0.5])
+    formula = [("or", [(0, False), (1, False)])]
+    assert _bdd._kernels.cudd_formula_probability([x, y], formula, one, q, q, 1000) is not None
+    assert _bdd._kernels.cudd_formula_probability([x, y], formula, one, q, q, 1) is None

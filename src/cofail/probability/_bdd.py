@@ -400,14 +400,17 @@ class _ModuleSolver:
             )
         ):
             return None
-        prob, comp, _ = _kernels.cudd_formula_probability(
+        answer = _kernels.cudd_formula_probability(
             [int(a) - 2 for a in nodes],
             gates,
             int(bdd.true) - 2,
             array("d", self.probs),
             array("d", self.comps),
+            _max_tuples(len(nodes)),
         )
-        return float(prob), float(comp)
+        if answer is None:  # its memo would outgrow the memory budget: build the BDD instead
+            return None
+        return float(answer[0]), float(answer[1])
 
     def _uses(self, gate: str) -> Counter[str]:
         """How many times each gate inside this module is referred to (to free its BDD after
@@ -609,6 +612,21 @@ def _formula_plan(
     # Gate references were numbered before the leaves were all known: re-base them.
     fixed = [(op, [(n + (-1 - i) if i < 0 else i, neg) for i, neg in body]) for op, body in gates]
     return leaf_list, fixed
+
+
+_FORMULA_MEMORY_SHARE = 8
+"""The formula kernel's memo may use 1/8 of physical memory (each of the two racing processes);
+past that the module's top is built as a BDD after all."""
+
+
+def _max_tuples(leaves: int) -> int:
+    """Memo entries the formula kernel may keep: a slot holds a hash, the leaf tuple and (P, Q),
+    and the table keeps at most half its slots full."""
+    try:
+        memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
+        memory = 8 << 30
+    return max(1, memory // _FORMULA_MEMORY_SHARE // (8 + 8 * leaves + 16) // 2)
 
 
 def _leaf_key(f: Formula) -> object:

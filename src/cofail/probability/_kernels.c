@@ -844,6 +844,7 @@ static PyObject *cudd_node(PyObject *self, PyObject *args) {
  * caller guarantees.
  */
 #define MAX_LEAVES 32
+static const char LIMIT_REACHED[] = "tuple limit reached";
 #define MAX_FORMULA_GATES 64
 #define MAX_GATE_ARGS 64
 
@@ -852,7 +853,7 @@ typedef struct {
     uint64_t *hashes;  /* nslots; 0 = empty. Probed first: 8 bytes a slot, few cache misses */
     uintptr_t *keys;   /* nslots * k */
     double *P, *Q;
-    size_t count, nslots;
+    size_t count, nslots, max_count; /* max_count: most entries kept, 0 = no limit */
 } TupleTable;
 
 typedef struct {
@@ -909,7 +910,9 @@ static size_t tuple_slot(const TupleTable *t, const uintptr_t *key, uint64_t h) 
     return at;
 }
 
+/* 0, or -1 out of memory, or -2 past the caller's limit on entries. */
 static int tuple_table_put(TupleTable *t, const uintptr_t *key, uint64_t h, double P, double Q) {
+    if (t->max_count && t->count >= t->max_count) return -2;
     if (2 * (t->count + 1) > t->nslots) {
         TupleTable bigger;
         if (tuple_table_init(&bigger, t->k, t->nslots * 2) < 0) {
@@ -927,6 +930,7 @@ static int tuple_table_put(TupleTable *t, const uintptr_t *key, uint64_t h, doub
             bigger.Q[at] = t->Q[i];
         }
         bigger.count = t->count;
+        bigger.max_count = t->max_count;
         tuple_table_free(t);
         *t = bigger;
     }
@@ -1019,7 +1023,9 @@ static void formula_prob(FormulaCtx *c, const uintptr_t *given, double *P, doubl
     const double p = c->pv[top], q = c->qv[top];
     *P = p * ph + q * pl;
     *Q = p * qh + q * ql;
-    if (tuple_table_put(&c->table, key, h, *P, *Q) < 0) c->error = "out of memory";
+    int stored = tuple_table_put(&c->table, key, h, *P, *Q);
+    if (stored == -2) c->error = LIMIT_REACHED;
+    else if (stored < 0) c->error = "out of memory";
 }
 
 /* Read the formula: a sequence of (op, [(argument, negated), ...]), children first. */
@@ -1073,7 +1079,9 @@ static PyObject *cudd_formula_probability(PyObject *self, PyObject *args) {
     PyObject *leaves, *formula;
     unsigned long long one_address;
     Py_buffer probs = {0}, comps = {0};
-    if (!PyArg_ParseTuple(args, "OOKy*y*", &leaves, &formula, &one_address, &probs, &comps))
+    Py_ssize_t max_tuples = 0;
+    if (!PyArg_ParseTuple(args, "OOKy*y*|n", &leaves, &formula, &one_address, &probs, &comps,
+                          &max_tuples))
         return NULL;
     PyObject *result = NULL, *seq = NULL;
     FormulaCtx *c = calloc(1, sizeof(FormulaCtx));
@@ -1114,11 +1122,17 @@ static PyObject *cudd_formula_probability(PyObject *self, PyObject *args) {
         error = c->one ? "out of memory" : "null BDD node";
         goto done;
     }
+    if (max_tuples > 0) c->table.max_count = (size_t)max_tuples;
     Py_BEGIN_ALLOW_THREADS;
     formula_prob(c, nodes, &P, &Q);
     Py_END_ALLOW_THREADS;
     error = c->error;
-    if (!error) result = Py_BuildValue("ddn", P, Q, (Py_ssize_t)c->table.count);
+    if (error == LIMIT_REACHED) {
+        error = NULL;
+        result = Py_NewRef(Py_None);
+    } else if (!error) {
+        result = Py_BuildValue("ddn", P, Q, (Py_ssize_t)c->table.count);
+    }
 
 done:
     if (error && *error && !PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, error);
@@ -1145,7 +1159,8 @@ static PyMethodDef methods[] = {
     {"cudd_probability", cudd_probability, METH_VARARGS,
      "cudd_probability(address, one, probs, comps) -> (P, 1 - P, nodes) of a live CUDD BDD."},
     {"cudd_formula_probability", cudd_formula_probability, METH_VARARGS,
-     "cudd_formula_probability(leaves, formula, one, probs, comps) -> (P, 1 - P, tuples)\n\n"
+     "cudd_formula_probability(leaves, formula, one, probs, comps, max_tuples=0)\n"
+     "    -> (P, 1 - P, tuples), or None past max_tuples (0: no limit)\n\n"
      "An AND/OR formula over up to 32 live CUDD BDDs, without building it. formula: gates\n"
      "(op, [(argument, negated), ...]), children first, the last the root; an argument below\n"
      "len(leaves) is a leaf, otherwise gate (argument - len(leaves))."},
