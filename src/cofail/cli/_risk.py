@@ -151,6 +151,7 @@ def mef_cmd(
 ) -> None:
     """Exact top-event probability of an Open-PSA MEF fault tree (BDD, module by module)."""
     from cofail.probability._bdd import ORDERS, Order, top_event_probability
+    from cofail.probability._compiled import kernels
 
     if order != "auto" and order not in ORDERS:
         raise InputError(f"--order: expected auto, {', '.join(ORDERS)}; got {order!r}")
@@ -167,7 +168,16 @@ def mef_cmd(
         "bdd_nodes": {r.top: r.nodes for r in results},
         "modules": {r.top: r.modules for r in results},
         "variable_order": {r.top: r.order for r in results},
-        "engine": f"BDD ({results[0].engine}) per module, exact; probabilities as P and 1 - P sums",
+        "engine": (
+            f"exact: the tree rewritten into an equivalent one with more modules, a BDD "
+            f"({results[0].engine}) per module"
+            + (
+                ", each module's AND/OR top evaluated from the BDDs below it without building it"
+                if kernels is not None
+                else ""
+            )
+            + "; probabilities as P and 1 - P sums"
+        ),
     }
     tables = [
         Table(
