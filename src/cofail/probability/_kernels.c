@@ -652,202 +652,8 @@ typedef struct CuddNode {
 #define REGULAR(p) ((CuddNode *)((uintptr_t)(p) & ~(uintptr_t)1))
 #define COMPLEMENTED(p) ((uintptr_t)(p) & 1)
 
-typedef struct {
-    uintptr_t *keys; /* 0 = empty */
-    double *P, *Q;
-    size_t count, nslots;
-} NodeTable;
-
-static int node_table_init(NodeTable *t, size_t nslots) {
-    t->keys = calloc(nslots, sizeof(uintptr_t));
-    t->P = malloc(nslots * sizeof(double));
-    t->Q = malloc(nslots * sizeof(double));
-    t->count = 0;
-    t->nslots = nslots;
-    return t->keys && t->P && t->Q ? 0 : -1;
-}
-
-static void node_table_free(NodeTable *t) {
-    free(t->keys);
-    free(t->P);
-    free(t->Q);
-}
-
-/* Slot of key: where it is, or the empty slot where it would go. */
-static inline size_t node_slot(const NodeTable *t, uintptr_t key) {
-    size_t mask = t->nslots - 1, at = slot_of((uint64_t)key, mask);
-    while (t->keys[at] && t->keys[at] != key) at = (at + 1) & mask;
-    return at;
-}
-
-static int node_table_put(NodeTable *t, uintptr_t key, double P, double Q) {
-    if (2 * (t->count + 1) > t->nslots) {
-        NodeTable bigger;
-        if (node_table_init(&bigger, t->nslots * 2) < 0) {
-            node_table_free(&bigger);
-            return -1;
-        }
-        for (size_t i = 0; i < t->nslots; i++)
-            if (t->keys[i]) {
-                size_t at = node_slot(&bigger, t->keys[i]);
-                bigger.keys[at] = t->keys[i];
-                bigger.P[at] = t->P[i];
-                bigger.Q[at] = t->Q[i];
-            }
-        bigger.count = t->count;
-        node_table_free(t);
-        *t = bigger;
-    }
-    size_t at = node_slot(t, key);
-    t->keys[at] = key;
-    t->P[at] = P;
-    t->Q[at] = Q;
-    t->count++;
-    return 0;
-}
-
-static PyObject *cudd_probability(PyObject *self, PyObject *args) {
-    (void)self;
-    unsigned long long address, one_address;
-    Py_buffer probs = {0}, comps = {0};
-    if (!PyArg_ParseTuple(args, "KKy*y*", &address, &one_address, &probs, &comps)) return NULL;
-    const CuddNode *one = (const CuddNode *)(uintptr_t)one_address;
-    const char *error = NULL;
-    const long nvars = (long)(probs.len / 8);
-    const double *pv = (const double *)probs.buf, *qv = (const double *)comps.buf;
-    CuddNode *root = (CuddNode *)(uintptr_t)address;
-    NodeTable table = {0};
-    CuddNode **stack = NULL;
-    size_t depth = 0, stack_size = 1024;
-    double out_p = 0.0, out_q = 0.0;
-    if (probs.len != comps.len || probs.len % 8) {
-        error = "probs and comps must be float64 arrays of the same length";
-        goto done;
-    }
-    if (!root || !one) {
-        error = "null BDD node";
-        goto done;
-    }
-    if (node_table_init(&table, 1024) < 0 || !(stack = malloc(stack_size * sizeof(CuddNode *)))) {
-        error = "out of memory";
-        goto done;
-    }
-    Py_BEGIN_ALLOW_THREADS;
-    stack[depth++] = REGULAR(root);
-    while (depth && !error) {
-        CuddNode *node = stack[depth - 1];
-        if (node == one) {
-            depth--;
-            continue;
-        }
-        size_t at = node_slot(&table, (uintptr_t)node);
-        if (table.keys[at]) {
-            depth--;
-            continue;
-        }
-        CuddNode *t = REGULAR(node->then_child), *e = REGULAR(node->else_child);
-        int pending = 0;
-        CuddNode *kids[2] = {t, e};
-        for (int i = 0; i < 2; i++) {
-            if (kids[i] == one) continue;
-            if (table.keys[node_slot(&table, (uintptr_t)kids[i])]) continue;
-            if (depth == stack_size) {
-                CuddNode **grown = realloc(stack, 2 * stack_size * sizeof(CuddNode *));
-                if (!grown) {
-                    error = "out of memory";
-                    break;
-                }
-                stack = grown;
-                stack_size *= 2;
-            }
-            stack[depth++] = kids[i];
-            pending = 1;
-        }
-        if (pending || error) continue;
-        depth--;
-        if ((long)node->index >= nvars) {
-            error = "BDD node refers to a variable without a probability";
-            break;
-        }
-        double pt = 1.0, qt = 0.0, pe = 1.0, qe = 0.0;
-        if (t != one) {
-            size_t k = node_slot(&table, (uintptr_t)t);
-            pt = table.P[k];
-            qt = table.Q[k];
-        }
-        if (e != one) {
-            size_t k = node_slot(&table, (uintptr_t)e);
-            pe = table.P[k];
-            qe = table.Q[k];
-        }
-        if (COMPLEMENTED(node->else_child)) {
-            double swap = pe;
-            pe = qe;
-            qe = swap;
-        }
-        double p = pv[node->index], q = qv[node->index];
-        if (node_table_put(&table, (uintptr_t)node, p * pt + q * pe, p * qt + q * qe) < 0)
-            error = "out of memory";
-    }
-    if (!error) {
-        CuddNode *r = REGULAR(root);
-        if (r == one) {
-            out_p = 1.0;
-            out_q = 0.0;
-        } else {
-            size_t k = node_slot(&table, (uintptr_t)r);
-            out_p = table.P[k];
-            out_q = table.Q[k];
-        }
-        if (COMPLEMENTED(root)) {
-            double swap = out_p;
-            out_p = out_q;
-            out_q = swap;
-        }
-    }
-    Py_END_ALLOW_THREADS;
-
-done:;
-    PyObject *result = NULL;
-    if (error) PyErr_SetString(PyExc_ValueError, error);
-    else result = Py_BuildValue("ddn", out_p, out_q, (Py_ssize_t)table.count);
-    node_table_free(&table);
-    free(stack);
-    PyBuffer_Release(&probs);
-    PyBuffer_Release(&comps);
-    return result;
-}
-
-/* (index, then address, else address) of the node at `address`: to check the layout. */
-static PyObject *cudd_node(PyObject *self, PyObject *args) {
-    (void)self;
-    unsigned long long address;
-    if (!PyArg_ParseTuple(args, "K", &address)) return NULL;
-    CuddNode *node = REGULAR((CuddNode *)(uintptr_t)address);
-    if (!node) {
-        PyErr_SetString(PyExc_ValueError, "null BDD node");
-        return NULL;
-    }
-    return Py_BuildValue("(kKK)", (unsigned long)node->index,
-                         (unsigned long long)(uintptr_t)node->then_child,
-                         (unsigned long long)(uintptr_t)node->else_child);
-}
-
-/*
- * P and 1 - P of a small AND/OR formula over live CUDD BDDs (the leaves), without building its
- * BDD: a Shannon expansion over tuples of leaf nodes, memoised on the tuple. At each step the
- * formula is evaluated in three-valued logic from the leaves that are constants; once the root
- * is decided the recursion stops, and non-constant leaves that no undecided gate needs any more
- * are set to a constant, so that tuples differing only there share one memo entry. No BDD node is created,
- * so CUDD's unique table, computed table and garbage collection stay out of it. Assumes a
- * variable's level equals its index (no reordering since the variables were added), which the
- * caller guarantees.
- */
-#define MAX_LEAVES 32
-static const char LIMIT_REACHED[] = "tuple limit reached";
-#define MAX_FORMULA_GATES 64
-#define MAX_GATE_ARGS 64
-
+/* A hash table from tuples of k node addresses (k = 1: single nodes) to (P, Q), open
+ * addressing; shared by the one-BDD walk and the formula expansion below. */
 typedef struct {
     int k;             /* key width: the number of leaves */
     uint64_t *hashes;  /* nslots; 0 = empty. Probed first: 8 bytes a slot, few cache misses */
@@ -855,22 +661,6 @@ typedef struct {
     double *P, *Q;
     size_t count, nslots, max_count; /* max_count: most entries kept, 0 = no limit */
 } TupleTable;
-
-typedef struct {
-    int is_and, nargs;
-    int arg[MAX_GATE_ARGS];     /* < nleaves: a leaf; otherwise gate (arg - nleaves) */
-    int negated[MAX_GATE_ARGS];
-} FormulaGate;
-
-typedef struct {
-    TupleTable table;
-    const CuddNode *one;
-    const double *pv, *qv;
-    long nvars;
-    int nleaves, ngates;
-    FormulaGate gates[MAX_FORMULA_GATES]; /* children before parents; the last is the root */
-    const char *error;
-} FormulaCtx;
 
 static inline uint64_t tuple_hash(const uintptr_t *key, int k) {
     uint64_t h = 0x9e3779b97f4a7c15ULL;
@@ -942,6 +732,169 @@ static int tuple_table_put(TupleTable *t, const uintptr_t *key, uint64_t h, doub
     t->count++;
     return 0;
 }
+
+static inline size_t node_slot(const TupleTable *t, uintptr_t key) {
+    return tuple_slot(t, &key, tuple_hash(&key, 1));
+}
+
+static PyObject *cudd_probability(PyObject *self, PyObject *args) {
+    (void)self;
+    unsigned long long address, one_address;
+    Py_buffer probs = {0}, comps = {0};
+    if (!PyArg_ParseTuple(args, "KKy*y*", &address, &one_address, &probs, &comps)) return NULL;
+    const CuddNode *one = (const CuddNode *)(uintptr_t)one_address;
+    const char *error = NULL;
+    const long nvars = (long)(probs.len / 8);
+    const double *pv = (const double *)probs.buf, *qv = (const double *)comps.buf;
+    CuddNode *root = (CuddNode *)(uintptr_t)address;
+    TupleTable table = {0};
+    CuddNode **stack = NULL;
+    size_t depth = 0, stack_size = 1024;
+    double out_p = 0.0, out_q = 0.0;
+    if (probs.len != comps.len || probs.len % 8) {
+        error = "probs and comps must be float64 arrays of the same length";
+        goto done;
+    }
+    if (!root || !one) {
+        error = "null BDD node";
+        goto done;
+    }
+    if (tuple_table_init(&table, 1, 1024) < 0 || !(stack = malloc(stack_size * sizeof(CuddNode *)))) {
+        error = "out of memory";
+        goto done;
+    }
+    Py_BEGIN_ALLOW_THREADS;
+    stack[depth++] = REGULAR(root);
+    while (depth && !error) {
+        CuddNode *node = stack[depth - 1];
+        if (node == one) {
+            depth--;
+            continue;
+        }
+        size_t at = node_slot(&table, (uintptr_t)node);
+        if (table.hashes[at]) {
+            depth--;
+            continue;
+        }
+        CuddNode *t = REGULAR(node->then_child), *e = REGULAR(node->else_child);
+        int pending = 0;
+        CuddNode *kids[2] = {t, e};
+        for (int i = 0; i < 2; i++) {
+            if (kids[i] == one) continue;
+            if (table.hashes[node_slot(&table, (uintptr_t)kids[i])]) continue;
+            if (depth == stack_size) {
+                CuddNode **grown = realloc(stack, 2 * stack_size * sizeof(CuddNode *));
+                if (!grown) {
+                    error = "out of memory";
+                    break;
+                }
+                stack = grown;
+                stack_size *= 2;
+            }
+            stack[depth++] = kids[i];
+            pending = 1;
+        }
+        if (pending || error) continue;
+        depth--;
+        if ((long)node->index >= nvars) {
+            error = "BDD node refers to a variable without a probability";
+            break;
+        }
+        double pt = 1.0, qt = 0.0, pe = 1.0, qe = 0.0;
+        if (t != one) {
+            size_t k = node_slot(&table, (uintptr_t)t);
+            pt = table.P[k];
+            qt = table.Q[k];
+        }
+        if (e != one) {
+            size_t k = node_slot(&table, (uintptr_t)e);
+            pe = table.P[k];
+            qe = table.Q[k];
+        }
+        if (COMPLEMENTED(node->else_child)) {
+            double swap = pe;
+            pe = qe;
+            qe = swap;
+        }
+        double p = pv[node->index], q = qv[node->index];
+        const uintptr_t key = (uintptr_t)node;
+        if (tuple_table_put(&table, &key, tuple_hash(&key, 1), p * pt + q * pe, p * qt + q * qe) < 0)
+            error = "out of memory";
+    }
+    if (!error) {
+        CuddNode *r = REGULAR(root);
+        if (r == one) {
+            out_p = 1.0;
+            out_q = 0.0;
+        } else {
+            size_t k = node_slot(&table, (uintptr_t)r);
+            out_p = table.P[k];
+            out_q = table.Q[k];
+        }
+        if (COMPLEMENTED(root)) {
+            double swap = out_p;
+            out_p = out_q;
+            out_q = swap;
+        }
+    }
+    Py_END_ALLOW_THREADS;
+
+done:;
+    PyObject *result = NULL;
+    if (error) PyErr_SetString(PyExc_ValueError, error);
+    else result = Py_BuildValue("ddn", out_p, out_q, (Py_ssize_t)table.count);
+    tuple_table_free(&table);
+    free(stack);
+    PyBuffer_Release(&probs);
+    PyBuffer_Release(&comps);
+    return result;
+}
+
+/* (index, then address, else address) of the node at `address`: to check the layout. */
+static PyObject *cudd_node(PyObject *self, PyObject *args) {
+    (void)self;
+    unsigned long long address;
+    if (!PyArg_ParseTuple(args, "K", &address)) return NULL;
+    CuddNode *node = REGULAR((CuddNode *)(uintptr_t)address);
+    if (!node) {
+        PyErr_SetString(PyExc_ValueError, "null BDD node");
+        return NULL;
+    }
+    return Py_BuildValue("(kKK)", (unsigned long)node->index,
+                         (unsigned long long)(uintptr_t)node->then_child,
+                         (unsigned long long)(uintptr_t)node->else_child);
+}
+
+/*
+ * P and 1 - P of a small AND/OR formula over live CUDD BDDs (the leaves), without building its
+ * BDD: a Shannon expansion over tuples of leaf nodes, memoised on the tuple. At each step the
+ * formula is evaluated in three-valued logic from the leaves that are constants; once the root
+ * is decided the recursion stops, and non-constant leaves that no undecided gate needs any more
+ * are set to a constant, so that tuples differing only there share one memo entry. No BDD node is created,
+ * so CUDD's unique table, computed table and garbage collection stay out of it. Assumes a
+ * variable's level equals its index (no reordering since the variables were added), which the
+ * caller guarantees.
+ */
+#define MAX_LEAVES 32
+static const char LIMIT_REACHED[] = "tuple limit reached";
+#define MAX_FORMULA_GATES 64
+#define MAX_GATE_ARGS 64
+
+typedef struct {
+    int is_and, nargs;
+    int arg[MAX_GATE_ARGS];     /* < nleaves: a leaf; otherwise gate (arg - nleaves) */
+    int negated[MAX_GATE_ARGS];
+} FormulaGate;
+
+typedef struct {
+    TupleTable table;
+    const CuddNode *one;
+    const double *pv, *qv;
+    long nvars;
+    int nleaves, ngates;
+    FormulaGate gates[MAX_FORMULA_GATES]; /* children before parents; the last is the root */
+    const char *error;
+} FormulaCtx;
 
 /* Three-valued value of a leaf: 0, 1, or -1 (not a constant). */
 static inline int leaf_value(const FormulaCtx *c, uintptr_t u) {
