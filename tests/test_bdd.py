@@ -247,7 +247,7 @@ def _alive(pid: int) -> bool:
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs Linux /proc")
 def test_killing_mef_stops_its_racing_solvers() -> None:
-    model = shared_path("benchmarks", "aralia", "das9701.xml")  # no order solves it quickly
+    model = shared_path("benchmarks", "aralia", "das9701.xml")  # 18 s: killed while solving
     proc = subprocess.Popen([sys.executable, "-m", "cofail", "mef", str(model)])
     try:
         deadline = time.monotonic() + 60

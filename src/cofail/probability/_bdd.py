@@ -275,7 +275,9 @@ def _race(tree: FaultTree, top: str) -> BddResult:
     runners = []
     for order in ORDERS:
         receive, send = ctx.Pipe(duplex=False)
-        process = ctx.Process(target=_race_worker, args=(tree, top, order, send), daemon=True)
+        process = ctx.Process(
+            target=_race_worker, args=(tree, top, order, send, os.getpid()), daemon=True
+        )
         process.start()
         send.close()
         runners.append((process, receive))
@@ -301,15 +303,16 @@ def _race(tree: FaultTree, top: str) -> BddResult:
             receive.close()
 
 
-def _die_with_parent() -> None:
+def _die_with_parent(parent: int) -> None:
     """Ask Linux to kill this process when its parent dies (even by SIGKILL, e.g. a timeout).
 
-    Without it a killed ``cofail mef`` would leave its racing solvers running.
+    Without it a killed ``cofail mef`` would leave its racing solvers running. ``parent`` is the
+    pid the parent had before forking: read here instead, it would already be the reaper's if
+    the parent died between the fork and this call, and the check below would pass.
     """
     import ctypes
     import signal
 
-    parent = os.getppid()
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
@@ -319,8 +322,8 @@ def _die_with_parent() -> None:
         os._exit(1)
 
 
-def _race_worker(tree: FaultTree, top: str, order: Order, send: Any) -> None:
-    _die_with_parent()
+def _race_worker(tree: FaultTree, top: str, order: Order, send: Any, parent: int) -> None:
+    _die_with_parent(parent)
     try:
         result = _solve(tree, top, order)
         send.send(("ok", dataclasses.asdict(result)))
