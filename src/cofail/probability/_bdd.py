@@ -511,7 +511,7 @@ def _compile(f: Formula, solver: _ModuleSolver, memo: dict[str, Any]) -> Any:
     args = [_compile(a, solver, memo) for a in f.args]
     if f.op == "not":
         return ~args[0]
-    if f.op in ("and", "nand", "or", "nor"):
+    if f.op in _AND_OR:
         return _combine(f.op, args, bdd)
     if f.op in ("xor", "iff"):
         out = bdd.false
@@ -546,6 +546,9 @@ order)."""
 _FORMULA_MAX_VARIABLES = 4_000
 """The kernel recurses once per variable level with about 1 KB of stack per level."""
 _NEGATED = ("nand", "nor")
+_AND_OR = ("and", "or", *_NEGATED)
+"""The gates :func:`_combine` builds and the formula kernel evaluates (NAND/NOR as negated
+AND/OR)."""
 _KERNEL_MAX_LEAVES, _KERNEL_MAX_GATES, _KERNEL_MAX_GATE_ARGS = 32, 64, 64
 """The formula kernel's fixed limits (MAX_LEAVES, MAX_FORMULA_GATES, MAX_GATE_ARGS in C)."""
 
@@ -555,9 +558,15 @@ def _formula_plan(
 ) -> tuple[list[Formula], list[tuple[str, list[tuple[int, bool]]]]] | None:
     """Leaves and gates (children first, root last) of the formula at the top of a module.
 
-    Returns None when the root is not an AND/OR/NAND/NOR, or the kernels are not built.
+    Returns None when the root is not an AND/OR/NAND/NOR or has more arguments than the kernel
+    takes, or the kernels are not built.
     """
-    if _kernels is None or not _READ_CUDD_MEMORY or root.op not in ("and", "or", *_NEGATED):
+    if (
+        _kernels is None
+        or not _READ_CUDD_MEMORY
+        or root.op not in _AND_OR
+        or len(root.args) > _KERNEL_MAX_GATE_ARGS
+    ):
         return None
     tree, modules = solver.tree, solver.modules
 
@@ -565,11 +574,7 @@ def _formula_plan(
         if f.op != "event" or f.name not in tree.gates or f.name in modules:
             return False
         g = tree.gates[f.name]
-        return (
-            solver.uses[f.name] == 1
-            and g.op in ("and", "or", *_NEGATED)
-            and len(g.args) <= _KERNEL_MAX_GATE_ARGS
-        )
+        return solver.uses[f.name] == 1 and g.op in _AND_OR and len(g.args) <= _KERNEL_MAX_GATE_ARGS
 
     expanded: set[str] = set()
     leaves = {_leaf_key(a) for a in root.args}
@@ -586,8 +591,6 @@ def _formula_plan(
             leaves = (leaves - {_leaf_key(f)}) | new
             following.extend(tree.gates[f.name].args)
         frontier = following
-    if len(root.args) > _KERNEL_MAX_GATE_ARGS:
-        return None
     leaf_list: list[Formula] = []
     leaf_index: dict[object, int] = {}
     gates: list[tuple[str, list[tuple[int, bool]]]] = []
@@ -599,7 +602,7 @@ def _formula_plan(
                 g = tree.gates[f.name]
                 body = [argument(a) for a in g.args]
                 gate_index[f.name] = len(gates)
-                gates.append(("and" if g.op in ("and", "nand") else "or", body))
+                gates.append((_kernel_op(g.op), body))
             return -1 - gate_index[f.name], tree.gates[f.name].op in _NEGATED
         key = _leaf_key(f)
         if key not in leaf_index:
@@ -608,7 +611,7 @@ def _formula_plan(
         return leaf_index[key], False
 
     top_body = [argument(a) for a in root.args]
-    gates.append(("and" if root.op in ("and", "nand") else "or", top_body))
+    gates.append((_kernel_op(root.op), top_body))
     n = len(leaf_list)
     if n > _KERNEL_MAX_LEAVES or len(gates) > _KERNEL_MAX_GATES:  # a root with many arguments
         return None
@@ -630,6 +633,11 @@ def _max_tuples(leaves: int) -> int:
     except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
         memory = 8 << 30
     return max(1, memory // _FORMULA_MEMORY_SHARE // (8 + 8 * leaves + 16) // 2)
+
+
+def _kernel_op(op: str) -> str:
+    """The kernel's gate for an AND, NAND, OR or NOR (the negation rides on the edge)."""
+    return "and" if op in ("and", "nand") else "or"
 
 
 def _leaf_key(f: Formula) -> object:
