@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 from collections.abc import Callable
@@ -195,3 +196,49 @@ def test_lazy_registration_knows_every_command() -> None:
         for name, command in group.commands.items()
     }
     assert registered == cli._COMMANDS
+
+
+def _mef(tmp: Path, name: str, body: str) -> Path:
+    path = tmp / name
+    path.write_text(f"<opsa-mef>{body}</opsa-mef>")
+    return path
+
+
+def test_mef_reports_the_mission_time_it_used(cli: Cli, tmp_path: Path) -> None:
+    model = _mef(
+        tmp_path,
+        "pump.xml",
+        '<define-fault-tree name="F"><define-gate name="top"><or><basic-event name="a"/>'
+        '<basic-event name="b"/></or></define-gate></define-fault-tree><model-data>'
+        '<define-basic-event name="a"><exponential><float value="1e-4"/><system-mission-time/>'
+        '</exponential></define-basic-event><define-basic-event name="b"><float value="0.5"/>'
+        "</define-basic-event></model-data>",
+    )
+    for hours in (1000.0, 8760.0):
+        args = ["mef", str(model), "-f", "json"]
+        r = cli(*args, *([] if hours == 8760.0 else ["--mission-time", str(hours)]))
+        assert r.code == 0, r.err
+        data = r.json()
+        q = 1 - math.exp(-1e-4 * hours)
+        assert data["probability"] == pytest.approx(1 - (1 - q) * 0.5, rel=1e-12)
+        assert data["assumptions"] == [f"system mission time {hours:g} h (--mission-time)"]
+
+
+def test_mef_without_a_gate_or_with_substitutions_is_a_one_line_error(
+    cli: Cli, tmp_path: Path
+) -> None:
+    data_only = _mef(
+        tmp_path,
+        "events.xml",
+        '<model-data><define-basic-event name="a"><float value="0.1"/></define-basic-event>'
+        "</model-data>",
+    )
+    r = cli("mef", str(data_only))
+    assert r.code == 2
+    assert "events.xml: no fault-tree gate to evaluate" in r.err
+    assert "Traceback" not in r.err
+    substituted = _mef(tmp_path, "sub.xml", '<define-substitution name="S"/>')
+    r = cli("mef", str(substituted))
+    assert r.code == 2 and "sub.xml: <define-substitution> 'S' is not supported" in r.err
+    r = cli("mef", str(data_only), "--mission-time", "-1")
+    assert r.code == 2 and "mission time must be" in r.err

@@ -33,13 +33,14 @@ def _scram() -> str:
     pytest.skip("SCRAM is not installed (Debian package scram; make test installs it as root)")
 
 
-def scram_probabilities(files: list[Path], tmp: Path) -> dict[str, float]:
+def scram_probabilities(files: list[Path], tmp: Path, *options: str) -> dict[str, float]:
     """Run SCRAM's BDD and return {top gate: probability} from its XML report."""
     report = tmp / "scram-report.xml"
     subprocess.run(
         [
             _scram(),
             *map(str, files),
+            *options,
             "--bdd",
             "--probability",
             "true",
@@ -98,30 +99,43 @@ SHIPPED = [
     ["Baobab/baobab2.xml", "Baobab/baobab2-basic-events.xml"],
     ["Baobab/baobab1.xml", "Baobab/baobab1-basic-events.xml"],
     ["Chinese/chinese.xml", "Chinese/chinese-basic-events.xml"],
-    ["HIPPS/HIPPS.xml"],
+    ["Chinese/chinese.xml", "Chinese/mcs_prob.xml"],  # normal deviates: their mean
+    ["BSCU/BSCU.xml"],  # parameters, exponential, arithmetic
+    ["HIPPS/HIPPS.xml"],  # GLM and periodic tests at the mission time
+    ["SmallTree/SmallTree.xml"],
     ["Lift/lift.xml"],
     ["Theatre/theatre.xml"],
     ["ThreeMotor/three_motor.xml"],
     ["TwoTrain/two_train.xml"],
+    ["TwoTrain/common_cause.xml"],  # beta-factor CCF groups
     ["ne574/ne574.xml"],
 ]
 
 
-@pytest.mark.parametrize("names", SHIPPED, ids=lambda n: n[0])
-def test_scram_shipped_inputs(names: list[str], tmp_path: Path) -> None:
+@pytest.mark.parametrize("names", SHIPPED, ids=lambda n: "+".join(n))
+@pytest.mark.parametrize("ccf", [True, False], ids=["ccf", "no-ccf"])
+def test_scram_shipped_inputs(names: list[str], ccf: bool, tmp_path: Path) -> None:
     files = [SCRAM_INPUTS / n for n in names]
     if not files[0].exists():
         _scram()
         pytest.skip(f"{files[0]} is not in this SCRAM package")
-    try:
-        tree = read_mef(files)
-    except InputError as exc:
-        pytest.skip(f"uses an MEF feature cofail does not read yet: {exc}")
-    theirs = scram_probabilities(files, tmp_path)
+    tree = read_mef(files, ccf=ccf)
+    theirs = scram_probabilities(files, tmp_path, "--ccf", "true" if ccf else "false")
     assert theirs
     for top, expected in theirs.items():
         ours = top_event_probability(tree, top).probability
         assert _agree(ours, expected), (top, ours, expected)
+
+
+@pytest.mark.parametrize("hours", [100.0, 1000.0, 20000.0])
+def test_mission_time_agrees_with_scram(hours: float, tmp_path: Path) -> None:
+    files = [SCRAM_INPUTS / "HIPPS" / "HIPPS.xml"]
+    if not files[0].exists():
+        _scram()
+        pytest.skip(f"{files[0]} is not in this SCRAM package")
+    tree = read_mef(files, mission_time=hours)
+    theirs = scram_probabilities(files, tmp_path, "--mission-time", str(hours))
+    assert _agree(top_event_probability(tree, "top").probability, theirs["top"])
 
 
 @pytest.mark.parametrize("name", ["chinese", "baobab2", "isp9605", "das9203"])

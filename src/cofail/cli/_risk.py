@@ -147,6 +147,21 @@ def mef_cmd(
             "auto (trees of 100+ gates race both on two processes; the first answer wins)."
         ),
     ] = "auto",
+    mission_time: Annotated[
+        float,
+        typer.Option(
+            "--mission-time",
+            help="Hours: the value of <system-mission-time/> in expressions (SCRAM's default).",
+        ),
+    ] = 8760.0,
+    ccf: Annotated[
+        bool,
+        typer.Option(
+            "--ccf/--no-ccf",
+            help="Apply common-cause groups (beta-factor). SCRAM applies them only with "
+            "--ccf true.",
+        ),
+    ] = True,
     fmt: FormatOpt = Fmt.table,
 ) -> None:
     """Exact top-event probability of an Open-PSA MEF fault tree (BDD, module by module)."""
@@ -156,8 +171,13 @@ def mef_cmd(
     if order != "auto" and order not in ORDERS:
         raise InputError(f"--order: expected auto, {', '.join(ORDERS)}; got {order!r}")
     heuristic: Order | None = None if order == "auto" else order  # type: ignore[assignment]
-    tree = read_mef(files)
+    tree = read_mef(files, mission_time=mission_time, ccf=ccf)
     tops = [top] if top else tree.tops()
+    if not tops:
+        raise InputError(
+            f"{', '.join(map(str, files))}: no fault-tree gate to evaluate (a file of basic "
+            "events or event trees needs the fault tree's file with it)"
+        )
     results = [top_event_probability(tree, t, order=heuristic) for t in tops]
     data: dict[str, Any] = {
         "files": [str(f) for f in files],
@@ -178,6 +198,7 @@ def mef_cmd(
             )
             + "; probabilities as P and 1 - P sums"
         ),
+        "assumptions": tree.assumptions,
     }
     tables = [
         Table(
@@ -185,7 +206,8 @@ def mef_cmd(
             ["top", "probability", "BDD nodes", "modules", "variable order"],
             [[r.top, r.probability, r.nodes, r.modules, r.order] for r in results],
             notes=[
-                f"{len(tree.gates)} gates, {len(tree.basic_events)} basic events; {data['engine']}"
+                f"{len(tree.gates)} gates, {len(tree.basic_events)} basic events; {data['engine']}",
+                *tree.assumptions,
             ],
         )
     ]

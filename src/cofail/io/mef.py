@@ -2,18 +2,24 @@
 
 Reading covers what fault-tree engines exchange: ``define-fault-tree`` and ``model-data``
 with gates (and, or, atleast, not, xor, nand, nor, iff, a single argument passed through),
-basic events with float probabilities, house events, and a model split across files.
+basic events whose probability is an expression (:mod:`cofail.io.mef_expr`: parameters,
+mission time, exponential, GLM, Weibull, periodic tests, deviates at their mean), house
+events, beta-factor common-cause groups, and a model split across files. What would change
+the answer and is not read (substitutions, other CCF models) is refused, never skipped.
 """
 
 from __future__ import annotations
 
+import math
 import xml.etree.ElementTree as ET
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from cofail.errors import InputError
 from cofail.io.files import read_text
+from cofail.io.mef_expr import DEFAULT_MISSION_TIME, Expressions
 
 __all__ = ["FaultTree", "Formula", "mef_name", "read_mef"]
 
@@ -49,6 +55,9 @@ class FaultTree:
     basic_events: dict[str, float] = field(default_factory=dict)
     house_events: dict[str, bool] = field(default_factory=dict)
     sources: list[str] = field(default_factory=list)
+    assumptions: list[str] = field(default_factory=list)
+    """What the numbers rest on beyond the gates: the mission time when an expression used it,
+    deviates taken at their mean, common-cause groups expanded, event-tree parts not read."""
 
     def tops(self) -> list[str]:
         """Return the gates no other gate refers to, in definition order."""
@@ -85,8 +94,17 @@ class FaultTree:
                     )
 
 
-def read_mef(paths: Sequence[str | Path]) -> FaultTree:
+def read_mef(
+    paths: Sequence[str | Path],
+    *,
+    mission_time: float = DEFAULT_MISSION_TIME,
+    ccf: bool = True,
+) -> FaultTree:
     """Read one MEF model from one or more files.
+
+    ``mission_time`` (hours) is the value of ``<system-mission-time/>`` in expressions; SCRAM
+    uses the same default, a year. ``ccf=False`` reads the members of common-cause groups as
+    independent basic events with the group's probability (SCRAM without ``--ccf true``).
 
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "t.xml"
@@ -98,7 +116,9 @@ def read_mef(paths: Sequence[str | Path]) -> FaultTree:
     >>> t = read_mef([p]); t.tops(), t.basic_events
     (['top'], {'a': 0.1, 'b': 0.2})
     """
-    tree = FaultTree()
+    if not (mission_time >= 0 and math.isfinite(mission_time)):
+        raise InputError(f"mission time must be a finite number of hours >= 0, got {mission_time}")
+    reader = _Reader(FaultTree(), Expressions(mission_time=mission_time), ccf=ccf)
     for path in paths:
         source = str(path)
         text = read_text(path, max_bytes=_MAX_MEF_BYTES)
@@ -113,21 +133,75 @@ def read_mef(paths: Sequence[str | Path]) -> FaultTree:
             ) from None
         if root.tag != "opsa-mef":
             raise InputError(f"expected an <opsa-mef> document, got <{root.tag}>", source=source)
-        tree.sources.append(source)
-        for container in root:
-            if container.tag in ("define-fault-tree", "model-data", "define-component"):
-                _read_container(container, tree, source, scope="")
+        reader.tree.sources.append(source)
+        for child in root:
+            reader.top_level(child, source)
+    tree = reader.finish()
     _resolve_scopes(tree)
     tree.check()
     return tree
 
 
-def _read_container(node: ET.Element, tree: FaultTree, source: str, scope: str) -> None:
-    for child in node:
-        tag = child.tag
+_EVENT_TREE_PARTS = {
+    "define-event-tree",
+    "define-initiating-event",
+    "define-sequence",
+    "define-rule",
+    "define-alignment",
+    "define-extern-library",
+    "define-extern-function",
+}
+"""Top-level elements of event-tree analysis: they do not change a fault tree's top event."""
+_REFUSED = {
+    "define-substitution": "substitutions rewrite the cut sets, so the probability would "
+    "differ from the model's"
+}
+
+
+@dataclass
+class _Reader:
+    """Collects one model's definitions over all its files, then evaluates them."""
+
+    tree: FaultTree
+    expressions: Expressions
+    ccf: bool
+    pending: dict[str, tuple[ET.Element, str, str]] = field(default_factory=dict)
+    """Basic event → (definition, source, scope): evaluated once every parameter is known."""
+    groups: list[tuple[ET.Element, str, str]] = field(default_factory=list)
+    skipped: Counter[str] = field(default_factory=Counter)
+
+    def top_level(self, node: ET.Element, source: str) -> None:
+        tag = node.tag
+        if tag in ("define-fault-tree", "model-data", "define-component"):
+            self.container(node, source, scope="")
+        elif tag in ("define-CCF-group", "define-parameter"):
+            self.definition(node, source, scope="")
+        elif tag in _REFUSED:
+            raise InputError(
+                f"<{tag}> {node.get('name', '')!r} is not supported: {_REFUSED[tag]}",
+                source=source,
+            )
+        elif tag in _EVENT_TREE_PARTS:
+            self.skipped[tag] += 1
+        elif tag not in ("label", "attributes"):
+            raise InputError(f"unsupported element <{tag}> in <opsa-mef>", source=source)
+
+    def container(self, node: ET.Element, source: str, scope: str) -> None:
+        for child in node:
+            if child.tag == "define-component":
+                # A private component's names are its own (t.E1 from outside); a public one's
+                # are not.
+                private = child.get("role") == "private"
+                name = scope + child.get("name", "")
+                self.container(child, source, scope=f"{name}." if private else scope)
+            elif child.tag not in ("label", "attributes"):
+                self.definition(child, source, scope)
+
+    def definition(self, child: ET.Element, source: str, scope: str) -> None:
+        tree, tag = self.tree, child.tag
         name = scope + child.get("name", "")
         if tag == "define-gate":
-            formulas = [c for c in child if c.tag not in ("label", "attributes")]
+            formulas = _arguments(child)
             if len(formulas) != 1:
                 raise InputError(
                     f"gate {name!r}: expected one formula, got {len(formulas)}", source=source
@@ -136,14 +210,125 @@ def _read_container(node: ET.Element, tree: FaultTree, source: str, scope: str) 
                 raise InputError(f"gate {name!r} is defined twice", source=source)
             tree.gates[name] = _scoped(_formula(formulas[0], source, name), scope)
         elif tag == "define-basic-event":
-            tree.basic_events[name] = _probability(child, source, name)
+            if name in self.pending:
+                raise InputError(f"basic event {name!r} is defined twice", source=source)
+            self.pending[name] = (child, source, scope)
         elif tag == "define-house-event":
             constant = child.find("constant")
             tree.house_events[name] = constant is not None and constant.get("value") == "true"
-        elif tag == "define-component":
-            # A private component's names are its own (t.E1 from outside); a public one's are not.
-            private = child.get("role") == "private"
-            _read_container(child, tree, source, scope=f"{name}." if private else scope)
+        elif tag == "define-parameter":
+            self.expressions.define(name, child, source)
+        elif tag == "define-CCF-group":
+            self.groups.append((child, source, scope))
+        else:
+            raise InputError(f"unsupported element <{tag}> {name!r}", source=source)
+
+    def finish(self) -> FaultTree:
+        tree, expressions = self.tree, self.expressions
+        for name, (node, source, scope) in self.pending.items():
+            values = _arguments(node)
+            if len(values) != 1:
+                raise InputError(
+                    f"basic event {name!r} has {'no' if not values else 'more than one'} "
+                    "probability expression",
+                    source=source,
+                )
+            what = f"basic event {name!r}"
+            tree.basic_events[name] = expressions.probability(values[0], source, what, scope)
+        for node, source, scope in self.groups:
+            tree.assumptions.append(_expand_ccf(tree, expressions, node, source, scope, self.ccf))
+        if expressions.used_mission_time:
+            tree.assumptions.append(
+                f"system mission time {expressions.mission_time:g} h (--mission-time)"
+            )
+        if expressions.used_deviate_means:
+            tree.assumptions.append(
+                "random deviates and histograms taken at their mean (a point estimate, as "
+                "SCRAM's probability analysis does)"
+            )
+        if self.skipped:
+            parts = ", ".join(f"{tag} x{n}" for tag, n in sorted(self.skipped.items()))
+            tree.assumptions.append(f"event-tree elements not evaluated: {parts}")
+        return tree
+
+
+def _expand_ccf(
+    tree: FaultTree,
+    expressions: Expressions,
+    node: ET.Element,
+    source: str,
+    scope: str,
+    common_cause: bool,
+) -> str:
+    """Replace a beta-factor group's members by gates over independent and common events.
+
+    Each member fails with total probability Q (the group's ``<distribution>``): on its own
+    with (1 − β)Q, or together with all the others through one common event with βQ. Without
+    ``common_cause`` each member is a basic event with probability Q.
+    """
+    group = scope + node.get("name", "")
+    model = node.get("model", "")
+    if model != "beta-factor":
+        raise InputError(
+            f"CCF group {group!r}: model {model!r} is not supported (beta-factor is)",
+            source=source,
+        )
+    parts = {c.tag: c for c in _arguments(node)}
+    members_node, distribution = parts.get("members"), parts.get("distribution")
+    factor = parts.get("factor")
+    if factor is None and "factors" in parts:
+        factors = _arguments(parts["factors"])
+        factor = factors[0] if len(factors) == 1 else None
+    if members_node is None or distribution is None or factor is None:
+        raise InputError(
+            f"CCF group {group!r}: a beta-factor group needs <members>, <distribution> and "
+            "one <factor>",
+            source=source,
+        )
+    members = [scope + m.get("name", "") for m in _arguments(members_node)]
+    if len(members) < 2 or len(set(members)) != len(members):
+        raise InputError(f"CCF group {group!r}: needs two or more distinct members", source=source)
+    what = f"CCF group {group!r}"
+    total = expressions.probability(_one(distribution, what, source), source, what, scope)
+    beta = expressions.probability(_one(factor, what, source), source, what, scope)
+    for member in members:
+        if member in tree.basic_events or member in tree.gates:
+            raise InputError(
+                f"CCF group {group!r}: member {member!r} is also defined elsewhere", source=source
+            )
+    if not common_cause:
+        tree.basic_events.update(dict.fromkeys(members, total))
+        return (
+            f"CCF group {group!r} not applied (--no-ccf): its {len(members)} members fail "
+            f"independently, each with Q = {total:g}"
+        )
+    common = f"[{group}]"
+    tree.basic_events[common] = beta * total
+    for member in members:
+        own = f"{member} [{group}]"
+        tree.basic_events[own] = (1 - beta) * total
+        tree.gates[member] = Formula(
+            "or",
+            (
+                Formula("event", name=own, kind="basic-event"),
+                Formula("event", name=common, kind="basic-event"),
+            ),
+        )
+    return (
+        f"CCF group {group!r} (beta-factor, Q = {total:g}, beta = {beta:g}): each member fails "
+        f"alone with (1 - beta)Q or with all {len(members)} through one common event with beta Q"
+    )
+
+
+def _one(node: ET.Element, what: str, source: str) -> ET.Element:
+    args = _arguments(node)
+    if len(args) != 1:
+        raise InputError(f"{what}: <{node.tag}> needs one expression", source=source)
+    return args[0]
+
+
+def _arguments(node: ET.Element) -> list[ET.Element]:
+    return [c for c in node if c.tag not in ("label", "attributes")]
 
 
 def _scoped(f: Formula, scope: str) -> Formula:
@@ -173,23 +358,6 @@ def _resolve_scopes(tree: FaultTree) -> None:
 
     for gate, formula in list(tree.gates.items()):
         tree.gates[gate] = resolve(formula)
-
-
-def _probability(node: ET.Element, source: str, name: str) -> float:
-    values = [c for c in node if c.tag not in ("label", "attributes")]
-    if not values:
-        raise InputError(f"basic event {name!r} has no probability", source=source)
-    if values[0].tag not in ("float", "int"):
-        raise InputError(
-            f"basic event {name!r}: only <float> probabilities are supported, got <{values[0].tag}>",
-            source=source,
-        )
-    value = float(values[0].get("value", "nan"))
-    if not 0.0 <= value <= 1.0:
-        raise InputError(
-            f"basic event {name!r}: probability {value} is not in [0, 1]", source=source
-        )
-    return value
 
 
 def _formula(node: ET.Element, source: str, gate: str) -> Formula:

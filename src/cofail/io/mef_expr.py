@@ -1,0 +1,312 @@
+"""Open-PSA MEF expressions: the point value of a basic event's probability expression.
+
+Covers what SCRAM's point-estimate analysis reads: constants, parameters, the system mission
+time, arithmetic and Boolean functions, ``ite`` and ``switch``, the reliability built-ins
+(``exponential``, ``GLM``, ``Weibull``, ``periodic-test`` with instant repair) and random
+deviates, which count at their mean.
+"""
+
+from __future__ import annotations
+
+import math
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Sized
+from dataclasses import dataclass, field
+
+from cofail.errors import InputError
+
+__all__ = ["DEFAULT_MISSION_TIME", "Expressions"]
+
+DEFAULT_MISSION_TIME = 8760.0
+"""Hours in a year: the mission time SCRAM assumes unless told otherwise."""
+
+_SKIP = ("label", "attributes")
+
+_UNARY: dict[str, Callable[[float], float]] = {
+    "neg": lambda x: -x,
+    "abs": abs,
+    "acos": math.acos,
+    "asin": math.asin,
+    "atan": math.atan,
+    "cos": math.cos,
+    "sin": math.sin,
+    "tan": math.tan,
+    "cosh": math.cosh,
+    "sinh": math.sinh,
+    "tanh": math.tanh,
+    "exp": math.exp,
+    "log": math.log,
+    "log10": math.log10,
+    "sqrt": math.sqrt,
+    "ceil": math.ceil,
+    "floor": math.floor,
+    "not": lambda x: float(not x),
+}
+_BINARY: dict[str, Callable[[float, float], float]] = {
+    "sub": lambda a, b: a - b,
+    "div": lambda a, b: a / b,
+    "mod": math.fmod,
+    "pow": math.pow,
+    "eq": lambda a, b: float(a == b),
+    "df": lambda a, b: float(a != b),
+    "lt": lambda a, b: float(a < b),
+    "gt": lambda a, b: float(a > b),
+    "leq": lambda a, b: float(a <= b),
+    "geq": lambda a, b: float(a >= b),
+}
+_VARIADIC: dict[str, Callable[[list[float]], float]] = {
+    "add": math.fsum,
+    "mul": math.prod,
+    "min": min,
+    "max": max,
+    "mean": lambda xs: math.fsum(xs) / len(xs),
+    "and": lambda xs: float(all(xs)),
+    "or": lambda xs: float(any(xs)),
+}
+
+
+def _exponential(rate: float, time: float) -> float:
+    """P(failed by ``time``) at a constant failure ``rate``: 1 − exp(−λt)."""
+    return -math.expm1(-rate * time)
+
+
+def _glm(gamma: float, rate: float, repair: float, time: float) -> float:
+    """Unavailability of a repairable component that also fails on demand with ``gamma``.
+
+    The two-state Markov model's solution: q(t) = (λ − (λ − γ(λ + μ)) e^{−(λ+μ)t}) / (λ + μ).
+    """
+    total = rate + repair
+    return (rate - (rate - gamma * total) * math.exp(-total * time)) / total
+
+
+def _weibull(scale: float, shape: float, shift: float, time: float) -> float:
+    """Weibull failure probability 1 − exp(−((t − t0)/α)^β), 0 before ``shift``."""
+    return 0.0 if time <= shift else -math.expm1(-(((time - shift) / scale) ** shape))
+
+
+def _periodic_test(rate: float, interval: float, first: float, time: float) -> float:
+    """Unavailability of a component tested at ``first``, ``first + interval``, ... and
+    repaired at once: exponential failure since the last test. At a test instant the value
+    is the one just before the test."""
+    if time <= first:
+        return _exponential(rate, time)
+    since = math.fmod(time - first, interval)
+    return _exponential(rate, since if since > 0 else interval)
+
+
+_BUILTINS: dict[str, tuple[int, Callable[..., float]]] = {
+    "exponential": (2, _exponential),
+    "GLM": (4, _glm),
+    "Weibull": (4, _weibull),
+    "periodic-test": (4, _periodic_test),
+}
+
+
+def _lognormal_mean(args: list[float]) -> float:
+    if len(args) == 3:  # mean, error factor, confidence level: the mean is given
+        return args[0]
+    mu, sigma = args  # the underlying normal's mu and sigma
+    return math.exp(mu + sigma * sigma / 2)
+
+
+def _histogram_mean(args: list[float]) -> float:
+    # <histogram> <lower boundary/> <bin upper boundary, weight>... (weights after each bound)
+    lower, rest = args[0], args[1:]
+    total = weighted = 0.0
+    for upper, weight in zip(rest[::2], rest[1::2], strict=True):
+        total += weight
+        weighted += weight * (lower + upper) / 2
+        lower = upper
+    return weighted / total
+
+
+_DEVIATE_MEANS: dict[str, tuple[tuple[int, ...], Callable[[list[float]], float]]] = {
+    "uniform-deviate": ((2,), lambda a: (a[0] + a[1]) / 2),
+    "normal-deviate": ((2,), lambda a: a[0]),
+    "lognormal-deviate": ((2, 3), _lognormal_mean),
+    "gamma-deviate": ((2,), lambda a: a[0] * a[1]),
+    "beta-deviate": ((2,), lambda a: a[0] / (a[0] + a[1])),
+}
+
+
+@dataclass
+class Expressions:
+    """The parameters of one MEF model and the mission time; evaluates expressions.
+
+    Examples
+    --------
+    >>> import xml.etree.ElementTree as ET
+    >>> ex = Expressions(mission_time=1000.0)
+    >>> ex.define("lam", ET.fromstring('<define-parameter name="lam"><float value="1e-4"/>'
+    ...     '</define-parameter>'), source="m.xml")
+    >>> e = ET.fromstring('<exponential><parameter name="lam"/><system-mission-time/></exponential>')
+    >>> round(ex.probability(e, "m.xml", "pump fails"), 9)  # 1 - exp(-0.1)
+    0.095162582
+    """
+
+    mission_time: float = DEFAULT_MISSION_TIME
+    """Hours; the value of ``<system-mission-time/>``."""
+    definitions: dict[str, tuple[ET.Element, str]] = field(default_factory=dict)
+    """Parameter name (with its private-component scope) → (expression element, source)."""
+    used_mission_time: bool = False
+    used_deviate_means: bool = False
+    _values: dict[str, float] = field(default_factory=dict)
+    _evaluating: list[str] = field(default_factory=list)
+
+    def define(self, name: str, node: ET.Element, source: str) -> None:
+        """Record ``<define-parameter name=...>``; its value is computed on first use."""
+        if name in self.definitions:
+            raise InputError(f"parameter {name!r} is defined twice", source=source)
+        self.definitions[name] = (node, source)
+
+    def probability(self, node: ET.Element, source: str, what: str, scope: str = "") -> float:
+        """The value of the expression ``node``, checked to be a probability in [0, 1]."""
+        value = self.value(node, source, what, scope)
+        if not 0.0 <= value <= 1.0:
+            raise InputError(f"{what}: probability {value} is not in [0, 1]", source=source)
+        return value
+
+    def value(self, node: ET.Element, source: str, what: str, scope: str = "") -> float:
+        """The point value of the expression ``node``; ``what`` names it in errors."""
+        try:
+            return self._eval(node, source, what, scope)
+        except (ArithmeticError, ValueError) as exc:
+            if isinstance(exc, InputError):
+                raise
+            raise InputError(
+                f"{what}: cannot evaluate <{node.tag}>: {exc}", source=source
+            ) from None
+
+    def _parameter(self, name: str, source: str, what: str, scope: str) -> float:
+        while True:  # the innermost private component that defines the name
+            if scope + name in self.definitions:
+                name = scope + name
+                break
+            if not scope:
+                raise InputError(f"{what}: parameter {name!r} is not defined", source=source)
+            scope = scope[: scope[:-1].rfind(".") + 1]
+        if name not in self._values:
+            if name in self._evaluating:
+                cycle = " -> ".join([*self._evaluating[self._evaluating.index(name) :], name])
+                raise InputError(f"parameters refer to each other in a cycle: {cycle}")
+            node, where = self.definitions[name]
+            args = _arguments(node)
+            if len(args) != 1:
+                raise InputError(
+                    f"parameter {name!r}: expected one expression, got {len(args)}", source=where
+                )
+            self._evaluating.append(name)
+            try:
+                own_scope = name[: name.rfind(".") + 1]
+                self._values[name] = self._eval(args[0], where, f"parameter {name!r}", own_scope)
+            finally:
+                self._evaluating.pop()
+        return self._values[name]
+
+    def _eval(self, node: ET.Element, source: str, what: str, scope: str) -> float:
+        tag = node.tag
+        if tag in ("float", "int"):
+            return _number(node, source, what)
+        if tag == "bool":
+            return float(node.get("value") == "true")
+        if tag == "pi":
+            return math.pi
+        if tag == "system-mission-time":
+            self.used_mission_time = True
+            return self.mission_time
+        if tag == "parameter":
+            return self._parameter(node.get("name", ""), source, what, scope)
+        if tag == "ite":
+            cond, then, other = self._children(node, source, what, (3,))
+            return self._eval(
+                then if self._eval(cond, source, what, scope) else other, source, what, scope
+            )
+        if tag == "switch":
+            return self._switch(node, source, what, scope)
+        if tag == "histogram":
+            self.used_deviate_means = True
+            return _histogram_mean(self._histogram_args(node, source, what, scope))
+        args = [self._eval(a, source, what, scope) for a in _arguments(node)]
+        if tag in _UNARY:
+            _arity(args, (1,), tag, source, what)
+            return float(_UNARY[tag](args[0]))
+        if tag in _BINARY:
+            _arity(args, (2,), tag, source, what)
+            return _BINARY[tag](args[0], args[1])
+        if tag in _VARIADIC:
+            if not args:
+                raise InputError(f"{what}: <{tag}> needs arguments", source=source)
+            return float(_VARIADIC[tag](args))
+        if tag in _BUILTINS:
+            count, function = _BUILTINS[tag]
+            if tag == "periodic-test" and len(args) in (5, 11):
+                raise InputError(
+                    f"{what}: <periodic-test> with {len(args)} arguments (repair or test "
+                    "phases) is not supported; the 4-argument form (instant repair) is",
+                    source=source,
+                )
+            _arity(args, (count,), tag, source, what)
+            return function(*args)
+        if tag in _DEVIATE_MEANS:
+            counts, mean = _DEVIATE_MEANS[tag]
+            _arity(args, counts, tag, source, what)
+            self.used_deviate_means = True
+            return mean(args)
+        raise InputError(f"{what}: unsupported expression <{tag}>", source=source)
+
+    def _children(
+        self, node: ET.Element, source: str, what: str, counts: tuple[int, ...]
+    ) -> list[ET.Element]:
+        args = _arguments(node)
+        _arity(args, counts, node.tag, source, what)
+        return args
+
+    def _switch(self, node: ET.Element, source: str, what: str, scope: str) -> float:
+        args = _arguments(node)
+        if not args or args[-1].tag == "case":
+            raise InputError(f"{what}: <switch> needs a default expression last", source=source)
+        for case in args[:-1]:
+            if case.tag != "case":
+                raise InputError(f"{what}: <switch> expects <case> elements", source=source)
+            cond, then = self._children(case, source, what, (2,))
+            if self._eval(cond, source, what, scope):
+                return self._eval(then, source, what, scope)
+        return self._eval(args[-1], source, what, scope)
+
+    def _histogram_args(self, node: ET.Element, source: str, what: str, scope: str) -> list[float]:
+        args = _arguments(node)
+        if not args or any(b.tag != "bin" for b in args[1:]) or len(args) < 2:
+            raise InputError(
+                f"{what}: <histogram> expects a lower boundary and one or more <bin>",
+                source=source,
+            )
+        values = [self._eval(args[0], source, what, scope)]
+        for b in args[1:]:
+            values.extend(
+                self._eval(a, source, what, scope) for a in self._children(b, source, what, (2,))
+            )
+        if any(w < 0 for w in values[2::2]) or not sum(values[2::2]) > 0:
+            raise InputError(f"{what}: <histogram> weights must be >= 0, not all 0", source=source)
+        return values
+
+
+def _arguments(node: ET.Element) -> list[ET.Element]:
+    return [c for c in node if c.tag not in _SKIP]
+
+
+def _arity(args: Sized, counts: tuple[int, ...], tag: str, source: str, what: str) -> None:
+    if len(args) not in counts:
+        expected = " or ".join(str(c) for c in counts)
+        raise InputError(
+            f"{what}: <{tag}> takes {expected} argument(s), got {len(args)}", source=source
+        )
+
+
+def _number(node: ET.Element, source: str, what: str) -> float:
+    text = node.get("value")
+    try:
+        return float(int(text)) if node.tag == "int" and text is not None else float(text or "")
+    except ValueError:
+        raise InputError(
+            f"{what}: <{node.tag}> needs a numeric value attribute, got {text!r}", source=source
+        ) from None

@@ -1,0 +1,233 @@
+"""MEF expressions against closed forms, scipy's distribution means and hand calculations."""
+
+from __future__ import annotations
+
+import math
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy import integrate, stats
+
+from cofail.errors import InputError
+from cofail.io.mef import read_mef
+from cofail.io.mef_expr import Expressions
+from cofail.probability._bdd import top_event_probability
+
+
+def _f(x: float) -> str:
+    return f'<float value="{x!r}"/>'
+
+
+def value(xml: str, mission_time: float = 8760.0, **params: float) -> float:
+    ex = Expressions(mission_time=mission_time)
+    for name, v in params.items():
+        node = ET.fromstring(f'<define-parameter name="{name}">{_f(v)}</define-parameter>')
+        ex.define(name, node, "m.xml")
+    return ex.value(ET.fromstring(xml), "m.xml", "basic event 'e'")
+
+
+def test_arithmetic_and_conditionals() -> None:
+    assert value(f"<add>{_f(1)}{_f(2)}{_f(3.5)}</add>") == 6.5
+    assert value(f"<sub>{_f(1)}{_f(0.25)}</sub>") == 0.75
+    assert value(f"<div><mul>{_f(3)}{_f(4)}</mul>{_f(8)}</div>") == 1.5
+    assert value(f"<pow>{_f(2)}{_f(10)}</pow>") == 1024
+    assert value(f"<neg>{_f(2)}</neg>") == -2
+    assert value(f"<mean>{_f(1)}{_f(2)}{_f(6)}</mean>") == 3
+    assert value(f"<max>{_f(1)}{_f(7)}</max>") == 7
+    assert value("<pi/>") == math.pi
+    assert value(f"<exp>{_f(1)}</exp>") == math.e
+    assert value(f'<ite><lt>{_f(1)}{_f(2)}</lt>{_f(0.1)}{_f(0.2)}</ite>') == 0.1
+    switch = (
+        f"<switch><case><gt>{_f(1)}{_f(2)}</gt>{_f(0.1)}</case>"
+        f"<case><eq>{_f(2)}{_f(2)}</eq>{_f(0.2)}</case>{_f(0.3)}</switch>"
+    )
+    assert value(switch) == 0.2
+
+
+def test_exponential_is_the_closed_form_at_the_mission_time() -> None:
+    xml = '<exponential><parameter name="lam"/><system-mission-time/></exponential>'
+    assert value(xml, 1000.0, lam=2e-4) == pytest.approx(1 - math.exp(-0.2), rel=1e-15)
+    # Tiny rates keep their relative precision (expm1, not 1 - exp).
+    assert value(xml, 1.0, lam=1e-17) == pytest.approx(1e-17, rel=1e-12, abs=0)
+
+
+@given(
+    gamma=st.floats(0, 1),
+    lam=st.floats(1e-6, 1.0),
+    mu=st.floats(0, 1.0),
+    t=st.floats(0, 1e4),
+)
+def test_glm_limits(gamma: float, lam: float, mu: float, t: float) -> None:
+    glm = f"<GLM>{_f(gamma)}{_f(lam)}{_f(mu)}{_f(t)}</GLM>"
+    q = value(glm)
+    assert 0.0 <= q <= 1.0 + 1e-12
+    # At t = 0 the component is failed with the on-demand probability gamma.
+    assert value(f"<GLM>{_f(gamma)}{_f(lam)}{_f(mu)}{_f(0.0)}</GLM>") == pytest.approx(gamma)
+    # Without repair and without demand failures it is the exponential law.
+    no_repair = value(f"<GLM>{_f(0.0)}{_f(lam)}{_f(0.0)}{_f(t)}</GLM>")
+    assert no_repair == pytest.approx(1 - math.exp(-lam * t), rel=1e-9, abs=1e-15)
+    # Long after the start it is the steady-state unavailability lam / (lam + mu).
+    steady = value(f"<GLM>{_f(gamma)}{_f(lam)}{_f(mu)}{_f(1e9)}</GLM>")
+    assert steady == pytest.approx(lam / (lam + mu), rel=1e-9)
+
+
+@given(scale=st.floats(1.0, 1e4), t=st.floats(0, 1e4), shift=st.floats(0, 100))
+def test_weibull_with_shape_one_is_exponential(scale: float, t: float, shift: float) -> None:
+    weibull = value(f"<Weibull>{_f(scale)}{_f(1.0)}{_f(shift)}{_f(t)}</Weibull>")
+    expected = 0.0 if t <= shift else 1 - math.exp(-(t - shift) / scale)
+    assert weibull == pytest.approx(expected, rel=1e-9, abs=1e-15)
+
+
+def test_periodic_test_restarts_after_each_test() -> None:
+    def periodic(t: float) -> float:
+        return value(f"<periodic-test>{_f(1e-3)}{_f(100.0)}{_f(50.0)}{_f(t)}</periodic-test>")
+
+    exp = lambda hours: 1 - math.exp(-1e-3 * hours)  # noqa: E731
+    assert periodic(30.0) == pytest.approx(exp(30.0))  # before the first test at 50 h
+    assert periodic(50.0) == pytest.approx(exp(50.0))  # at the first test: just before it
+    assert periodic(80.0) == pytest.approx(exp(30.0))  # 30 h after the test at 50 h
+    assert periodic(375.0) == pytest.approx(exp(25.0))  # tests at 50, 150, 250, 350
+    assert periodic(350.0) == pytest.approx(exp(100.0))  # at a test: a full interval
+
+
+def test_five_argument_periodic_test_is_refused_by_name() -> None:
+    xml = "<periodic-test>" + _f(1e-3) * 4 + "<system-mission-time/></periodic-test>"
+    with pytest.raises(InputError, match="periodic-test.*5 arguments"):
+        value(xml)
+
+
+@pytest.mark.parametrize(
+    ("xml", "mean"),
+    [
+        (f"<uniform-deviate>{_f(0.1)}{_f(0.3)}</uniform-deviate>", stats.uniform(0.1, 0.2).mean()),
+        (f"<normal-deviate>{_f(0.1)}{_f(0.01)}</normal-deviate>", stats.norm(0.1, 0.01).mean()),
+        (
+            f"<lognormal-deviate>{_f(-5.0)}{_f(0.8)}</lognormal-deviate>",
+            stats.lognorm(s=0.8, scale=math.exp(-5.0)).mean(),
+        ),
+        (f"<lognormal-deviate>{_f(1e-3)}{_f(3.0)}{_f(0.95)}</lognormal-deviate>", 1e-3),
+        (f"<gamma-deviate>{_f(2.0)}{_f(0.01)}</gamma-deviate>", stats.gamma(2.0, 0, 0.01).mean()),
+        (f"<beta-deviate>{_f(2.0)}{_f(30.0)}</beta-deviate>", stats.beta(2.0, 30.0).mean()),
+    ],
+)
+def test_deviates_count_at_their_mean(xml: str, mean: float) -> None:
+    assert value(xml) == pytest.approx(mean, rel=1e-12)
+
+
+def test_histogram_mean_is_the_integral_of_its_density() -> None:
+    bounds, weights = [0.0, 0.01, 0.05, 0.2], [2.0, 1.0, 0.5]
+    xml = (
+        f"<histogram>{_f(bounds[0])}"
+        + "".join(f"<bin>{_f(u)}{_f(w)}</bin>" for u, w in zip(bounds[1:], weights, strict=True))
+        + "</histogram>"
+    )
+    total = sum(weights)
+
+    def density(x: float) -> float:
+        for lo, hi, w in zip(bounds, bounds[1:], weights, strict=False):
+            if lo <= x < hi:
+                return w / total / (hi - lo)
+        return 0.0
+
+    expected, _ = integrate.quad(lambda x: x * density(x), 0, 0.2, points=bounds[1:-1])
+    assert value(xml) == pytest.approx(expected, rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("xml", "message"),
+    [
+        ('<parameter name="nope"/>', "parameter 'nope' is not defined"),
+        ("<exponential>" + _f(1.0) + "</exponential>", "takes 2 argument"),
+        ("<frobnicate/>", "unsupported expression <frobnicate>"),
+        ('<float value="x"/>', "numeric value"),
+        (f"<log>{_f(-1.0)}</log>", "cannot evaluate <log>"),
+        (f"<div>{_f(1.0)}{_f(0.0)}</div>", "cannot evaluate <div>"),
+        ("<histogram>" + _f(0.0) + "</histogram>", "lower boundary and one or more <bin>"),
+    ],
+)
+def test_bad_expressions_name_what_is_wrong(xml: str, message: str) -> None:
+    with pytest.raises(InputError, match=message) as info:
+        value(xml)
+    assert "basic event 'e'" in str(info.value) and "m.xml" in str(info.value)
+
+
+def _model(tmp: Path, body: str, data: str) -> Path:
+    path = tmp / "m.xml"
+    path.write_text(
+        '<opsa-mef><define-fault-tree name="F"><define-gate name="top">'
+        f"{body}</define-gate></define-fault-tree><model-data>{data}</model-data></opsa-mef>"
+    )
+    return path
+
+
+def _be(name: str, expr: str) -> str:
+    return f'<define-basic-event name="{name}">{expr}</define-basic-event>'
+
+
+def test_parameters_nest_resolve_in_any_order_and_cycles_are_refused(tmp_path: Path) -> None:
+    body = '<or><basic-event name="a"/><basic-event name="b"/></or>'
+    data = (
+        _be("a", '<parameter name="pa"/>')
+        + _be("b", '<mul><parameter name="pa"/><float value="2"/></mul>')
+        + '<define-parameter name="pa"><div><parameter name="base"/><float value="10"/></div>'
+        "</define-parameter>"
+        '<define-parameter name="base"><float value="0.5"/></define-parameter>'
+    )
+    tree = read_mef([_model(tmp_path, body, data)])
+    assert tree.basic_events == {"a": 0.05, "b": 0.1}
+    assert top_event_probability(tree).probability == pytest.approx(1 - 0.95 * 0.9)
+    cyclic = data.replace('<float value="0.5"/>', '<parameter name="pa"/>')
+    with pytest.raises(InputError, match="cycle: (pa -> base -> pa|base -> pa -> base)"):
+        read_mef([_model(tmp_path, body, cyclic)])
+
+
+def test_a_probability_outside_zero_one_is_refused(tmp_path: Path) -> None:
+    path = _model(tmp_path, '<basic-event name="a"/>', _be("a", _f(1.5)))
+    with pytest.raises(InputError, match=r"basic event 'a': probability 1.5 is not in \[0, 1\]"):
+        read_mef([path])
+
+
+def test_beta_factor_group_is_the_hand_calculation(tmp_path: Path) -> None:
+    # Two trains, each failing if its valve or its pump fails; valves and pumps are beta-factor
+    # groups with Q = 0.1 and beta = 0.2, as in SCRAM's TwoTrain/common_cause.xml.
+    path = tmp_path / "ccf.xml"
+    group = (
+        '<define-CCF-group name="{g}" model="beta-factor"><members>'
+        '<basic-event name="{g}1"/><basic-event name="{g}2"/></members>'
+        '<distribution><float value="0.1"/></distribution>'
+        '<factor level="2"><float value="0.2"/></factor></define-CCF-group>'
+    )
+    path.write_text(
+        '<opsa-mef><define-fault-tree name="F"><define-gate name="top"><and>'
+        '<or><event name="V1"/><event name="P1"/></or><or><event name="V2"/><event name="P2"/>'
+        "</or></and></define-gate>"
+        + group.format(g="V")
+        + group.format(g="P")
+        + "</define-fault-tree></opsa-mef>"
+    )
+    q, beta = 0.1, 0.2
+    common = 1 - (1 - beta * q) ** 2  # either common event fails both trains
+    one_train = 1 - (1 - (1 - beta) * q) ** 2  # its own valve or pump
+    expected = common + (1 - common) * one_train**2
+    tree = read_mef([path])
+    assert top_event_probability(tree).probability == pytest.approx(expected, rel=1e-12)
+    assert any("beta-factor" in a for a in tree.assumptions)
+    independent = 1 - (1 - q) ** 2
+    no_ccf = read_mef([path], ccf=False)
+    assert top_event_probability(no_ccf).probability == pytest.approx(independent**2, rel=1e-12)
+
+
+def test_other_ccf_models_and_substitutions_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "mgl.xml"
+    path.write_text(
+        '<opsa-mef><define-CCF-group name="G" model="MGL"><members><basic-event name="a"/>'
+        '<basic-event name="b"/></members></define-CCF-group></opsa-mef>'
+    )
+    with pytest.raises(InputError, match="model 'MGL' is not supported"):
+        read_mef([path])
+    path.write_text('<opsa-mef><define-substitution name="S"/></opsa-mef>')
+    with pytest.raises(InputError, match="substitutions rewrite the cut sets"):
+        read_mef([path])
