@@ -13,7 +13,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cofail.errors import InputError
 from cofail.io.mef import read_mef
 from cofail.io.mef_export import export_stack
 from cofail.model import Matrix, Stack
@@ -179,3 +178,36 @@ def test_private_component_names_are_local(tmp_path: Path) -> None:
     # P = P(a) * P(b or c) = 0.5 * (1 - 0.8 * 0.9)
     assert top_event_probability(tree).probability == pytest.approx(0.5 * 0.28, rel=1e-12)
     assert _agree(0.5 * 0.28, scram_probabilities([model], tmp_path)["top"])
+
+
+CCF_GROUPS = {
+    "MGL": [0.3, 0.4, 0.5],  # beta, gamma, delta for levels 2, 3, 4
+    "alpha-factor": [0.9, 0.05, 0.03, 0.02],  # levels 1 to 4
+    "phi-factor": [0.85, 0.1, 0.04, 0.01],
+    "beta-factor": [0.15],
+}
+
+
+@pytest.mark.parametrize("model", sorted(CCF_GROUPS))
+def test_ccf_models_agree_with_scram(model: str, tmp_path: Path) -> None:
+    # Four pumps, two needed (a 2-out-of-4 system): every CCF level matters to the top event.
+    factors = CCF_GROUPS[model]
+    first = 2 if model in ("MGL", "beta-factor") else 1
+    levels = [4] if model == "beta-factor" else list(range(first, first + len(factors)))
+    path = tmp_path / "ccf.xml"
+    path.write_text(
+        '<opsa-mef><define-fault-tree name="F"><define-gate name="top"><atleast min="3">'
+        + "".join(f'<basic-event name="P{i}"/>' for i in range(1, 5))
+        + "</atleast></define-gate>"
+        f'<define-CCF-group name="Pumps" model="{model}"><members>'
+        + "".join(f'<basic-event name="P{i}"/>' for i in range(1, 5))
+        + '</members><distribution><float value="0.05"/></distribution><factors>'
+        + "".join(
+            f'<factor level="{k}"><float value="{f}"/></factor>'
+            for k, f in zip(levels, factors, strict=True)
+        )
+        + "</factors></define-CCF-group></define-fault-tree></opsa-mef>"
+    )
+    theirs = scram_probabilities([path], tmp_path, "--ccf", "true")["top"]
+    ours = top_event_probability(read_mef([path])).probability
+    assert _agree(ours, theirs), (ours, theirs)

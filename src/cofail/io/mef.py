@@ -4,8 +4,8 @@ Reading covers what fault-tree engines exchange: ``define-fault-tree`` and ``mod
 with gates (and, or, atleast, not, xor, nand, nor, iff, a single argument passed through),
 basic events whose probability is an expression (:mod:`cofail.io.mef_expr`: parameters,
 mission time, exponential, GLM, Weibull, periodic tests, deviates at their mean), house
-events, beta-factor common-cause groups, and a model split across files. What would change
-the answer and is not read (substitutions, other CCF models) is refused, never skipped.
+events, common-cause groups (:mod:`cofail.io.mef_ccf`), and a model split across files. What
+would change the answer and is not read (substitutions, for one) is refused, never skipped.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 
 from cofail.errors import InputError
 from cofail.io.files import read_text
+from cofail.io.mef_ccf import expand_ccf_group
 from cofail.io.mef_expr import DEFAULT_MISSION_TIME, Expressions
 
 __all__ = ["FaultTree", "Formula", "mef_name", "read_mef"]
@@ -236,7 +237,13 @@ class _Reader:
             what = f"basic event {name!r}"
             tree.basic_events[name] = expressions.probability(values[0], source, what, scope)
         for node, source, scope in self.groups:
-            tree.assumptions.append(_expand_ccf(tree, expressions, node, source, scope, self.ccf))
+            defined = tree.basic_events.keys() | tree.gates.keys() | tree.house_events.keys()
+            ccf = expand_ccf_group(
+                node, expressions, source, scope, defined=defined, common_cause=self.ccf
+            )
+            tree.basic_events.update(ccf.events)
+            tree.gates.update((member, _or(names)) for member, names in ccf.members.items())
+            tree.assumptions.append(ccf.note)
         if expressions.used_mission_time:
             tree.assumptions.append(
                 f"system mission time {expressions.mission_time:g} h (--mission-time)"
@@ -252,79 +259,9 @@ class _Reader:
         return tree
 
 
-def _expand_ccf(
-    tree: FaultTree,
-    expressions: Expressions,
-    node: ET.Element,
-    source: str,
-    scope: str,
-    common_cause: bool,
-) -> str:
-    """Replace a beta-factor group's members by gates over independent and common events.
-
-    Each member fails with total probability Q (the group's ``<distribution>``): on its own
-    with (1 − β)Q, or together with all the others through one common event with βQ. Without
-    ``common_cause`` each member is a basic event with probability Q.
-    """
-    group = scope + node.get("name", "")
-    model = node.get("model", "")
-    if model != "beta-factor":
-        raise InputError(
-            f"CCF group {group!r}: model {model!r} is not supported (beta-factor is)",
-            source=source,
-        )
-    parts = {c.tag: c for c in _arguments(node)}
-    members_node, distribution = parts.get("members"), parts.get("distribution")
-    factor = parts.get("factor")
-    if factor is None and "factors" in parts:
-        factors = _arguments(parts["factors"])
-        factor = factors[0] if len(factors) == 1 else None
-    if members_node is None or distribution is None or factor is None:
-        raise InputError(
-            f"CCF group {group!r}: a beta-factor group needs <members>, <distribution> and "
-            "one <factor>",
-            source=source,
-        )
-    members = [scope + m.get("name", "") for m in _arguments(members_node)]
-    if len(members) < 2 or len(set(members)) != len(members):
-        raise InputError(f"CCF group {group!r}: needs two or more distinct members", source=source)
-    what = f"CCF group {group!r}"
-    total = expressions.probability(_one(distribution, what, source), source, what, scope)
-    beta = expressions.probability(_one(factor, what, source), source, what, scope)
-    for member in members:
-        if member in tree.basic_events or member in tree.gates:
-            raise InputError(
-                f"CCF group {group!r}: member {member!r} is also defined elsewhere", source=source
-            )
-    if not common_cause:
-        tree.basic_events.update(dict.fromkeys(members, total))
-        return (
-            f"CCF group {group!r} not applied (--no-ccf): its {len(members)} members fail "
-            f"independently, each with Q = {total:g}"
-        )
-    common = f"[{group}]"
-    tree.basic_events[common] = beta * total
-    for member in members:
-        own = f"{member} [{group}]"
-        tree.basic_events[own] = (1 - beta) * total
-        tree.gates[member] = Formula(
-            "or",
-            (
-                Formula("event", name=own, kind="basic-event"),
-                Formula("event", name=common, kind="basic-event"),
-            ),
-        )
-    return (
-        f"CCF group {group!r} (beta-factor, Q = {total:g}, beta = {beta:g}): each member fails "
-        f"alone with (1 - beta)Q or with all {len(members)} through one common event with beta Q"
-    )
-
-
-def _one(node: ET.Element, what: str, source: str) -> ET.Element:
-    args = _arguments(node)
-    if len(args) != 1:
-        raise InputError(f"{what}: <{node.tag}> needs one expression", source=source)
-    return args[0]
+def _or(names: list[str]) -> Formula:
+    events = tuple(Formula("event", name=n, kind="basic-event") for n in names)
+    return events[0] if len(events) == 1 else Formula("or", events)
 
 
 def _arguments(node: ET.Element) -> list[ET.Element]:
