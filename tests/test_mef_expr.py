@@ -39,7 +39,7 @@ def test_arithmetic_and_conditionals() -> None:
     assert value(f"<max>{_f(1)}{_f(7)}</max>") == 7
     assert value("<pi/>") == math.pi
     assert value(f"<exp>{_f(1)}</exp>") == math.e
-    assert value(f'<ite><lt>{_f(1)}{_f(2)}</lt>{_f(0.1)}{_f(0.2)}</ite>') == 0.1
+    assert value(f"<ite><lt>{_f(1)}{_f(2)}</lt>{_f(0.1)}{_f(0.2)}</ite>") == 0.1
     switch = (
         f"<switch><case><gt>{_f(1)}{_f(2)}</gt>{_f(0.1)}</case>"
         f"<case><eq>{_f(2)}{_f(2)}</eq>{_f(0.2)}</case>{_f(0.3)}</switch>"

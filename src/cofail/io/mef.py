@@ -20,7 +20,7 @@ from pathlib import Path
 from cofail.errors import InputError
 from cofail.io.files import read_text
 from cofail.io.mef_ccf import expand_ccf_group
-from cofail.io.mef_expr import DEFAULT_MISSION_TIME, Expressions
+from cofail.io.mef_expr import DEFAULT_MISSION_TIME, Expressions, children
 
 __all__ = ["FaultTree", "Formula", "mef_name", "read_mef"]
 
@@ -202,7 +202,7 @@ class _Reader:
         tree, tag = self.tree, child.tag
         name = scope + child.get("name", "")
         if tag == "define-gate":
-            formulas = _arguments(child)
+            formulas = children(child)
             if len(formulas) != 1:
                 raise InputError(
                     f"gate {name!r}: expected one formula, got {len(formulas)}", source=source
@@ -227,7 +227,7 @@ class _Reader:
     def finish(self) -> FaultTree:
         tree, expressions = self.tree, self.expressions
         for name, (node, source, scope) in self.pending.items():
-            values = _arguments(node)
+            values = children(node)
             if len(values) != 1:
                 raise InputError(
                     f"basic event {name!r} has {'no' if not values else 'more than one'} "
@@ -262,10 +262,6 @@ class _Reader:
 def _or(names: list[str]) -> Formula:
     events = tuple(Formula("event", name=n, kind="basic-event") for n in names)
     return events[0] if len(events) == 1 else Formula("or", events)
-
-
-def _arguments(node: ET.Element) -> list[ET.Element]:
-    return [c for c in node if c.tag not in ("label", "attributes")]
 
 
 def _scoped(f: Formula, scope: str) -> Formula:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from itertools import combinations
 
 from cofail.errors import InputError
-from cofail.io.mef_expr import Expressions
+from cofail.io.mef_expr import Expressions, children
 
 __all__ = ["MAX_CCF_EVENTS", "CcfExpansion", "expand_ccf_group"]
 
@@ -105,10 +105,10 @@ def expand_ccf_group(
         raise InputError(
             f"{what}: unknown model {model!r} (expected {', '.join(_MODELS)})", source=source
         )
-    parts = {c.tag: c for c in _arguments(node)}
+    parts = {c.tag: c for c in children(node)}
     if "members" not in parts or "distribution" not in parts:
         raise InputError(f"{what}: needs <members> and <distribution>", source=source)
-    members = [scope + m.get("name", "") for m in _arguments(parts["members"])]
+    members = [scope + m.get("name", "") for m in children(parts["members"])]
     m = len(members)
     if m < 2 or len(set(members)) != m:
         raise InputError(f"{what}: needs two or more distinct members", source=source)
@@ -163,7 +163,7 @@ def _factors(
     if "factor" in parts:
         nodes = [parts["factor"]]
     elif "factors" in parts:
-        nodes = [f for f in _arguments(parts["factors"]) if f.tag == "factor"]
+        nodes = [f for f in children(parts["factors"]) if f.tag == "factor"]
     else:
         nodes = []
     lowest = _MODELS[model][0]
@@ -197,11 +197,7 @@ def _factors(
 
 
 def _one(node: ET.Element, what: str, source: str) -> ET.Element:
-    args = _arguments(node)
+    args = children(node)
     if len(args) != 1:
         raise InputError(f"{what}: <{node.tag}> needs one expression", source=source)
     return args[0]
-
-
-def _arguments(node: ET.Element) -> list[ET.Element]:
-    return [c for c in node if c.tag not in ("label", "attributes")]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from cofail.errors import InputError
 
-__all__ = ["DEFAULT_MISSION_TIME", "Expressions"]
+__all__ = ["DEFAULT_MISSION_TIME", "Expressions", "children"]
 
 DEFAULT_MISSION_TIME = 8760.0
 """Hours in a year: the mission time SCRAM assumes unless told otherwise."""
@@ -190,7 +190,7 @@ class Expressions:
                 cycle = " -> ".join([*self._evaluating[self._evaluating.index(name) :], name])
                 raise InputError(f"parameters refer to each other in a cycle: {cycle}")
             node, where = self.definitions[name]
-            args = _arguments(node)
+            args = children(node)
             if len(args) != 1:
                 raise InputError(
                     f"parameter {name!r}: expected one expression, got {len(args)}", source=where
@@ -226,7 +226,7 @@ class Expressions:
         if tag == "histogram":
             self.used_deviate_means = True
             return _histogram_mean(self._histogram_args(node, source, what, scope))
-        args = [self._eval(a, source, what, scope) for a in _arguments(node)]
+        args = [self._eval(a, source, what, scope) for a in children(node)]
         if tag in _UNARY:
             _arity(args, (1,), tag, source, what)
             return float(_UNARY[tag](args[0]))
@@ -257,12 +257,12 @@ class Expressions:
     def _children(
         self, node: ET.Element, source: str, what: str, counts: tuple[int, ...]
     ) -> list[ET.Element]:
-        args = _arguments(node)
+        args = children(node)
         _arity(args, counts, node.tag, source, what)
         return args
 
     def _switch(self, node: ET.Element, source: str, what: str, scope: str) -> float:
-        args = _arguments(node)
+        args = children(node)
         if not args or args[-1].tag == "case":
             raise InputError(f"{what}: <switch> needs a default expression last", source=source)
         for case in args[:-1]:
@@ -274,7 +274,7 @@ class Expressions:
         return self._eval(args[-1], source, what, scope)
 
     def _histogram_args(self, node: ET.Element, source: str, what: str, scope: str) -> list[float]:
-        args = _arguments(node)
+        args = children(node)
         if not args or any(b.tag != "bin" for b in args[1:]) or len(args) < 2:
             raise InputError(
                 f"{what}: <histogram> expects a lower boundary and one or more <bin>",
@@ -290,7 +290,8 @@ class Expressions:
         return values
 
 
-def _arguments(node: ET.Element) -> list[ET.Element]:
+def children(node: ET.Element) -> list[ET.Element]:
+    """The element's children other than ``<label>`` and ``<attributes>`` (annotations)."""
     return [c for c in node if c.tag not in _SKIP]
 
 
