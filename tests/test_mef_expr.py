@@ -93,9 +93,36 @@ def test_periodic_test_restarts_after_each_test() -> None:
     assert periodic(350.0) == pytest.approx(exp(100.0))  # at a test: a full interval
 
 
-def test_five_argument_periodic_test_is_refused_by_name() -> None:
-    xml = "<periodic-test>" + _f(1e-3) * 4 + "<system-mission-time/></periodic-test>"
-    with pytest.raises(InputError, match=r"periodic-test.*5 arguments"):
+@given(
+    lam=st.floats(1e-5, 1e-2),
+    tau=st.floats(10.0, 1000.0),
+    theta=st.floats(0.0, 500.0),
+    t=st.floats(0.0, 20000.0),
+)
+def test_periodic_test_with_repair_has_the_right_limits(
+    lam: float, tau: float, theta: float, t: float
+) -> None:
+    def with_repair(mu: float) -> float:
+        args = "".join(_f(x) for x in (lam, mu, tau, theta, t))
+        return value(f"<periodic-test>{args}</periodic-test>")
+
+    instant = value(
+        f"<periodic-test>{''.join(_f(x) for x in (lam, tau, theta, t))}</periodic-test>"
+    )
+    # Never repaired: a failure stays (detected or not), so it is the exponential law.
+    assert with_repair(0.0) == pytest.approx(1 - math.exp(-lam * t), rel=1e-9, abs=1e-15)
+    # Repair much faster than anything else: the instant-repair form.
+    assert with_repair(1e6) == pytest.approx(instant, rel=1e-6, abs=1e-12)
+    # Before the first test nothing differs from the exponential law; after it, a probability.
+    q = with_repair(0.01)
+    if t <= theta:
+        assert q == pytest.approx(1 - math.exp(-lam * t), rel=1e-12, abs=1e-15)
+    assert 0.0 <= q <= 1.0
+
+
+def test_eleven_argument_periodic_test_is_refused_by_name() -> None:
+    xml = "<periodic-test>" + _f(1e-3) * 10 + "<system-mission-time/></periodic-test>"
+    with pytest.raises(InputError, match=r"periodic-test.*11 arguments"):
         value(xml)
 
 

@@ -211,3 +211,24 @@ def test_ccf_models_agree_with_scram(model: str, tmp_path: Path) -> None:
     theirs = scram_probabilities([path], tmp_path, "--ccf", "true")["top"]
     ours = top_event_probability(read_mef([path])).probability
     assert _agree(ours, theirs), (ours, theirs)
+
+
+@pytest.mark.parametrize("hours", [20.0, 150.0, 1234.0, 8760.0, 50000.0])
+@pytest.mark.parametrize(
+    ("lam", "mu", "tau", "theta"), [(1e-3, 1e-2, 100, 50), (2e-3, 5e-4, 200, 300)]
+)
+def test_periodic_test_with_repair_agrees_with_scram(
+    hours: float, lam: float, mu: float, tau: float, theta: float, tmp_path: Path
+) -> None:
+    path = tmp_path / "pt.xml"
+    args = "".join(f'<float value="{x}"/>' for x in (lam, mu, tau, theta))
+    path.write_text(
+        '<opsa-mef><define-fault-tree name="F"><define-gate name="top"><or>'
+        '<basic-event name="a"/><basic-event name="b"/></or></define-gate></define-fault-tree>'
+        f'<model-data><define-basic-event name="a"><periodic-test>{args}<system-mission-time/>'
+        '</periodic-test></define-basic-event><define-basic-event name="b"><float value="0.5"/>'
+        "</define-basic-event></model-data></opsa-mef>"
+    )
+    theirs = scram_probabilities([path], tmp_path, "--mission-time", str(hours))["top"]
+    tree = read_mef([path], mission_time=hours)
+    assert _agree(top_event_probability(tree).probability, theirs)

@@ -2,8 +2,8 @@
 
 Covers what SCRAM's point-estimate analysis reads: constants, parameters, the system mission
 time, arithmetic and Boolean functions, ``ite`` and ``switch``, the reliability built-ins
-(``exponential``, ``GLM``, ``Weibull``, ``periodic-test`` with instant repair) and random
-deviates, which count at their mean.
+(``exponential``, ``GLM``, ``Weibull``, ``periodic-test`` with instant or exponential repair)
+and random deviates, which count at their mean.
 """
 
 from __future__ import annotations
@@ -92,6 +92,69 @@ def _periodic_test(rate: float, interval: float, first: float, time: float) -> f
         return _exponential(rate, time)
     since = math.fmod(time - first, interval)
     return _exponential(rate, since if since > 0 else interval)
+
+
+def _periodic_test_with_repair(
+    rate: float, repair: float, interval: float, first: float, time: float
+) -> float:
+    """Unavailability of a periodically tested component whose detected failure takes an
+    exponential repair (rate μ) instead of none.
+
+    States: available (A), failed undetected (F), under repair (R); A → F at rate λ, R → A at
+    rate μ, and each test (at ``first``, ``first + interval``, ...) moves F to R. Between tests
+    R(t) = r e^{−μt} and A(t) = a e^{−λt} + μ r (e^{−μt} − e^{−λt}) / (λ − μ), the limit
+    a e^{−λt} + μ r t e^{−λt} when λ = μ. The unavailability is 1 − A.
+    """
+    if time <= first:
+        return _exponential(rate, time)
+
+    def evolve(state: tuple[float, float], t: float) -> tuple[float, float]:
+        a, r = state  # F = 1 - a - r
+        decay, kept = math.exp(-rate * t), math.exp(-repair * t)
+        if rate != repair:
+            moved = repair * r * (kept - decay) / (rate - repair)
+        else:
+            moved = repair * r * t * decay
+        return a * decay + moved, r * kept
+
+    def test(state: tuple[float, float]) -> tuple[float, float]:
+        a, _ = state
+        return a, 1.0 - a  # every failed component is found and goes to repair
+
+    state = test((math.exp(-rate * first), 0.0))
+    periods, left = divmod(time - first, interval)
+    # The map over one period is affine in (a, r); iterate it by repeated squaring.
+    one = _affine(lambda s: test(evolve(s, interval)))
+    state = _apply(_power(one, int(periods)), state)
+    return 1.0 - evolve(state, left)[0]
+
+
+_Affine = tuple[tuple[float, float, float], tuple[float, float, float]]
+"""(a, r) → (m00 a + m01 r + c0, m10 a + m11 r + c1)."""
+
+
+def _affine(f: Callable[[tuple[float, float]], tuple[float, float]]) -> _Affine:
+    c = f((0.0, 0.0))
+    x, y = f((1.0, 0.0)), f((0.0, 1.0))
+    return (x[0] - c[0], y[0] - c[0], c[0]), (x[1] - c[1], y[1] - c[1], c[1])
+
+
+def _apply(m: _Affine, s: tuple[float, float]) -> tuple[float, float]:
+    (a0, a1, a2), (b0, b1, b2) = m
+    return a0 * s[0] + a1 * s[1] + a2, b0 * s[0] + b1 * s[1] + b2
+
+
+def _compose(outer: _Affine, inner: _Affine) -> _Affine:
+    return _affine(lambda s: _apply(outer, _apply(inner, s)))
+
+
+def _power(m: _Affine, n: int) -> _Affine:
+    result: _Affine = ((1.0, 0.0, 0.0), (0.0, 1.0, 0.0))
+    while n:
+        if n & 1:
+            result = _compose(m, result)
+        m, n = _compose(m, m), n >> 1
+    return result
 
 
 _BUILTINS: dict[str, tuple[int, Callable[..., float]]] = {
@@ -239,10 +302,12 @@ class Expressions:
             return float(_VARIADIC[tag](args))
         if tag in _BUILTINS:
             count, function = _BUILTINS[tag]
-            if tag == "periodic-test" and len(args) in (5, 11):
+            if tag == "periodic-test" and len(args) == 5:
+                return _periodic_test_with_repair(*args)
+            if tag == "periodic-test" and len(args) == 11:
                 raise InputError(
-                    f"{what}: <periodic-test> with {len(args)} arguments (repair or test "
-                    "phases) is not supported; the 4-argument form (instant repair) is",
+                    f"{what}: <periodic-test> with 11 arguments (test phases) is not "
+                    "supported; the 4- and 5-argument forms are",
                     source=source,
                 )
             _arity(args, (count,), tag, source, what)
