@@ -209,8 +209,23 @@ def test_ccf_models_agree_with_scram(model: str, tmp_path: Path) -> None:
         + "</factors></define-CCF-group></define-fault-tree></opsa-mef>"
     )
     theirs = scram_probabilities([path], tmp_path, "--ccf", "true")["top"]
-    ours = top_event_probability(read_mef([path])).probability
+    tree = read_mef([path])
+    ours = top_event_probability(tree).probability
     assert _agree(ours, theirs), (ours, theirs)
+    # The expanded events give SCRAM's minimal cut sets, order by order.
+    from cofail.probability._mcs import mef_cut_sets
+
+    report = tmp_path / "cut-sets.xml"
+    subprocess.run(
+        [_scram(), str(path), "--ccf", "true", "--bdd", "-l", "4", "-o", str(report)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    counts: dict[int, int] = {}
+    for order in re.findall(r'<product order="(\d+)"', report.read_text()):
+        counts[int(order)] = counts.get(int(order), 0) + 1
+    assert mef_cut_sets(tree, "top", 4).counts == counts
 
 
 @pytest.mark.parametrize("hours", [20.0, 150.0, 1234.0, 8760.0, 50000.0])
