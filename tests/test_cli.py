@@ -242,3 +242,25 @@ def test_mef_without_a_gate_or_with_substitutions_is_a_one_line_error(
     assert r.code == 2 and "sub.xml: <define-substitution> 'S' is not supported" in r.err
     r = cli("mef", str(data_only), "--mission-time", "-1")
     assert r.code == 2 and "mission time must be" in r.err
+
+
+def test_mef_uncertainty_reports_its_trials_or_says_why_not(cli: Cli, tmp_path: Path) -> None:
+    body = (
+        '<define-fault-tree name="F"><define-gate name="top"><or><basic-event name="a"/>'
+        '<basic-event name="b"/></or></define-gate></define-fault-tree><model-data>'
+        '<define-basic-event name="a"><beta-deviate><float value="2"/><float value="18"/>'
+        '</beta-deviate></define-basic-event><define-basic-event name="b"><float value="0.5"/>'
+        "</define-basic-event></model-data>"
+    )
+    model = _mef(tmp_path, "beta.xml", body)
+    r = cli("mef", str(model), "--uncertainty", "500", "--seed", "4", "-f", "json")
+    assert r.code == 0, r.err
+    data = r.json()
+    assert data["probability"] == pytest.approx(1 - 0.9 * 0.5)  # the deviate at its mean
+    u = data["uncertainty"]["top"]
+    assert (u["trials"], u["seed"]) == (500, 4)
+    lo, hi = u["mean_95ci"]
+    assert lo <= u["mean"] <= hi and u["percentiles"]["5"] <= u["percentiles"]["95"]
+    fixed = _mef(tmp_path, "fixed.xml", body.replace("beta-deviate", "div"))  # 2 / 18
+    r = cli("mef", str(fixed), "--uncertainty", "10")
+    assert r.code == 2 and "no random deviates" in r.err

@@ -259,3 +259,86 @@ def test_unknown_ccf_models_and_substitutions_are_refused(tmp_path: Path) -> Non
     path.write_text('<opsa-mef><define-substitution name="S"/></opsa-mef>')
     with pytest.raises(InputError, match="substitutions rewrite the cut sets"):
         read_mef([path])
+
+
+def _deviate_model(tmp: Path, events: str, gate: str, params: str = "") -> Path:
+    path = tmp / "u.xml"
+    path.write_text(
+        f'<opsa-mef><define-fault-tree name="F"><define-gate name="top">{gate}</define-gate>'
+        f"</define-fault-tree><model-data>{events}{params}</model-data></opsa-mef>"
+    )
+    return path
+
+
+def test_uncertainty_samples_follow_the_deviate(tmp_path: Path) -> None:
+    from cofail.probability._mef_uncertainty import top_event_uncertainty
+
+    path = _deviate_model(
+        tmp_path,
+        _be("a", f"<uniform-deviate>{_f(0.0)}{_f(0.2)}</uniform-deviate>") + _be("b", _f(0.5)),
+        '<and><basic-event name="a"/><basic-event name="b"/></and>',
+    )
+    u = top_event_uncertainty(read_mef([path]), "top", trials=3000, seed=7)
+    # P(top) = 0.5 a with a ~ U(0, 0.2): uniform on (0, 0.1).
+    assert stats.kstest(u.samples, stats.uniform(0, 0.1).cdf).pvalue > 1e-3
+    assert u.to_dict()["seed"] == 7
+    again = top_event_uncertainty(read_mef([path]), "top", trials=3000, seed=7)
+    assert again.samples == u.samples  # seeded
+
+
+def test_a_shared_parameter_is_drawn_once_per_trial(tmp_path: Path) -> None:
+    from cofail.probability._mef_uncertainty import top_event_uncertainty
+
+    path = _deviate_model(
+        tmp_path,
+        _be("a", '<parameter name="lam"/>') + _be("b", '<parameter name="lam"/>'),
+        '<and><basic-event name="a"/><basic-event name="b"/></and>',
+        f'<define-parameter name="lam"><uniform-deviate>{_f(0.1)}{_f(0.3)}</uniform-deviate>'
+        "</define-parameter>",
+    )
+    u = top_event_uncertainty(read_mef([path]), "top", trials=4000, seed=3)
+    # P = lam^2, E = Var + mean^2 = 0.2^2/12 + 0.04; independent draws would give 0.04.
+    expected = 0.2**2 / 12 + 0.04
+    assert abs(u.mean - expected) < 4 * u.sd / math.sqrt(u.trials)
+    assert abs(u.mean - 0.04) > 4 * u.sd / math.sqrt(u.trials)
+
+
+def test_lognormal_error_factor_is_the_95th_percentile_over_the_median(tmp_path: Path) -> None:
+    from cofail.probability._mef_uncertainty import top_event_uncertainty
+
+    path = _deviate_model(
+        tmp_path,
+        _be("a", f"<lognormal-deviate>{_f(1e-3)}{_f(3.0)}{_f(0.95)}</lognormal-deviate>"),
+        '<or><basic-event name="a"/></or>',
+    )
+    u = top_event_uncertainty(read_mef([path]), "top", trials=20000, seed=11)
+    q50, q95 = stats.scoreatpercentile(u.samples, [50, 95])
+    assert q95 / q50 == pytest.approx(3.0, rel=0.05)
+    assert u.mean == pytest.approx(1e-3, rel=0.03)
+
+
+def test_compiled_tree_equals_a_fresh_solve_for_new_probabilities() -> None:
+    import random
+    from dataclasses import replace
+
+    from cofail.probability._bdd import CompiledTree, _solve
+    from cofail.probability._simplify import simplify
+    from conftest import shared_path
+
+    tree = read_mef([shared_path("benchmarks", "aralia", "baobab1.xml")])
+    top = tree.tops()[0]
+    rewritten = simplify(tree, top)
+    compiled = CompiledTree(rewritten, top)
+    rng = random.Random(5)
+    for _ in range(5):
+        drawn = {name: rng.uniform(0, 0.3) for name in tree.basic_events}
+        fresh = _solve(replace(rewritten, basic_events=drawn), top, "size").probability
+        assert compiled.probability(drawn) == pytest.approx(fresh, rel=1e-12)
+
+
+def test_uncertainty_needs_a_deviate(tmp_path: Path) -> None:
+    from cofail.probability._mef_uncertainty import top_event_uncertainty
+
+    path = _deviate_model(tmp_path, _be("a", _f(0.1)), '<or><basic-event name="a"/></or>')
+    with pytest.raises(InputError, match="no random deviates"):
+        top_event_uncertainty(read_mef([path]), "top")

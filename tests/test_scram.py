@@ -247,3 +247,43 @@ def test_periodic_test_with_repair_agrees_with_scram(
     theirs = scram_probabilities([path], tmp_path, "--mission-time", str(hours))["top"]
     tree = read_mef([path], mission_time=hours)
     assert _agree(top_event_probability(tree).probability, theirs)
+
+
+def test_uncertainty_mean_agrees_with_scram(tmp_path: Path) -> None:
+    from cofail.probability._mef_uncertainty import top_event_uncertainty
+
+    files = [SCRAM_INPUTS / "Chinese" / "chinese.xml", SCRAM_INPUTS / "Chinese" / "mcs_prob.xml"]
+    if not files[0].exists():
+        _scram()
+        pytest.skip(f"{files[0]} is not in this SCRAM package")
+    report = tmp_path / "u.xml"
+    trials = 4000
+    subprocess.run(
+        [
+            _scram(),
+            *map(str, files),
+            "--bdd",
+            "--probability",
+            "true",
+            "--uncertainty",
+            "true",
+            "--num-trials",
+            str(trials),
+            "--seed",
+            "1",
+            "-l",
+            "1",
+            "-o",
+            str(report),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    text = report.read_text()
+    mean = float(re.findall(r'<mean value="([^"]+)"', text)[0])
+    sd = float(re.findall(r'<standard-deviation value="([^"]+)"', text)[0])
+    ours = top_event_uncertainty(read_mef(files), "r1", trials=trials, seed=2)
+    # Two independent Monte Carlo means of the same distribution.
+    assert abs(ours.mean - mean) < 4 * ((ours.sd**2 + sd**2) / trials) ** 0.5
+    assert ours.sd == pytest.approx(sd, rel=0.1)

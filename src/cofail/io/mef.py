@@ -11,15 +11,16 @@ would change the answer and is not read (substitutions, for one) is refused, nev
 from __future__ import annotations
 
 import math
+import random
 import xml.etree.ElementTree as ET
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from cofail.errors import InputError
 from cofail.io.files import read_text
-from cofail.io.mef_ccf import expand_ccf_group
+from cofail.io.mef_ccf import CcfExpansion, expand_ccf_group
 from cofail.io.mef_expr import DEFAULT_MISSION_TIME, Expressions, children
 
 __all__ = ["FaultTree", "Formula", "mef_name", "read_mef"]
@@ -59,6 +60,11 @@ class FaultTree:
     assumptions: list[str] = field(default_factory=list)
     """What the numbers rest on beyond the gates: the mission time when an expression used it,
     deviates taken at their mean, common-cause groups expanded, event-tree parts not read."""
+    sample: Callable[[random.Random], dict[str, float]] | None = field(
+        default=None, repr=False, compare=False
+    )
+    """For a model with random deviates: one trial's basic-event probabilities, drawn from
+    ``rng`` (parameters once per trial, shared by the events that use them)."""
 
     def tops(self) -> list[str]:
         """Return the gates no other gate refers to, in definition order."""
@@ -224,26 +230,47 @@ class _Reader:
         else:
             raise InputError(f"unsupported element <{tag}> {name!r}", source=source)
 
-    def finish(self) -> FaultTree:
-        tree, expressions = self.tree, self.expressions
+    def probabilities(self, check: bool = False) -> tuple[dict[str, float], list[CcfExpansion]]:
+        """Every basic event's probability, and the CCF groups' expansions (their events are
+        among the probabilities). ``check``: a CCF member must not be defined elsewhere."""
+        expressions, values = self.expressions, {}
         for name, (node, source, scope) in self.pending.items():
-            values = children(node)
-            if len(values) != 1:
+            expression = children(node)
+            if len(expression) != 1:
                 raise InputError(
-                    f"basic event {name!r} has {'no' if not values else 'more than one'} "
+                    f"basic event {name!r} has {'no' if not expression else 'more than one'} "
                     "probability expression",
                     source=source,
                 )
             what = f"basic event {name!r}"
-            tree.basic_events[name] = expressions.probability(values[0], source, what, scope)
+            values[name] = expressions.probability(expression[0], source, what, scope)
+        tree = self.tree
+        defined = set(values) | tree.gates.keys() | tree.house_events.keys() if check else set()
+        expansions = []
         for node, source, scope in self.groups:
-            defined = tree.basic_events.keys() | tree.gates.keys() | tree.house_events.keys()
             ccf = expand_ccf_group(
                 node, expressions, source, scope, defined=defined, common_cause=self.ccf
             )
-            tree.basic_events.update(ccf.events)
+            values.update(ccf.events)
+            expansions.append(ccf)
+            if check:  # a member of two groups is an error too
+                defined.update(ccf.members or ccf.events)
+        return values, expansions
+
+    def trial(self, rng: random.Random) -> dict[str, float]:
+        """One uncertainty trial: every probability with its deviates drawn from ``rng``."""
+        self.expressions.new_trial(rng)
+        return self.probabilities()[0]
+
+    def finish(self) -> FaultTree:
+        tree, expressions = self.tree, self.expressions
+        values, expansions = self.probabilities(check=True)
+        tree.basic_events.update(values)
+        for ccf in expansions:
             tree.gates.update((member, _or(names)) for member, names in ccf.members.items())
             tree.assumptions.append(ccf.note)
+        if expressions.used_deviate_means:
+            tree.sample = self.trial
         if expressions.used_mission_time:
             tree.assumptions.append(
                 f"system mission time {expressions.mission_time:g} h (--mission-time)"

@@ -9,6 +9,7 @@ and random deviates, which count at their mean.
 from __future__ import annotations
 
 import math
+import random
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sized
 from dataclasses import dataclass, field
@@ -192,6 +193,32 @@ _DEVIATE_MEANS: dict[str, tuple[tuple[int, ...], Callable[[list[float]], float]]
 }
 
 
+def _lognormal_draw(args: list[float], rng: random.Random) -> float:
+    if len(args) == 2:
+        return rng.lognormvariate(args[0], args[1])
+    from statistics import NormalDist  # only when sampling: it imports decimal and fractions
+
+    mean, error_factor, level = args
+    # The error factor is the ratio of the level-quantile to the median: sigma = ln(EF) / z.
+    sigma = math.log(error_factor) / NormalDist().inv_cdf(level)
+    return rng.lognormvariate(math.log(mean) - sigma * sigma / 2, sigma)
+
+
+def _histogram_draw(args: list[float], rng: random.Random) -> float:
+    bounds, weights = [args[0], *args[1::2]], args[2::2]
+    (i,) = rng.choices(range(len(weights)), weights=weights)
+    return rng.uniform(bounds[i], bounds[i + 1])
+
+
+_DEVIATE_DRAWS: dict[str, Callable[[list[float], random.Random], float]] = {
+    "uniform-deviate": lambda a, rng: rng.uniform(a[0], a[1]),
+    "normal-deviate": lambda a, rng: rng.gauss(a[0], a[1]),
+    "lognormal-deviate": _lognormal_draw,
+    "gamma-deviate": lambda a, rng: rng.gammavariate(a[0], a[1]),
+    "beta-deviate": lambda a, rng: rng.betavariate(a[0], a[1]),
+}
+
+
 @dataclass
 class Expressions:
     """The parameters of one MEF model and the mission time; evaluates expressions.
@@ -213,8 +240,17 @@ class Expressions:
     """Parameter name (with its private-component scope) → (expression element, source)."""
     used_mission_time: bool = False
     used_deviate_means: bool = False
+    rng: random.Random | None = None
+    """When set, deviates and histograms draw from their distribution instead of giving
+    their mean (one trial of an uncertainty analysis; see :meth:`new_trial`)."""
     _values: dict[str, float] = field(default_factory=dict)
     _evaluating: list[str] = field(default_factory=list)
+
+    def new_trial(self, rng: random.Random) -> None:
+        """Start a trial: parameters are drawn afresh, once each, from ``rng``; every event
+        that uses a parameter sees the same draw within the trial."""
+        self.rng = rng
+        self._values.clear()
 
     def define(self, name: str, node: ET.Element, source: str) -> None:
         """Record ``<define-parameter name=...>``; its value is computed on first use."""
@@ -288,7 +324,10 @@ class Expressions:
             return self._switch(node, source, what, scope)
         if tag == "histogram":
             self.used_deviate_means = True
-            return _histogram_mean(self._histogram_args(node, source, what, scope))
+            values = self._histogram_args(node, source, what, scope)
+            return (
+                _histogram_mean(values) if self.rng is None else _histogram_draw(values, self.rng)
+            )
         args = [self._eval(a, source, what, scope) for a in children(node)]
         if tag in _UNARY:
             _arity(args, (1,), tag, source, what)
@@ -316,7 +355,7 @@ class Expressions:
             counts, mean = _DEVIATE_MEANS[tag]
             _arity(args, counts, tag, source, what)
             self.used_deviate_means = True
-            return mean(args)
+            return mean(args) if self.rng is None else _DEVIATE_DRAWS[tag](args, self.rng)
         raise InputError(f"{what}: unsupported expression <{tag}>", source=source)
 
     def _children(

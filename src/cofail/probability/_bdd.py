@@ -232,13 +232,29 @@ def top_event_probability(
 
 
 def _solve(tree: FaultTree, top: str, order: Order) -> BddResult:
+    solver, engine, modules = _solved(tree, top, order, keep_roots=False)
+    return BddResult(
+        top=top,
+        probability=solver.values[top][0],
+        nodes=solver.peak,
+        variables=solver.basic_variables,
+        engine=engine,
+        modules=modules,
+        order=order,
+    )
+
+
+def _solved(
+    tree: FaultTree, top: str, order: Order, *, keep_roots: bool
+) -> tuple[_ModuleSolver, str, int]:
+    """Solve every module below ``top`` (bottom-up); return the solver, engine and count."""
     module, engine = _bdd_module()
     bdd = module.BDD()
     if engine == "CUDD":
         # A static order: sifting costs more than it saves on most trees.
         bdd.configure(reordering=False)
     gates, modules = find_modules(tree, top)
-    solver = _ModuleSolver(tree, bdd, modules, order)
+    solver = _ModuleSolver(tree, bdd, modules, order, keep_roots=keep_roots)
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, 20_000))
     try:
@@ -247,15 +263,36 @@ def _solve(tree: FaultTree, top: str, order: Order) -> BddResult:
                 solver.solve(gate)
     finally:
         sys.setrecursionlimit(limit)
-    return BddResult(
-        top=top,
-        probability=solver.values[top][0],
-        nodes=solver.peak,
-        variables=solver.basic_variables,
-        engine=engine,
-        modules=len(modules),
-        order=order,
-    )
+    return solver, engine, len(modules)
+
+
+class CompiledTree:
+    """A fault tree compiled once (a BDD per module, kept), re-evaluated for new basic-event
+    probabilities in time linear in the BDDs: what an uncertainty analysis needs.
+
+    Examples
+    --------
+    >>> t = FaultTree(gates={"top": Formula("or", (Formula("event", name="a", kind="basic-event"),
+    ...     Formula("event", name="b", kind="basic-event")))}, basic_events={"a": 0.1, "b": 0.2})
+    >>> c = CompiledTree(t, "top")
+    >>> round(c.probability(), 12), round(c.probability({"a": 0.5}), 12)  # 1 - 0.5 * 0.8
+    (0.28, 0.6)
+    """
+
+    def __init__(self, tree: FaultTree, top: str, order: Order = "size") -> None:
+        self.top = top
+        self.solver, _, _ = _solved(tree, top, order, keep_roots=True)
+
+    def probability(self, basic_events: dict[str, float] | None = None) -> float:
+        """P(top) with ``basic_events`` overriding the tree's probabilities (those not named
+        keep their last value)."""
+        solver = self.solver
+        for name, prob in (basic_events or {}).items():
+            solver.set_probability(name, prob, 1.0 - prob)
+        assert solver.roots is not None  # kept: see __init__
+        for gate, root in solver.roots.items():  # bottom-up: modules before their parents
+            solver.set_probability(gate, *solver._probability(root))
+        return solver.values[self.top][0]
 
 
 def _can_fork() -> bool:
@@ -340,8 +377,18 @@ class _ModuleSolver:
     any event name is safe and the compiled probability pass can index p by variable.
     """
 
-    def __init__(self, tree: FaultTree, bdd: Any, modules: set[str], order: Order) -> None:
+    def __init__(
+        self,
+        tree: FaultTree,
+        bdd: Any,
+        modules: set[str],
+        order: Order,
+        *,
+        keep_roots: bool = False,
+    ) -> None:
         self.tree, self.bdd, self.modules, self.order = tree, bdd, modules, order
+        self.roots: dict[str, Any] | None = {} if keep_roots else None
+        """Each module's BDD, in the order solved (kept only for re-evaluation)."""
         self.values: dict[str, tuple[float, float]] = {
             name: (prob, 1.0 - prob) for name, prob in tree.basic_events.items()
         }
@@ -365,7 +412,8 @@ class _ModuleSolver:
         memo: dict[str, Any] = {}
         self.uses = self._uses(gate)
         formula = self.tree.gates[gate]
-        plan = _formula_plan(self, formula) if len(names) <= _FORMULA_MAX_VARIABLES else None
+        small = len(names) <= _FORMULA_MAX_VARIABLES
+        plan = _formula_plan(self, formula) if small and self.roots is None else None
         if plan is not None:
             # The top of a module is often its most expensive part (das9701: the last five
             # gates, up to 2.8 million nodes each, 25 s of 44): its probability comes from the
@@ -384,7 +432,16 @@ class _ModuleSolver:
         root = _compile(formula, self, memo)
         self.peak = max(self.peak, len(self.bdd))
         self.values[gate] = self._probability(root)
-        del root, memo  # this module's BDD is garbage from here on
+        if self.roots is not None:
+            self.roots[gate] = root
+        del root, memo  # unless kept, this module's BDD is garbage from here on
+
+    def set_probability(self, name: str, prob: float, comp: float) -> None:
+        """Set (P, 1 − P) of a basic event or solved module, also as a BDD variable."""
+        self.values[name] = (prob, comp)
+        if name in self.var:
+            index = int(self.var[name][1:])
+            self.probs[index], self.comps[index] = prob, comp
 
     def _formula_probability(
         self,
