@@ -32,31 +32,34 @@ def _scram() -> str:
     pytest.skip("SCRAM is not installed (Debian package scram; make test installs it as root)")
 
 
-def scram_probabilities(files: list[Path], tmp: Path, *options: str) -> dict[str, float]:
-    """Run SCRAM's BDD and return {top gate: probability} from its XML report."""
+def run_scram(files: list[Path], tmp: Path, *options: str) -> str:
+    """Run SCRAM on ``files`` with ``options`` and return its XML report."""
     report = tmp / "scram-report.xml"
     subprocess.run(
-        [
-            _scram(),
-            *map(str, files),
-            *options,
-            "--bdd",
-            "--probability",
-            "true",
-            "-l",
-            "1",
-            "-o",
-            str(report),
-        ],
+        [_scram(), *map(str, files), *options, "-o", str(report)],
         check=True,
         capture_output=True,
         timeout=300,
     )
-    text = report.read_text()
+    return report.read_text()
+
+
+def scram_probabilities(files: list[Path], tmp: Path, *options: str) -> dict[str, float]:
+    """Run SCRAM's BDD and return {top gate: probability} from its XML report."""
+    text = run_scram(files, tmp, *options, "--bdd", "--probability", "true", "-l", "1")
     return {
         m.group(1): float(m.group(2))
         for m in re.finditer(r'<sum-of-products name="([^"]+)"[^>]*probability="([^"]+)"', text)
     }
+
+
+def scram_cut_set_counts(files: list[Path], tmp: Path, *options: str) -> dict[int, int]:
+    """SCRAM's minimal cut sets up to order 4, counted per order."""
+    counts: dict[int, int] = {}
+    text = run_scram(files, tmp, *options, "--bdd", "-l", "4")
+    for order in re.findall(r'<product order="(\d+)"', text):
+        counts[int(order)] = counts.get(int(order), 0) + 1
+    return counts
 
 
 def _agree(ours: float, theirs: float) -> bool:
@@ -143,16 +146,7 @@ def test_cut_set_counts_per_order_agree_with_scram(name: str, tmp_path: Path) ->
     from conftest import shared_path
 
     model = shared_path("benchmarks", "aralia", f"{name}.xml")
-    report = tmp_path / "report.xml"
-    subprocess.run(
-        [_scram(), str(model), "--bdd", "-l", "4", "-o", str(report)],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
-    theirs: dict[int, int] = {}
-    for order in re.findall(r'<product order="(\d+)"', report.read_text()):
-        theirs[int(order)] = theirs.get(int(order), 0) + 1
+    theirs = scram_cut_set_counts([model], tmp_path)
     tree = read_mef([model])
     assert mef_cut_sets(tree, tree.tops()[0], 4).counts == theirs
 
@@ -215,16 +209,7 @@ def test_ccf_models_agree_with_scram(model: str, tmp_path: Path) -> None:
     # The expanded events give SCRAM's minimal cut sets, order by order.
     from cofail.probability._mcs import mef_cut_sets
 
-    report = tmp_path / "cut-sets.xml"
-    subprocess.run(
-        [_scram(), str(path), "--ccf", "true", "--bdd", "-l", "4", "-o", str(report)],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
-    counts: dict[int, int] = {}
-    for order in re.findall(r'<product order="(\d+)"', report.read_text()):
-        counts[int(order)] = counts.get(int(order), 0) + 1
+    counts = scram_cut_set_counts([path], tmp_path, "--ccf", "true")
     assert mef_cut_sets(tree, "top", 4).counts == counts
 
 
@@ -256,31 +241,11 @@ def test_uncertainty_mean_agrees_with_scram(tmp_path: Path) -> None:
     if not files[0].exists():
         _scram()
         pytest.skip(f"{files[0]} is not in this SCRAM package")
-    report = tmp_path / "u.xml"
     trials = 4000
-    subprocess.run(
-        [
-            _scram(),
-            *map(str, files),
-            "--bdd",
-            "--probability",
-            "true",
-            "--uncertainty",
-            "true",
-            "--num-trials",
-            str(trials),
-            "--seed",
-            "1",
-            "-l",
-            "1",
-            "-o",
-            str(report),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
-    text = report.read_text()
+    text = run_scram(
+        files, tmp_path, "--bdd", "--probability", "true", "--uncertainty", "true",
+        "--num-trials", str(trials), "--seed", "1", "-l", "1",
+    )  # fmt: skip
     mean = float(re.findall(r'<mean value="([^"]+)"', text)[0])
     sd = float(re.findall(r'<standard-deviation value="([^"]+)"', text)[0])
     ours = top_event_uncertainty(read_mef(files), "r1", trials=trials, seed=2)
