@@ -252,3 +252,41 @@ def test_uncertainty_mean_agrees_with_scram(tmp_path: Path) -> None:
     # Two independent Monte Carlo means of the same distribution.
     assert abs(ours.mean - mean) < 4 * ((ours.sd**2 + sd**2) / trials) ** 0.5
     assert ours.sd == pytest.approx(sd, rel=0.1)
+
+
+@pytest.mark.parametrize("names", SHIPPED, ids=lambda n: "+".join(n))
+def test_importance_factors_agree_with_scram(names: list[str], tmp_path: Path) -> None:
+    from cofail.probability._mef_importance import basic_event_importance
+
+    files = [SCRAM_INPUTS / n for n in names]
+    if not files[0].exists():
+        _scram()
+        pytest.skip(f"{files[0]} is not in this SCRAM package")
+    text = run_scram(files, tmp_path, "--ccf", "true", "--bdd", "--probability", "true",
+                     "--importance", "true")  # fmt: skip
+    tree = read_mef(files)
+    factor = re.compile(r'(MIF|CIF|DIF|RAW|RRW)="([^"]+)"')
+    for block in re.finditer(r'<importance name="([^"]+)"[^>]*>(.*?)</importance>', text, re.S):
+        theirs: dict[str, dict[str, float]] = {}
+        for m in re.finditer(r'<basic-event name="([^"]+)"([^>]*)/>', block.group(2)):
+            if "MIF" in m.group(2):
+                theirs[m.group(1)] = {k: float(v) for k, v in factor.findall(m.group(2))}
+        # A CCF event: cofail names it "[members] [group]".
+        ccf = r'<ccf-event ccf-group="([^"]+)"([^>]*)>(.*?)</ccf-event>'
+        for m in re.finditer(ccf, block.group(2), re.S):
+            members = " ".join(re.findall(r'<basic-event name="([^"]+)"', m.group(3)))
+            theirs[f"[{members}] [{m.group(1)}]"] = {
+                k: float(v) for k, v in factor.findall(m.group(2))
+            }
+        ours = {f.event: f for f in basic_event_importance(tree, block.group(1))}
+        for event, factors in ours.items():
+            if event not in theirs:  # SCRAM lists the events of the minimal cut sets only
+                assert abs(factors.mif) < 1e-15, (event, factors)
+                continue
+            for key, value in theirs[event].items():
+                mine = getattr(factors, key.lower())
+                if mine is None:  # RRW when P(e=0) = 0: infinite; SCRAM prints 0
+                    assert key == "RRW" and value == 0, (event, key, value)
+                    continue
+                assert _agree(mine, value), (event, key, mine, value)
+        assert set(theirs) <= set(ours)

@@ -171,6 +171,13 @@ def mef_cmd(
         ),
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the --uncertainty trials.")] = 0,
+    importance: Annotated[
+        bool,
+        typer.Option(
+            "--importance",
+            help="Also each basic event's MIF (Birnbaum), CIF, DIF (Fussell-Vesely), RAW, RRW.",
+        ),
+    ] = False,
     fmt: FormatOpt = Fmt.table,
 ) -> None:
     """Exact top-event probability of an Open-PSA MEF fault tree (BDD, module by module)."""
@@ -232,6 +239,28 @@ def mef_cmd(
                 [[s.top, k, v] for s in summaries for k, v in sorted(s.counts.items())],
             )
         )
+    if importance:
+        from cofail.probability._mef_importance import basic_event_importance
+
+        for r in results:
+            factors = basic_event_importance(tree, r.top)
+            data.setdefault("importance", {})[r.top] = [f.to_dict() for f in factors]
+            tables.append(
+                Table(
+                    f"Importance of the basic events below {r.top} (largest MIF first)",
+                    ["event", "p", "MIF", "CIF", "DIF", "RAW", "RRW"],
+                    [[f.event, f.p, f.mif, f.cif, f.dif, f.raw, f.rrw] for f in factors[:25]],
+                    notes=[
+                        "as SCRAM defines them: MIF = P(e=1) - P(e=0); CIF = p MIF / P; "
+                        "DIF = p P(e=1) / P; RAW = P(e=1) / P; RRW = P / P(e=0)"
+                        + (
+                            f"; {len(factors) - 25} more in --format json"
+                            if len(factors) > 25
+                            else ""
+                        )
+                    ],
+                )
+            )
     if uncertainty is not None:
         from cofail.probability._mef_uncertainty import top_event_uncertainty
 

@@ -28,7 +28,8 @@ class Importance:
 
     Definitions as in SCRAM, with P the stack failure probability and p the event's own:
     MIF (Birnbaum) = P(e=1) − P(e=0); CIF = p · MIF / P; DIF (Fussell–Vesely diagnosis) =
-    p · P(e=1) / P; RAW = P(e=1) / P; RRW = P / P(e=0).
+    p · P(e=1) / P; RAW = P(e=1) / P; RRW = P / P(e=0). A factor that divides by zero is
+    None: CIF, DIF and RAW when P = 0; RRW when P(e=0) = 0 (infinite; SCRAM prints 0).
     """
 
     event: str
@@ -43,6 +44,27 @@ class Importance:
     def to_dict(self) -> dict[str, Any]:
         """Return plain data for JSON."""
         return {k: getattr(self, k) for k in self.__slots__}
+
+    @classmethod
+    def from_swing(
+        cls, event: str, kind: str, p: float, base: float, up: float, down: float
+    ) -> Importance:
+        """The factors from P (``base``), P(e=1) (``up``) and P(e=0) (``down``).
+
+        >>> Importance.from_swing("a", "basic event", 0.1, 0.19, 1.0, 0.1).raw  # a OR b, 0.1 each
+        5.2631578947368425
+        """
+        mif = up - down
+        return cls(
+            event=event,
+            kind=kind,
+            p=float(p),
+            mif=mif,
+            cif=p * mif / base if base > 0 else None,
+            dif=p * up / base if base > 0 else None,
+            raw=up / base if base > 0 else None,
+            rrw=base / down if down > 0 else None,
+        )
 
 
 @dataclass(frozen=True)
@@ -113,11 +135,11 @@ def importance(
     for j, mode in enumerate(modes):
         on, off = _swing(p, j)
         up, down = stack_failure(q, on, r, k), stack_failure(q, off, r, k)
-        out.append(_factors(mode, "failure mode", p[j], base, up, down))
+        out.append(Importance.from_swing(mode, "failure mode", p[j], base, up, down))
     for i, layer in enumerate(layers):
         on, off = _swing(r, i)
         up, down = stack_failure(q, p, on, k), stack_failure(q, p, off, k)
-        out.append(_factors(layer, "layer residual", r[i], base, up, down))
+        out.append(Importance.from_swing(layer, "layer residual", r[i], base, up, down))
     return out
 
 
@@ -126,20 +148,6 @@ def _swing(values: np.ndarray, index: int) -> tuple[np.ndarray, np.ndarray]:
     on, off = values.copy(), values.copy()
     on[index], off[index] = 1.0, 0.0
     return on, off
-
-
-def _factors(name: str, kind: str, p: float, base: float, up: float, down: float) -> Importance:
-    mif = up - down
-    return Importance(
-        event=name,
-        kind=kind,
-        p=float(p),
-        mif=mif,
-        cif=p * mif / base if base > 0 else None,
-        dif=p * up / base if base > 0 else None,
-        raw=up / base if base > 0 else None,
-        rrw=base / down if down > 0 else None,
-    )
 
 
 def monte_carlo(
