@@ -342,3 +342,38 @@ def test_uncertainty_needs_a_deviate(tmp_path: Path) -> None:
     path = _deviate_model(tmp_path, _be("a", _f(0.1)), '<or><basic-event name="a"/></or>')
     with pytest.raises(InputError, match="no random deviates"):
         top_event_uncertainty(read_mef([path]), "top")
+
+
+@given(
+    model=st.sampled_from(["beta-factor", "MGL", "alpha-factor"]),
+    members=st.integers(2, 6),
+    total=st.floats(1e-6, 0.2),
+    data=st.data(),
+)
+def test_ccf_set_probabilities_add_up_to_each_members_total(
+    model: str, members: int, total: float, data: st.DataObject
+) -> None:
+    # The parametrisations split a member's total failure probability Q over the sets of
+    # members that hold it: the specific-set probabilities of those sets sum to Q exactly.
+    from cofail.io.mef_ccf import expand_ccf_group
+
+    if model == "beta-factor":
+        levels = [members]
+    else:
+        top = data.draw(st.integers(2, members))
+        levels = list(range(2 if model == "MGL" else 1, top + 1))
+    factors = [data.draw(st.floats(0.01, 0.99)) for _ in levels]
+    group = ET.fromstring(
+        f'<define-CCF-group name="G" model="{model}"><members>'
+        + "".join(f'<basic-event name="m{i}"/>' for i in range(members))
+        + f"</members><distribution>{_f(total)}</distribution><factors>"
+        + "".join(
+            f'<factor level="{k}">{_f(f)}</factor>' for k, f in zip(levels, factors, strict=True)
+        )
+        + "</factors></define-CCF-group>"
+    )
+    ccf = expand_ccf_group(group, Expressions(), "m.xml")
+    assert sorted(ccf.members) == [f"m{i}" for i in range(members)]
+    for member, events in ccf.members.items():
+        assert all(member in name for name in events)
+        assert math.fsum(ccf.events[e] for e in events) == pytest.approx(total, rel=1e-12)
