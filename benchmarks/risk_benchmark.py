@@ -6,11 +6,15 @@
     SCRAM: ``scram M.xml --bdd --probability true -l 1`` on the model ``cofail export`` writes.
 (b) The Aralia fault trees in ../shared/benchmarks/aralia: ``cofail mef`` against the same SCRAM
     command.
+(c) SCRAM's shipped inputs (expressions, CCF groups): ``cofail mef --importance`` against
+    ``scram --ccf true --bdd --probability true --importance true``, and 2,000 uncertainty trials
+    of the Chinese model (``--uncertainty 2000`` against ``--uncertainty true --num-trials 2000``;
+    "agree" there compares the two means within 4 standard errors).
 
 Prints, per model, both wall times, their ratio and whether the probabilities agree (1e-6
 relative, allowing for SCRAM's six printed digits). Run:
 
-    .venv/bin/python benchmarks/risk_benchmark.py [--timeout 120] [--only stacks|aralia]
+    .venv/bin/python benchmarks/risk_benchmark.py [--timeout 120] [--only stacks|aralia|shipped]
 """
 
 from __future__ import annotations
@@ -29,6 +33,17 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 ARALIA = ROOT.parent / "shared" / "benchmarks" / "aralia"
+SCRAM_INPUTS = Path("/usr/share/scram/input")
+SHIPPED = [
+    ["BSCU/BSCU.xml"],
+    ["HIPPS/HIPPS.xml"],
+    ["SmallTree/SmallTree.xml"],
+    ["ThreeMotor/three_motor.xml"],
+    ["TwoTrain/common_cause.xml"],
+    ["Chinese/chinese.xml", "Chinese/chinese-basic-events.xml"],
+    ["Baobab/baobab1.xml", "Baobab/baobab1-basic-events.xml"],
+    ["CEA9601/CEA9601.xml", "CEA9601/CEA9601-basic-events.xml"],
+]
 COFAIL = [sys.executable, "-m", "cofail"]
 SIZES = [(L, M) for L in (7, 12, 20, 24) for M in (7, 50, 200, 1000)]
 
@@ -106,6 +121,46 @@ def bench_aralia(tmp: Path, timeout: float) -> list[dict[str, object]]:
     return rows
 
 
+def bench_shipped(tmp: Path, timeout: float) -> list[dict[str, object]]:
+    rows = []
+    report = tmp / "scram-report.xml"
+    for names in SHIPPED:
+        files = [str(SCRAM_INPUTS / n) for n in names]
+        ours_s, out = timed([*COFAIL, "mef", *files, "--importance", "-f", "json"], timeout)
+        ours = json.loads(out)["probability"] if ours_s is not None else None
+        report.unlink(missing_ok=True)
+        theirs_s, _ = timed(
+            ["scram", *files, "--ccf", "true", "--bdd", "--probability", "true",
+             "--importance", "true", "-o", str(report)],
+            timeout,
+        )  # fmt: skip
+        found = re.findall(r'<sum-of-products [^>]*probability="([^"]+)"', report.read_text())
+        theirs = float(found[0]) if theirs_s is not None and found else None
+        name = Path(names[0]).stem + "+imp"
+        rows.append(report_row(name, ours_s, theirs_s, ours, theirs, "BDD, importance"))
+    files = [str(SCRAM_INPUTS / "Chinese" / n) for n in ("chinese.xml", "mcs_prob.xml")]
+    ours_s, out = timed([*COFAIL, "mef", *files, "--uncertainty", "2000", "-f", "json"], timeout)
+    report.unlink(missing_ok=True)
+    theirs_s, _ = timed(
+        ["scram", *files, "--bdd", "--probability", "true", "--uncertainty", "true",
+         "--num-trials", "2000", "-o", str(report)],
+        timeout,
+    )  # fmt: skip
+    mine = next(iter(json.loads(out)["uncertainty"].values())) if ours_s is not None else None
+    text = report.read_text() if theirs_s is not None else ""
+    mean = re.findall(r'<mean value="([^"]+)"', text)
+    sd = re.findall(r'<standard-deviation value="([^"]+)"', text)
+    theirs_mean = float(mean[0]) if mean else None
+    agreed = None
+    if mine and theirs_mean is not None and sd:  # two Monte Carlo means: within 4 std errors
+        se = ((mine["sd"] ** 2 + float(sd[0]) ** 2) / 2000) ** 0.5
+        agreed = abs(mine["mean"] - theirs_mean) < 4 * se
+    mine_mean = mine["mean"] if mine else None
+    row = report_row("chinese+unc", ours_s, theirs_s, mine_mean, theirs_mean, "2000 trials", agreed)
+    rows.append(row)
+    return rows
+
+
 def report_row(
     name: str,
     ours_s: float | None,
@@ -113,7 +168,9 @@ def report_row(
     ours: float | None,
     theirs: float | None,
     engine: str,
+    agreed: bool | None = None,
 ) -> dict[str, object]:
+    """One result row, printed; ``agreed`` overrides the 1e-6 comparison of the numbers."""
     ratio = theirs_s / ours_s if ours_s and theirs_s else None
     row = {
         "model": name,
@@ -122,12 +179,12 @@ def report_row(
         "speedup": ratio,
         "cofail_p": ours,
         "scram_p": theirs,
-        "agree": agree(ours, theirs),
+        "agree": agree(ours, theirs) if agreed is None else agreed,
         "engine": engine,
     }
-    fmt = lambda x: "TO" if x is None else f"{x:.3f}"  # noqa: E731
+    fmt = lambda x: "TO" if x is None else f"{x:.3f}s"  # noqa: E731
     print(
-        f"{name:12s} cofail {fmt(ours_s):>8s}s  scram {fmt(theirs_s):>8s}s  "
+        f"{name:12s} cofail {fmt(ours_s):>9s}  scram {fmt(theirs_s):>9s}  "
         f"speedup {'-' if ratio is None else f'{ratio:.2f}x':>8s}  P {ours!s:>22s} vs {theirs!s:>12s}"
         f"  agree {row['agree']}  [{engine[:40]}]",
         flush=True,
@@ -138,30 +195,33 @@ def report_row(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--timeout", type=float, default=120.0)
-    parser.add_argument("--only", choices=["stacks", "aralia"])
+    parser.add_argument("--only", choices=["stacks", "aralia", "shipped"])
     args = parser.parse_args()
     if not shutil.which("scram"):
         sys.exit("SCRAM is not installed: apt-get install scram (make test does it as root)")
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         rows = []
-        if args.only != "aralia":
+        if args.only in (None, "stacks"):
             print("(a) random stack models, density 0.3")
-            rows += bench_stacks(tmp, args.timeout)
-        if args.only != "stacks":
+            rows += [{**r, "part": "stacks"} for r in bench_stacks(tmp, args.timeout)]
+        if args.only in (None, "aralia"):
             if ARALIA.exists():
                 print("(b) Aralia fault trees")
-                rows += bench_aralia(tmp, args.timeout)
+                rows += [{**r, "part": "aralia"} for r in bench_aralia(tmp, args.timeout)]
             else:
                 print(f"skipping (b): {ARALIA} not found (../shared is absent)")
+        if args.only in (None, "shipped"):
+            print("(c) SCRAM's shipped inputs: importance, uncertainty")
+            rows += [{**r, "part": "shipped"} for r in bench_shipped(tmp, args.timeout)]
     summarise(rows)
     print(json.dumps(rows))
 
 
 def summarise(rows: list[dict[str, object]]) -> None:
     """Print, per part, how many models each tool solved and the times over the common ones."""
-    for part in ("stacks", "aralia"):
-        chosen = [r for r in rows if str(r["model"])[0].isdigit() == (part == "stacks")]
+    for part in ("stacks", "aralia", "shipped"):
+        chosen = [r for r in rows if r["part"] == part]
         if not chosen:
             continue
         both = [r for r in chosen if r["cofail_s"] is not None and r["scram_s"] is not None]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from cofail.io.mef import FaultTree
 from cofail.probability._bdd import CompiledTree
-from cofail.probability._risk import Importance
+from cofail.probability._importance import Importance
 from cofail.probability._simplify import simplify
 
 __all__ = ["basic_event_importance"]

@@ -39,17 +39,19 @@ class TopEventUncertainty:
 
     def to_dict(self) -> dict[str, object]:
         """Summary for JSON: mean with its 95% interval, sd, percentiles."""
-        import numpy as np
-
         half = 1.959963984540054 * self.sd / self.trials**0.5
-        values = np.percentile(np.asarray(self.samples), PERCENTILES)
+        if self.trials > 1:  # "inclusive" interpolates linearly, as NumPy's percentile does
+            cuts = statistics.quantiles(self.samples, n=100, method="inclusive")
+            values = [cuts[p - 1] for p in PERCENTILES]
+        else:
+            values = [self.samples[0]] * len(PERCENTILES)
         return {
             "trials": self.trials,
             "seed": self.seed,
             "mean": self.mean,
             "mean_95ci": [self.mean - half, self.mean + half],
             "sd": self.sd,
-            "percentiles": {str(p): float(v) for p, v in zip(PERCENTILES, values, strict=True)},
+            "percentiles": {str(p): v for p, v in zip(PERCENTILES, values, strict=True)},
         }
 
 

@@ -16,55 +16,11 @@ from cofail.probability._exact import (
     pair_failures,
     stack_failure,
 )
+from cofail.probability._importance import Importance
 from cofail.probability._sample import draw_failures
 from cofail.probability.scenario import Scenario
 
 __all__ = ["Importance", "RiskResult", "at_least_k", "importance", "monte_carlo", "risk"]
-
-
-@dataclass(frozen=True, slots=True)
-class Importance:
-    """Importance of one basic event (a failure mode present, or a layer's residual failure).
-
-    Definitions as in SCRAM, with P the stack failure probability and p the event's own:
-    MIF (Birnbaum) = P(e=1) − P(e=0); CIF = p · MIF / P; DIF (Fussell–Vesely diagnosis) =
-    p · P(e=1) / P; RAW = P(e=1) / P; RRW = P / P(e=0). A factor that divides by zero is
-    None: CIF, DIF and RAW when P = 0; RRW when P(e=0) = 0 (infinite; SCRAM prints 0).
-    """
-
-    event: str
-    kind: str
-    p: float
-    mif: float
-    cif: float | None
-    dif: float | None
-    raw: float | None
-    rrw: float | None
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return plain data for JSON."""
-        return {k: getattr(self, k) for k in self.__slots__}
-
-    @classmethod
-    def from_swing(
-        cls, event: str, kind: str, p: float, base: float, up: float, down: float
-    ) -> Importance:
-        """The factors from P (``base``), P(e=1) (``up``) and P(e=0) (``down``).
-
-        >>> Importance.from_swing("a", "basic event", 0.1, 0.19, 1.0, 0.1).raw  # a OR b, 0.1 each
-        5.2631578947368425
-        """
-        mif = up - down
-        return cls(
-            event=event,
-            kind=kind,
-            p=float(p),
-            mif=mif,
-            cif=p * mif / base if base > 0 else None,
-            dif=p * up / base if base > 0 else None,
-            raw=up / base if base > 0 else None,
-            rrw=base / down if down > 0 else None,
-        )
 
 
 @dataclass(frozen=True)
