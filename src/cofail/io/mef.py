@@ -194,14 +194,14 @@ class _Reader:
             raise InputError(f"unsupported element <{tag}> in <opsa-mef>", source=source)
 
     def container(self, node: ET.Element, source: str, scope: str) -> None:
-        for child in node:
+        for child in children(node):
             if child.tag == "define-component":
                 # A private component's names are its own (t.E1 from outside); a public one's
                 # are not.
                 private = child.get("role") == "private"
                 name = scope + child.get("name", "")
                 self.container(child, source, scope=f"{name}." if private else scope)
-            elif child.tag not in ("label", "attributes"):
+            else:
                 self.definition(child, source, scope)
 
     def definition(self, child: ET.Element, source: str, scope: str) -> None:

@@ -158,11 +158,16 @@ def _power(m: _Affine, n: int) -> _Affine:
     return result
 
 
-_BUILTINS: dict[str, tuple[int, Callable[..., float]]] = {
-    "exponential": (2, _exponential),
-    "GLM": (4, _glm),
-    "Weibull": (4, _weibull),
-    "periodic-test": (4, _periodic_test),
+_BUILTINS: dict[str, dict[int, Callable[..., float]]] = {
+    "exponential": {2: _exponential},
+    "GLM": {4: _glm},
+    "Weibull": {4: _weibull},
+    "periodic-test": {4: _periodic_test, 5: _periodic_test_with_repair},
+}
+"""Reliability built-ins by name, then by number of arguments."""
+_NOT_READ = {
+    ("periodic-test", 11): "with 11 arguments (test phases) is not supported; the 4- and "
+    "5-argument forms are"
 }
 
 
@@ -340,17 +345,11 @@ class Expressions:
                 raise InputError(f"{what}: <{tag}> needs arguments", source=source)
             return float(_VARIADIC[tag](args))
         if tag in _BUILTINS:
-            count, function = _BUILTINS[tag]
-            if tag == "periodic-test" and len(args) == 5:
-                return _periodic_test_with_repair(*args)
-            if tag == "periodic-test" and len(args) == 11:
-                raise InputError(
-                    f"{what}: <periodic-test> with 11 arguments (test phases) is not "
-                    "supported; the 4- and 5-argument forms are",
-                    source=source,
-                )
-            _arity(args, (count,), tag, source, what)
-            return function(*args)
+            forms = _BUILTINS[tag]
+            if (tag, len(args)) in _NOT_READ:
+                raise InputError(f"{what}: <{tag}> {_NOT_READ[tag, len(args)]}", source=source)
+            _arity(args, tuple(forms), tag, source, what)
+            return forms[len(args)](*args)
         if tag in _DEVIATE_MEANS:
             counts, mean = _DEVIATE_MEANS[tag]
             _arity(args, counts, tag, source, what)
