@@ -239,11 +239,17 @@ def mef_cmd(
                 [[s.top, k, v] for s in summaries for k, v in sorted(s.counts.items())],
             )
         )
+    compiled = {}
+    if importance or uncertainty is not None:  # a BDD per module, kept: compiled once per top
+        from cofail.probability._bdd import CompiledTree
+        from cofail.probability._simplify import simplify
+
+        compiled = {r.top: CompiledTree(simplify(tree, r.top), r.top) for r in results}
     if importance:
         from cofail.probability._mef_importance import basic_event_importance
 
         for r in results:
-            factors = basic_event_importance(tree, r.top)
+            factors = basic_event_importance(tree, r.top, compiled[r.top])
             data.setdefault("importance", {})[r.top] = [f.to_dict() for f in factors]
             tables.append(
                 Table(
@@ -264,13 +270,13 @@ def mef_cmd(
     if uncertainty is not None:
         from cofail.probability._mef_uncertainty import top_event_uncertainty
 
-        spreads = [top_event_uncertainty(tree, r.top, uncertainty, seed) for r in results]
+        spreads = [
+            top_event_uncertainty(tree, r.top, uncertainty, seed, compiled[r.top]) for r in results
+        ]
         data["uncertainty"] = {u.top: u.to_dict() for u in spreads}
         rows = []
         for u in spreads:
-            summary = u.to_dict()
-            pct = summary["percentiles"]
-            assert isinstance(pct, dict)
+            pct = data["uncertainty"][u.top]["percentiles"]
             rows.append([u.top, u.mean, u.sd, pct["5"], pct["50"], pct["95"]])
         tables.append(
             Table(

@@ -10,11 +10,14 @@ from cofail.probability._simplify import simplify
 __all__ = ["basic_event_importance"]
 
 
-def basic_event_importance(tree: FaultTree, top: str) -> list[Importance]:
+def basic_event_importance(
+    tree: FaultTree, top: str, compiled: CompiledTree | None = None
+) -> list[Importance]:
     """MIF, CIF, DIF, RAW and RRW of every basic event below ``top``, largest MIF first.
 
     Each factor needs P(top | e) and P(top | not e): the tree is compiled once (a BDD per
     module, kept) and re-read twice per event, so the cost is 2 × events × BDD size.
+    ``compiled`` is that compilation when the caller has it already.
 
     Examples
     --------
@@ -24,7 +27,8 @@ def basic_event_importance(tree: FaultTree, top: str) -> list[Importance]:
     >>> [(i.event, round(i.mif, 12)) for i in basic_event_importance(t, "top")]
     [('b', 0.9), ('a', 0.8)]
     """
-    compiled = CompiledTree(simplify(tree, top), top)
+    if compiled is None:
+        compiled = CompiledTree(simplify(tree, top), top)
     base = compiled.probability()
     factors = [
         Importance.from_swing(

@@ -56,13 +56,18 @@ class TopEventUncertainty:
 
 
 def top_event_uncertainty(
-    tree: FaultTree, top: str, trials: int = 1000, seed: int = 0
+    tree: FaultTree,
+    top: str,
+    trials: int = 1000,
+    seed: int = 0,
+    compiled: CompiledTree | None = None,
 ) -> TopEventUncertainty:
     """Sample the model's deviates ``trials`` times and solve the top event exactly in each.
 
     Parameters are drawn once per trial and shared by every event that uses them (a shared
     failure rate stays shared). The tree is rewritten and compiled (a BDD per module, one
-    static order) once; each trial re-reads those BDDs with its own probabilities.
+    static order) once (or ``compiled`` is that compilation); each trial re-reads those BDDs
+    with its own probabilities.
 
     Examples
     --------
@@ -85,7 +90,8 @@ def top_event_uncertainty(
         )
     if trials < 1:
         raise InputError(f"--uncertainty: expected a number of trials >= 1, got {trials}")
-    compiled = CompiledTree(simplify(tree, top), top)
+    if compiled is None:
+        compiled = CompiledTree(simplify(tree, top), top)
     rng = random.Random(seed)
     samples = []
     for trial in range(1, trials + 1):
