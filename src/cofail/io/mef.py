@@ -21,7 +21,7 @@ from pathlib import Path
 from cofail.errors import InputError
 from cofail.io.files import read_text
 from cofail.io.mef_ccf import CcfExpansion, expand_ccf_group
-from cofail.io.mef_expr import DEFAULT_MISSION_TIME, Expressions, children
+from cofail.io.mef_expr import DEFAULT_MISSION_TIME, Expressions, children, only_child
 
 __all__ = ["FaultTree", "Formula", "mef_name", "read_mef"]
 
@@ -235,15 +235,9 @@ class _Reader:
         among the probabilities). ``check``: a CCF member must not be defined elsewhere."""
         expressions, values = self.expressions, {}
         for name, (node, source, scope) in self.pending.items():
-            expression = children(node)
-            if len(expression) != 1:
-                raise InputError(
-                    f"basic event {name!r} has {'no' if not expression else 'more than one'} "
-                    "probability expression",
-                    source=source,
-                )
             what = f"basic event {name!r}"
-            values[name] = expressions.probability(expression[0], source, what, scope)
+            expression = only_child(node, what, source)
+            values[name] = expressions.probability(expression, source, what, scope)
         tree = self.tree
         defined = set(values) | tree.gates.keys() | tree.house_events.keys() if check else set()
         expansions = []
@@ -269,13 +263,13 @@ class _Reader:
         for ccf in expansions:
             tree.gates.update((member, _or(names)) for member, names in ccf.members.items())
             tree.assumptions.append(ccf.note)
-        if expressions.used_deviate_means:
+        if expressions.used_deviates:
             tree.sample = self.trial
         if expressions.used_mission_time:
             tree.assumptions.append(
                 f"system mission time {expressions.mission_time:g} h (--mission-time)"
             )
-        if expressions.used_deviate_means:
+        if expressions.used_deviates:
             tree.assumptions.append(
                 "random deviates and histograms taken at their mean (a point estimate, as "
                 "SCRAM's probability analysis does)"

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from itertools import combinations
 
 from cofail.errors import InputError
-from cofail.io.mef_expr import Expressions, children
+from cofail.io.mef_expr import Expressions, children, only_child
 
 __all__ = ["MAX_CCF_EVENTS", "CcfExpansion", "expand_ccf_group"]
 
@@ -115,7 +115,9 @@ def expand_ccf_group(
     for member in members:
         if member in defined:
             raise InputError(f"{what}: member {member!r} is also defined elsewhere", source=source)
-    total = expressions.probability(_one(parts["distribution"], what, source), source, what, scope)
+    total = expressions.probability(
+        only_child(parts["distribution"], what, source), source, what, scope
+    )
     if not common_cause:
         return CcfExpansion(
             dict.fromkeys(members, total),
@@ -188,16 +190,9 @@ def _factors(
                 f"{level} at position {i + 1}",
                 source=source,
             )
-        factors[level] = expressions.probability(_one(f, what, source), source, what, scope)
+        factors[level] = expressions.probability(only_child(f, what, source), source, what, scope)
     if model == "phi-factor" and abs(math.fsum(factors.values()) - 1) > 1e-9:
         raise InputError(f"{what}: phi factors must sum to 1", source=source)
     if model == "alpha-factor" and not math.fsum(factors.values()) > 0:
         raise InputError(f"{what}: alpha factors must not all be 0", source=source)
     return factors
-
-
-def _one(node: ET.Element, what: str, source: str) -> ET.Element:
-    args = children(node)
-    if len(args) != 1:
-        raise InputError(f"{what}: <{node.tag}> needs one expression", source=source)
-    return args[0]

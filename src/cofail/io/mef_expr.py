@@ -13,10 +13,11 @@ import random
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sized
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from cofail.errors import InputError
 
-__all__ = ["DEFAULT_MISSION_TIME", "Expressions", "children"]
+__all__ = ["DEFAULT_MISSION_TIME", "Expressions", "children", "only_child"]
 
 DEFAULT_MISSION_TIME = 8760.0
 """Hours in a year: the mission time SCRAM assumes unless told otherwise."""
@@ -189,15 +190,6 @@ def _histogram_mean(args: list[float]) -> float:
     return weighted / total
 
 
-_DEVIATE_MEANS: dict[str, tuple[tuple[int, ...], Callable[[list[float]], float]]] = {
-    "uniform-deviate": ((2,), lambda a: (a[0] + a[1]) / 2),
-    "normal-deviate": ((2,), lambda a: a[0]),
-    "lognormal-deviate": ((2, 3), _lognormal_mean),
-    "gamma-deviate": ((2,), lambda a: a[0] * a[1]),
-    "beta-deviate": ((2,), lambda a: a[0] / (a[0] + a[1])),
-}
-
-
 def _lognormal_draw(args: list[float], rng: random.Random) -> float:
     if len(args) == 2:
         return rng.lognormvariate(args[0], args[1])
@@ -215,13 +207,27 @@ def _histogram_draw(args: list[float], rng: random.Random) -> float:
     return rng.uniform(bounds[i], bounds[i + 1])
 
 
-_DEVIATE_DRAWS: dict[str, Callable[[list[float], random.Random], float]] = {
-    "uniform-deviate": lambda a, rng: rng.uniform(a[0], a[1]),
-    "normal-deviate": lambda a, rng: rng.gauss(a[0], a[1]),
-    "lognormal-deviate": _lognormal_draw,
-    "gamma-deviate": lambda a, rng: rng.gammavariate(a[0], a[1]),
-    "beta-deviate": lambda a, rng: rng.betavariate(a[0], a[1]),
+class _Deviate(NamedTuple):
+    counts: tuple[int, ...]
+    """Numbers of arguments accepted."""
+    mean: Callable[[list[float]], float]
+    draw: Callable[[list[float], random.Random], float]
+
+
+_DEVIATES: dict[str, _Deviate] = {
+    "uniform-deviate": _Deviate(
+        (2,), lambda a: (a[0] + a[1]) / 2, lambda a, rng: rng.uniform(a[0], a[1])
+    ),
+    "normal-deviate": _Deviate((2,), lambda a: a[0], lambda a, rng: rng.gauss(a[0], a[1])),
+    "lognormal-deviate": _Deviate((2, 3), _lognormal_mean, _lognormal_draw),
+    "gamma-deviate": _Deviate(
+        (2,), lambda a: a[0] * a[1], lambda a, rng: rng.gammavariate(a[0], a[1])
+    ),
+    "beta-deviate": _Deviate(
+        (2,), lambda a: a[0] / (a[0] + a[1]), lambda a, rng: rng.betavariate(a[0], a[1])
+    ),
 }
+"""Random deviates: their point value is the mean; an uncertainty trial draws."""
 
 
 @dataclass
@@ -244,7 +250,8 @@ class Expressions:
     definitions: dict[str, tuple[ET.Element, str]] = field(default_factory=dict)
     """Parameter name (with its private-component scope) → (expression element, source)."""
     used_mission_time: bool = False
-    used_deviate_means: bool = False
+    used_deviates: bool = False
+    """Whether an expression read a random deviate or histogram."""
     rng: random.Random | None = None
     """When set, deviates and histograms draw from their distribution instead of giving
     their mean (one trial of an uncertainty analysis; see :meth:`new_trial`)."""
@@ -294,15 +301,11 @@ class Expressions:
                 cycle = " -> ".join([*self._evaluating[self._evaluating.index(name) :], name])
                 raise InputError(f"parameters refer to each other in a cycle: {cycle}")
             node, where = self.definitions[name]
-            args = children(node)
-            if len(args) != 1:
-                raise InputError(
-                    f"parameter {name!r}: expected one expression, got {len(args)}", source=where
-                )
+            expression = only_child(node, f"parameter {name!r}", where)
             self._evaluating.append(name)
             try:
                 own_scope = name[: name.rfind(".") + 1]
-                self._values[name] = self._eval(args[0], where, f"parameter {name!r}", own_scope)
+                self._values[name] = self._eval(expression, where, f"parameter {name!r}", own_scope)
             finally:
                 self._evaluating.pop()
         return self._values[name]
@@ -328,7 +331,7 @@ class Expressions:
         if tag == "switch":
             return self._switch(node, source, what, scope)
         if tag == "histogram":
-            self.used_deviate_means = True
+            self.used_deviates = True
             values = self._histogram_args(node, source, what, scope)
             return (
                 _histogram_mean(values) if self.rng is None else _histogram_draw(values, self.rng)
@@ -350,11 +353,11 @@ class Expressions:
                 raise InputError(f"{what}: <{tag}> {_NOT_READ[tag, len(args)]}", source=source)
             _arity(args, tuple(forms), tag, source, what)
             return forms[len(args)](*args)
-        if tag in _DEVIATE_MEANS:
-            counts, mean = _DEVIATE_MEANS[tag]
-            _arity(args, counts, tag, source, what)
-            self.used_deviate_means = True
-            return mean(args) if self.rng is None else _DEVIATE_DRAWS[tag](args, self.rng)
+        if tag in _DEVIATES:
+            deviate = _DEVIATES[tag]
+            _arity(args, deviate.counts, tag, source, what)
+            self.used_deviates = True
+            return deviate.mean(args) if self.rng is None else deviate.draw(args, self.rng)
         raise InputError(f"{what}: unsupported expression <{tag}>", source=source)
 
     def _children(
@@ -378,7 +381,7 @@ class Expressions:
 
     def _histogram_args(self, node: ET.Element, source: str, what: str, scope: str) -> list[float]:
         args = children(node)
-        if not args or any(b.tag != "bin" for b in args[1:]) or len(args) < 2:
+        if len(args) < 2 or any(b.tag != "bin" for b in args[1:]):
             raise InputError(
                 f"{what}: <histogram> expects a lower boundary and one or more <bin>",
                 source=source,
@@ -396,6 +399,16 @@ class Expressions:
 def children(node: ET.Element) -> list[ET.Element]:
     """The element's children other than ``<label>`` and ``<attributes>`` (annotations)."""
     return [c for c in node if c.tag not in _SKIP]
+
+
+def only_child(node: ET.Element, what: str, source: str) -> ET.Element:
+    """The one expression inside ``node`` (a definition, distribution or factor)."""
+    args = children(node)
+    if len(args) != 1:
+        raise InputError(
+            f"{what}: <{node.tag}> needs exactly one expression, got {len(args)}", source=source
+        )
+    return args[0]
 
 
 def _arity(args: Sized, counts: tuple[int, ...], tag: str, source: str, what: str) -> None:
