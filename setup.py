@@ -1,6 +1,6 @@
 """Build the optional compiled kernels; everything else is declared in pyproject.toml.
 
-The extension is optional: without a C compiler cofail installs and runs on its NumPy code
+The extensions are optional: without a C compiler cofail installs and runs on its NumPy code
 paths, which compute the same numbers more slowly (``cofail.probability.kernels_available``).
 """
 
@@ -9,10 +9,12 @@ from setuptools import Extension, setup
 setup(
     ext_modules=[
         Extension(
-            "cofail.probability._kernels",
-            ["src/cofail/probability/_kernels.c"],
+            f"cofail.probability.{name}",
+            [f"src/cofail/probability/{name}.c"],
+            depends=["src/cofail/probability/_cudd_node.h"],
             extra_compile_args=["-O3", "-std=c11", "-Wall", "-Wextra"],
             optional=True,
         )
+        for name in ("_kernels", "_flat_bdd")
     ]
 )

@@ -321,7 +321,8 @@ def test_compiled_tree_equals_a_fresh_solve_for_new_probabilities() -> None:
     import random
     from dataclasses import replace
 
-    from cofail.probability._bdd import CompiledTree, _solve
+    from cofail.probability._bdd import _solve
+    from cofail.probability._compiled_tree import CompiledTree
     from cofail.probability._simplify import simplify
     from conftest import shared_path
 

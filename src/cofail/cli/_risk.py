@@ -241,7 +241,7 @@ def mef_cmd(
         )
     compiled = {}
     if importance or uncertainty is not None:  # a BDD per module, kept: compiled once per top
-        from cofail.probability._bdd import CompiledTree
+        from cofail.probability._compiled_tree import CompiledTree
         from cofail.probability._simplify import simplify
 
         compiled = {r.top: CompiledTree(simplify(tree, r.top), r.top) for r in results}

@@ -266,45 +266,6 @@ def _solved(
     return solver, engine, len(modules)
 
 
-class CompiledTree:
-    """A fault tree compiled once (a BDD per module, kept), re-evaluated for new basic-event
-    probabilities in time linear in the BDDs: what an uncertainty analysis needs.
-
-    Examples
-    --------
-    >>> t = FaultTree(gates={"top": Formula("or", (Formula("event", name="a", kind="basic-event"),
-    ...     Formula("event", name="b", kind="basic-event")))}, basic_events={"a": 0.1, "b": 0.2})
-    >>> c = CompiledTree(t, "top")
-    >>> round(c.probability(), 12), round(c.probability({"a": 0.5}), 12)  # 1 - 0.5 * 0.8
-    (0.28, 0.6)
-    >>> round(c.probability(), 12)  # the override held for that call only
-    0.28
-    """
-
-    def __init__(self, tree: FaultTree, top: str, order: Order = "size") -> None:
-        self.top = top
-        self.solver, _, _ = _solved(tree, top, order, keep_roots=True)
-
-    def probability(self, basic_events: dict[str, float] | None = None) -> float:
-        """P(top) with ``basic_events`` overriding the tree's probabilities for this call."""
-        solver = self.solver
-        saved = {name: solver.values[name] for name in basic_events or {}}
-        try:
-            for name, prob in (basic_events or {}).items():
-                solver.set_probability(name, prob, 1.0 - prob)
-            assert solver.roots is not None  # kept: see __init__
-            for gate, root in solver.roots.items():  # bottom-up: modules before their parents
-                solver.set_probability(gate, *solver._probability(root))
-            return solver.values[self.top][0]
-        finally:
-            for name, (prob, comp) in saved.items():
-                solver.set_probability(name, prob, comp)
-
-    def basic_events(self) -> list[str]:
-        """The basic events below the top (BDD variables that are not modules)."""
-        return [n for n in self.solver.var if n in self.solver.tree.basic_events]
-
-
 def _can_fork() -> bool:
     """Whether this process may fork solvers (not on platforms without fork, nor inside a
     daemonic multiprocessing worker). multiprocessing is imported only for trees that race."""

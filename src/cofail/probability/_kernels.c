@@ -30,6 +30,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "_cudd_node.h"
+
 #define MAX_LAYERS 30
 
 typedef struct {
@@ -638,19 +640,10 @@ done:
 }
 
 /*
- * The same probability read straight from CUDD's node structures, given the address of a live
- * root node (dd.cudd's int(Function) is that address + 2). CUDD 3 on a 64-bit machine lays a
- * node out as {uint32 index, uint32 ref, next, then, else}; the low bit of a pointer marks a
- * complemented edge; a then-edge is never complemented. The caller passes the address of the
- * constant one, and checks this layout against dd's own accessors once (see cudd_node).
+ * The same probability read straight from CUDD's node structures (_cudd_node.h), given the
+ * address of a live root node. The caller passes the address of the constant one, and checks
+ * the layout against dd's own accessors once (see cudd_node).
  */
-typedef struct CuddNode {
-    uint32_t index, ref;
-    struct CuddNode *next, *then_child, *else_child;
-} CuddNode;
-
-#define REGULAR(p) ((CuddNode *)((uintptr_t)(p) & ~(uintptr_t)1))
-#define COMPLEMENTED(p) ((uintptr_t)(p) & 1)
 
 /* A hash table from tuples of k node addresses (k = 1: single nodes) to (P, Q), open
  * addressing; shared by the one-BDD walk and the formula expansion below. */

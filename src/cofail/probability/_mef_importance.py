@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from cofail.io.mef import FaultTree
-from cofail.probability._bdd import CompiledTree
+from cofail.probability._compiled_tree import CompiledTree, Derivatives
 from cofail.probability._importance import Importance
 from cofail.probability._simplify import simplify
 
 __all__ = ["basic_event_importance"]
+
+_CANCELLED = 1e-6
+"""P(top | e) or P(top | not e), computed as P ± p · MIF, that comes out below this fraction of
+its larger term has lost digits to cancellation (e nearly necessary for the top, say): it is read
+from the BDDs with e set instead. Above it the relative error stays below about 1e-10."""
 
 
 def basic_event_importance(
@@ -15,8 +20,10 @@ def basic_event_importance(
 ) -> list[Importance]:
     """MIF, CIF, DIF, RAW and RRW of every basic event below ``top``, largest MIF first.
 
-    Each factor needs P(top | e) and P(top | not e): the tree is compiled once (a BDD per
-    module, kept) and re-read twice per event, so the cost is 2 × events × BDD size.
+    The tree is compiled once (a BDD per module); one pass down each module's BDD gives P(top)'s
+    derivative with respect to every basic event (:meth:`CompiledTree.derivatives`), so the
+    cost is about three reads of the BDDs whatever the number of events. Without the compiled
+    kernel, each event costs two reads instead (P(top | e) and P(top | not e)).
     ``compiled`` is that compilation when the caller has it already.
 
     Examples
@@ -29,16 +36,27 @@ def basic_event_importance(
     """
     if compiled is None:
         compiled = CompiledTree(simplify(tree, top), top)
-    base = compiled.probability()
-    factors = [
-        Importance.from_swing(
-            name,
-            "basic event",
-            tree.basic_events[name],
-            base,
-            compiled.probability({name: 1.0}),
-            compiled.probability({name: 0.0}),
-        )
-        for name in compiled.basic_events()
-    ]
+    derivatives = compiled.derivatives()
+    base = compiled.probability() if derivatives is None else derivatives.probability
+    factors = []
+    for name in compiled.basic_events():
+        p = tree.basic_events[name]
+        up, down = _swing(compiled, derivatives, name, p, base)
+        factors.append(Importance.from_swing(name, "basic event", p, base, up, down))
     return sorted(factors, key=lambda f: (-f.mif, f.event))
+
+
+def _swing(
+    compiled: CompiledTree, derivatives: Derivatives | None, name: str, p: float, base: float
+) -> tuple[float, float]:
+    """P(top | name) and P(top | not name): from the derivative where that is exact enough,
+    otherwise by reading the BDDs with the event set."""
+    if derivatives is None:
+        return compiled.probability({name: 1.0}), compiled.probability({name: 0.0})
+    mif = derivatives.mif(name)
+    up, down = base + (1.0 - p) * mif, base - p * mif
+    if abs(up) < _CANCELLED * max(base, abs((1.0 - p) * mif)):
+        up = compiled.probability({name: 1.0})
+    if abs(down) < _CANCELLED * max(base, abs(p * mif)):
+        down = compiled.probability({name: 0.0})
+    return up, down

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from cofail.errors import InputError
 from cofail.io.mef import FaultTree
-from cofail.probability._bdd import CompiledTree
+from cofail.probability._compiled_tree import CompiledTree
 from cofail.probability._simplify import simplify
 
 __all__ = ["TopEventUncertainty", "top_event_uncertainty"]

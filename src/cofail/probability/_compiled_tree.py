@@ -1,0 +1,140 @@
+"""A fault tree compiled once into BDDs (one per module) and read many times: for new basic-event
+probabilities (uncertainty trials), and for the derivative of P(top) with respect to every basic
+event in one pass (importance)."""
+
+from __future__ import annotations
+
+import dataclasses
+from array import array
+from typing import Any
+
+from cofail.io.mef import FaultTree
+from cofail.probability._bdd import Order, _cudd_layout_agrees, _ModuleSolver, _solved
+from cofail.probability._compiled import flat_bdd as _flat_bdd
+
+__all__ = ["CompiledTree", "Derivatives"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Derivatives:
+    """P(top) and, for each basic event e, ``given[e] = (A, B)``: P(top) is p A + (1 − p) B + C
+    with C free of e, so the Birnbaum importance P(top | e) − P(top | not e) is A − B."""
+
+    probability: float
+    given: dict[str, tuple[float, float]]
+
+    def mif(self, event: str) -> float:
+        """Birnbaum importance: P(top | event) − P(top | not event)."""
+        a, b = self.given.get(event, (0.0, 0.0))
+        return a - b
+
+
+@dataclasses.dataclass(frozen=True)
+class _Module:
+    gate: str
+    nodes: bytes
+    """The module's BDD as the flat kernel reads it (empty when ``cudd`` is set)."""
+    root: int
+    cudd: Any = None
+    """The BDD kept in CUDD instead, where the flat kernel cannot read it."""
+
+
+class CompiledTree:
+    """A fault tree compiled once (a BDD per module), re-evaluated for new basic-event
+    probabilities in time linear in the BDDs: what an uncertainty analysis needs.
+
+    Each module's BDD is copied out of CUDD into a flat array (children first) and CUDD's copy is
+    released; reading it is then one pass over an array, with no hashing.
+
+    Examples
+    --------
+    >>> from cofail.io.mef import Formula
+    >>> t = FaultTree(gates={"top": Formula("or", (Formula("event", name="a", kind="basic-event"),
+    ...     Formula("event", name="b", kind="basic-event")))}, basic_events={"a": 0.1, "b": 0.2})
+    >>> c = CompiledTree(t, "top")
+    >>> round(c.probability(), 12), round(c.probability({"a": 0.5}), 12)  # 1 - 0.5 * 0.8
+    (0.28, 0.6)
+    >>> round(c.probability(), 12)  # the override held for that call only
+    0.28
+    >>> d = c.derivatives()  # P(top | a) - P(top | not a) = 1 - 0.2
+    >>> round(d.mif("a"), 12), round(d.mif("b"), 12)
+    (0.8, 0.9)
+    """
+
+    def __init__(self, tree: FaultTree, top: str, order: Order = "size") -> None:
+        self.top = top
+        solver, _, _ = _solved(tree, top, order, keep_roots=True)
+        assert solver.roots is not None  # kept: keep_roots
+        self._index = {name: int(var[1:]) for name, var in solver.var.items()}
+        self._basic = [name for name in solver.var if name in tree.basic_events]
+        self._probs, self._comps = array("d", solver.probs), array("d", solver.comps)
+        self._modules = [_module(solver, gate, root) for gate, root in solver.roots.items()]
+        self._module_gates = {m.gate for m in self._modules}
+        self._solver = solver if any(m.cudd is not None for m in self._modules) else None
+        solver.roots = None  # CUDD's copies of the flat modules can go
+
+    def basic_events(self) -> list[str]:
+        """The basic events below the top (BDD variables that are not modules)."""
+        return list(self._basic)
+
+    def probability(self, basic_events: dict[str, float] | None = None) -> float:
+        """P(top) with ``basic_events`` overriding the tree's probabilities for this call."""
+        probs, comps = array("d", self._probs), array("d", self._comps)
+        for name, prob in (basic_events or {}).items():
+            if name in self._index:  # an event the top does not depend on changes nothing
+                probs[self._index[name]], comps[self._index[name]] = prob, 1.0 - prob
+        value = (0.0, 1.0)
+        for module in self._modules:  # bottom-up: modules before their parents
+            value = self._read(module, probs, comps)
+            if module.gate in self._index:
+                probs[self._index[module.gate]], comps[self._index[module.gate]] = value
+        return value[0]
+
+    def derivatives(self) -> Derivatives | None:
+        """P(top) and its derivatives with respect to every basic event, in one pass down each
+        module's BDD (reverse mode; the chain rule across modules); None where the compiled
+        kernel is missing or cannot read these BDDs."""
+        if _flat_bdd is None or self._solver is not None:
+            return None
+        seeds: dict[str, tuple[float, float]] = {self.top: (1.0, 0.0)}
+        given: dict[str, tuple[float, float]] = {}
+        names = {index: name for name, index in self._index.items()}
+        top = self.probability()
+        for module in reversed(self._modules):  # top-down: parents before their modules
+            seed_p, seed_q = seeds.pop(module.gate, (0.0, 0.0))
+            if seed_p == 0.0 and seed_q == 0.0:
+                continue
+            _, _, dp, dq = _flat_bdd.flat_gradient(
+                module.nodes, module.root, self._probs, self._comps, seed_p, seed_q
+            )
+            pairs = zip(memoryview(dp).cast("d"), memoryview(dq).cast("d"), strict=True)
+            for index, (a, b) in enumerate(pairs):
+                if a or b:
+                    target = seeds if names[index] in self._module_gates else given
+                    target[names[index]] = (a, b)
+        return Derivatives(top, given)
+
+    def _read(
+        self, module: _Module, probs: array[float], comps: array[float]
+    ) -> tuple[float, float]:
+        if not module.nodes and module.cudd is None:  # a constant
+            return (1.0, 0.0) if module.root == 0 else (0.0, 1.0)
+        if module.cudd is None:
+            assert _flat_bdd is not None  # a flat module exists only with the kernel
+            prob, comp = _flat_bdd.flat_probability(module.nodes, module.root, probs, comps)
+            return float(prob), float(comp)
+        solver = self._solver
+        assert solver is not None  # kept whenever a module stayed in CUDD
+        solver.probs[:], solver.comps[:] = probs, comps
+        return solver._probability(module.cudd)
+
+
+def _module(solver: _ModuleSolver, gate: str, root: Any) -> _Module:
+    """The module ``gate`` whose BDD is ``root``: flattened when the kernel can read it."""
+    bdd = solver.bdd
+    if root == bdd.true or root == bdd.false:
+        return _Module(gate, b"", 0 if root == bdd.true else 1)
+    if _flat_bdd is None or not _cudd_layout_agrees(bdd, root):
+        return _Module(gate, b"", 0, cudd=root)
+    nodes, ref = _flat_bdd.cudd_flatten(int(root) - 2, int(bdd.true) - 2)
+    return _Module(gate, nodes, ref)
