@@ -11,7 +11,7 @@ setup(
         Extension(
             f"cofail.probability.{name}",
             [f"src/cofail/probability/{name}.c"],
-            depends=["src/cofail/probability/_cudd_node.h"],
+            depends=[f"src/cofail/probability/{h}.h" for h in ("_cudd_node", "_double_double")],
             extra_compile_args=["-O3", "-std=c11", "-Wall", "-Wextra"],
             optional=True,
         )

@@ -15,18 +15,23 @@ from cofail.probability._compiled import flat_bdd as _flat_bdd
 __all__ = ["CompiledTree", "Derivatives"]
 
 
+_CANCELLED = 1e-6
+"""A derivative summed in reverse mode that comes out below this fraction of the sum of its
+terms' absolute values is derived again in forward mode (see ``_flat_bdd.c``)."""
+
+
 @dataclasses.dataclass(frozen=True)
 class Derivatives:
-    """P(top) and, for each basic event e, ``given[e] = (A, B)``: P(top) is p A + (1 − p) B + C
-    with C free of e, so the Birnbaum importance P(top | e) − P(top | not e) is A − B."""
+    """P(top) and its derivative with respect to each basic event's probability: the Birnbaum
+    importance P(top | e) − P(top | not e), since P(top) is linear in each p(e)."""
 
     probability: float
-    given: dict[str, tuple[float, float]]
+    mifs: dict[str, float]
+    """The non-zero derivatives, by basic event."""
 
     def mif(self, event: str) -> float:
         """Birnbaum importance: P(top | event) − P(top | not event)."""
-        a, b = self.given.get(event, (0.0, 0.0))
-        return a - b
+        return self.mifs.get(event, 0.0)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,27 +97,44 @@ class CompiledTree:
 
     def derivatives(self) -> Derivatives | None:
         """P(top) and its derivatives with respect to every basic event, in one pass down each
-        module's BDD (reverse mode; the chain rule across modules); None where the compiled
-        kernel is missing or cannot read these BDDs."""
+        module's BDD (reverse mode), multiplied along the modules (the chain rule: an event's
+        importance is its importance in its module times the module's in its parent, and so on
+        up); None where the compiled kernel is missing or cannot read these BDDs."""
         if _flat_bdd is None or self._solver is not None:
             return None
-        seeds: dict[str, tuple[float, float]] = {self.top: (1.0, 0.0)}
-        given: dict[str, tuple[float, float]] = {}
+        factor: dict[str, float] = {self.top: 1.0}  # d P(top) / d P(module)
+        mifs: dict[str, float] = {}
         names = {index: name for name, index in self._index.items()}
-        top = self.probability()
+        inputs = self._double_double_inputs()
         for module in reversed(self._modules):  # top-down: parents before their modules
-            seed_p, seed_q = seeds.pop(module.gate, (0.0, 0.0))
-            if seed_p == 0.0 and seed_q == 0.0:
+            outer = factor.pop(module.gate, 0.0)
+            if outer == 0.0:
                 continue
-            _, _, dp, dq = _flat_bdd.flat_gradient(
-                module.nodes, module.root, self._probs, self._comps, seed_p, seed_q
+            _, _, mif, _ = _flat_bdd.flat_gradient(module.nodes, module.root, *inputs, _CANCELLED)
+            for index, inner in enumerate(memoryview(mif).cast("d")):
+                if inner:
+                    target = factor if names[index] in self._module_gates else mifs
+                    target[names[index]] = outer * inner
+        return Derivatives(self.probability(), mifs)
+
+    def _double_double_inputs(self) -> tuple[array[float], ...]:
+        """(p, q, p low part, q low part) of every variable, with p + q = 1 to 32 digits: a basic
+        event's q is 1 - p split exactly into two doubles, a module's P and Q are computed in
+        double-double from its own variables' (bottom-up)."""
+        assert _flat_bdd is not None  # only called when the kernel exists
+        probs, comps = array("d", self._probs), array("d", self._comps)
+        probs_lo, comps_lo = array("d", bytes(len(probs) * 8)), array("d", bytes(len(probs) * 8))
+        for name in self._basic:
+            i = self._index[name]
+            comps[i], comps_lo[i] = _one_minus(probs[i])
+        for module in self._modules:
+            value = _flat_bdd.flat_probability_dd(
+                module.nodes, module.root, probs, comps, probs_lo, comps_lo
             )
-            pairs = zip(memoryview(dp).cast("d"), memoryview(dq).cast("d"), strict=True)
-            for index, (a, b) in enumerate(pairs):
-                if a or b:
-                    target = seeds if names[index] in self._module_gates else given
-                    target[names[index]] = (a, b)
-        return Derivatives(top, given)
+            if module.gate in self._index:
+                i = self._index[module.gate]
+                probs[i], probs_lo[i], comps[i], comps_lo[i] = value
+        return probs, comps, probs_lo, comps_lo
 
     def _read(
         self, module: _Module, probs: array[float], comps: array[float]
@@ -127,6 +149,13 @@ class CompiledTree:
         assert solver is not None  # kept whenever a module stayed in CUDD
         solver.probs[:], solver.comps[:] = probs, comps
         return solver._probability(module.cudd)
+
+
+def _one_minus(p: float) -> tuple[float, float]:
+    """1 - p as hi + lo, exactly (Knuth's two-sum): hi is the rounded double, lo its error."""
+    hi = 1.0 - p
+    back = hi - 1.0
+    return hi, (1.0 - (hi - back)) + (-p - back)
 
 
 def _module(solver: _ModuleSolver, gate: str, root: Any) -> _Module:

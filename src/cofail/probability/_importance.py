@@ -34,14 +34,22 @@ class Importance:
 
     @classmethod
     def from_swing(
-        cls, event: str, kind: str, p: float, base: float, up: float, down: float
+        cls,
+        event: str,
+        kind: str,
+        p: float,
+        base: float,
+        up: float,
+        down: float,
+        mif: float | None = None,
     ) -> Importance:
-        """The factors from P (``base``), P(e=1) (``up``) and P(e=0) (``down``).
+        """The factors from P (``base``), P(e=1) (``up``) and P(e=0) (``down``); ``mif`` is
+        up − down unless given (a derivative, when that difference would cancel).
 
         >>> Importance.from_swing("a", "basic event", 0.1, 0.19, 1.0, 0.1).raw  # a OR b, 0.1 each
         5.2631578947368425
         """
-        mif = up - down
+        mif = up - down if mif is None else mif
         return cls(
             event=event,
             kind=kind,

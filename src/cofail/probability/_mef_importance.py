@@ -41,22 +41,27 @@ def basic_event_importance(
     factors = []
     for name in compiled.basic_events():
         p = tree.basic_events[name]
-        up, down = _swing(compiled, derivatives, name, p, base)
-        factors.append(Importance.from_swing(name, "basic event", p, base, up, down))
+        up, down, mif = _swing(compiled, derivatives, name, p, base)
+        factors.append(Importance.from_swing(name, "basic event", p, base, up, down, mif))
     return sorted(factors, key=lambda f: (-f.mif, f.event))
 
 
 def _swing(
     compiled: CompiledTree, derivatives: Derivatives | None, name: str, p: float, base: float
-) -> tuple[float, float]:
-    """P(top | name) and P(top | not name): from the derivative where that is exact enough,
-    otherwise by reading the BDDs with the event set."""
+) -> tuple[float, float, float]:
+    """P(top | name), P(top | not name) and their difference: from the derivative where that is
+    exact enough, otherwise by reading the BDDs with the event set.
+
+    The difference is the derivative itself, not the difference of the two, which can cancel:
+    on das9204, P(top) is 2e-11 and some events' MIF is 2e-25.
+    """
     if derivatives is None:
-        return compiled.probability({name: 1.0}), compiled.probability({name: 0.0})
+        up, down = compiled.probability({name: 1.0}), compiled.probability({name: 0.0})
+        return up, down, up - down
     mif = derivatives.mif(name)
     up, down = base + (1.0 - p) * mif, base - p * mif
     if abs(up) < _CANCELLED * max(base, abs((1.0 - p) * mif)):
         up = compiled.probability({name: 1.0})
     if abs(down) < _CANCELLED * max(base, abs(p * mif)):
         down = compiled.probability({name: 0.0})
-    return up, down
+    return up, down, mif
