@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from cofail.probability import independent_failure, layer_failure, stack_failure
+from cofail.probability._exact import kernels_available
 from strategies import stack_models
 
 
@@ -242,11 +243,84 @@ def test_importance_is_skipped_with_a_reason_when_too_slow() -> None:
     from cofail.probability import risk
 
     m = catalog.load()
-    stack = Stack(layers=("DEBATE", "RE"))
+    stack = Stack(layers=("DEBATE", "RE", "RLHF"), k=2)  # k-out-of-n: two solves per event
     skipped = risk(m, stack, importance_budget=0.0)
     assert skipped.importance == () and "importance skipped" in skipped.importance_note
     assert skipped.to_dict()["importance_note"] == skipped.importance_note
     computed = risk(m, stack, importance_budget=1e9)
-    assert len(computed.importance) == len(m.mode_ids) + 2 and computed.importance_note == ""
+    assert len(computed.importance) == len(m.mode_ids) + 3 and computed.importance_note == ""
     forced = risk(m, stack, with_importance=True, importance_budget=0.0)
     assert len(forced.importance) == len(computed.importance)
+
+
+def test_an_and_stack_gets_its_importance_in_one_pass_whatever_the_budget() -> None:
+    from cofail import catalog
+    from cofail.model import Stack
+    from cofail.probability import risk
+
+    m = catalog.load()
+    result = risk(m, Stack(layers=("DEBATE", "RE")), importance_budget=0.0)
+    assert len(result.importance) == len(m.mode_ids) + 2 and result.importance_note == ""
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    stack_models(layers=(1, 8), modes=(1, 8), cells=(0.0, 1.0), p=(0.0, 1.0), r=(0.0, 1.0)),
+    st.sampled_from([1.0, 1e-3, 1e-6]),
+)
+def test_one_pass_swings_equal_two_solves_per_event(
+    model: tuple[np.ndarray, np.ndarray, np.ndarray], scale: float
+) -> None:
+    from cofail.probability._stack_swings import and_stack_swings
+
+    q, p, r = model
+    p, r = p * scale, r * scale  # small scales: tiny stack probabilities, heavy cancellation
+    if not kernels_available():
+        pytest.skip("compiled kernels not built (no C compiler at install)")
+    base = stack_failure(q, p, r)
+    swings = and_stack_swings(q, p, r, base)
+    if swings is None:  # the alternating sum cannot certify P itself: only for tiny P
+        assert base < 1e-15
+        return
+    for values, found, solve in (
+        (p, swings[0], lambda v: stack_failure(q, v, r)),
+        (r, swings[1], lambda v: stack_failure(q, p, v)),
+    ):
+        for j, swing in enumerate(found):
+            if swing is None:  # not certified (an event with probability 1, say)
+                continue
+            on, off = values.copy(), values.copy()
+            on[j], off[j] = 1.0, 0.0
+            up, down = solve(on), solve(off)
+            assert swing.up == pytest.approx(up, rel=1e-9, abs=1e-300)
+            if swing.down is not None:
+                assert swing.down == pytest.approx(down, rel=1e-9, abs=1e-300)
+            # The slope of P in the event's probability, without subtracting up and down.
+            slope = (solve(_with(values, j, 0.75)) - solve(_with(values, j, 0.25))) / 0.5
+            assert swing.mif == pytest.approx(slope, rel=1e-7, abs=1e-15 * max(up, 1e-300))
+
+
+def _with(values: np.ndarray, index: int, x: float) -> np.ndarray:
+    out = values.copy()
+    out[index] = x
+    return out
+
+
+def test_one_pass_swings_keep_a_tiny_importance_that_two_solves_would_cancel() -> None:
+    # Ten layers, each failed by its own mode (0.1) and by one shared mode with p = 1e-12.
+    # P = 0.1^10 + 1e-12 (1 - 0.1^10); the shared mode's importance is 1 - 0.1^10, and a
+    # layer's own mode's is 0.1^9 (1 - 1e-12): closed forms, to 1e-12.
+    from cofail.probability._stack_swings import and_stack_swings
+
+    if not kernels_available():
+        pytest.skip("compiled kernels not built (no C compiler at install)")
+    n = 10
+    q = np.hstack([np.eye(n), np.ones((n, 1))])
+    p = np.array([0.1] * n + [1e-12])
+    r = np.zeros(n)
+    base = 0.1**n + 1e-12 * (1 - 0.1**n)
+    swings = and_stack_swings(q, p, r, base)
+    assert swings is not None
+    modes, _ = swings
+    assert modes[-1] is not None and modes[-1].mif == pytest.approx(1 - 0.1**n, rel=1e-12)
+    assert modes[0] is not None and modes[0].mif == pytest.approx(0.1**9 * (1 - 1e-12), rel=1e-12)

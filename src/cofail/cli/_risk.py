@@ -44,8 +44,10 @@ def risk_cmd(
     importance: Annotated[
         bool | None,
         typer.Option(
-            help="Importance factors (2 exact solves per mode and layer). Default: only when "
-            "they take under 30 s, with a note when skipped."
+            help="Importance factors of every mode and layer: one extra pass for a stack that "
+            "fails when all its layers do (0/1 cells, up to 24 layers), else 2 exact solves per "
+            "mode and layer. Default: computed unless those solves would take over 30 s, with "
+            "a note when skipped."
         ),
     ] = None,
     fmt: FormatOpt = Fmt.table,

@@ -13,6 +13,8 @@
  *              left, at the current number of reachable sets each, would exceed it.
  *   ie_binary  inclusion-exclusion over the 2^n layer subsets (k = n only), in double-double
  *              arithmetic (about 106 bits) with a certified rounding bound. O(n 2^n + g).
+ *   ie_binary_swings  the same sums for P(all fail | these layers fail), for many layer sets at
+ *              once (a superset-sum transform): every mode's and layer's importance. O(n 2^n).
  *   dp_binary_hashed  the sparse DP for up to 63 layers, reachable sets in a hash table.
  *   dddmp_probability  P and 1 - P of a BDD that CUDD dumped in DDDMP text format, one pass.
  *   cudd_probability   the same, read straight from CUDD's nodes in memory (no file).
@@ -418,7 +420,83 @@ static dd *dd_complement_products(const dd *keep, int offset, int h) {
  * transform) and R(T) = prod_{i in T} (1 - r_i). Every term is a product of at most
  * n + 8 + merges double-double roundings, so each carries a relative error below
  * (n + 8 + merges) * 8 u^2 (u = 2^-53); the alternating sum adds at most 2^n * 4 u^2 * sum|term|.
+ *
+ * ie_terms fills terms[A] with the signed term of A (zero where a certain mode hits the layers
+ * that must stay intact) and returns 1, or 0 when B underflows (no certified result), or -1 out
+ * of memory. Runs without the GIL.
  */
+static int ie_terms(const Inputs *in, int n, dd *terms, int *merges) {
+    const uint64_t *masks = in->m;
+    const double *probs = in->p, *r = in->r;
+    const Py_ssize_t g = in->g;
+    const size_t size = (size_t)1 << n, full = size - 1;
+    const int h = n / 2;
+    dd keep[MAX_LAYERS];
+    for (int i = 0; i < n; i++) keep[i] = dd_one_minus(r[i]);
+    uint64_t *certain = malloc((size_t)(g ? g : 1) * sizeof(uint64_t));
+    dd *lo_table = dd_complement_products(keep, 0, h);
+    dd *hi_table = dd_complement_products(keep, h, n - h);
+    int status = 1;
+    if (!certain || !lo_table || !hi_table) {
+        status = -1;
+        goto done;
+    }
+    Py_ssize_t n_certain = 0;
+    dd base = {1.0, 0.0};
+    *merges = 0;
+    for (size_t a = 0; a < size; a++) terms[a] = (dd){1.0, 0.0}; /* I(A), built in place */
+    for (Py_ssize_t j = 0; j < g; j++) {
+        if (masks[j] == 0 || probs[j] == 0.0) continue;
+        if (probs[j] >= 1.0) {
+            certain[n_certain++] = masks[j];
+            continue;
+        }
+        dd keep_j = dd_one_minus(probs[j]);
+        base = dd_mul(base, keep_j);
+        terms[masks[j]] = dd_mul(terms[masks[j]], dd_recip(keep_j));
+        (*merges)++;
+    }
+    if (base.hi < 1e-250) { /* B underflows and I(A) overflows: no certified result */
+        status = 0;
+        goto done;
+    }
+    for (int i = 0; i < n; i++) { /* multiplicative zeta: I[A] *= I[A - bit] */
+        const size_t bit = (size_t)1 << i;
+        for (size_t a = 0; a < size; a += 2 * bit)
+            for (size_t b = a + bit; b < a + 2 * bit; b++)
+                terms[b] = dd_mul(terms[b], terms[b ^ bit]);
+    }
+    const size_t lomask = ((size_t)1 << h) - 1;
+    for (size_t a = 0; a < size; a++) {
+        const size_t t = full ^ a; /* the layers that must stay intact */
+        int hit = 0;
+        for (Py_ssize_t c = 0; c < n_certain && !hit; c++) hit = (t & certain[c]) != 0;
+        if (hit) {
+            terms[a] = (dd){0.0, 0.0};
+            continue;
+        }
+        /* R(T) = prod_{i in T} keep_i = complement products over A's bits */
+        dd term = dd_mul(dd_mul(base, terms[a]), dd_mul(lo_table[a & lomask], hi_table[a >> h]));
+        if ((n - __builtin_popcountll(a)) & 1) term = (dd){-term.hi, -term.lo};
+        terms[a] = term;
+    }
+done:
+    free(certain);
+    free(lo_table);
+    free(hi_table);
+    return status;
+}
+
+/* The rounding bound of a sum of terms whose absolute values add up to abs_sum. */
+static double ie_bound(double abs_sum, int n, int merges, double value) {
+    const double u2 = 0x1p-106;
+    /* per-term rounding, summation, the rounding of abs_sum itself, final rounding, and terms
+       that underflowed to zero */
+    const double size = (double)((size_t)1 << n);
+    return abs_sum * (1.0 + 1e-12) * ((n + 8 + merges) * 8.0 + size * 4.0) * u2 +
+           DBL_EPSILON * fabs(value) + size * DBL_MIN;
+}
+
 static PyObject *ie_binary(PyObject *self, PyObject *args) {
     (void)self;
     Inputs in = {0};
@@ -428,83 +506,112 @@ static PyObject *ie_binary(PyObject *self, PyObject *args) {
         release(&in);
         return NULL;
     }
-    const uint64_t *masks = in.m;
-    const double *probs = in.p, *r = in.r;
-    const Py_ssize_t g = in.g;
-    const size_t size = (size_t)1 << n, full = size - 1;
-    dd *inv = malloc(size * sizeof(dd));
-    uint64_t *certain = malloc((size_t)(g ? g : 1) * sizeof(uint64_t));
-    dd *lo_table = NULL, *hi_table = NULL;
+    const size_t size = (size_t)1 << n;
+    dd *terms = malloc(size * sizeof(dd));
     PyObject *result = NULL;
-    dd keep[MAX_LAYERS];
-    int h = n / 2;
-    for (int i = 0; i < n; i++) keep[i] = dd_one_minus(r[i]);
-    if (inv) {
-        lo_table = dd_complement_products(keep, 0, h);
-        hi_table = dd_complement_products(keep, h, n - h);
-    }
-    if (!inv || !certain || !lo_table || !hi_table) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    double value = 0.0, bound = 0.0, abs_sum = 0.0;
-    int usable = 1, merges = 0;
+    int status = -1, merges = 0;
+    double abs_sum = 0.0;
     dd sum = {0.0, 0.0};
-    Py_BEGIN_ALLOW_THREADS;
-    Py_ssize_t n_certain = 0;
-    dd base = {1.0, 0.0};
-    for (size_t a = 0; a < size; a++) inv[a] = (dd){1.0, 0.0};
-    for (Py_ssize_t j = 0; j < g; j++) {
-        if (masks[j] == 0 || probs[j] == 0.0) continue;
-        if (probs[j] >= 1.0) {
-            certain[n_certain++] = masks[j];
-            continue;
+    if (terms) {
+        Py_BEGIN_ALLOW_THREADS;
+        status = ie_terms(&in, n, terms, &merges);
+        for (size_t a = 0; a < size && status == 1; a++) {
+            abs_sum += fabs(terms[a].hi);
+            sum = dd_add(sum, terms[a]);
         }
-        dd keep_j = dd_one_minus(probs[j]);
-        base = dd_mul(base, keep_j);
-        inv[masks[j]] = dd_mul(inv[masks[j]], dd_recip(keep_j));
-        merges++;
+        Py_END_ALLOW_THREADS;
     }
-    if (base.hi < 1e-250) usable = 0; /* B underflows and I(A) overflows: no certified result */
-    for (int i = 0; i < n && usable; i++) { /* multiplicative zeta: inv[A] *= inv[A - bit] */
-        const size_t bit = (size_t)1 << i;
-        for (size_t a = 0; a < size; a += 2 * bit)
-            for (size_t b = a + bit; b < a + 2 * bit; b++) inv[b] = dd_mul(inv[b], inv[b ^ bit]);
-    }
-    const size_t lomask = ((size_t)1 << h) - 1;
-    for (size_t a = 0; a < size && usable; a++) {
-        const size_t t = full ^ a; /* the layers that must stay intact */
-        int hit = 0;
-        for (Py_ssize_t c = 0; c < n_certain && !hit; c++) hit = (t & certain[c]) != 0;
-        if (hit) continue;
-        /* R(T) = prod_{i in T} keep_i = complement products over A's bits */
-        dd term = dd_mul(dd_mul(base, inv[a]), dd_mul(lo_table[a & lomask], hi_table[a >> h]));
-        abs_sum += fabs(term.hi);
-        if ((n - __builtin_popcountll(a)) & 1) term = (dd){-term.hi, -term.lo};
-        sum = dd_add(sum, term);
-    }
-    Py_END_ALLOW_THREADS;
-    if (!usable) {
-        result = Py_BuildValue("dd", 0.0, INFINITY);
-        goto done;
-    }
-    {
-        const double u2 = 0x1p-106;
-        value = sum.hi + sum.lo;
-        /* per-term rounding, summation, the rounding of abs_sum itself, final rounding, and
-           terms that underflowed to zero */
-        bound = abs_sum * (1.0 + 1e-12) * ((n + 8 + merges) * 8.0 + (double)size * 4.0) * u2 +
-                DBL_EPSILON * fabs(value) + (double)size * DBL_MIN;
+    if (status < 0) PyErr_NoMemory();
+    else if (status == 0) result = Py_BuildValue("dd", 0.0, INFINITY);
+    else {
+        double value = sum.hi + sum.lo, bound = ie_bound(abs_sum, n, merges, value);
         if (value < 0.0) value = 0.0;
         if (value > 1.0) value = 1.0;
         result = Py_BuildValue("dd", value, bound);
     }
+    free(terms);
+    release(&in);
+    return result;
+}
 
+/*
+ * The swing of P(all layers fail) when the layers of U are made to fail, for each target U:
+ * X(U) - P, where X(U) = P(every layer outside U fails). X(U) is the same alternating sum over
+ * the sets A of layers allowed to fail, restricted to A containing U: one superset-sum
+ * transform of the terms (n passes over 2^n) gives every X(U) at once. Mode j's Birnbaum
+ * importance is (X(c_j) - P) / (1 - p_j), layer i's (X({i}) - P) / (1 - r_i), since P is
+ * p X + (1 - p) P(all fail | absent). The difference is taken in double-double, and each comes
+ * with a rounding bound like ie_binary's over the terms both sums used.
+ */
+static PyObject *ie_binary_swings(PyObject *self, PyObject *args) {
+    (void)self;
+    Inputs in = {0};
+    Py_buffer targets = {0};
+    int n;
+    if (!PyArg_ParseTuple(args, "y*y*y*iy*", &in.masks, &in.probs, &in.resid, &n, &targets))
+        return NULL;
+    PyObject *result = NULL, *diffs = NULL, *bounds = NULL;
+    dd *terms = NULL;
+    double *abs_terms = NULL;
+    if (check_inputs(&in, n) < 0) goto done;
+    if (n > 26) {
+        PyErr_SetString(PyExc_ValueError, "ie_binary_swings handles at most 26 layers");
+        goto done;
+    }
+    const Py_ssize_t count = targets.len / 8;
+    const uint64_t *target = targets.buf;
+    if (targets.len % 8) {
+        PyErr_SetString(PyExc_ValueError, "targets must be uint64 layer sets");
+        goto done;
+    }
+    for (Py_ssize_t t = 0; t < count; t++) {
+        if (target[t] >> n) {
+            PyErr_SetString(PyExc_ValueError, "a target has a bit beyond layer n - 1");
+            goto done;
+        }
+    }
+    const size_t size = (size_t)1 << n;
+    terms = malloc(size * sizeof(dd));
+    abs_terms = malloc(size * sizeof(double));
+    diffs = PyBytes_FromStringAndSize(NULL, count * 8);
+    bounds = PyBytes_FromStringAndSize(NULL, count * 8);
+    if (!diffs || !bounds) goto done;
+    if (!terms || !abs_terms) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    double *diff = (double *)PyBytes_AS_STRING(diffs), *bound = (double *)PyBytes_AS_STRING(bounds);
+    int status, merges = 0;
+    double value = 0.0;
+    Py_BEGIN_ALLOW_THREADS;
+    status = ie_terms(&in, n, terms, &merges);
+    if (status == 1) {
+        for (size_t a = 0; a < size; a++) abs_terms[a] = fabs(terms[a].hi);
+        for (int i = 0; i < n; i++) { /* superset sums: S[A] = sum over B containing A */
+            const size_t bit = (size_t)1 << i;
+            for (size_t a = 0; a < size; a += 2 * bit)
+                for (size_t b = a; b < a + bit; b++) {
+                    terms[b] = dd_add(terms[b], terms[b | bit]);
+                    abs_terms[b] += abs_terms[b | bit];
+                }
+        }
+        value = terms[0].hi + terms[0].lo;
+        for (Py_ssize_t t = 0; t < count; t++) {
+            dd d = dd_sub(terms[target[t]], terms[0]);
+            diff[t] = d.hi + d.lo;
+            bound[t] = ie_bound(abs_terms[target[t]] + abs_terms[0], n, merges, diff[t]);
+        }
+    }
+    Py_END_ALLOW_THREADS;
+    if (status < 0) PyErr_NoMemory();
+    else if (status == 0) result = Py_BuildValue("dOO", 0.0, Py_None, Py_None);
+    else result = Py_BuildValue("dOO", value, diffs, bounds);
 done:
-    free(inv);
-    free(certain);
-    free(lo_table);
-    free(hi_table);
+    Py_XDECREF(diffs);
+    Py_XDECREF(bounds);
+    free(terms);
+    free(abs_terms);
+    if (targets.obj) PyBuffer_Release(&targets);
     release(&in);
     return result;
 }
@@ -1074,6 +1181,10 @@ static PyMethodDef methods[] = {
     {"ie_binary", ie_binary, METH_VARARGS,
      "ie_binary(masks, probs, resid, n) -> (P(all fail), rounding error bound)\n\n"
      "Inclusion-exclusion over layer subsets in double-double arithmetic."},
+    {"ie_binary_swings", ie_binary_swings, METH_VARARGS,
+     "ie_binary_swings(masks, probs, resid, n, targets) -> (P, diffs, bounds)\n\n"
+     "For each layer set U in targets (uint64): X(U) - P and its rounding bound (float64\n"
+     "bytes), X(U) = P(every layer outside U fails); diffs None when nothing is certified."},
     {"dddmp_probability", dddmp_probability, METH_VARARGS,
      "dddmp_probability(path, probs, comps) -> (P, 1 - P) of the BDD in a DDDMP text dump."},
     {"cudd_probability", cudd_probability, METH_VARARGS,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import combinations
 from math import sqrt
@@ -12,12 +13,16 @@ import numpy as np
 
 from cofail.model import Matrix, Stack
 from cofail.probability._exact import (
+    _is_binary,
     exact_with_engine,
+    kernels_available,
     pair_failures,
     stack_failure,
 )
 from cofail.probability._importance import Importance
 from cofail.probability._sample import draw_failures
+from cofail.probability._stack_swings import MAX_LAYERS as SWINGS_MAX_LAYERS
+from cofail.probability._stack_swings import Swing, and_stack_swings
 from cofail.probability.scenario import Scenario
 
 __all__ = ["Importance", "RiskResult", "at_least_k", "importance", "monte_carlo", "risk"]
@@ -82,28 +87,57 @@ def at_least_k(probabilities: np.ndarray, k: int) -> float:
 
 
 def importance(
-    q: np.ndarray, p: np.ndarray, r: np.ndarray, k: int | None, names: tuple[list[str], list[str]]
+    q: np.ndarray,
+    p: np.ndarray,
+    r: np.ndarray,
+    k: int | None,
+    names: tuple[list[str], list[str]],
+    base: float | None = None,
 ) -> list[Importance]:
-    """Return SCRAM's importance factors of every failure mode and every layer residual."""
-    base = stack_failure(q, p, r, k)
+    """Return SCRAM's importance factors of every failure mode and every layer residual.
+
+    For an AND stack with 0/1 cells, one pass gives them all (:func:`and_stack_swings`);
+    otherwise, and for any event that pass could not certify, each event costs two exact
+    solves, with the event certain and impossible. ``base`` is P(stack fails), if known.
+
+    Two layers x and y, each failed by its own mode (A: 0.1, B: 0.2) and nothing else. x's
+    residual: P(all fail | x fails anyway) − P(all fail) = 0.2 − 0.1 · 0.2.
+
+    >>> q, p, r = np.eye(2), np.array([0.1, 0.2]), np.zeros(2)
+    >>> [(f.event, round(f.mif, 12)) for f in importance(q, p, r, 2, (["A", "B"], ["x", "y"]))]
+    [('A', 0.2), ('B', 0.1), ('x', 0.18), ('y', 0.08)]
+    """
+    base = stack_failure(q, p, r, k) if base is None else base
     modes, layers = names
+    swings = and_stack_swings(q, p, r, base) if k is None or k == len(r) else None
+    mode_swings, layer_swings = swings or ([None] * len(modes), [None] * len(layers))
     out = []
     for j, mode in enumerate(modes):
-        on, off = _swing(p, j)
-        up, down = stack_failure(q, on, r, k), stack_failure(q, off, r, k)
-        out.append(Importance.from_swing(mode, "failure mode", p[j], base, up, down))
+        solve = lambda v: stack_failure(q, v, r, k)  # noqa: E731
+        out.append(_factor(mode, "failure mode", p, j, base, mode_swings[j], solve))
     for i, layer in enumerate(layers):
-        on, off = _swing(r, i)
-        up, down = stack_failure(q, p, on, k), stack_failure(q, p, off, k)
-        out.append(Importance.from_swing(layer, "layer residual", r[i], base, up, down))
+        solve = lambda v: stack_failure(q, p, v, k)  # noqa: E731
+        out.append(_factor(layer, "layer residual", r, i, base, layer_swings[i], solve))
     return out
 
 
-def _swing(values: np.ndarray, index: int) -> tuple[np.ndarray, np.ndarray]:
-    # Copies with one event certain (1) and impossible (0).
+def _factor(
+    name: str,
+    kind: str,
+    values: np.ndarray,
+    index: int,
+    base: float,
+    swing: Swing | None,
+    solve: Callable[[np.ndarray], float],
+) -> Importance:
+    # From the one-pass swing where it is certified, else by solving with the event certain
+    # (1) and impossible (0).
     on, off = values.copy(), values.copy()
     on[index], off[index] = 1.0, 0.0
-    return on, off
+    if swing is None:
+        return Importance.from_swing(name, kind, values[index], base, solve(on), solve(off))
+    down = solve(off) if swing.down is None else swing.down
+    return Importance.from_swing(name, kind, values[index], base, swing.up, down, swing.mif)
 
 
 def monte_carlo(
@@ -151,9 +185,10 @@ def risk(
 
     Notes
     -----
-    Importance needs 2 (m + n) + 1 exact solves; ``with_importance=None`` computes it only when
-    the first solve says that will take at most ``importance_budget`` seconds, and says why
-    when it does not. The exact engine is chosen by :func:`exact_with_engine`; the baseline is
+    Importance of an AND stack with 0/1 cells (up to 24 layers) takes one more pass of
+    inclusion–exclusion; otherwise 2 (m + n) + 1 exact solves, and ``with_importance=None``
+    computes it only when the first solve says that will take at most ``importance_budget``
+    seconds, and says why when it does not. The exact engine is chosen by :func:`exact_with_engine`; the baseline is
     the product of the layers' own failure probabilities (for k-out-of-n, the chance that at
     least k independent layers fail). Correlations are φ between two layers' failures,
     induced by the modes they share, from a four-state DP run for all pairs at once.
@@ -167,8 +202,9 @@ def risk(
     solves = 2 * (len(p) + n) + 1
     estimate = solves * (time.perf_counter() - started)
     note = ""
-    if with_importance is None:  # auto: only when the 2 (m + n) + 1 extra solves are cheap
-        with_importance = estimate <= importance_budget
+    if with_importance is None:  # auto: in one pass, or when the 2 (m + n) + 1 solves are cheap
+        one_pass = k == n and n <= SWINGS_MAX_LAYERS and _is_binary(q) and kernels_available()
+        with_importance = one_pass or estimate <= importance_budget
         if not with_importance:
             note = (
                 f"importance skipped: {solves} exact solves, about {estimate:.0f} s by the "
@@ -192,7 +228,9 @@ def risk(
         independent=independent,
         layer_probabilities=dict(zip(stack.layers, (float(x) for x in own), strict=True)),
         correlation=correlation,
-        importance=tuple(importance(q, p, r, k, (list(matrix.mode_ids), list(stack.layers))))
+        importance=tuple(
+            importance(q, p, r, k, (list(matrix.mode_ids), list(stack.layers)), base=exact)
+        )
         if with_importance
         else (),
         importance_note=note,
