@@ -81,7 +81,7 @@ def test_derivatives_equal_conditioning_in_the_truth_table(
 @given(fault_trees())
 def test_without_a_readable_bdd_importance_reads_twice_per_event(tree: FaultTree) -> None:
     with pytest.MonkeyPatch.context() as patch:  # as if dd or CUDD laid nodes out differently
-        patch.setattr(_compiled_tree, "_cudd_layout_agrees", lambda bdd, root: False)
+        patch.setattr(_bdd, "_cudd_layout_agrees", lambda bdd, root: False)
         compiled = CompiledTree(simplify(tree, "g0"), "g0")
         if compiled._solver is not None:  # some module is not a constant: it stayed in CUDD
             assert compiled.derivatives() is None

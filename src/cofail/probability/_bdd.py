@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from cofail.errors import InputError
 from cofail.io.mef import FaultTree, Formula
+from cofail.probability._compiled import flat_bdd as _flat_bdd
 from cofail.probability._compiled import kernels as _kernels
 from cofail.probability._simplify import simplify
 
@@ -457,6 +458,14 @@ class _ModuleSolver:
                         stack.append(child)
         return uses
 
+    def flatten(self, root: Any) -> tuple[bytes, int] | None:
+        """The BDD ``root`` copied out of CUDD's memory into the flat arrays ``_flat_bdd.c``
+        reads (children first), or None where the kernel is missing or cannot read it."""
+        if _flat_bdd is None or not _READ_CUDD_MEMORY or not _cudd_layout_agrees(self.bdd, root):
+            return None
+        nodes, ref = _flat_bdd.cudd_flatten(int(root) - 2, int(self.bdd.true) - 2)
+        return nodes, int(ref)
+
     def _probability(self, root: Any) -> tuple[float, float]:
         bdd = self.bdd
         if root == bdd.true or root == bdd.false:
@@ -466,6 +475,7 @@ class _ModuleSolver:
             return _probability(bdd, root, pq)
         probs, comps = array("d", self.probs), array("d", self.comps)
         if _READ_CUDD_MEMORY and _cudd_layout_agrees(bdd, root):
+            # Faster than flatten() and a flat read for a BDD read once (das9701: 1.4 s of 19).
             prob, comp, _ = _kernels.cudd_probability(
                 int(root) - 2, int(bdd.true) - 2, probs, comps
             )

@@ -9,7 +9,7 @@ from array import array
 from typing import Any
 
 from cofail.io.mef import FaultTree
-from cofail.probability._bdd import Order, _cudd_layout_agrees, _ModuleSolver, _solved
+from cofail.probability._bdd import Order, _ModuleSolver, _solved
 from cofail.probability._compiled import flat_bdd as _flat_bdd
 
 __all__ = ["CompiledTree", "Derivatives"]
@@ -163,7 +163,5 @@ def _module(solver: _ModuleSolver, gate: str, root: Any) -> _Module:
     bdd = solver.bdd
     if root == bdd.true or root == bdd.false:
         return _Module(gate, b"", 0 if root == bdd.true else 1)
-    if _flat_bdd is None or not _cudd_layout_agrees(bdd, root):
-        return _Module(gate, b"", 0, cudd=root)
-    nodes, ref = _flat_bdd.cudd_flatten(int(root) - 2, int(bdd.true) - 2)
-    return _Module(gate, nodes, ref)
+    flat = solver.flatten(root)
+    return _Module(gate, b"", 0, cudd=root) if flat is None else _Module(gate, *flat)

@@ -8,6 +8,7 @@
 #define COFAIL_CUDD_NODE_H
 
 #include <stdint.h>
+#include <stdlib.h>
 
 typedef struct CuddNode {
     uint32_t index, ref;
@@ -16,5 +17,17 @@ typedef struct CuddNode {
 
 #define REGULAR(p) ((CuddNode *)((uintptr_t)(p) & ~(uintptr_t)1))
 #define COMPLEMENTED(p) ((uintptr_t)(p) & 1)
+
+/* Push `node` on a depth-first stack that doubles when full; -1 when out of memory. */
+static inline int push_node(CuddNode ***stack, size_t *depth, size_t *size, CuddNode *node) {
+    if (*depth == *size) {
+        CuddNode **grown = realloc(*stack, 2 * *size * sizeof(CuddNode *));
+        if (!grown) return -1;
+        *stack = grown;
+        *size *= 2;
+    }
+    (*stack)[(*depth)++] = node;
+    return 0;
+}
 
 #endif

@@ -141,16 +141,7 @@ static PyObject *cudd_flatten(PyObject *self, PyObject *args) {
         int pending = 0;
         for (int i = 0; i < 2 && !error; i++) {
             if (kids[i] == one || map_get(&map, (uintptr_t)kids[i]) >= 0) continue;
-            if (depth == stack_size) {
-                CuddNode **grown = realloc(stack, 2 * stack_size * sizeof(CuddNode *));
-                if (!grown) {
-                    error = "out of memory";
-                    break;
-                }
-                stack = grown;
-                stack_size *= 2;
-            }
-            stack[depth++] = kids[i];
+            if (push_node(&stack, &depth, &stack_size, kids[i]) < 0) error = "out of memory";
             pending = 1;
         }
         if (pending || error) continue;

@@ -856,16 +856,10 @@ static PyObject *cudd_probability(PyObject *self, PyObject *args) {
         for (int i = 0; i < 2; i++) {
             if (kids[i] == one) continue;
             if (table.hashes[node_slot(&table, (uintptr_t)kids[i])]) continue;
-            if (depth == stack_size) {
-                CuddNode **grown = realloc(stack, 2 * stack_size * sizeof(CuddNode *));
-                if (!grown) {
-                    error = "out of memory";
-                    break;
-                }
-                stack = grown;
-                stack_size *= 2;
+            if (push_node(&stack, &depth, &stack_size, kids[i]) < 0) {
+                error = "out of memory";
+                break;
             }
-            stack[depth++] = kids[i];
             pending = 1;
         }
         if (pending || error) continue;
