@@ -404,6 +404,22 @@ def test_formula_kernel_equals_the_built_bdd(
     root = built[-1]
     want, want_comp, _ = _bdd._kernels.cudd_probability(int(root) - 2, one, probs, comps)  # type: ignore[call-overload]
     assert prob == pytest.approx(want, abs=1e-15) and comp == pytest.approx(want_comp, abs=1e-15)
+    # The expansion written out as a flat DAG reads, and differentiates, like the built BDD.
+    flat = _bdd._flat_bdd
+    assert flat is not None
+    _, _, _, nodes, ref = _bdd._kernels.cudd_formula_probability(
+        [int(u) - 2 for u in leaves], formula, one, probs, comps, 0, True
+    )
+    assert flat.flat_probability(nodes, ref, probs, comps) == pytest.approx((want, want_comp))
+    zeros = array("d", [0.0] * 4)
+    if root not in (bdd.true, bdd.false):
+        built_nodes, built_ref = flat.cudd_flatten(int(root) - 2, one)
+        for threshold in (0.0, float("inf")):  # reverse mode; forward mode
+            mine = flat.flat_gradient(nodes, ref, probs, comps, zeros, zeros, threshold)[2]
+            theirs = flat.flat_gradient(built_nodes, built_ref, probs, comps, zeros, zeros, 0.0)[2]
+            assert list(memoryview(mine).cast("d")) == pytest.approx(
+                list(memoryview(theirs).cast("d")), abs=1e-14
+            )
 
 
 @needs_kernels

@@ -246,7 +246,9 @@ def mef_cmd(
         from cofail.probability._compiled_tree import CompiledTree
         from cofail.probability._simplify import simplify
 
-        compiled = {r.top: CompiledTree(simplify(tree, r.top), r.top) for r in results}
+        compiled = {  # in the variable order that won the race to the probability
+            r.top: CompiledTree(simplify(tree, r.top), r.top, order=r.order) for r in results
+        }
     if importance:
         from cofail.probability._mef_importance import basic_event_importance
 

@@ -48,6 +48,10 @@ def _bdd_module() -> tuple[Any, str]:
             del sys.modules["networkx"]
 
 
+Order = Literal["size", "dfs"]
+"""Variable-order heuristics: depth-first with the larger argument first, or left to right."""
+
+
 @dataclasses.dataclass(frozen=True)
 class BddResult:
     """Top-event probability and the size of the BDDs that gave it."""
@@ -61,7 +65,7 @@ class BddResult:
     engine: str
     modules: int = 1
     """Independent sub-trees (modules) solved one at a time, the top gate included."""
-    order: str = "size"
+    order: Order = "size"
     """The variable-order heuristic that gave the answer (see :data:`ORDERS`)."""
 
 
@@ -179,8 +183,6 @@ def _variable_order(tree: FaultTree, root: str, leaves: set[str], heuristic: Ord
     return order
 
 
-Order = Literal["size", "dfs"]
-"""Variable-order heuristics: depth-first with the larger argument first, or left to right."""
 ORDERS: tuple[Order, ...] = ("size", "dfs")
 _RACE_MIN_GATES = 100
 """Trees with at least this many gates race the two orders on two processes."""
@@ -360,7 +362,8 @@ class _ModuleSolver:
     ) -> None:
         self.tree, self.bdd, self.modules, self.order = tree, bdd, modules, order
         self.roots: dict[str, Any] | None = {} if keep_roots else None
-        """Each module's BDD, in the order solved (kept only for re-evaluation)."""
+        """Each module's BDD, or the flat expansion (nodes, root) of its top formula (see
+        :meth:`_formula_probability`), in the order solved (kept only for re-evaluation)."""
         self.values: dict[str, tuple[float, float]] = {
             name: (prob, 1.0 - prob) for name, prob in tree.basic_events.items()
         }
@@ -385,17 +388,23 @@ class _ModuleSolver:
         self.uses = self._uses(gate)
         formula = self.tree.gates[gate]
         small = len(names) <= _FORMULA_MAX_VARIABLES
-        plan = _formula_plan(self, formula) if small and self.roots is None else None
+        keep = self.roots is not None
+        plan = _formula_plan(self, formula) if small and (not keep or _flat_bdd) else None
         if plan is not None:
             # The top of a module is often its most expensive part (das9701: the last five
             # gates, up to 2.8 million nodes each, 25 s of 44): its probability comes from the
-            # BDDs below it directly, without building those gates.
+            # BDDs below it directly, without building those gates. A module kept for
+            # re-reading keeps that expansion, written out as a flat DAG, instead of a BDD.
             leaves, gates = plan
             nodes = [_compile(leaf, self, memo) for leaf in leaves]
             self.peak = max(self.peak, len(self.bdd))
-            value = self._formula_probability(nodes, gates, memo)
-            if value is not None:
-                self.values[gate] = (value[1], value[0]) if formula.op in _NEGATED else value
+            answer = self._formula_probability(nodes, gates, memo, emit=keep)
+            if answer is not None:
+                value, flat = answer
+                negated = formula.op in _NEGATED
+                self.values[gate] = (value[1], value[0]) if negated else value
+                if self.roots is not None and flat is not None:
+                    self.roots[gate] = (flat[0], flat[1] ^ 1 if negated else flat[1])
                 del nodes, memo
                 return
             memo.clear()  # the kernel cannot read them: build the BDD after all
@@ -404,9 +413,9 @@ class _ModuleSolver:
         root = _compile(formula, self, memo)
         self.peak = max(self.peak, len(self.bdd))
         self.values[gate] = self._probability(root)
-        if self.roots is not None:
-            self.roots[gate] = root
-        del root, memo  # unless kept, this module's BDD is garbage from here on
+        if self.roots is not None:  # kept flat where the kernel reads it, so CUDD can free it
+            self.roots[gate] = self.flatten(root) or root
+        del root, memo  # unless kept in CUDD, this module's BDD is garbage from here on
 
     def set_probability(self, name: str, prob: float, comp: float) -> None:
         """Set (P, 1 − P) of a basic event or solved module, also as a BDD variable."""
@@ -420,8 +429,11 @@ class _ModuleSolver:
         nodes: list[Any],
         gates: list[tuple[str, list[tuple[int, bool]]]],
         memo: dict[str, Any],
-    ) -> tuple[float, float] | None:
-        """(P, 1 − P) of the planned formula over ``nodes``; None if the kernel cannot read
+        *,
+        emit: bool = False,
+    ) -> tuple[tuple[float, float], tuple[bytes, int] | None] | None:
+        """(P, 1 − P) of the planned formula over ``nodes`` and, with ``emit``, its expansion
+        as a flat DAG (nodes, root ref; see ``_flat_bdd.c``); None if the kernel cannot read
         these BDDs (node layout, or CUDD has reordered the variables)."""
         bdd = self.bdd
         if (
@@ -439,10 +451,12 @@ class _ModuleSolver:
             array("d", self.probs),
             array("d", self.comps),
             _max_tuples(len(nodes)),
+            emit,
         )
         if answer is None:  # its memo would outgrow the memory budget: build the BDD instead
             return None
-        return float(answer[0]), float(answer[1])
+        value = (float(answer[0]), float(answer[1]))
+        return value, ((answer[3], int(answer[4])) if emit else None)
 
     def _uses(self, gate: str) -> Counter[str]:
         """How many times each gate inside this module is referred to (to free its BDD after

@@ -160,6 +160,8 @@ def _one_minus(p: float) -> tuple[float, float]:
 
 def _module(solver: _ModuleSolver, gate: str, root: Any) -> _Module:
     """The module ``gate`` whose BDD is ``root``: flattened when the kernel can read it."""
+    if isinstance(root, tuple):  # the expansion of a formula over BDDs, already flat
+        return _Module(gate, *root)
     bdd = solver.bdd
     if root == bdd.true or root == bdd.false:
         return _Module(gate, b"", 0 if root == bdd.true else 1)

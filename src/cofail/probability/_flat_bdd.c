@@ -360,7 +360,12 @@ static double forward_derivative(const FlatArgs *a, const dd *P, const dd *Q, do
             const dd one = {1.0, 0.0}, zero = {0.0, 0.0};
             dd pt = th < 0 ? one : P[th], qt = th < 0 ? zero : Q[th];
             dd pe = el < 0 ? one : P[el], qe = el < 0 ? zero : Q[el];
-            if (t[2] & 1) { /* a complemented else edge: its P is the node's 1 - P */
+            if (t[1] & 1) { /* a complemented edge: its P is the node's 1 - P. CUDD never */
+                dd swap = pt; /* complements a then edge; a formula's expansion may. */
+                pt = qt;
+                qt = swap;
+            }
+            if (t[2] & 1) {
                 dd swap = pe;
                 pe = qe;
                 qe = swap;

@@ -733,6 +733,7 @@ typedef struct {
     uint64_t *hashes;  /* nslots; 0 = empty. Probed first: 8 bytes a slot, few cache misses */
     uintptr_t *keys;   /* nslots * k */
     double *P, *Q;
+    int32_t *R;        /* the entry's ref in an emitted flat DAG (see formula_prob) */
     size_t count, nslots, max_count; /* max_count: most entries kept, 0 = no limit */
 } TupleTable;
 
@@ -752,9 +753,10 @@ static int tuple_table_init(TupleTable *t, int k, size_t nslots) {
     t->keys = malloc(nslots * (size_t)k * sizeof(uintptr_t));
     t->P = malloc(nslots * sizeof(double));
     t->Q = malloc(nslots * sizeof(double));
+    t->R = malloc(nslots * sizeof(int32_t));
     t->count = 0;
     t->nslots = nslots;
-    return t->hashes && t->keys && t->P && t->Q ? 0 : -1;
+    return t->hashes && t->keys && t->P && t->Q && t->R ? 0 : -1;
 }
 
 static void tuple_table_free(TupleTable *t) {
@@ -762,6 +764,7 @@ static void tuple_table_free(TupleTable *t) {
     free(t->keys);
     free(t->P);
     free(t->Q);
+    free(t->R);
 }
 
 /* The slot holding `key` (hash h), or the empty slot where it would go. */
@@ -775,7 +778,8 @@ static size_t tuple_slot(const TupleTable *t, const uintptr_t *key, uint64_t h) 
 }
 
 /* 0, or -1 out of memory, or -2 past the caller's limit on entries. */
-static int tuple_table_put(TupleTable *t, const uintptr_t *key, uint64_t h, double P, double Q) {
+static int tuple_table_put(TupleTable *t, const uintptr_t *key, uint64_t h, double P, double Q,
+                           int32_t R) {
     if (t->max_count && t->count >= t->max_count) return -2;
     if (2 * (t->count + 1) > t->nslots) {
         TupleTable bigger;
@@ -792,6 +796,7 @@ static int tuple_table_put(TupleTable *t, const uintptr_t *key, uint64_t h, doub
                    (size_t)t->k * sizeof(uintptr_t));
             bigger.P[at] = t->P[i];
             bigger.Q[at] = t->Q[i];
+            bigger.R[at] = t->R[i];
         }
         bigger.count = t->count;
         bigger.max_count = t->max_count;
@@ -803,6 +808,7 @@ static int tuple_table_put(TupleTable *t, const uintptr_t *key, uint64_t h, doub
     memcpy(&t->keys[at * (size_t)t->k], key, (size_t)t->k * sizeof(uintptr_t));
     t->P[at] = P;
     t->Q[at] = Q;
+    t->R[at] = R;
     t->count++;
     return 0;
 }
@@ -886,7 +892,8 @@ static PyObject *cudd_probability(PyObject *self, PyObject *args) {
         }
         double p = pv[node->index], q = qv[node->index];
         const uintptr_t key = (uintptr_t)node;
-        if (tuple_table_put(&table, &key, tuple_hash(&key, 1), p * pt + q * pe, p * qt + q * qe) < 0)
+        if (tuple_table_put(&table, &key, tuple_hash(&key, 1), p * pt + q * pe, p * qt + q * qe,
+                            0) < 0)
             error = "out of memory";
     }
     if (!error) {
@@ -962,6 +969,9 @@ typedef struct {
     int nleaves, ngates;
     FormulaGate gates[MAX_FORMULA_GATES]; /* children before parents; the last is the root */
     const char *error;
+    int emit;         /* also write the expansion out as a flat DAG (_flat_bdd.c's format) */
+    int32_t *out;     /* (variable, then ref, else ref) per expanded tuple, children first */
+    size_t out_count, out_capacity;
 } FormulaCtx;
 
 /* Three-valued value of a leaf: 0, 1, or -1 (not a constant). */
@@ -970,8 +980,11 @@ static inline int leaf_value(const FormulaCtx *c, uintptr_t u) {
     return !COMPLEMENTED(u);
 }
 
-/* P and Q of the formula for the leaf nodes in `given` (complement bit in the low bit). */
-static void formula_prob(FormulaCtx *c, const uintptr_t *given, double *P, double *Q) {
+/* P and Q of the formula for the leaf nodes in `given` (complement bit in the low bit), and
+ * in `ref` where that is in the emitted DAG: 0 the constant one, 1 zero, otherwise
+ * (position + 1) << 1. */
+static void formula_prob(FormulaCtx *c, const uintptr_t *given, double *P, double *Q,
+                         int32_t *ref) {
     const int n = c->nleaves, g = c->ngates;
     int value[MAX_LEAVES + MAX_FORMULA_GATES];
     for (int i = 0; i < n; i++) value[i] = leaf_value(c, given[i]);
@@ -993,6 +1006,7 @@ static void formula_prob(FormulaCtx *c, const uintptr_t *given, double *P, doubl
     if (value[n + g - 1] >= 0) {
         *P = value[n + g - 1];
         *Q = 1.0 - *P;
+        *ref = value[n + g - 1] ? 0 : 1;
         return;
     }
     /* Which leaves an undecided gate on the way from the root still needs. */
@@ -1018,6 +1032,7 @@ static void formula_prob(FormulaCtx *c, const uintptr_t *given, double *P, doubl
     if (c->table.hashes[at]) {
         *P = c->table.P[at];
         *Q = c->table.Q[at];
+        *ref = c->table.R[at];
         return;
     }
     if ((long)top >= c->nvars) {
@@ -1037,14 +1052,36 @@ static void formula_prob(FormulaCtx *c, const uintptr_t *given, double *P, doubl
         }
     }
     double ph, qh, pl, ql;
-    formula_prob(c, high, &ph, &qh);
+    int32_t rh, rl;
+    formula_prob(c, high, &ph, &qh, &rh);
     if (c->error) return;
-    formula_prob(c, low, &pl, &ql);
+    formula_prob(c, low, &pl, &ql, &rl);
     if (c->error) return;
     const double p = c->pv[top], q = c->qv[top];
     *P = p * ph + q * pl;
     *Q = p * qh + q * ql;
-    int stored = tuple_table_put(&c->table, key, h, *P, *Q);
+    *ref = 0;
+    if (c->emit) {
+        if (c->out_count == c->out_capacity) {
+            size_t grown_capacity = c->out_capacity ? 2 * c->out_capacity : 1024;
+            int32_t *grown = grown_capacity < (size_t)INT32_MAX / 2
+                                 ? realloc(c->out, 3 * grown_capacity * sizeof(int32_t))
+                                 : NULL;
+            if (!grown) { /* c->out is still valid, and freed by the caller */
+                c->error = "out of memory";
+                return;
+            }
+            c->out = grown;
+            c->out_capacity = grown_capacity;
+        }
+        int32_t *node = &c->out[3 * c->out_count];
+        node[0] = (int32_t)top;
+        node[1] = rh;
+        node[2] = rl;
+        *ref = (int32_t)((c->out_count + 1) << 1);
+        c->out_count++;
+    }
+    int stored = tuple_table_put(&c->table, key, h, *P, *Q, *ref);
     if (stored == -2) c->error = LIMIT_REACHED;
     else if (stored < 0) c->error = "out of memory";
 }
@@ -1101,8 +1138,9 @@ static PyObject *cudd_formula_probability(PyObject *self, PyObject *args) {
     unsigned long long one_address;
     Py_buffer probs = {0}, comps = {0};
     Py_ssize_t max_tuples = 0;
-    if (!PyArg_ParseTuple(args, "OOKy*y*|n", &leaves, &formula, &one_address, &probs, &comps,
-                          &max_tuples))
+    int emit = 0;
+    if (!PyArg_ParseTuple(args, "OOKy*y*|np", &leaves, &formula, &one_address, &probs, &comps,
+                          &max_tuples, &emit))
         return NULL;
     PyObject *result = NULL, *seq = NULL;
     FormulaCtx *c = calloc(1, sizeof(FormulaCtx));
@@ -1144,20 +1182,30 @@ static PyObject *cudd_formula_probability(PyObject *self, PyObject *args) {
         goto done;
     }
     if (max_tuples > 0) c->table.max_count = (size_t)max_tuples;
+    c->emit = emit;
+    int32_t root = 0;
     Py_BEGIN_ALLOW_THREADS;
-    formula_prob(c, nodes, &P, &Q);
+    formula_prob(c, nodes, &P, &Q, &root);
     Py_END_ALLOW_THREADS;
     error = c->error;
     if (error == LIMIT_REACHED) {
         error = NULL;
         result = Py_NewRef(Py_None);
+    } else if (!error && emit) {
+        /* y# makes None of a null pointer: an expansion with no node is b"" */
+        const char *out = c->out ? (const char *)c->out : "";
+        result = Py_BuildValue("ddny#l", P, Q, (Py_ssize_t)c->table.count, out,
+                               (Py_ssize_t)(3 * c->out_count * sizeof(int32_t)), (long)root);
     } else if (!error) {
         result = Py_BuildValue("ddn", P, Q, (Py_ssize_t)c->table.count);
     }
 
 done:
     if (error && *error && !PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, error);
-    if (c) tuple_table_free(&c->table);
+    if (c) {
+        tuple_table_free(&c->table);
+        free(c->out);
+    }
     free(c);
     Py_XDECREF(seq);
     PyBuffer_Release(&probs);
@@ -1184,8 +1232,9 @@ static PyMethodDef methods[] = {
     {"cudd_probability", cudd_probability, METH_VARARGS,
      "cudd_probability(address, one, probs, comps) -> (P, 1 - P, nodes) of a live CUDD BDD."},
     {"cudd_formula_probability", cudd_formula_probability, METH_VARARGS,
-     "cudd_formula_probability(leaves, formula, one, probs, comps, max_tuples=0)\n"
-     "    -> (P, 1 - P, tuples), or None past max_tuples (0: no limit)\n\n"
+     "cudd_formula_probability(leaves, formula, one, probs, comps, max_tuples=0, emit=False)\n"
+     "    -> (P, 1 - P, tuples[, nodes, root]), or None past max_tuples (0: no limit)\n\n"
+     "emit: also the expansion as a flat DAG in _flat_bdd.c's format (nodes, root ref).\n"
      "An AND/OR formula over up to 32 live CUDD BDDs, without building it. formula: gates\n"
      "(op, [(argument, negated), ...]), children first, the last the root; an argument below\n"
      "len(leaves) is a leaf, otherwise gate (argument - len(leaves))."},
