@@ -212,7 +212,7 @@ def test_the_race_returns_what_each_order_returns() -> None:
         op = ("and", "or", "atleast")[g % 3]
         gates_args = tuple(Formula("event", name=n, kind="event") for n in refs)
         tree.gates[f"g{g}"] = Formula(op, gates_args, min=2 if op == "atleast" else 0)
-    raced = _race(tree, "g0")
+    raced = _bdd.BddResult(**_race(tree, "g0", _bdd._solve_payload))
     assert raced.order in ORDERS
     for order in ORDERS:
         assert top_event_probability(tree, "g0", order=order).probability == pytest.approx(

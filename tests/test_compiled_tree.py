@@ -191,3 +191,24 @@ def test_derivatives_keep_their_precision_far_below_the_top_event() -> None:
     assert min(abs(float(v)) for v in exact.values() if v) < 1e-24
     for event, value in exact.items():
         assert derivatives.mif(event) == pytest.approx(float(value), rel=1e-9, abs=0), event
+
+
+def test_compiling_races_the_orders_and_agrees_with_the_solve() -> None:
+    from cofail.probability._bdd import races, top_event_probability
+    from cofail.probability._compiled_tree import compile_top
+
+    tree = read_mef([shared_path("benchmarks", "aralia", "das9601.xml")])
+    top = tree.tops()[0]
+    rewritten = simplify(tree, top)
+    assert races(rewritten)  # large enough to race
+    result, compiled = compile_top(rewritten, top)
+    solved = top_event_probability(tree, top)
+    assert result.probability == pytest.approx(solved.probability, rel=1e-12)
+    assert compiled.probability() == pytest.approx(solved.probability, rel=1e-12)
+    # It came back through a pipe: the same derivatives as a compilation in this process.
+    here = CompiledTree(rewritten, top, order=result.order).derivatives()
+    there = compiled.derivatives()
+    assert here is not None and there is not None
+    assert there.mifs.keys() == here.mifs.keys()
+    for event, value in here.mifs.items():
+        assert there.mif(event) == pytest.approx(value, rel=1e-12, abs=0)

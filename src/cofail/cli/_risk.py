@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -27,6 +27,9 @@ from cofail.errors import InputError
 from cofail.io.files import write_atomic
 from cofail.io.mef import read_mef
 from cofail.report.tabular import Table
+
+if TYPE_CHECKING:
+    from cofail.probability._compiled_tree import CompiledTree
 
 
 @app.command("risk")
@@ -196,7 +199,18 @@ def mef_cmd(
             f"{', '.join(map(str, files))}: no fault-tree gate to evaluate (a file of basic "
             "events or event trees needs the fault tree's file with it)"
         )
-    results = [top_event_probability(tree, t, order=heuristic) for t in tops]
+    compiled: dict[str, CompiledTree] = {}
+    if importance or uncertainty is not None:  # read again: solve and compile in one go
+        from cofail.probability._compiled_tree import compile_top
+        from cofail.probability._simplify import simplify
+
+        for t in tops:
+            if t not in tree.gates:
+                raise InputError(f"no gate named {t!r}")
+            compiled[t] = compile_top(simplify(tree, t), t, order=heuristic)[1]
+        results = [compiled[t].result for t in tops]
+    else:
+        results = [top_event_probability(tree, t, order=heuristic) for t in tops]
     data: dict[str, Any] = {
         "files": [str(f) for f in files],
         "probability": results[0].probability if len(results) == 1 else None,
@@ -241,14 +255,6 @@ def mef_cmd(
                 [[s.top, k, v] for s in summaries for k, v in sorted(s.counts.items())],
             )
         )
-    compiled = {}
-    if importance or uncertainty is not None:  # a BDD per module, kept: compiled once per top
-        from cofail.probability._compiled_tree import CompiledTree
-        from cofail.probability._simplify import simplify
-
-        compiled = {  # in the variable order that won the race to the probability
-            r.top: CompiledTree(simplify(tree, r.top), r.top, order=r.order) for r in results
-        }
     if importance:
         from cofail.probability._mef_importance import basic_event_importance
 

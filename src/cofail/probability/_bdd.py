@@ -12,6 +12,7 @@ import os
 import sys
 from array import array
 from collections import Counter
+from collections.abc import Callable
 from typing import Any, Literal
 
 from cofail.errors import InputError
@@ -228,10 +229,19 @@ def top_event_probability(
     if simplified:
         tree = simplify(tree, top)
     if order is None:
-        if len(tree.gates) >= _RACE_MIN_GATES and _can_fork():
-            return _race(tree, top)
+        if races(tree):
+            return BddResult(**_race(tree, top, _solve_payload))
         order = ORDERS[0]
     return _solve(tree, top, order)
+
+
+def _solve_payload(tree: FaultTree, top: str, order: Order) -> dict[str, Any]:
+    return dataclasses.asdict(_solve(tree, top, order))
+
+
+def races(tree: FaultTree) -> bool:
+    """Whether this (rewritten) tree is solved with every variable order at once."""
+    return len(tree.gates) >= _RACE_MIN_GATES and _can_fork()
 
 
 def _solve(tree: FaultTree, top: str, order: Order) -> BddResult:
@@ -277,8 +287,9 @@ def _can_fork() -> bool:
     return "fork" in mp.get_all_start_methods() and not mp.current_process().daemon
 
 
-def _race(tree: FaultTree, top: str) -> BddResult:
-    """Solve with every order in its own forked process; return the first answer."""
+def _race(tree: FaultTree, top: str, work: Callable[[FaultTree, str, Order], Any]) -> Any:
+    """Run ``work`` with every order in its own forked process; return the first answer (it
+    comes back pickled, through a pipe)."""
     import multiprocessing as mp
     import multiprocessing.connection as mp_connection
 
@@ -287,7 +298,7 @@ def _race(tree: FaultTree, top: str) -> BddResult:
     for order in ORDERS:
         receive, send = ctx.Pipe(duplex=False)
         process = ctx.Process(
-            target=_race_worker, args=(tree, top, order, send, os.getpid()), daemon=True
+            target=_race_worker, args=(work, tree, top, order, send, os.getpid()), daemon=True
         )
         process.start()
         send.close()
@@ -304,7 +315,7 @@ def _race(tree: FaultTree, top: str) -> BddResult:
                     continue
                 if kind == "error":
                     raise InputError(str(payload))
-                return BddResult(**dict(payload))
+                return payload
         raise RuntimeError("every BDD process died without an answer (out of memory?)")
     finally:
         for process, receive in runners:
@@ -333,11 +344,17 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _race_worker(tree: FaultTree, top: str, order: Order, send: Any, parent: int) -> None:
+def _race_worker(
+    work: Callable[[FaultTree, str, Order], Any],
+    tree: FaultTree,
+    top: str,
+    order: Order,
+    send: Any,
+    parent: int,
+) -> None:
     _die_with_parent(parent)
     try:
-        result = _solve(tree, top, order)
-        send.send(("ok", dataclasses.asdict(result)))
+        send.send(("ok", work(tree, top, order)))
     except InputError as exc:
         send.send(("error", str(exc)))
     finally:

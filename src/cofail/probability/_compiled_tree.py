@@ -9,10 +9,10 @@ from array import array
 from typing import Any
 
 from cofail.io.mef import FaultTree
-from cofail.probability._bdd import Order, _ModuleSolver, _solved
+from cofail.probability._bdd import BddResult, Order, _ModuleSolver, _race, _solved, races
 from cofail.probability._compiled import flat_bdd as _flat_bdd
 
-__all__ = ["CompiledTree", "Derivatives"]
+__all__ = ["CompiledTree", "Derivatives", "compile_top"]
 
 
 _CANCELLED = 1e-6
@@ -68,7 +68,7 @@ class CompiledTree:
 
     def __init__(self, tree: FaultTree, top: str, order: Order = "size") -> None:
         self.top = top
-        solver, _, _ = _solved(tree, top, order, keep_roots=True)
+        solver, engine, modules = _solved(tree, top, order, keep_roots=True)
         assert solver.roots is not None  # kept: keep_roots
         self._index = {name: int(var[1:]) for name, var in solver.var.items()}
         self._basic = [name for name in solver.var if name in tree.basic_events]
@@ -77,6 +77,16 @@ class CompiledTree:
         self._module_gates = {m.gate for m in self._modules}
         self._solver = solver if any(m.cudd is not None for m in self._modules) else None
         solver.roots = None  # CUDD's copies of the flat modules can go
+        self.result = BddResult(
+            top=top,
+            probability=solver.values[top][0],
+            nodes=solver.peak,
+            variables=solver.basic_variables,
+            engine=engine,
+            modules=modules,
+            order=order,
+        )
+        """The probability and the size of the BDDs, as :func:`top_event_probability` gives."""
 
     def basic_events(self) -> list[str]:
         """The basic events below the top (BDD variables that are not modules)."""
@@ -167,3 +177,38 @@ def _module(solver: _ModuleSolver, gate: str, root: Any) -> _Module:
         return _Module(gate, b"", 0 if root == bdd.true else 1)
     flat = solver.flatten(root)
     return _Module(gate, b"", 0, cudd=root) if flat is None else _Module(gate, *flat)
+
+
+def compile_top(
+    tree: FaultTree, top: str, order: Order | None = None
+) -> tuple[BddResult, CompiledTree]:
+    """Solve and compile ``top`` of a rewritten tree (:func:`simplify`) in one go, for a
+    caller that will read it again (importance, uncertainty): the probability and the compiled
+    tree come from the same BDDs, not from a solve and then a compilation. Unless ``order`` is
+    given, a large tree is compiled with every variable order at once, as
+    :func:`top_event_probability` solves it, and the first to finish is kept.
+
+    Examples
+    --------
+    >>> from cofail.io.mef import Formula
+    >>> t = FaultTree(gates={"top": Formula("and", (Formula("event", name="a",
+    ...     kind="basic-event"), Formula("event", name="b", kind="basic-event")))},
+    ...     basic_events={"a": 0.1, "b": 0.2})
+    >>> result, compiled = compile_top(t, "top")
+    >>> round(result.probability, 12), round(compiled.probability({"a": 1.0}), 12)
+    (0.02, 0.2)
+    """
+    if order is None and races(tree):
+        raced = _race(tree, top, _compile_payload)
+        if raced is not None:
+            return raced  # type: ignore[no-any-return]
+        order = "size"  # the winner kept a module in CUDD, which cannot cross a pipe
+    compiled = CompiledTree(tree, top, "size" if order is None else order)
+    return compiled.result, compiled
+
+
+def _compile_payload(
+    tree: FaultTree, top: str, order: Order
+) -> tuple[BddResult, CompiledTree] | None:
+    compiled = CompiledTree(tree, top, order)
+    return None if compiled._solver is not None else (compiled.result, compiled)
