@@ -38,7 +38,8 @@ class Derivatives:
 class _Module:
     gate: str
     nodes: bytes
-    """The module's BDD as the flat kernel reads it (empty when ``cudd`` is set)."""
+    """The module as the flat kernel reads it: (variable, then ref, else ref) int32 triples,
+    children first; empty for a constant, or when ``cudd`` is set."""
     root: int
     cudd: Any = None
     """The BDD kept in CUDD instead, where the flat kernel cannot read it."""
@@ -46,10 +47,14 @@ class _Module:
 
 class CompiledTree:
     """A fault tree compiled once (a BDD per module), re-evaluated for new basic-event
-    probabilities in time linear in the BDDs: what an uncertainty analysis needs.
+    probabilities in time linear in the BDDs (uncertainty), or differentiated with respect to
+    every basic event in one pass (importance).
 
-    Each module's BDD is copied out of CUDD into a flat array (children first) and CUDD's copy is
-    released; reading it is then one pass over an array, with no hashing.
+    Each module's BDD is copied out of CUDD into a flat array (children first) as soon as it is
+    solved, so CUDD can free it; a module whose top is a small AND/OR formula over BDDs keeps
+    that formula's Shannon expansion, written out the same way, instead of building its BDD.
+    Reading either is one pass over an array, with no hashing. Where the compiled kernel is
+    missing or cannot read CUDD's nodes, the modules stay in CUDD and are read from there.
 
     Examples
     --------
