@@ -324,3 +324,20 @@ def test_one_pass_swings_keep_a_tiny_importance_that_two_solves_would_cancel() -
     modes, _ = swings
     assert modes[-1] is not None and modes[-1].mif == pytest.approx(1 - 0.1**n, rel=1e-12)
     assert modes[0] is not None and modes[0].mif == pytest.approx(0.1**9 * (1 - 1e-12), rel=1e-12)
+
+
+def test_the_budget_counts_the_solves_the_one_pass_leaves() -> None:
+    # Modes present for certain: the one pass cannot divide by 1 - p, and with P = 1 no swing
+    # is certified, so every event needs its two solves; with no budget for them importance
+    # is skipped, with the count.
+    from cofail import catalog
+    from cofail.model import Stack
+    from cofail.probability import Scenario, risk
+
+    m = catalog.load()
+    scenario = Scenario.parse(["1.0"], None, "pessimistic")
+    skipped = risk(m, Stack(layers=("DEBATE", "RE")), scenario, importance_budget=0.0)
+    assert skipped.importance == ()
+    assert f"{2 * (len(m.mode_ids) + 2)} exact solves" in skipped.importance_note  # P = 1: none
+    forced = risk(m, Stack(layers=("DEBATE", "RE")), scenario, with_importance=True)
+    assert all(f.mif == 0.0 for f in forced.importance if f.kind == "failure mode")

@@ -13,15 +13,12 @@ import numpy as np
 
 from cofail.model import Matrix, Stack
 from cofail.probability._exact import (
-    _is_binary,
     exact_with_engine,
-    kernels_available,
     pair_failures,
     stack_failure,
 )
 from cofail.probability._importance import Importance
 from cofail.probability._sample import draw_failures
-from cofail.probability._stack_swings import MAX_LAYERS as SWINGS_MAX_LAYERS
 from cofail.probability._stack_swings import Swing, and_stack_swings
 from cofail.probability.scenario import Scenario
 
@@ -93,12 +90,14 @@ def importance(
     k: int | None,
     names: tuple[list[str], list[str]],
     base: float | None = None,
+    swings: tuple[list[Swing | None], list[Swing | None]] | None = None,
 ) -> list[Importance]:
     """Return SCRAM's importance factors of every failure mode and every layer residual.
 
     For an AND stack with 0/1 cells, one pass gives them all (:func:`and_stack_swings`);
     otherwise, and for any event that pass could not certify, each event costs two exact
-    solves, with the event certain and impossible. ``base`` is P(stack fails), if known.
+    solves, with the event certain and impossible. ``base`` is P(stack fails) and ``swings``
+    that pass's result, if the caller has them.
 
     Two layers x and y, each failed by its own mode (A: 0.1, B: 0.2) and nothing else. x's
     residual: P(all fail | x fails anyway) − P(all fail) = 0.2 − 0.1 · 0.2.
@@ -109,7 +108,8 @@ def importance(
     """
     base = stack_failure(q, p, r, k) if base is None else base
     modes, layers = names
-    swings = and_stack_swings(q, p, r, base) if k is None or k == len(r) else None
+    if swings is None and (k is None or k == len(r)):
+        swings = and_stack_swings(q, p, r, base)
     mode_swings, layer_swings = swings or ([None] * len(modes), [None] * len(layers))
     out = []
     for j, mode in enumerate(modes):
@@ -119,6 +119,17 @@ def importance(
         solve = lambda v: stack_failure(q, p, v, k)  # noqa: E731
         out.append(_factor(layer, "layer residual", r, i, base, layer_swings[i], solve))
     return out
+
+
+def _solves_left(
+    swings: tuple[list[Swing | None], list[Swing | None]] | None, p: np.ndarray, r: np.ndarray
+) -> int:
+    """Exact solves importance still needs: two per event the one pass did not certify (all
+    of them without it), one per P(e=0) it left to solve."""
+    if swings is None:
+        return 2 * (len(p) + len(r))
+    every = swings[0] + swings[1]
+    return sum(2 if s is None else int(s.down is None) for s in every)
 
 
 def _factor(
@@ -186,12 +197,13 @@ def risk(
     Notes
     -----
     Importance of an AND stack with 0/1 cells (up to 24 layers) takes one more pass of
-    inclusion–exclusion; otherwise 2 (m + n) + 1 exact solves, and ``with_importance=None``
-    computes it only when the first solve says that will take at most ``importance_budget``
-    seconds, and says why when it does not. The exact engine is chosen by :func:`exact_with_engine`; the baseline is
-    the product of the layers' own failure probabilities (for k-out-of-n, the chance that at
-    least k independent layers fail). Correlations are φ between two layers' failures,
-    induced by the modes they share, from a four-state DP run for all pairs at once.
+    inclusion–exclusion, plus two exact solves for any event that pass cannot certify;
+    otherwise 2 (m + n) exact solves. ``with_importance=None`` computes it only when the solves
+    it needs would take at most ``importance_budget`` seconds at the pace of the first, and
+    says why when it does not. The exact engine is chosen by :func:`exact_with_engine`; the
+    baseline is the product of the layers' own failure probabilities (for k-out-of-n, the
+    chance that at least k independent layers fail). Correlations are φ between two layers'
+    failures, induced by the modes they share, from a four-state DP run for all pairs at once.
     """
     scenario = scenario or Scenario()
     q, p, r = scenario.arrays(matrix, stack)
@@ -199,12 +211,13 @@ def risk(
     n = len(stack.layers)
     started = time.perf_counter()
     exact, engine = exact_with_engine(q, p, r, k)
-    solves = 2 * (len(p) + n) + 1
-    estimate = solves * (time.perf_counter() - started)
+    first = time.perf_counter() - started
+    swings = and_stack_swings(q, p, r, exact) if k == n and with_importance is not False else None
+    solves = _solves_left(swings, p, r)
+    estimate = solves * first
     note = ""
-    if with_importance is None:  # auto: in one pass, or when the 2 (m + n) + 1 solves are cheap
-        one_pass = k == n and n <= SWINGS_MAX_LAYERS and _is_binary(q) and kernels_available()
-        with_importance = one_pass or estimate <= importance_budget
+    if with_importance is None:  # auto: when the solves the one pass leaves are cheap
+        with_importance = estimate <= importance_budget
         if not with_importance:
             note = (
                 f"importance skipped: {solves} exact solves, about {estimate:.0f} s by the "
@@ -229,7 +242,7 @@ def risk(
         layer_probabilities=dict(zip(stack.layers, (float(x) for x in own), strict=True)),
         correlation=correlation,
         importance=tuple(
-            importance(q, p, r, k, (list(matrix.mode_ids), list(stack.layers)), base=exact)
+            importance(q, p, r, k, (list(matrix.mode_ids), list(stack.layers)), exact, swings)
         )
         if with_importance
         else (),
