@@ -260,11 +260,8 @@ def binary_modes(q: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     >>> masks.tolist(), probs.round(6).tolist()
     ([1, 2], [0.75, 0.2])
     """
-    q = np.asarray(q)
     p = np.asarray(p, dtype=float)
-    n = q.shape[0]
-    weights = np.left_shift(np.uint64(1), np.arange(n, dtype=np.uint64))
-    masks = (q.astype(np.uint64) * weights[:, None]).sum(axis=0, dtype=np.uint64)
+    masks = column_masks(q)
     keep = (masks != 0) & (p > 0)
     unique, inverse = np.unique(masks[keep], return_inverse=True)
     with np.errstate(divide="ignore"):  # p = 1 is log(0) = -inf: the merged mode is certain
@@ -275,6 +272,18 @@ def binary_modes(q: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     merged = np.where(alone, single, -np.expm1(log_absent))
     order = np.argsort(-np.bitwise_count(unique), kind="stable")
     return np.ascontiguousarray(unique[order]), np.ascontiguousarray(merged[order])
+
+
+def column_masks(q: np.ndarray) -> np.ndarray:
+    """Each 0/1 column of ``q`` as the bitmask (uint64) of the layers it hits (bit i = row i).
+
+    >>> column_masks(np.array([[1, 0], [1, 1]])).tolist()
+    [3, 2]
+    """
+    q = np.asarray(q)
+    weights = np.left_shift(np.uint64(1), np.arange(q.shape[0], dtype=np.uint64))
+    masks: np.ndarray = (q.astype(np.uint64) * weights[:, None]).sum(axis=0, dtype=np.uint64)
+    return masks
 
 
 def _is_binary(q: np.ndarray) -> bool:

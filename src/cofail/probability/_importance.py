@@ -6,7 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Importance"]
+__all__ = ["CANCELLED", "Importance"]
+
+CANCELLED = 1e-6
+"""P(e=1) or P(e=0) computed from P and the derivative that comes out below this fraction of
+its larger term has lost digits to cancellation (e nearly necessary for the top, say): solve for
+it instead. Above it the relative error stays below about 1e-10."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +36,24 @@ class Importance:
     def to_dict(self) -> dict[str, Any]:
         """Return plain data for JSON."""
         return {k: getattr(self, k) for k in self.__slots__}
+
+    @staticmethod
+    def conditionals(base: float, p: float, mif: float) -> tuple[float | None, float | None]:
+        """P(e=1) and P(e=0) from P (``base``) and the derivative ``mif``, since P is linear in
+        p: P + (1 − p) MIF and P − p MIF. None for one that cancelled (below ``CANCELLED`` of
+        its larger term): the caller solves for it with the event set.
+
+        >>> [round(x, 12) for x in Importance.conditionals(0.19, 0.1, 0.9)]  # a OR b, 0.1 each
+        [1.0, 0.1]
+        >>> up, down = Importance.conditionals(0.06, 0.3, 0.2)  # a AND b, 0.3 and 0.2
+        >>> round(up, 12), down  # P(not a) = 0, computed as 0.06 - 0.06: solve for it
+        (0.2, None)
+        """
+        up, down = base + (1.0 - p) * mif, base - p * mif
+        return (
+            None if abs(up) < CANCELLED * max(base, abs((1.0 - p) * mif)) else up,
+            None if abs(down) < CANCELLED * max(base, abs(p * mif)) else down,
+        )
 
     @classmethod
     def from_swing(

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cofail.probability._exact import _is_binary
+from cofail.probability._exact import _is_binary, column_masks
 
 __all__ = ["InclusionResult", "and_stack_inclusion_exclusion"]
 
@@ -54,8 +54,7 @@ def and_stack_inclusion_exclusion(q: np.ndarray, p: np.ndarray, r: np.ndarray) -
         raise ValueError("inclusion–exclusion here needs binary q (0 or 1)")
     n = q.shape[0]
     size = 1 << n
-    weights = np.left_shift(np.int64(1), np.arange(n, dtype=np.int64))
-    masks = (q.astype(np.int64) * weights[:, None]).sum(axis=0)  # V_j as layer bitmasks
+    masks = column_masks(q).astype(np.int64)  # V_j as layer bitmasks
     with np.errstate(divide="ignore"):
         logs = np.log1p(-np.asarray(p, dtype=np.longdouble))
     finite = np.isfinite(logs)

@@ -9,11 +9,6 @@ from cofail.probability._simplify import simplify
 
 __all__ = ["basic_event_importance"]
 
-_CANCELLED = 1e-6
-"""P(top | e) or P(top | not e), computed as P ± p · MIF, that comes out below this fraction of
-its larger term has lost digits to cancellation (e nearly necessary for the top, say): it is read
-from the BDDs with e set instead. Above it the relative error stays below about 1e-10."""
-
 
 def basic_event_importance(
     tree: FaultTree, top: str, compiled: CompiledTree | None = None
@@ -59,9 +54,7 @@ def _swing(
         up, down = compiled.probability({name: 1.0}), compiled.probability({name: 0.0})
         return up, down, up - down
     mif = derivatives.mif(name)
-    up, down = base + (1.0 - p) * mif, base - p * mif
-    if abs(up) < _CANCELLED * max(base, abs((1.0 - p) * mif)):
-        up = compiled.probability({name: 1.0})
-    if abs(down) < _CANCELLED * max(base, abs(p * mif)):
-        down = compiled.probability({name: 0.0})
+    high, low = Importance.conditionals(base, p, mif)
+    up = compiled.probability({name: 1.0}) if high is None else high
+    down = compiled.probability({name: 0.0}) if low is None else low
     return up, down, mif

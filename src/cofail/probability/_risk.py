@@ -125,11 +125,11 @@ def _solves_left(
     swings: tuple[list[Swing | None], list[Swing | None]] | None, p: np.ndarray, r: np.ndarray
 ) -> int:
     """Exact solves importance still needs: two per event the one pass did not certify (all
-    of them without it), one per P(e=0) it left to solve."""
+    of them without it), one per conditional probability it left to solve."""
     if swings is None:
         return 2 * (len(p) + len(r))
     every = swings[0] + swings[1]
-    return sum(2 if s is None else int(s.down is None) for s in every)
+    return sum(2 if s is None else (s.up is None) + (s.down is None) for s in every)
 
 
 def _factor(
@@ -147,8 +147,9 @@ def _factor(
     on[index], off[index] = 1.0, 0.0
     if swing is None:
         return Importance.from_swing(name, kind, values[index], base, solve(on), solve(off))
+    up = solve(on) if swing.up is None else swing.up
     down = solve(off) if swing.down is None else swing.down
-    return Importance.from_swing(name, kind, values[index], base, swing.up, down, swing.mif)
+    return Importance.from_swing(name, kind, values[index], base, up, down, swing.mif)
 
 
 def monte_carlo(

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from cofail.probability._compiled import kernels as _kernels
-from cofail.probability._exact import _is_binary
+from cofail.probability._exact import _is_binary, column_masks
+from cofail.probability._importance import Importance
 
 __all__ = ["Swing", "and_stack_swings"]
 
@@ -23,9 +24,9 @@ class Swing:
     """P(stack fails) with an event certain (``up``) and impossible (``down``), and the
     Birnbaum importance ``mif`` = up − down, computed without subtracting the two."""
 
-    up: float
+    up: float | None
     down: float | None
-    """None where P − p · MIF cancels (the event is nearly necessary): solve for it."""
+    """Either is None where it cancels (:meth:`Importance.conditionals`): solve for it."""
     mif: float
 
 
@@ -53,9 +54,8 @@ def and_stack_swings(
     n = q.shape[0]
     if _kernels is None or not 0 < n <= MAX_LAYERS or not _is_binary(q):
         return None
-    weights = np.left_shift(np.uint64(1), np.arange(n, dtype=np.uint64))
-    hit = (q.astype(np.uint64) * weights[:, None]).sum(axis=0, dtype=np.uint64)
-    targets = np.unique(np.concatenate([hit, weights]))
+    hit = column_masks(q)
+    targets = np.unique(np.concatenate([hit, column_masks(np.eye(n))]))
     # Modes go in one by one, not merged by column (binary_modes): a merged p rounds, and
     # 1 - p with it, which the importance of a mode with p near 1 divides by.
     probs = np.ascontiguousarray(p, dtype=float)
@@ -78,8 +78,7 @@ def and_stack_swings(
         if own >= 1.0 or not bound <= CERTIFIED * abs(diff):
             return None
         mif = float(diff) / (1.0 - own)
-        down = base - own * mif
-        return Swing(base + float(diff), down if down >= 1e-6 * base else None, mif)
+        return Swing(*Importance.conditionals(base, own, mif), mif)
 
     return (
         [swing(int(m), float(pj)) for m, pj in zip(hit, p, strict=True)],
