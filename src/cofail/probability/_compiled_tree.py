@@ -120,7 +120,7 @@ class CompiledTree:
         factor: dict[str, float] = {self.top: 1.0}  # d P(top) / d P(module)
         mifs: dict[str, float] = {}
         names = {index: name for name, index in self._index.items()}
-        inputs = self._double_double_inputs()
+        top, inputs = self._double_double_inputs()
         for module in reversed(self._modules):  # top-down: parents before their modules
             outer = factor.pop(module.gate, 0.0)
             if outer == 0.0:
@@ -130,26 +130,28 @@ class CompiledTree:
                 if inner:
                     target = factor if names[index] in self._module_gates else mifs
                     target[names[index]] = outer * inner
-        return Derivatives(self.probability(), mifs)
+        return Derivatives(top, mifs)
 
-    def _double_double_inputs(self) -> tuple[array[float], ...]:
-        """(p, q, p low part, q low part) of every variable, with p + q = 1 to 32 digits: a basic
-        event's q is 1 - p split exactly into two doubles, a module's P and Q are computed in
-        double-double from its own variables' (bottom-up)."""
+    def _double_double_inputs(self) -> tuple[float, tuple[array[float], ...]]:
+        """P(top), and (p, q, p low part, q low part) of every variable, with p + q = 1 to 32
+        digits: a basic event's q is 1 - p split exactly into two doubles, a module's P and Q
+        are computed in double-double from its own variables' (bottom-up)."""
         assert _flat_bdd is not None  # only called when the kernel exists
         probs, comps = array("d", self._probs), array("d", self._comps)
         probs_lo, comps_lo = array("d", bytes(len(probs) * 8)), array("d", bytes(len(probs) * 8))
         for name in self._basic:
             i = self._index[name]
             comps[i], comps_lo[i] = _one_minus(probs[i])
-        for module in self._modules:
+        top = 0.0
+        for module in self._modules:  # bottom-up: the top comes last
             value = _flat_bdd.flat_probability_dd(
                 module.nodes, module.root, probs, comps, probs_lo, comps_lo
             )
+            top = value[0] + value[1]
             if module.gate in self._index:
                 i = self._index[module.gate]
                 probs[i], probs_lo[i], comps[i], comps_lo[i] = value
-        return probs, comps, probs_lo, comps_lo
+        return top, (probs, comps, probs_lo, comps_lo)
 
     def _read(
         self, module: _Module, probs: array[float], comps: array[float]
