@@ -245,22 +245,13 @@ def races(tree: FaultTree) -> bool:
 
 
 def _solve(tree: FaultTree, top: str, order: Order) -> BddResult:
-    solver, engine, modules = _solved(tree, top, order, keep_roots=False)
-    return BddResult(
-        top=top,
-        probability=solver.values[top][0],
-        nodes=solver.peak,
-        variables=solver.basic_variables,
-        engine=engine,
-        modules=modules,
-        order=order,
-    )
+    return _solved(tree, top, order, keep_roots=False)[1]
 
 
 def _solved(
     tree: FaultTree, top: str, order: Order, *, keep_roots: bool
-) -> tuple[_ModuleSolver, str, int]:
-    """Solve every module below ``top`` (bottom-up); return the solver, engine and count."""
+) -> tuple[_ModuleSolver, BddResult]:
+    """Solve every module below ``top`` (bottom-up); return the solver and the result."""
     module, engine = _bdd_module()
     bdd = module.BDD()
     if engine == "CUDD":
@@ -276,7 +267,15 @@ def _solved(
                 solver.solve(gate)
     finally:
         sys.setrecursionlimit(limit)
-    return solver, engine, len(modules)
+    return solver, BddResult(
+        top=top,
+        probability=solver.values[top][0],
+        nodes=solver.peak,
+        variables=solver.basic_variables,
+        engine=engine,
+        modules=len(modules),
+        order=order,
+    )
 
 
 def _can_fork() -> bool:

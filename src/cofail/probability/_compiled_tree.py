@@ -73,7 +73,8 @@ class CompiledTree:
 
     def __init__(self, tree: FaultTree, top: str, order: Order = "size") -> None:
         self.top = top
-        solver, engine, modules = _solved(tree, top, order, keep_roots=True)
+        solver, self.result = _solved(tree, top, order, keep_roots=True)
+        """The probability and the size of the BDDs, as :func:`top_event_probability` gives."""
         assert solver.roots is not None  # kept: keep_roots
         self._index = {name: int(var[1:]) for name, var in solver.var.items()}
         self._basic = [name for name in solver.var if name in tree.basic_events]
@@ -82,16 +83,6 @@ class CompiledTree:
         self._module_gates = {m.gate for m in self._modules}
         self._solver = solver if any(m.cudd is not None for m in self._modules) else None
         solver.roots = None  # CUDD's copies of the flat modules can go
-        self.result = BddResult(
-            top=top,
-            probability=solver.values[top][0],
-            nodes=solver.peak,
-            variables=solver.basic_variables,
-            engine=engine,
-            modules=modules,
-            order=order,
-        )
-        """The probability and the size of the BDDs, as :func:`top_event_probability` gives."""
 
     def basic_events(self) -> list[str]:
         """The basic events below the top (BDD variables that are not modules)."""
