@@ -433,13 +433,6 @@ class _ModuleSolver:
             self.roots[gate] = self.flatten(root) or root
         del root, memo  # unless kept in CUDD, this module's BDD is garbage from here on
 
-    def set_probability(self, name: str, prob: float, comp: float) -> None:
-        """Set (P, 1 − P) of a basic event or solved module, also as a BDD variable."""
-        self.values[name] = (prob, comp)
-        if name in self.var:
-            index = int(self.var[name][1:])
-            self.probs[index], self.comps[index] = prob, comp
-
     def _formula_probability(
         self,
         nodes: list[Any],
