@@ -268,7 +268,9 @@ def mef_cmd(
                     [[f.event, f.p, f.mif, f.cif, f.dif, f.raw, f.rrw] for f in factors[:25]],
                     notes=[
                         "as SCRAM defines them: MIF = P(e=1) - P(e=0); CIF = p MIF / P; "
-                        "DIF = p P(e=1) / P; RAW = P(e=1) / P; RRW = P / P(e=0)"
+                        "DIF = p P(e=1) / P; RAW = P(e=1) / P; RRW = P / P(e=0), '-' where "
+                        "P(e=0) = 0 (infinite; null in JSON, 0 in SCRAM); MIF is computed as dP/dp, "
+                        "equal to it since P is linear in p"
                         + (
                             f"; {len(factors) - 25} more in --format json"
                             if len(factors) > 25
