@@ -240,16 +240,18 @@ def test_importance_follows_scram_definitions(
 def test_importance_is_skipped_with_a_reason_when_too_slow() -> None:
     from cofail import catalog
     from cofail.model import Stack
-    from cofail.probability import risk
+    from cofail.probability import Scenario, risk
 
     m = catalog.load()
-    stack = Stack(layers=("DEBATE", "RE", "RLHF"), k=2)  # k-out-of-n: two solves per event
-    skipped = risk(m, stack, importance_budget=0.0)
+    stack = Stack(layers=("DEBATE", "RE", "RLHF"), k=2)
+    # U cells at q = 0.5: a mode with a graded cell needs its two solves.
+    graded = Scenario.parse(None, None, "0.5")
+    skipped = risk(m, stack, graded, importance_budget=0.0)
     assert skipped.importance == () and "importance skipped" in skipped.importance_note
     assert skipped.to_dict()["importance_note"] == skipped.importance_note
-    computed = risk(m, stack, importance_budget=1e9)
+    computed = risk(m, stack, graded, importance_budget=1e9)
     assert len(computed.importance) == len(m.mode_ids) + 3 and computed.importance_note == ""
-    forced = risk(m, stack, with_importance=True, importance_budget=0.0)
+    forced = risk(m, stack, graded, with_importance=True, importance_budget=0.0)
     assert len(forced.importance) == len(computed.importance)
 
 
@@ -341,3 +343,51 @@ def test_the_budget_counts_the_solves_the_one_pass_leaves() -> None:
     assert f"{2 * (len(m.mode_ids) + 2)} exact solves" in skipped.importance_note  # P = 1: none
     forced = risk(m, Stack(layers=("DEBATE", "RE")), scenario, with_importance=True)
     assert all(f.mif == 0.0 for f in forced.importance if f.kind == "failure mode")
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    stack_models(layers=(1, 6), modes=(1, 6), cells=(0.0, 0.5, 1.0), p=(0.0, 1.0), r=(0.0, 1.0)),
+    st.data(),
+)
+def test_k_out_of_n_swings_equal_two_solves_per_event(
+    model: tuple[np.ndarray, np.ndarray, np.ndarray], data: st.DataObject
+) -> None:
+    from cofail.probability._stack_swings import at_least_k_swings
+
+    q, p, r = model
+    n = len(r)
+    k = data.draw(st.integers(1, n))
+    base = stack_failure(q, p, r, k)
+    swings = at_least_k_swings(q, p, r, k, base)
+    assert swings is not None  # at most 20 layers
+    graded = ~np.all((q == 0.0) | (q == 1.0), axis=0)
+    assert all(s is None for s, g in zip(swings[0], graded, strict=True) if g)
+    for values, found, solve in (
+        (p, swings[0], lambda v: stack_failure(q, v, r, k)),
+        (r, swings[1], lambda v: stack_failure(q, p, v, k)),
+    ):
+        for j, swing in enumerate(found):
+            if swing is None:
+                continue
+            up, down = solve(_with(values, j, 1.0)), solve(_with(values, j, 0.0))
+            if swing.up is not None:
+                assert swing.up == pytest.approx(up, rel=1e-9, abs=1e-300)
+            if swing.down is not None:
+                assert swing.down == pytest.approx(down, rel=1e-9, abs=1e-300)
+            slope = (solve(_with(values, j, 0.75)) - solve(_with(values, j, 0.25))) / 0.5
+            assert swing.mif == pytest.approx(slope, rel=1e-7, abs=1e-12)
+
+
+def test_k_out_of_n_importance_takes_one_pass_within_a_budget_two_solves_would_break() -> None:
+    # The pass over 2^3 sets is estimated at microseconds; 20 exact solves take far longer.
+    from cofail import catalog
+    from cofail.model import Stack
+    from cofail.probability import risk
+
+    m = catalog.load()
+    result = risk(m, Stack(layers=("DEBATE", "RE", "RLHF"), k=2), importance_budget=1e-5)
+    assert len(result.importance) == len(m.mode_ids) + 3 and result.importance_note == ""
+    assert (
+        risk(m, Stack(layers=("DEBATE", "RE", "RLHF"), k=2), importance_budget=0.0).importance == ()
+    )

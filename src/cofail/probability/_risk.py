@@ -19,7 +19,7 @@ from cofail.probability._exact import (
 )
 from cofail.probability._importance import Importance
 from cofail.probability._sample import draw_failures
-from cofail.probability._stack_swings import Swing, and_stack_swings
+from cofail.probability._stack_swings import Swing, stack_swings
 from cofail.probability.scenario import Scenario
 
 __all__ = ["Importance", "RiskResult", "at_least_k", "importance", "monte_carlo", "risk"]
@@ -94,9 +94,10 @@ def importance(
 ) -> list[Importance]:
     """Return SCRAM's importance factors of every failure mode and every layer residual.
 
-    For an AND stack with 0/1 cells, one pass gives them all (:func:`and_stack_swings`);
-    otherwise, and for any event that pass could not certify, each event costs two exact
-    solves, with the event certain and impossible. ``base`` is P(stack fails) and ``swings``
+    One pass gives them all for an AND stack with 0/1 cells up to 24 layers, and for any stack
+    up to 20 layers (:func:`stack_swings`); otherwise, and for any event that pass could not
+    certify (a mode with graded cells, say), each event costs two exact solves, with the event
+    certain and impossible. ``base`` is P(stack fails) and ``swings``
     that pass's result, if the caller has them.
 
     Two layers x and y, each failed by its own mode (A: 0.1, B: 0.2) and nothing else. x's
@@ -108,8 +109,8 @@ def importance(
     """
     base = stack_failure(q, p, r, k) if base is None else base
     modes, layers = names
-    if swings is None and (k is None or k == len(r)):
-        swings = and_stack_swings(q, p, r, base)
+    if swings is None:
+        swings = stack_swings(q, p, r, k, base)
     mode_swings, layer_swings = swings or ([None] * len(modes), [None] * len(layers))
     out = []
     for j, mode in enumerate(modes):
@@ -197,9 +198,9 @@ def risk(
 
     Notes
     -----
-    Importance of an AND stack with 0/1 cells (up to 24 layers) takes one more pass of
-    inclusion–exclusion, plus two exact solves for any event that pass cannot certify;
-    otherwise 2 (m + n) exact solves. ``with_importance=None`` computes it only when the solves
+    Importance takes one more pass (inclusion–exclusion for an AND stack with 0/1 cells up
+    to 24 layers, a pass over the failed-set distribution for any stack up to 20), plus two
+    exact solves for any event that pass cannot certify; otherwise 2 (m + n) exact solves. ``with_importance=None`` computes it only when the solves
     it needs would take at most ``importance_budget`` seconds at the pace of the first, and
     says why when it does not. The exact engine is chosen by :func:`exact_with_engine`; the
     baseline is the product of the layers' own failure probabilities (for k-out-of-n, the
@@ -213,7 +214,8 @@ def risk(
     started = time.perf_counter()
     exact, engine = exact_with_engine(q, p, r, k)
     first = time.perf_counter() - started
-    swings = and_stack_swings(q, p, r, exact) if k == n and with_importance is not False else None
+    auto = None if with_importance else importance_budget  # forced: whatever the pass costs
+    swings = stack_swings(q, p, r, k, exact, auto) if with_importance is not False else None
     solves = _solves_left(swings, p, r)
     estimate = solves * first
     note = ""
