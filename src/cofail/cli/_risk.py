@@ -47,10 +47,10 @@ def risk_cmd(
     importance: Annotated[
         bool | None,
         typer.Option(
-            help="Importance factors of every mode and layer: one extra pass for a stack that "
-            "fails when all its layers do (0/1 cells, up to 24 layers), else 2 exact solves per "
-            "mode and layer. Default: computed unless those solves would take over 30 s, with "
-            "a note when skipped."
+            help="Importance factors of every mode and layer: one extra pass for a stack of up "
+            "to 20 layers (24 for an AND stack with 0/1 cells), 2 exact solves for a mode with "
+            "graded cells and for every event of a larger stack. Default: computed unless that "
+            "would take over 30 s, with a note when skipped."
         ),
     ] = None,
     fmt: FormatOpt = Fmt.table,
