@@ -134,3 +134,21 @@ def test_kernels_reject_bad_arguments() -> None:
         _kernels.dp_binary_hashed(masks, probs, np.zeros(64), 64, 64, 10)
     with pytest.raises(ValueError, match="k must be"):
         _kernels.dp_binary_hashed(masks, probs, r, 2, 3, 10)
+
+
+@needs_kernels
+@settings(max_examples=80, deadline=None)
+@given(stack_models(layers=(1, 7), modes=(1, 7), cells=(0.0, 1.0)), st.data())
+def test_compiled_k_out_of_n_pass_equals_the_numpy_one(
+    model: tuple[np.ndarray, np.ndarray, np.ndarray], data: st.DataObject
+) -> None:
+    from cofail.probability._exact import column_masks
+    from cofail.probability._stack_swings import _given
+
+    q, p, r = model
+    n = len(r)
+    k = data.draw(st.integers(0, n))
+    compiled = np.frombuffer(
+        _exact._kernels.at_least_k_given(column_masks(q), np.ascontiguousarray(p), r, n, k)  # type: ignore[union-attr]
+    )
+    assert compiled == pytest.approx(_given(q, p, r, k), rel=1e-12, abs=1e-300)

@@ -15,6 +15,8 @@
  *              arithmetic (about 106 bits) with a certified rounding bound. O(n 2^n + g).
  *   ie_binary_swings  the same sums for P(all fail | these layers fail), for many layer sets at
  *              once (a superset-sum transform): every mode's and layer's importance. O(n 2^n).
+ *   at_least_k_given  P(at least k fail | these layers fail) for every layer set, positive terms:
+ *              the importance of a k-out-of-n stack's modes and layers. O((g + n^2) 2^n).
  *   dp_binary_hashed  the sparse DP for up to 63 layers, reachable sets in a hash table.
  *   dddmp_probability  P and 1 - P of a BDD that CUDD dumped in DDDMP text format, one pass.
  *   cudd_probability   the same, read straight from CUDD's nodes in memory (no file).
@@ -612,6 +614,82 @@ done:
     free(terms);
     free(abs_terms);
     if (targets.obj) PyBuffer_Release(&targets);
+    release(&in);
+    return result;
+}
+
+/*
+ * H(U) = P(at least k of the n layers fail | the layers of U fail), for every U: the
+ * distribution D(F) of the sets F the modes fail (one pass per mode: a set without the mode's
+ * layers moves to its union with them with probability p), then one pass per layer i that turns
+ * bit i of F into bit i of U while counting failed layers (a layer in U or in F fails; any
+ * other fails with its residual r_i). Every term is a product of probabilities: no
+ * cancellation. 2^n (n + 1) doubles; O((g + n^2) 2^n).
+ */
+static PyObject *at_least_k_given(PyObject *self, PyObject *args) {
+    (void)self;
+    Inputs in = {0};
+    int n, k;
+    if (!PyArg_ParseTuple(args, "y*y*y*ii", &in.masks, &in.probs, &in.resid, &n, &k)) return NULL;
+    PyObject *result = NULL;
+    double *counts = NULL, *dist = NULL;
+    if (check_inputs(&in, n) < 0) goto done;
+    if (n > 20 || k < 0 || k > n) {
+        PyErr_SetString(PyExc_ValueError, "at_least_k_given: n <= 20 and 0 <= k <= n");
+        goto done;
+    }
+    const size_t size = (size_t)1 << n, w = (size_t)n + 1;
+    counts = calloc(size * w, sizeof(double));
+    dist = calloc(size, sizeof(double));
+    result = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(size * sizeof(double)));
+    if (!result) goto done;
+    if (!counts || !dist) {
+        Py_CLEAR(result);
+        PyErr_NoMemory();
+        goto done;
+    }
+    double *h = (double *)PyBytes_AS_STRING(result);
+    Py_BEGIN_ALLOW_THREADS;
+    dist[0] = 1.0;
+    for (Py_ssize_t j = 0; j < in.g; j++) {
+        const uint64_t m = in.m[j];
+        const double p = in.p[j], q = 1.0 - p;
+        if (!m || p == 0.0) continue;
+        /* A set that lacks some of the mode's layers is a source, its union a target; targets
+         * hold all of them, so no source is touched before it is read. */
+        for (size_t f = 0; f < size; f++) {
+            if ((f & m) == m) continue;
+            dist[f | m] += p * dist[f];
+            dist[f] *= q;
+        }
+    }
+    for (size_t f = 0; f < size; f++) counts[f * w] = dist[f];
+    double by_mode[21], intact[21];
+    for (int i = 0; i < n; i++) {
+        const size_t bit = (size_t)1 << i;
+        const double r = in.r[i], keep = 1.0 - r;
+        for (size_t x = 0; x < size; x++) {
+            if (x & bit) continue;
+            double *a0 = &counts[x * w], *a1 = &counts[(x | bit) * w];
+            memcpy(intact, a0, w * sizeof(double));
+            memcpy(by_mode, a1, w * sizeof(double));
+            a1[0] = 0.0; /* forced: it fails */
+            a0[0] = intact[0] * keep;
+            for (size_t c = 1; c < w; c++) {
+                a1[c] = by_mode[c - 1] + intact[c - 1];
+                a0[c] = intact[c] * keep + intact[c - 1] * r + by_mode[c - 1];
+            }
+        }
+    }
+    for (size_t u = 0; u < size; u++) {
+        double total = 0.0;
+        for (size_t c = (size_t)k; c < w; c++) total += counts[u * w + c];
+        h[u] = total;
+    }
+    Py_END_ALLOW_THREADS;
+done:
+    free(counts);
+    free(dist);
     release(&in);
     return result;
 }
@@ -1227,6 +1305,9 @@ static PyMethodDef methods[] = {
      "ie_binary_swings(masks, probs, resid, n, targets) -> (P, diffs, bounds)\n\n"
      "For each layer set U in targets (uint64): X(U) - P and its rounding bound (float64\n"
      "bytes), X(U) = P(every layer outside U fails); diffs None when nothing is certified."},
+    {"at_least_k_given", at_least_k_given, METH_VARARGS,
+     "at_least_k_given(masks, probs, resid, n, k) -> H (float64 bytes, 2^n values)\n\n"
+     "H[U] = P(at least k of the n layers fail | the layers of U fail), n <= 20."},
     {"dddmp_probability", dddmp_probability, METH_VARARGS,
      "dddmp_probability(path, probs, comps) -> (P, 1 - P) of the BDD in a DDDMP text dump."},
     {"cudd_probability", cudd_probability, METH_VARARGS,
