@@ -73,17 +73,24 @@ def and_stack_swings(
 
     def swing(target: int, own: float) -> Swing | None:
         diff, bound = found[target]
-        if target == 0:  # a mode that hits no layer changes nothing
-            return Swing(base, base, 0.0)
-        if own >= 1.0 or not bound <= CERTIFIED * abs(diff):
-            return None
-        mif = float(diff) / (1.0 - own)
-        return Swing(*Importance.conditionals(base, own, mif), mif)
+        return _swing(target, float(diff), float(bound), own, base)
 
     return (
         [swing(int(m), float(pj)) for m, pj in zip(hit, p, strict=True)],
         [swing(1 << i, float(ri)) for i, ri in enumerate(r)],
     )
+
+
+def _swing(target: int, diff: float, bound: float, own: float, base: float) -> Swing | None:
+    """The swing of an event with probability ``own`` whose presence makes the layers of
+    ``target`` fail, from diff = P(stack fails | those fail) − P and its rounding ``bound``:
+    MIF = diff / (1 − own), since P is linear in ``own``. None where not certified."""
+    if target == 0:  # a mode that hits no layer changes nothing
+        return Swing(base, base, 0.0)
+    if own >= 1.0 or not bound <= CERTIFIED * abs(diff):
+        return None
+    mif = float(diff) / (1.0 - own)
+    return Swing(*Importance.conditionals(base, own, mif), mif)
 
 
 AT_LEAST_MAX_LAYERS = 20
@@ -128,15 +135,9 @@ def at_least_k_swings(
     rounding = (n + len(p) + 2) * np.finfo(float).eps
 
     def swing(target: int, own: float, exact_column: bool) -> Swing | None:
-        if not exact_column:
+        if not exact_column:  # a graded mode's presence does not make its layers fail
             return None
-        if target == 0:  # a mode that hits no layer changes nothing
-            return Swing(base, base, 0.0)
-        diff = float(h[target] - h[0])
-        if own >= 1.0 or not 2 * rounding * h[target] <= CERTIFIED * abs(diff):
-            return None
-        mif = diff / (1.0 - own)
-        return Swing(*Importance.conditionals(base, own, mif), mif)
+        return _swing(target, float(h[target] - h[0]), 2 * rounding * h[target], own, base)
 
     return (
         [swing(int(m), float(pj), bool(b)) for m, pj, b in zip(masks, p, binary, strict=True)],
