@@ -29,6 +29,7 @@ from cofail.io.mef import read_mef
 from cofail.report.tabular import Table
 
 if TYPE_CHECKING:
+    from cofail.probability._bdd import BddResult
     from cofail.probability._compiled_tree import CompiledTree
 
 
@@ -175,7 +176,28 @@ def mef_cmd(
             help="Also sample the model's random deviates this many times (each trial exact).",
         ),
     ] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the --uncertainty trials.")] = 0,
+    seed: Annotated[
+        int, typer.Option(help="Seed of the --uncertainty and --monte-carlo trials.")
+    ] = 0,
+    monte_carlo: Annotated[
+        int | None,
+        typer.Option(
+            "--monte-carlo",
+            min=1,
+            help="Also estimate P(top) from this many random trials, with a 95% interval: a "
+            "cross-check that shares no code with the BDD, and the only answer when the exact "
+            "solve cannot finish (see --time-limit).",
+        ),
+    ] = None,
+    time_limit: Annotated[
+        float | None,
+        typer.Option(
+            "--time-limit",
+            min=0.001,
+            help="Seconds allowed for the exact solve of each top gate. Past it the solve is "
+            "stopped: an error, or with --monte-carlo the estimate alone.",
+        ),
+    ] = None,
     importance: Annotated[
         bool,
         typer.Option(
@@ -186,7 +208,7 @@ def mef_cmd(
     fmt: FormatOpt = Fmt.table,
 ) -> None:
     """Exact top-event probability of an Open-PSA MEF fault tree (BDD, module by module)."""
-    from cofail.probability._bdd import ORDERS, Order, top_event_probability
+    from cofail.probability._bdd import ORDERS, Order, SolveTimeoutError, top_event_probability
     from cofail.probability._compiled import kernels
 
     if order != "auto" and order not in ORDERS:
@@ -200,49 +222,72 @@ def mef_cmd(
             "events or event trees needs the fault tree's file with it)"
         )
     compiled: dict[str, CompiledTree] = {}
-    if importance or uncertainty is not None:  # read again: solve and compile in one go
-        from cofail.probability._compiled_tree import compile_top
-        from cofail.probability._simplify import simplify
+    solved: dict[str, BddResult | None] = {}
+    for t in tops:
+        if t not in tree.gates:
+            raise InputError(f"no gate named {t!r}")
+        try:
+            if importance or uncertainty is not None:  # read again: solve and compile in one go
+                from cofail.probability._compiled_tree import compile_top
+                from cofail.probability._simplify import simplify
 
-        for t in tops:
-            if t not in tree.gates:
-                raise InputError(f"no gate named {t!r}")
-            compiled[t] = compile_top(simplify(tree, t), t, order=heuristic)[1]
-        results = [compiled[t].result for t in tops]
-    else:
-        results = [top_event_probability(tree, t, order=heuristic) for t in tops]
+                compiled[t] = compile_top(simplify(tree, t), t, heuristic, time_limit)[1]
+                solved[t] = compiled[t].result
+            else:
+                solved[t] = top_event_probability(tree, t, order=heuristic, time_limit=time_limit)
+        except SolveTimeoutError as exc:
+            if monte_carlo is None or importance or uncertainty is not None:
+                needs = (
+                    "--importance and --uncertainty need it"
+                    if monte_carlo is not None
+                    else "add --monte-carlo N for an estimate, or allow more time"
+                )
+                raise InputError(f"--time-limit: {exc}; {needs}") from None
+            solved[t] = None
+    results = [r for r in solved.values() if r is not None]
+    engine = (
+        f"exact: the tree rewritten into an equivalent one with more modules, a BDD "
+        f"({results[0].engine if results else 'CUDD'}) per module"
+        + (
+            ", each module's AND/OR top evaluated from the BDDs below it without building it"
+            if kernels is not None
+            else ""
+        )
+        + "; probabilities as P and 1 - P sums"
+    )
+    gave_up = [t for t, r in solved.items() if r is None]
     data: dict[str, Any] = {
         "files": [str(f) for f in files],
-        "probability": results[0].probability if len(results) == 1 else None,
-        "tops": {r.top: r.probability for r in results},
+        "probability": results[0].probability if len(tops) == 1 and results else None,
+        "tops": {t: None if r is None else r.probability for t, r in solved.items()},
         "gates": len(tree.gates),
         "basic_events": len(tree.basic_events),
         "bdd_nodes": {r.top: r.nodes for r in results},
         "modules": {r.top: r.modules for r in results},
         "variable_order": {r.top: r.order for r in results},
-        "engine": (
-            f"exact: the tree rewritten into an equivalent one with more modules, a BDD "
-            f"({results[0].engine}) per module"
-            + (
-                ", each module's AND/OR top evaluated from the BDDs below it without building it"
-                if kernels is not None
-                else ""
-            )
-            + "; probabilities as P and 1 - P sums"
-        ),
+        "engine": engine,
         "assumptions": tree.assumptions,
     }
+    if time_limit is not None:
+        data["time_limit"] = {"seconds": time_limit, "exact_not_finished": gave_up}
+    notes = [f"{len(tree.gates)} gates, {len(tree.basic_events)} basic events; {engine}"]
+    if gave_up:
+        notes.append(f"'-': the exact solve did not finish within --time-limit {time_limit:g} s")
     tables = [
         Table(
             "Top-event probability",
             ["top", "probability", "BDD nodes", "modules", "variable order"],
-            [[r.top, r.probability, r.nodes, r.modules, r.order] for r in results],
-            notes=[
-                f"{len(tree.gates)} gates, {len(tree.basic_events)} basic events; {data['engine']}",
-                *tree.assumptions,
+            [
+                [t, None, None, None, None]
+                if r is None
+                else [t, r.probability, r.nodes, r.modules, r.order]
+                for t, r in solved.items()
             ],
+            notes=[*notes, *tree.assumptions],
         )
     ]
+    if monte_carlo is not None:
+        tables.append(_monte_carlo(tree, solved, monte_carlo, seed, data))
     if cut_sets is not None:
         from cofail.probability._mcs import mef_cut_sets
 
@@ -302,6 +347,35 @@ def mef_cmd(
             )
         )
     emit(tables, fmt, data)
+
+
+def _monte_carlo(
+    tree: Any, solved: dict[str, BddResult | None], samples: int, seed: int, data: dict[str, Any]
+) -> Table:
+    """Estimate each top by simulation; record it in ``data`` and return its table."""
+    from cofail.probability._mef_sample import simulate_top
+
+    rows = []
+    for top, exact in solved.items():
+        mc = simulate_top(tree, top, samples, seed)
+        entry = mc.to_dict()
+        if exact is not None:
+            entry["exact_within_interval"] = mc.covers(exact.probability)
+        data.setdefault("monte_carlo", {})[top] = entry
+        low, high = mc.interval
+        agrees = "-" if exact is None else ("yes" if mc.covers(exact.probability) else "NO")
+        rows.append([top, mc.estimate, low, high, mc.hits, agrees])
+    return Table(
+        f"Monte Carlo: {samples} trials, seed {seed}",
+        ["top", "estimate", "95% low", "95% high", "top failed", "exact inside"],
+        rows,
+        notes=[
+            "an estimate, not exact: every basic event drawn independently with its "
+            "probability in each trial, the tree as read evaluated 64 trials at a time; Wilson "
+            "95% interval. 'exact inside': whether the exact probability lies in it (1 in 20 "
+            "outside by chance)"
+        ],
+    )
 
 
 @app.command("uncertainty")

@@ -3,43 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 from itertools import combinations
 from math import sqrt
 from typing import Any
 
 import numpy as np
-from scipy.stats import false_discovery_control, norm
+from scipy.stats import false_discovery_control
 
 from cofail.empirical._fisher import fisher_two_sided
 from cofail.empirical._histogram import POOLED, PatternHistogram
 from cofail.errors import InputError
+from cofail.intervals import wilson
 
 __all__ = ["CoFailure", "Marginal", "Pair", "StackFailure", "wilson"]
-
-
-def wilson(k: float, n: float, alpha: float = 0.05) -> tuple[float, float]:
-    """Return the Wilson score interval for a proportion k/n.
-
-    >>> [round(x, 4) for x in wilson(0, 10)]
-    [0.0, 0.2775]
-    """
-    if n <= 0:
-        return (0.0, 1.0)
-    z = _z(alpha)
-    p = k / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    # At k = 0 (or k = n) the bound is exactly 0 (or 1); rounding would leave ±1e-17.
-    low = 0.0 if k <= 0 else max(0.0, float(centre - half))
-    high = 1.0 if k >= n else min(1.0, float(centre + half))
-    return (low, high)
-
-
-@lru_cache(maxsize=16)
-def _z(alpha: float) -> float:
-    return float(norm.ppf(1 - alpha / 2))
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,9 +25,19 @@ __all__ = [
     "ORDERS",
     "BddResult",
     "Order",
+    "SolveTimeoutError",
     "find_modules",
     "top_event_probability",
 ]
+
+
+class SolveTimeoutError(Exception):
+    """The exact solve did not finish within the caller's time limit (its processes are
+    stopped)."""
+
+    def __init__(self, top: str, seconds: float) -> None:
+        self.top, self.seconds = top, seconds
+        super().__init__(f"the exact solve of {top!r} did not finish within {seconds:g} s")
 
 
 def _bdd_module() -> tuple[Any, str]:
@@ -195,6 +205,7 @@ def top_event_probability(
     *,
     order: Order | None = None,
     simplified: bool = True,
+    time_limit: float | None = None,
 ) -> BddResult:
     """Return the exact probability of a top gate (default: the only top gate of the tree).
 
@@ -215,7 +226,9 @@ def top_event_probability(
     No static variable order is best on every tree (on the Aralia set each of the two here is
     several times faster than the other on some tree), so unless ``order`` is given a tree of
     100 gates or more is solved with both at once, one process each, and the first to finish
-    wins; the other is stopped.
+    wins; the other is stopped. With ``time_limit`` (seconds) the solve always runs in
+    separate processes (where the platform can fork), stopped at the limit with
+    :class:`SolveTimeoutError`.
     """
     tops = tree.tops()
     if top is None:
@@ -228,11 +241,12 @@ def top_event_probability(
         raise InputError(f"no gate named {top!r}")
     if simplified:
         tree = simplify(tree, top)
-    if order is None:
-        if races(tree):
-            return BddResult(**_race(tree, top, _solve_payload))
-        order = ORDERS[0]
-    return _solve(tree, top, order)
+    if order is None and races(tree):
+        return BddResult(**_race(tree, top, _solve_payload, time_limit=time_limit))
+    if time_limit is not None and _can_fork():
+        orders = (order or ORDERS[0],)
+        return BddResult(**_race(tree, top, _solve_payload, orders, time_limit))
+    return _solve(tree, top, order or ORDERS[0])
 
 
 def _solve_payload(tree: FaultTree, top: str, order: Order) -> dict[str, Any]:
@@ -286,15 +300,24 @@ def _can_fork() -> bool:
     return "fork" in mp.get_all_start_methods() and not mp.current_process().daemon
 
 
-def _race(tree: FaultTree, top: str, work: Callable[[FaultTree, str, Order], Any]) -> Any:
-    """Run ``work`` with every order in its own forked process; return the first answer (it
-    comes back pickled, through a pipe)."""
+def _race(
+    tree: FaultTree,
+    top: str,
+    work: Callable[[FaultTree, str, Order], Any],
+    orders: tuple[Order, ...] = ORDERS,
+    time_limit: float | None = None,
+) -> Any:
+    """Run ``work`` with each order in its own forked process; return the first answer (it
+    comes back pickled, through a pipe). Past ``time_limit`` seconds, stop them all and raise
+    :class:`SolveTimeoutError`."""
     import multiprocessing as mp
     import multiprocessing.connection as mp_connection
+    import time
 
     ctx = mp.get_context("fork")
     runners = []
-    for order in ORDERS:
+    deadline = None if time_limit is None else time.monotonic() + time_limit
+    for order in orders:
         receive, send = ctx.Pipe(duplex=False)
         process = ctx.Process(
             target=_race_worker, args=(work, tree, top, order, send, os.getpid()), daemon=True
@@ -305,7 +328,10 @@ def _race(tree: FaultTree, top: str, work: Callable[[FaultTree, str, Order], Any
     try:
         pending = [receive for _, receive in runners]
         while pending:
-            ready = mp_connection.wait(pending)
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            ready = mp_connection.wait(pending, timeout=left)
+            if not ready:
+                raise SolveTimeoutError(top, time_limit or 0.0)
             for conn in [c for c in pending if c in ready]:
                 try:
                     kind, payload = conn.recv()

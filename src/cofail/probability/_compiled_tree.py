@@ -9,7 +9,16 @@ from array import array
 from typing import Any
 
 from cofail.io.mef import FaultTree
-from cofail.probability._bdd import BddResult, Order, _ModuleSolver, _race, _solved, races
+from cofail.probability._bdd import (
+    ORDERS,
+    BddResult,
+    Order,
+    _can_fork,
+    _ModuleSolver,
+    _race,
+    _solved,
+    races,
+)
 from cofail.probability._compiled import flat_bdd as _flat_bdd
 
 __all__ = ["CompiledTree", "Derivatives", "compile_top"]
@@ -178,13 +187,14 @@ def _module(solver: _ModuleSolver, gate: str, root: Any) -> _Module:
 
 
 def compile_top(
-    tree: FaultTree, top: str, order: Order | None = None
+    tree: FaultTree, top: str, order: Order | None = None, time_limit: float | None = None
 ) -> tuple[BddResult, CompiledTree]:
     """Solve and compile ``top`` of a rewritten tree (:func:`simplify`) in one go, for a
     caller that will read it again (importance, uncertainty): the probability and the compiled
     tree come from the same BDDs, not from a solve and then a compilation. Unless ``order`` is
     given, a large tree is compiled with every variable order at once, as
-    :func:`top_event_probability` solves it, and the first to finish is kept.
+    :func:`top_event_probability` solves it, and the first to finish is kept; ``time_limit``
+    as there.
 
     Examples
     --------
@@ -196,8 +206,10 @@ def compile_top(
     >>> round(result.probability, 12), round(compiled.probability({"a": 1.0}), 12)
     (0.02, 0.2)
     """
-    if order is None and races(tree):
-        raced = _race(tree, top, _compile_payload)
+    limited = time_limit is not None and _can_fork()
+    if (order is None and races(tree)) or limited:
+        orders = ORDERS if order is None and races(tree) else (order or ORDERS[0],)
+        raced = _race(tree, top, _compile_payload, orders, time_limit)
         if raced is not None:
             return raced  # type: ignore[no-any-return]
         order = "size"  # the winner kept a module in CUDD, which cannot cross a pipe

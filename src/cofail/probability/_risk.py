@@ -157,7 +157,7 @@ def monte_carlo(
     q: np.ndarray, p: np.ndarray, r: np.ndarray, k: int, samples: int, seed: int = 0
 ) -> dict[str, Any]:
     """Estimate P(stack fails) by simulation, with a Wilson interval (a cross-check)."""
-    from cofail.empirical import wilson
+    from cofail.intervals import wilson
 
     rng = np.random.default_rng(seed)
     hits = 0
