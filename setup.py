@@ -15,6 +15,6 @@ setup(
             extra_compile_args=["-O3", "-std=c11", "-Wall", "-Wextra"],
             optional=True,
         )
-        for name in ("_kernels", "_flat_bdd")
+        for name in ("_kernels", "_flat_bdd", "_sampling")
     ]
 )

@@ -3,16 +3,40 @@ against the binomial law, the estimate against exact BDD answers, and the CLI ar
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 from hypothesis import given
 from scipy.stats import binom
 
 from cofail.io.mef import FaultTree, Formula, read_mef
+from cofail.probability import _mef_sample
 from cofail.probability._bdd import SolveTimeoutError, top_event_probability
 from cofail.probability._mef_sample import draw_block, evaluate, simulate_top
 from conftest import shared_path
 from test_bdd import _truth, fault_trees
+
+needs_sampling_kernel = pytest.mark.skipif(
+    _mef_sample._sampling is None, reason="the C kernels are not built (no compiler at install)"
+)
+
+
+@pytest.fixture(params=["kernel", "numpy"])
+def drawing(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test with the C sampling kernel and again with the NumPy path."""
+    if request.param == "kernel" and _mef_sample._sampling is None:
+        pytest.skip("the C kernels are not built (no compiler at install)")
+    if request.param == "numpy":
+        monkeypatch.setattr(_mef_sample, "_sampling", None)
+    return str(request.param)
+
+
+def test_sampling_kernel_is_built_where_required() -> None:
+    # make test sets COFAIL_REQUIRE_KERNELS=1: there a missing build is a failure, not a skip.
+    if os.environ.get("COFAIL_REQUIRE_KERNELS") != "1":
+        pytest.skip("COFAIL_REQUIRE_KERNELS is not set")
+    assert _mef_sample._sampling is not None, "setup.py did not build _sampling"
 
 
 def _ref(name: str) -> Formula:
@@ -70,7 +94,7 @@ def test_iff_house_events_and_constants() -> None:
 
 
 @pytest.mark.parametrize("p", [1e-4, 0.01, 0.2, 0.3, 0.9])
-def test_each_event_fails_as_often_as_the_binomial_law_allows(p: float) -> None:
+def test_each_event_fails_as_often_as_the_binomial_law_allows(p: float, drawing: str) -> None:
     # Both drawing paths (failure by failure below 0.25, one uniform per trial above).
     trials = 3 * 2**16 + 5
     rows = draw_block(np.array([p, p, 0.5]), trials, np.random.default_rng(7))
@@ -85,7 +109,7 @@ def test_each_event_fails_as_often_as_the_binomial_law_allows(p: float) -> None:
     assert all(int(r[-1]) >> (trials % 64) == 0 for r in rows)
 
 
-def test_failures_are_spread_uniformly_over_the_trials() -> None:
+def test_failures_are_spread_uniformly_over_the_trials(drawing: str) -> None:
     # The positions of a rare event's failures, by sixteenth of the block: chi-square, flat.
     trials = 2**20
     row = draw_block(np.array([0.002]), trials, np.random.default_rng(3))[0]
@@ -96,7 +120,7 @@ def test_failures_are_spread_uniformly_over_the_trials() -> None:
     assert chi2 < 44.3  # 15 degrees of freedom, p = 1e-4
 
 
-def test_every_trial_position_fails_as_often() -> None:
+def test_every_trial_position_fails_as_often(drawing: str) -> None:
     # Across 4,000 events, each of the 128 trial positions (block edges and word edges
     # included) fails as often as the binomial law allows: no position is favoured or skipped.
     rows = draw_block(np.full(4000, 0.2), 128, np.random.default_rng(5))
@@ -105,9 +129,43 @@ def test_every_trial_position_fails_as_often() -> None:
     assert per_position.min() >= low and per_position.max() <= high
 
 
-def test_certain_and_impossible_events() -> None:
+def test_certain_and_impossible_events(drawing: str) -> None:
     rows = draw_block(np.array([0.0, 1.0]), 100, np.random.default_rng(0))
     assert [int(np.bitwise_count(r).sum()) for r in rows] == [0, 100]
+
+
+@needs_sampling_kernel
+@pytest.mark.parametrize("probs", [[1e-3, 0.01, 0.2, 0.05, 1e-9], [0.3, 0.5, 0.99]])
+def test_the_kernel_draws_exactly_what_numpy_draws(
+    probs: list[float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Same seed, same stream: the kernel's gaps floor(E / lambda) + 1 are NumPy's geometric
+    # ceil(E / lambda) from the same exponentials, and dense events take the same uniforms.
+    trials = 2**17 + 13
+    kernel = draw_block(np.array(probs), trials, np.random.default_rng(9))
+    monkeypatch.setattr(_mef_sample, "_sampling", None)
+    numpy = draw_block(np.array(probs), trials, np.random.default_rng(9))
+    assert np.array_equal(kernel, numpy)
+
+
+@needs_sampling_kernel
+def test_events_whose_draws_run_out_are_drawn_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Budgets far too small: every sparse and dense event runs short in the kernel and is
+    # drawn again by NumPy, still by the binomial law; a reused buffer is cleared first.
+    monkeypatch.setattr(_mef_sample, "_budgets", lambda probs, trials: np.full(len(probs), 3))
+    trials = 2**16
+    buffer = np.full((3, trials // 64), np.uint64(12345))
+    rows = draw_block(np.array([0.01, 0.3, 1.0]), trials, np.random.default_rng(2), buffer)
+    counts = [int(np.bitwise_count(r).sum()) for r in rows]
+    for count, p in zip(counts[:2], (0.01, 0.3), strict=True):
+        low, high = binom.ppf([1e-6, 1 - 1e-6], trials, p)
+        assert low <= count <= high
+    assert counts[2] == trials
+
+
+def test_a_buffer_of_the_wrong_shape_is_refused() -> None:
+    with pytest.raises(ValueError, match="shape"):
+        draw_block(np.array([0.1]), 128, np.random.default_rng(0), np.zeros((1, 1), np.uint64))
 
 
 @pytest.mark.parametrize("model", ["das9201", "isp9603", "baobab2", "edf9205"])

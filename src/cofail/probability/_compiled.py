@@ -1,12 +1,12 @@
-"""The compiled kernels (``_kernels.c``, ``_flat_bdd.c``), or ``None`` where no C compiler built
-them."""
+"""The compiled kernels (``_kernels.c``, ``_flat_bdd.c``, ``_sampling.c``), or ``None`` where no C
+compiler built them."""
 
 from __future__ import annotations
 
 import importlib
 from types import ModuleType
 
-__all__ = ["flat_bdd", "kernels"]
+__all__ = ["flat_bdd", "kernels", "sampling"]
 
 
 def _optional(name: str) -> ModuleType | None:
@@ -18,3 +18,4 @@ def _optional(name: str) -> ModuleType | None:
 
 kernels = _optional("_kernels")
 flat_bdd = _optional("_flat_bdd")
+sampling = _optional("_sampling")

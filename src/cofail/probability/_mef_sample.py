@@ -19,6 +19,7 @@ import numpy as np
 from cofail.errors import InputError
 from cofail.intervals import wilson
 from cofail.io.mef import FaultTree, Formula
+from cofail.probability._compiled import sampling as _sampling
 
 __all__ = ["MonteCarlo", "draw_block", "evaluate", "simulate_top"]
 
@@ -27,6 +28,8 @@ _BLOCK_WORDS = 1 << 14
 _SPARSE_BELOW = 0.25
 """Below this probability an event's failures are placed by geometric gaps between them (cost
 in proportion to the failures) instead of one uniform draw per trial."""
+_DRAWS_PER_CALL = 1 << 21
+"""Draws generated at once for the kernel (16 MiB)."""
 _ONES = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
 _Plan = tuple[list[str], Counter[str], list[str]]
 """Gates children first, references to each gate, basic events in order of first reference."""
@@ -72,10 +75,14 @@ class MonteCarlo:
         }
 
 
-def draw_block(probs: np.ndarray, trials: int, rng: np.random.Generator) -> np.ndarray:
+def draw_block(
+    probs: np.ndarray, trials: int, rng: np.random.Generator, out: np.ndarray | None = None
+) -> np.ndarray:
     """Independent outcomes of ``trials`` trials per event, event i set with ``probs[i]``:
     row i holds event i's outcomes as bits (trial t is bit t % 64 of word t // 64; bits past
-    ``trials`` in the last word are clear).
+    ``trials`` in the last word are clear). ``out``, if given, is a uint64 array of the right
+    shape to fill (cleared first): reusing one saves the page faults of fresh memory, which
+    cost more than the drawing itself.
 
     >>> rows = draw_block(np.array([0.0, 1.0, 0.3]), 70, np.random.default_rng(0))
     >>> rows.shape, [int(np.bitwise_count(r).sum()) for r in rows[:2]]
@@ -83,34 +90,73 @@ def draw_block(probs: np.ndarray, trials: int, rng: np.random.Generator) -> np.n
 
     Notes
     -----
-    An event below probability 0.25 is placed by its failures, whose gaps are geometric: the
-    cost follows the failures (about 10,000 per event per million trials at 0.01) instead of
-    one uniform draw per trial.
+    An event below probability 0.25 is placed failure by failure, the gaps between failures
+    being geometric: the cost follows the failures (about 10,000 per event per million trials
+    at 0.01) instead of one uniform draw per trial. The C kernel (``_sampling.c``) places them
+    from NumPy's exponential draws; without it, NumPy does it all, by the same law.
     """
     words = -(-trials // 64)
-    out = np.zeros((len(probs), words), np.uint64)
-    for i, p in enumerate(probs):
-        if p <= 0:
-            continue
-        if p >= 1:
-            out[i] = _ONES
-        elif p >= _SPARSE_BELOW:
-            bits = rng.random(64 * words) < p  # whole words; the tail is cleared below
-            out[i] = np.packbits(bits, bitorder="little").view(np.uint64)
-        else:
-            _place_failures(out[i], float(p), trials, rng)
-    if trials % 64:  # packing and filling may set bits past the last trial
+    if out is None:
+        out = np.zeros((len(probs), words), np.uint64)
+    elif out.shape != (len(probs), words) or out.dtype != np.uint64:
+        raise ValueError(f"out: expected a uint64 array of shape {(len(probs), words)}")
+    else:
+        out.fill(0)
+    if _sampling is None:
+        for i, p in enumerate(probs):
+            _fill_row(out[i], float(p), trials, rng)
+    else:
+        _fill_compiled(out, np.ascontiguousarray(probs, dtype=float), trials, rng)
+    if trials % 64:  # a certain event fills whole words
         out[:, -1] &= np.uint64((1 << (trials % 64)) - 1)
     return out
 
 
-def _place_failures(row: np.ndarray, p: float, trials: int, rng: np.random.Generator) -> None:
-    """Set a Bernoulli(``p``) outcome per trial in ``row``, failure by failure."""
-    # Enough gaps for 8 standard deviations past the mean count; more in the rare case short.
+def _budgets(probs: np.ndarray, trials: int) -> np.ndarray:
+    """Raw draws the kernel gets per event: one per trial for a dense event, and for a sparse
+    one enough gaps for 8 standard deviations past the mean count of failures."""
+    expected = trials * probs
+    sparse = (expected + 8 * np.sqrt(expected) + 16).astype(np.int64)
+    budget = np.where(probs >= _SPARSE_BELOW, trials, sparse)
+    return np.where((probs <= 0) | (probs >= 1), 0, budget).astype(np.int64)
+
+
+def _fill_compiled(
+    out: np.ndarray, probs: np.ndarray, trials: int, rng: np.random.Generator
+) -> None:
+    assert _sampling is not None
+    budget = _budgets(probs, trials)
+    first = 0
+    while first < len(probs):  # events in groups of about _DRAWS_PER_CALL draws
+        stop = np.searchsorted(np.cumsum(budget[first:]), _DRAWS_PER_CALL, side="right")
+        last = first + max(1, int(stop))
+        chunk, mine = probs[first:last], budget[first:last]
+        sparse = (chunk > 0) & (chunk < _SPARSE_BELOW)
+        dense = (chunk >= _SPARSE_BELOW) & (chunk < 1)
+        exps = rng.standard_exponential(int(mine[sparse].sum()))
+        unis = rng.random(int(mine[dense].sum()))
+        short = _sampling.fill_rows(out[first:last], chunk, trials, exps, unis, mine, _SPARSE_BELOW)
+        for k in short:  # ran out of draws (about e^-32 per event): NumPy draws it again
+            _fill_row(out[first + k], float(probs[first + k]), trials, rng)
+        first = last
+
+
+def _fill_row(row: np.ndarray, p: float, trials: int, rng: np.random.Generator) -> None:
+    """Set a Bernoulli(``p``) outcome per trial in ``row`` (zeros on entry), with NumPy."""
+    if p <= 0:
+        return
+    if p >= 1:
+        row[:] = _ONES
+        return
+    if p >= _SPARSE_BELOW:
+        bits = np.zeros(64 * len(row), bool)
+        bits[:trials] = rng.random(trials) < p  # one draw per trial, as the kernel takes
+        row[:] = np.packbits(bits, bitorder="little").view(np.uint64)
+        return
     expected = trials * p
     count = int(expected + 8 * math.sqrt(expected) + 16)
     positions = np.cumsum(rng.geometric(p, count)) - 1
-    while positions[-1] < trials:
+    while positions[-1] < trials:  # more gaps in the rare case they fall short
         positions = np.concatenate([positions, positions[-1] + np.cumsum(rng.geometric(p, count))])
     positions = positions[positions < trials].astype(np.uint64)
     np.bitwise_or.at(row, positions >> np.uint64(6), np.uint64(1) << (positions & np.uint64(63)))
@@ -252,10 +298,13 @@ def simulate_top(tree: FaultTree, top: str, samples: int, seed: int = 0) -> Mont
     probs = np.array([tree.basic_events[name] for name in events], dtype=float)
     rng = np.random.default_rng(seed)
     hits = done = 0
+    buffer = np.empty((len(events), min(_BLOCK_WORDS, -(-samples // 64))), np.uint64)
     while done < samples:
         trials = min(64 * _BLOCK_WORDS, samples - done)
         words = -(-trials // 64)
-        rows = draw_block(probs, trials, rng)
+        rows = draw_block(
+            probs, trials, rng, buffer[:, :words] if words == buffer.shape[1] else None
+        )
         out = evaluate(tree, top, dict(zip(events, rows, strict=True)), words, plan)
         if trials % 64:  # a NOT may have set the last word's unused bits
             out = out.copy()
