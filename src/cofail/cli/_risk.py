@@ -298,6 +298,11 @@ def mef_cmd(
                 f"Minimal cut sets up to order {cut_sets}",
                 ["top", "order", "count"],
                 [[s.top, k, v] for s in summaries for k, v in sorted(s.counts.items())],
+                notes=(
+                    [f"not listed for {', '.join(gave_up)}: its exact solve did not finish"]
+                    if gave_up
+                    else []
+                ),
             )
         )
     if importance:
