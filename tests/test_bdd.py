@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cofail.errors import InputError
 from cofail.io.mef import FaultTree, Formula
 from cofail.probability import _bdd
 from cofail.probability._bdd import ORDERS, _race, find_modules, top_event_probability
@@ -219,6 +220,54 @@ def test_the_race_returns_what_each_order_returns() -> None:
             raced.probability, rel=1e-13
         )
     assert raced.probability == pytest.approx(_truth(tree, "g0"), rel=1e-12)
+
+
+def _chain_tree() -> FaultTree:
+    tree = FaultTree(basic_events={f"e{i}": 0.1 * (i % 7 + 1) for i in range(12)})
+    for g in range(6):
+        refs = [f"e{(2 * g + j) % 12}" for j in range(4)] + ([f"g{g + 1}"] if g < 5 else [])
+        tree.gates[f"g{g}"] = Formula("or", tuple(_ref(n) for n in refs))
+    return tree
+
+
+def _stall(tree: FaultTree, top: str, order: str) -> None:
+    time.sleep(30)  # a solve that will not finish in the test's time
+
+
+def _die(tree: FaultTree, top: str, order: str) -> None:
+    os._exit(9)  # as the kernel's out-of-memory killer would
+
+
+def test_a_slow_race_tells_once_then_stops_at_the_time_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_bdd, "SLOW_SECONDS", 0.2)
+    told: list[float] = []
+    start = time.monotonic()
+    with pytest.raises(_bdd.SolveTimeoutError, match=r"'g0' did not finish within 1 s"):
+        _race(_chain_tree(), "g0", _stall, ORDERS, 1.0, told.append)  # type: ignore[arg-type]
+    assert told == [0.2]
+    assert 1.0 <= time.monotonic() - start < 10
+    import multiprocessing
+
+    assert multiprocessing.active_children() == []
+
+
+def test_solvers_that_all_die_give_a_clear_error() -> None:
+    with pytest.raises(InputError, match="every BDD process died, most likely out of memory"):
+        _race(_chain_tree(), "g0", _die)  # type: ignore[arg-type]
+
+
+def test_mef_says_when_the_exact_solve_is_slow(
+    cli,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_bdd, "SLOW_SECONDS", 0.01)
+    model = str(shared_path("benchmarks", "aralia", "edf9202.xml"))  # about 0.5 s
+    run = cli("mef", model, "-f", "json")
+    assert run.code == 0 and "has run 0.01 s and goes on" in run.err
+    assert run.json()["probability"] == pytest.approx(0.781302, rel=1e-6)
+    assert "goes on" not in cli("mef", model, "--time-limit", "60").err  # its own limit: quiet
 
 
 def _children(pid: int) -> list[int]:

@@ -195,6 +195,8 @@ def _variable_order(tree: FaultTree, root: str, leaves: set[str], heuristic: Ord
 
 
 ORDERS: tuple[Order, ...] = ("size", "dfs")
+SLOW_SECONDS = 20.0
+"""After this long a solve in separate processes tells its caller (``on_slow``), once."""
 _RACE_MIN_GATES = 100
 """Trees with at least this many gates race the two orders on two processes."""
 
@@ -206,6 +208,7 @@ def top_event_probability(
     order: Order | None = None,
     simplified: bool = True,
     time_limit: float | None = None,
+    on_slow: Callable[[float], None] | None = None,
 ) -> BddResult:
     """Return the exact probability of a top gate (default: the only top gate of the tree).
 
@@ -228,7 +231,8 @@ def top_event_probability(
     100 gates or more is solved with both at once, one process each, and the first to finish
     wins; the other is stopped. With ``time_limit`` (seconds) the solve always runs in
     separate processes (where the platform can fork), stopped at the limit with
-    :class:`SolveTimeoutError`.
+    :class:`SolveTimeoutError`. ``on_slow(seconds)`` is called once if a solve in separate
+    processes is still running after that many seconds (:data:`SLOW_SECONDS`).
     """
     tops = tree.tops()
     if top is None:
@@ -242,10 +246,10 @@ def top_event_probability(
     if simplified:
         tree = simplify(tree, top)
     if order is None and races(tree):
-        return BddResult(**_race(tree, top, _solve_payload, time_limit=time_limit))
+        return BddResult(**_race(tree, top, _solve_payload, ORDERS, time_limit, on_slow))
     if time_limit is not None and _can_fork():
         orders = (order or ORDERS[0],)
-        return BddResult(**_race(tree, top, _solve_payload, orders, time_limit))
+        return BddResult(**_race(tree, top, _solve_payload, orders, time_limit, on_slow))
     return _solve(tree, top, order or ORDERS[0])
 
 
@@ -306,17 +310,20 @@ def _race(
     work: Callable[[FaultTree, str, Order], Any],
     orders: tuple[Order, ...] = ORDERS,
     time_limit: float | None = None,
+    on_slow: Callable[[float], None] | None = None,
 ) -> Any:
     """Run ``work`` with each order in its own forked process; return the first answer (it
     comes back pickled, through a pipe). Past ``time_limit`` seconds, stop them all and raise
-    :class:`SolveTimeoutError`."""
+    :class:`SolveTimeoutError`; past :data:`SLOW_SECONDS`, call ``on_slow`` once."""
     import multiprocessing as mp
     import multiprocessing.connection as mp_connection
     import time
 
     ctx = mp.get_context("fork")
     runners = []
-    deadline = None if time_limit is None else time.monotonic() + time_limit
+    start = time.monotonic()
+    deadline = None if time_limit is None else start + time_limit
+    slow_at = None if on_slow is None else start + SLOW_SECONDS
     for order in orders:
         receive, send = ctx.Pipe(duplex=False)
         process = ctx.Process(
@@ -328,8 +335,14 @@ def _race(
     try:
         pending = [receive for _, receive in runners]
         while pending:
-            left = None if deadline is None else max(0.0, deadline - time.monotonic())
-            ready = mp_connection.wait(pending, timeout=left)
+            now = time.monotonic()
+            wake = min((t for t in (deadline, slow_at) if t is not None), default=None)
+            ready = mp_connection.wait(pending, None if wake is None else max(0.0, wake - now))
+            if not ready and slow_at is not None and time.monotonic() >= slow_at:
+                slow_at = None
+                assert on_slow is not None
+                on_slow(SLOW_SECONDS)
+                continue
             if not ready:
                 raise SolveTimeoutError(top, time_limit or 0.0)
             for conn in [c for c in pending if c in ready]:
@@ -341,7 +354,10 @@ def _race(
                 if kind == "error":
                     raise InputError(str(payload))
                 return payload
-        raise RuntimeError("every BDD process died without an answer (out of memory?)")
+        raise InputError(
+            f"the exact solve of {top!r} stopped without an answer: every BDD process died, "
+            "most likely out of memory; --time-limit S --monte-carlo N estimates P(top) instead"
+        )
     finally:
         for process, receive in runners:
             if process.is_alive():

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 from array import array
+from collections.abc import Callable
 from typing import Any
 
 from cofail.io.mef import FaultTree
@@ -187,14 +188,18 @@ def _module(solver: _ModuleSolver, gate: str, root: Any) -> _Module:
 
 
 def compile_top(
-    tree: FaultTree, top: str, order: Order | None = None, time_limit: float | None = None
+    tree: FaultTree,
+    top: str,
+    order: Order | None = None,
+    time_limit: float | None = None,
+    on_slow: Callable[[float], None] | None = None,
 ) -> tuple[BddResult, CompiledTree]:
     """Solve and compile ``top`` of a rewritten tree (:func:`simplify`) in one go, for a
     caller that will read it again (importance, uncertainty): the probability and the compiled
     tree come from the same BDDs, not from a solve and then a compilation. Unless ``order`` is
     given, a large tree is compiled with every variable order at once, as
     :func:`top_event_probability` solves it, and the first to finish is kept; ``time_limit``
-    as there.
+    and ``on_slow`` as there.
 
     Examples
     --------
@@ -209,7 +214,7 @@ def compile_top(
     limited = time_limit is not None and _can_fork()
     if (order is None and races(tree)) or limited:
         orders = ORDERS if order is None and races(tree) else (order or ORDERS[0],)
-        raced = _race(tree, top, _compile_payload, orders, time_limit)
+        raced = _race(tree, top, _compile_payload, orders, time_limit, on_slow)
         if raced is not None:
             return raced  # type: ignore[no-any-return]
         order = "size"  # the winner kept a module in CUDD, which cannot cross a pipe
