@@ -8,6 +8,7 @@ import os
 import numpy as np
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 from scipy.stats import binom
 
 from cofail.io.mef import FaultTree, Formula, read_mef
@@ -135,16 +136,19 @@ def test_certain_and_impossible_events(drawing: str) -> None:
 
 
 @needs_sampling_kernel
-@pytest.mark.parametrize("probs", [[1e-3, 0.01, 0.2, 0.05, 1e-9], [0.3, 0.5, 0.99]])
-def test_the_kernel_draws_exactly_what_numpy_draws(
-    probs: list[float], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Same seed, same stream: the kernel's gaps floor(E / lambda) + 1 are NumPy's geometric
-    # ceil(E / lambda) from the same exponentials, and dense events take the same uniforms.
-    trials = 2**17 + 13
+@given(
+    st.lists(st.sampled_from([0.0, 1e-9, 1e-3, 0.01, 0.2, 0.25, 0.3, 0.99, 1.0]), max_size=12),
+    st.integers(1, 3000),
+)
+def test_the_kernel_draws_exactly_what_numpy_draws(probs: list[float], trials: int) -> None:
+    # Same seed, same draws, same bits: the kernel and its NumPy twin take the exponentials
+    # and uniforms from the generator in the same order and round the same gaps.
     kernel = draw_block(np.array(probs), trials, np.random.default_rng(9))
-    monkeypatch.setattr(_mef_sample, "_sampling", None)
-    numpy = draw_block(np.array(probs), trials, np.random.default_rng(9))
+    sampling, _mef_sample._sampling = _mef_sample._sampling, None
+    try:
+        numpy = draw_block(np.array(probs), trials, np.random.default_rng(9))
+    finally:
+        _mef_sample._sampling = sampling
     assert np.array_equal(kernel, numpy)
 
 

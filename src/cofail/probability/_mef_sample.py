@@ -90,10 +90,12 @@ def draw_block(
 
     Notes
     -----
-    An event below probability 0.25 is placed failure by failure, the gaps between failures
-    being geometric: the cost follows the failures (about 10,000 per event per million trials
-    at 0.01) instead of one uniform draw per trial. The C kernel (``_sampling.c``) places them
-    from NumPy's exponential draws; without it, NumPy does it all, by the same law.
+    An event below probability 0.25 is placed failure by failure: the gap to its next failure
+    is floor(E / -log(1 - p)) + 1 for a standard exponential E, which is geometric with
+    parameter p, so the cost follows the failures (about 10,000 per event per million trials
+    at 0.01) rather than the trials. Any other event takes one uniform per trial. The draws
+    come from ``rng`` in bulk, in the same order whether the C kernel (``_sampling.c``) or
+    NumPy places them, so a seed gives the same bits with or without a compiler.
     """
     words = -(-trials // 64)
     if out is None:
@@ -102,63 +104,91 @@ def draw_block(
         raise ValueError(f"out: expected a uint64 array of shape {(len(probs), words)}")
     else:
         out.fill(0)
-    if _sampling is None:
-        for i, p in enumerate(probs):
-            _fill_row(out[i], float(p), trials, rng)
-    else:
-        _fill_compiled(out, np.ascontiguousarray(probs, dtype=float), trials, rng)
+    probs = np.ascontiguousarray(probs, dtype=float)
+    budget = _budgets(probs, trials)
+    first = 0
+    while first < len(probs):  # events in groups of about _DRAWS_PER_CALL draws
+        stop = np.searchsorted(np.cumsum(budget[first:]), _DRAWS_PER_CALL, side="right")
+        last = first + max(1, int(stop))
+        chunk, mine, rows = probs[first:last], budget[first:last], out[first:last]
+        sparse = (chunk > 0) & (chunk < _SPARSE_BELOW)
+        dense = (chunk >= _SPARSE_BELOW) & (chunk < 1)
+        exps = rng.standard_exponential(int(mine[sparse].sum()))
+        unis = rng.random(int(mine[dense].sum()))
+        if _sampling is not None:
+            short = _sampling.fill_rows(rows, chunk, trials, exps, unis, mine, _SPARSE_BELOW)
+        else:
+            short = _fill_rows(rows, chunk, trials, exps, unis, mine)
+        for k in short:  # ran out of draws (about e^-32 per event): drawn again, one by one
+            _redraw(rows[k], float(chunk[k]), trials, rng)
+        first = last
     if trials % 64:  # a certain event fills whole words
         out[:, -1] &= np.uint64((1 << (trials % 64)) - 1)
     return out
 
 
 def _budgets(probs: np.ndarray, trials: int) -> np.ndarray:
-    """Raw draws the kernel gets per event: one per trial for a dense event, and for a sparse
-    one enough gaps for 8 standard deviations past the mean count of failures."""
+    """Draws per event: one per trial for a dense event; for a sparse one, enough gaps for 8
+    standard deviations past the mean count of failures."""
     expected = trials * probs
     sparse = (expected + 8 * np.sqrt(expected) + 16).astype(np.int64)
     budget = np.where(probs >= _SPARSE_BELOW, trials, sparse)
     return np.where((probs <= 0) | (probs >= 1), 0, budget).astype(np.int64)
 
 
-def _fill_compiled(
-    out: np.ndarray, probs: np.ndarray, trials: int, rng: np.random.Generator
-) -> None:
-    assert _sampling is not None
-    budget = _budgets(probs, trials)
-    first = 0
-    while first < len(probs):  # events in groups of about _DRAWS_PER_CALL draws
-        stop = np.searchsorted(np.cumsum(budget[first:]), _DRAWS_PER_CALL, side="right")
-        last = first + max(1, int(stop))
-        chunk, mine = probs[first:last], budget[first:last]
-        sparse = (chunk > 0) & (chunk < _SPARSE_BELOW)
-        dense = (chunk >= _SPARSE_BELOW) & (chunk < 1)
-        exps = rng.standard_exponential(int(mine[sparse].sum()))
-        unis = rng.random(int(mine[dense].sum()))
-        short = _sampling.fill_rows(out[first:last], chunk, trials, exps, unis, mine, _SPARSE_BELOW)
-        for k in short:  # ran out of draws (about e^-32 per event): NumPy draws it again
-            _fill_row(out[first + k], float(probs[first + k]), trials, rng)
-        first = last
+def _fill_rows(
+    rows: np.ndarray,
+    probs: np.ndarray,
+    trials: int,
+    exps: np.ndarray,
+    unis: np.ndarray,
+    budget: np.ndarray,
+) -> list[int]:
+    """NumPy's ``_sampling.fill_rows``: the same bits from the same draws (see there)."""
+    short: list[int] = []
+    at_e = at_u = 0
+    for i, p in enumerate(probs):
+        have = int(budget[i])
+        if p <= 0:
+            continue
+        if p >= 1:
+            rows[i] = _ONES
+        elif p >= _SPARSE_BELOW:
+            u, at_u = unis[at_u : at_u + have], at_u + have
+            if have < trials:
+                short.append(i)
+                continue
+            bits = np.zeros(64 * rows.shape[1], bool)
+            bits[:trials] = u[:trials] < p
+            rows[i] = np.packbits(bits, bitorder="little").view(np.uint64)
+        else:
+            e, at_e = exps[at_e : at_e + have], at_e + have
+            # Clipped before the cast: a gap past the last trial ends the row either way.
+            gaps = np.minimum(e * (-1.0 / math.log1p(-p)), trials).astype(np.int64) + 1
+            positions = np.cumsum(gaps) - 1
+            if len(positions) == 0 or positions[-1] < trials:
+                short.append(i)
+                continue
+            _set_bits(rows[i], positions[positions < trials])
+    return short
 
 
-def _fill_row(row: np.ndarray, p: float, trials: int, rng: np.random.Generator) -> None:
-    """Set a Bernoulli(``p``) outcome per trial in ``row`` (zeros on entry), with NumPy."""
-    if p <= 0:
-        return
-    if p >= 1:
-        row[:] = _ONES
-        return
+def _redraw(row: np.ndarray, p: float, trials: int, rng: np.random.Generator) -> None:
+    """Draw one event's row again, from zeros, with as many draws as it takes."""
+    row.fill(0)
     if p >= _SPARSE_BELOW:
         bits = np.zeros(64 * len(row), bool)
-        bits[:trials] = rng.random(trials) < p  # one draw per trial, as the kernel takes
+        bits[:trials] = rng.random(trials) < p
         row[:] = np.packbits(bits, bitorder="little").view(np.uint64)
         return
-    expected = trials * p
-    count = int(expected + 8 * math.sqrt(expected) + 16)
-    positions = np.cumsum(rng.geometric(p, count)) - 1
-    while positions[-1] < trials:  # more gaps in the rare case they fall short
-        positions = np.concatenate([positions, positions[-1] + np.cumsum(rng.geometric(p, count))])
-    positions = positions[positions < trials].astype(np.uint64)
+    positions = np.cumsum(rng.geometric(p, 64)) - 1
+    while positions[-1] < trials:
+        positions = np.concatenate([positions, positions[-1] + np.cumsum(rng.geometric(p, 64))])
+    _set_bits(row, positions[positions < trials])
+
+
+def _set_bits(row: np.ndarray, positions: np.ndarray) -> None:
+    positions = positions.astype(np.uint64)
     np.bitwise_or.at(row, positions >> np.uint64(6), np.uint64(1) << (positions & np.uint64(63)))
 
 

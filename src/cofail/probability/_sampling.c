@@ -13,9 +13,9 @@
  *       short: the events whose budget ran out before the last trial (their rows are left
  *       cleared, for the caller to draw again).
  *
- * Same law as the NumPy path, several times faster: NumPy's ziggurat draws the exponentials in
- * bulk, and each failure then costs a multiply and a bit set here against a dozen array passes
- * there.
+ * The same bits as its NumPy twin (_fill_rows in _mef_sample.py) from the same draws, about
+ * twice as fast on a whole run (nus9601: 3.3 s against 6.0 s for 10^7 trials): each failure
+ * costs a multiply and a bit set here against a dozen array passes there.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
