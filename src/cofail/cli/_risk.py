@@ -30,7 +30,7 @@ from cofail.io.mef import FaultTree, read_mef
 from cofail.report.tabular import Table
 
 if TYPE_CHECKING:
-    from cofail.probability._bdd import BddResult
+    from cofail.probability._bdd import BddResult, Order
     from cofail.probability._compiled_tree import CompiledTree
 
 
@@ -209,7 +209,7 @@ def mef_cmd(
     fmt: FormatOpt = Fmt.table,
 ) -> None:
     """Exact top-event probability of an Open-PSA MEF fault tree (BDD, module by module)."""
-    from cofail.probability._bdd import ORDERS, Order, SolveTimeoutError, top_event_probability
+    from cofail.probability._bdd import ORDERS
     from cofail.probability._compiled import kernels
 
     if order != "auto" and order not in ORDERS:
@@ -222,33 +222,14 @@ def mef_cmd(
             f"{', '.join(map(str, files))}: no fault-tree gate to evaluate (a file of basic "
             "events or event trees needs the fault tree's file with it)"
         )
-    compiled: dict[str, CompiledTree] = {}
-    solved: dict[str, BddResult | None] = {}
-    for t in tops:
-        if t not in tree.gates:
-            raise InputError(f"no gate named {t!r}")
-        on_slow = None if time_limit is not None else _slow_notice(t)
-        try:
-            if importance or uncertainty is not None:  # read again: solve and compile in one go
-                from cofail.probability._compiled_tree import compile_top
-                from cofail.probability._simplify import simplify
-
-                solved_tree = simplify(tree, t)
-                compiled[t] = compile_top(solved_tree, t, heuristic, time_limit, on_slow)[1]
-                solved[t] = compiled[t].result
-            else:
-                solved[t] = top_event_probability(
-                    tree, t, order=heuristic, time_limit=time_limit, on_slow=on_slow
-                )
-        except SolveTimeoutError as exc:
-            if monte_carlo is None or importance or uncertainty is not None:
-                needs = (
-                    "--importance and --uncertainty need it"
-                    if monte_carlo is not None
-                    else "add --monte-carlo N for an estimate, or allow more time"
-                )
-                raise InputError(f"--time-limit: {exc}; {needs}") from None
-            solved[t] = None
+    solved, compiled = _solve_tops(
+        tree,
+        tops,
+        heuristic,
+        time_limit,
+        compile_them=importance or uncertainty is not None,
+        estimated=monte_carlo is not None,
+    )
     results = [r for r in solved.values() if r is not None]
     engine = (
         f"exact: the tree rewritten into an equivalent one with more modules, a BDD "
@@ -357,6 +338,48 @@ def mef_cmd(
             )
         )
     emit(tables, fmt, data)
+
+
+def _solve_tops(
+    tree: FaultTree,
+    tops: list[str],
+    order: Order | None,
+    time_limit: float | None,
+    *,
+    compile_them: bool,
+    estimated: bool,
+) -> tuple[dict[str, BddResult | None], dict[str, CompiledTree]]:
+    """Each top's exact result (None where ``time_limit`` stopped it and an estimate will
+    stand in) and, with ``compile_them``, its compiled tree for reading again."""
+    from cofail.probability._bdd import SolveTimeoutError, top_event_probability
+
+    solved: dict[str, BddResult | None] = {}
+    compiled: dict[str, CompiledTree] = {}
+    for t in tops:
+        if t not in tree.gates:
+            raise InputError(f"no gate named {t!r}")
+        on_slow = None if time_limit is not None else _slow_notice(t)
+        try:
+            if compile_them:  # read again: solve and compile in one go
+                from cofail.probability._compiled_tree import compile_top
+                from cofail.probability._simplify import simplify
+
+                compiled[t] = compile_top(simplify(tree, t), t, order, time_limit, on_slow)[1]
+                solved[t] = compiled[t].result
+            else:
+                solved[t] = top_event_probability(
+                    tree, t, order=order, time_limit=time_limit, on_slow=on_slow
+                )
+        except SolveTimeoutError as exc:
+            if not estimated or compile_them:
+                needs = (
+                    "--importance and --uncertainty need it"
+                    if estimated
+                    else "add --monte-carlo N for an estimate, or allow more time"
+                )
+                raise InputError(f"--time-limit: {exc}; {needs}") from None
+            solved[t] = None
+    return solved, compiled
 
 
 def _slow_notice(top: str) -> Callable[[float], None]:
