@@ -48,6 +48,23 @@ class Formula:
     scope: str = ""
     """For ``event`` while reading: the private component it was written in (``t.``)."""
 
+    def references(self) -> list[str]:
+        """Names this formula refers to, in order of appearance, nested formulas included.
+
+        >>> e = lambda n: Formula("event", name=n, kind="event")
+        >>> Formula("or", (e("a"), Formula("and", (e("b"), e("a"))))).references()
+        ['a', 'b', 'a']
+        """
+        out: list[str] = []
+        stack: list[Formula] = [self]
+        while stack:
+            g = stack.pop()
+            if g.op == "event":
+                out.append(g.name)
+            else:
+                stack.extend(reversed(g.args))
+        return out
+
 
 @dataclass
 class FaultTree:
@@ -68,16 +85,7 @@ class FaultTree:
 
     def tops(self) -> list[str]:
         """Return the gates no other gate refers to, in definition order."""
-        used: set[str] = set()
-
-        def walk(f: Formula) -> None:
-            if f.op == "event":
-                used.add(f.name)
-            for a in f.args:
-                walk(a)
-
-        for formula in self.gates.values():
-            walk(formula)
+        used = {name for formula in self.gates.values() for name in formula.references()}
         return [g for g in self.gates if g not in used]
 
     def check(self) -> None:

@@ -80,19 +80,6 @@ class BddResult:
     """The variable-order heuristic that gave the answer (see :data:`ORDERS`)."""
 
 
-def _references(f: Formula) -> list[str]:
-    """Names the formula refers to, in order of appearance (nested formulas included)."""
-    out: list[str] = []
-    stack = [f]
-    while stack:
-        g = stack.pop()
-        if g.op == "event":
-            out.append(g.name)
-        else:
-            stack.extend(reversed(g.args))
-    return out
-
-
 def find_modules(tree: FaultTree, top: str) -> tuple[list[str], set[str]]:
     """Return (gates under ``top`` in post-order, the gates that are modules).
 
@@ -117,7 +104,7 @@ def find_modules(tree: FaultTree, top: str) -> tuple[list[str], set[str]]:
     last: dict[str, int] = {top: 1}
     leave: dict[str, int] = {}
     order: list[str] = []
-    children = {top: _references(tree.gates[top])}
+    children = {top: tree.gates[top].references()}
     clock = 1
     stack: list[tuple[str, int]] = [(top, 0)]
     while stack:
@@ -136,7 +123,7 @@ def find_modules(tree: FaultTree, top: str) -> tuple[list[str], set[str]]:
             continue
         first[child] = last[child] = clock
         if child in tree.gates:
-            children[child] = _references(tree.gates[child])
+            children[child] = tree.gates[child].references()
             stack.append((child, 0))
     low: dict[str, int] = {}
     high: dict[str, int] = {}
@@ -166,7 +153,7 @@ def _variable_order(tree: FaultTree, root: str, leaves: set[str], heuristic: Ord
         if name not in below:
             if name in tree.gates and name not in leaves:
                 below[name] = frozenset().union(
-                    *(support(c) for c in _references(tree.gates[name]))
+                    *(support(c) for c in tree.gates[name].references())
                 )
             elif name in tree.basic_events or name in leaves:
                 below[name] = frozenset((name,))
@@ -178,7 +165,7 @@ def _variable_order(tree: FaultTree, root: str, leaves: set[str], heuristic: Ord
     seen: set[str] = set()
 
     def kids(gate: str) -> list[str]:
-        refs = _references(tree.gates[gate])
+        refs = tree.gates[gate].references()
         return refs if heuristic == "dfs" else sorted(refs, key=lambda c: -len(support(c)))
 
     stack = list(reversed(kids(root)))
@@ -515,7 +502,7 @@ class _ModuleSolver:
         uses: Counter[str] = Counter()
         stack, seen = [gate], {gate}
         while stack:
-            for child in _references(self.tree.gates[stack.pop()]):
+            for child in self.tree.gates[stack.pop()].references():
                 if child in self.tree.gates and child not in self.modules:
                     uses[child] += 1
                     if child not in seen:

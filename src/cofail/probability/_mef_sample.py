@@ -211,7 +211,7 @@ def _gate_order(tree: FaultTree, top: str) -> _Plan:
         state[gate] = 1
         stack.append((gate, True))
         children = []
-        for name in _references(tree.gates[gate]):
+        for name in tree.gates[gate].references():
             if name in tree.gates:
                 uses[name] += 1
                 children.append(name)
@@ -220,12 +220,6 @@ def _gate_order(tree: FaultTree, top: str) -> _Plan:
                 events.append(name)
         stack.extend((c, False) for c in reversed(children) if c not in state)
     return order, uses, events
-
-
-def _references(f: Formula) -> list[str]:
-    if f.op == "event":
-        return [f.name]
-    return [name for a in f.args for name in _references(a)]
 
 
 def evaluate(
