@@ -379,6 +379,33 @@ def test_k_out_of_n_swings_equal_two_solves_per_event(
             assert swing.mif == pytest.approx(slope, rel=1e-7, abs=1e-12)
 
 
+@pytest.mark.skipif(not kernels_available(), reason="compiled kernels not built (no compiler)")
+def test_subnormal_probabilities_leave_the_pass_on_and_its_tiny_swings_to_two_solves() -> None:
+    # Found by hypothesis: a residual of 4.9e-324 makes P(all three fail) subnormal, where
+    # rounding is absolute; the whole-pass check failed and the pass was dropped. Now the pass
+    # runs, the swings of order 1e-324 are left uncertified (two solves), the others agree.
+    from cofail.probability._stack_swings import and_stack_swings, at_least_k_swings
+
+    q, p, r = np.zeros((3, 1)), np.array([0.0]), np.array([4.94e-324, 0.625, 0.75])
+    for k, swings in (
+        (3, at_least_k_swings(q, p, r, 3, stack_failure(q, p, r, 3))),
+        (3, and_stack_swings(q, p, r, stack_failure(q, p, r, 3))),
+        (2, at_least_k_swings(q, p, r, 2, stack_failure(q, p, r, 2))),
+    ):
+        assert swings is not None
+        layers = swings[1]
+        for i, swing in enumerate(layers):
+            exact = stack_failure(q, p, _with(r, i, 1.0), k) - stack_failure(
+                q, p, _with(r, i, 0.0), k
+            )
+            if swing is None:
+                assert exact < 1e-299
+            else:
+                assert swing.mif == pytest.approx(exact, rel=1e-12)
+        if k == 3:  # layers 1 and 2 matter only through the subnormal residual
+            assert layers[0] is not None and layers[1] is None and layers[2] is None
+
+
 def test_k_out_of_n_importance_takes_one_pass_within_a_budget_two_solves_would_break() -> None:
     # The pass over 2^3 sets is estimated at microseconds; 20 exact solves take far longer.
     from cofail import catalog
