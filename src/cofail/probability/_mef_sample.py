@@ -123,7 +123,7 @@ def draw_block(
             _redraw(rows[k], float(chunk[k]), trials, rng)
         first = last
     if trials % 64:  # a certain event fills whole words
-        out[:, -1] &= np.uint64((1 << (trials % 64)) - 1)
+        out[:, -1] &= _last_word(trials)
     return out
 
 
@@ -158,9 +158,7 @@ def _fill_rows(
             if have < trials:
                 short.append(i)
                 continue
-            bits = np.zeros(64 * rows.shape[1], bool)
-            bits[:trials] = u[:trials] < p
-            rows[i] = np.packbits(bits, bitorder="little").view(np.uint64)
+            _set_outcomes(rows[i], u[:trials] < p)
         else:
             e, at_e = exps[at_e : at_e + have], at_e + have
             # Clipped before the cast: a gap past the last trial ends the row either way.
@@ -177,14 +175,24 @@ def _redraw(row: np.ndarray, p: float, trials: int, rng: np.random.Generator) ->
     """Draw one event's row again, from zeros, with as many draws as it takes."""
     row.fill(0)
     if p >= _SPARSE_BELOW:
-        bits = np.zeros(64 * len(row), bool)
-        bits[:trials] = rng.random(trials) < p
-        row[:] = np.packbits(bits, bitorder="little").view(np.uint64)
+        _set_outcomes(row, rng.random(trials) < p)
         return
     positions = np.cumsum(rng.geometric(p, 64)) - 1
     while positions[-1] < trials:
         positions = np.concatenate([positions, positions[-1] + np.cumsum(rng.geometric(p, 64))])
     _set_bits(row, positions[positions < trials])
+
+
+def _set_outcomes(row: np.ndarray, failed: np.ndarray) -> None:
+    """Write one boolean per trial (the first ``len(failed)`` trials) into ``row`` as bits."""
+    bits = np.zeros(64 * len(row), bool)
+    bits[: len(failed)] = failed
+    row[:] = np.packbits(bits, bitorder="little").view(np.uint64)
+
+
+def _last_word(trials: int) -> np.uint64:
+    """The bits of the last word that hold trials (``trials`` not a multiple of 64)."""
+    return np.uint64((1 << (trials % 64)) - 1)
 
 
 def _set_bits(row: np.ndarray, positions: np.ndarray) -> None:
@@ -326,13 +334,11 @@ def simulate_top(tree: FaultTree, top: str, samples: int, seed: int = 0) -> Mont
     while done < samples:
         trials = min(64 * _BLOCK_WORDS, samples - done)
         words = -(-trials // 64)
-        rows = draw_block(
-            probs, trials, rng, buffer[:, :words] if words == buffer.shape[1] else None
-        )
+        rows = draw_block(probs, trials, rng, buffer if words == buffer.shape[1] else None)
         out = evaluate(tree, top, dict(zip(events, rows, strict=True)), words, plan)
         if trials % 64:  # a NOT may have set the last word's unused bits
             out = out.copy()
-            out[-1] &= np.uint64((1 << (trials % 64)) - 1)
+            out[-1] &= _last_word(trials)
         hits += int(np.bitwise_count(out).sum())
         done += trials
     return MonteCarlo(top=top, samples=samples, hits=hits, seed=seed)
