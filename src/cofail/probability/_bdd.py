@@ -232,10 +232,8 @@ def top_event_probability(
         raise InputError(f"no gate named {top!r}")
     if simplified:
         tree = simplify(tree, top)
-    if order is None and races(tree):
-        return BddResult(**_race(tree, top, _solve_payload, ORDERS, time_limit, on_slow))
-    if time_limit is not None and _can_fork():
-        orders = (order or ORDERS[0],)
+    orders = forked_orders(tree, order, time_limit)
+    if orders:
         return BddResult(**_race(tree, top, _solve_payload, orders, time_limit, on_slow))
     return _solve(tree, top, order or ORDERS[0])
 
@@ -247,6 +245,19 @@ def _solve_payload(tree: FaultTree, top: str, order: Order) -> dict[str, Any]:
 def races(tree: FaultTree) -> bool:
     """Whether this (rewritten) tree is solved with every variable order at once."""
     return len(tree.gates) >= _RACE_MIN_GATES and _can_fork()
+
+
+def forked_orders(
+    tree: FaultTree, order: Order | None, time_limit: float | None
+) -> tuple[Order, ...]:
+    """The orders to solve ``tree`` with in forked processes: every order for a large tree
+    when none is given, the one order under a time limit (only a process can be stopped), or
+    none at all (solve here)."""
+    if order is None and races(tree):
+        return ORDERS
+    if time_limit is not None and _can_fork():
+        return (order or ORDERS[0],)
+    return ()
 
 
 def _solve(tree: FaultTree, top: str, order: Order) -> BddResult:

@@ -11,14 +11,12 @@ from typing import Any
 
 from cofail.io.mef import FaultTree
 from cofail.probability._bdd import (
-    ORDERS,
     BddResult,
     Order,
-    _can_fork,
     _ModuleSolver,
     _race,
     _solved,
-    races,
+    forked_orders,
 )
 from cofail.probability._compiled import flat_bdd as _flat_bdd
 
@@ -211,9 +209,8 @@ def compile_top(
     >>> round(result.probability, 12), round(compiled.probability({"a": 1.0}), 12)
     (0.02, 0.2)
     """
-    limited = time_limit is not None and _can_fork()
-    if (order is None and races(tree)) or limited:
-        orders = ORDERS if order is None and races(tree) else (order or ORDERS[0],)
+    orders = forked_orders(tree, order, time_limit)
+    if orders:
         raced = _race(tree, top, _compile_payload, orders, time_limit, on_slow)
         if raced is not None:
             return raced  # type: ignore[no-any-return]
