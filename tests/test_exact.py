@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from itertools import product
+from fractions import Fraction
+from itertools import combinations, product
 
 import numpy as np
 import pytest
@@ -418,3 +419,67 @@ def test_k_out_of_n_importance_takes_one_pass_within_a_budget_two_solves_would_b
     assert (
         risk(m, Stack(layers=("DEBATE", "RE", "RLHF"), k=2), importance_budget=0.0).importance == ()
     )
+
+
+def _exact_covariance(q: np.ndarray, p: np.ndarray, r: np.ndarray, i: int, j: int) -> Fraction:
+    """Cov(layer i fails, layer j fails) in rational arithmetic, over every set of present modes."""
+    qf = [[Fraction(float(x)) for x in row] for row in q]
+    pf = [Fraction(float(x)) for x in p]
+    rf = [Fraction(float(x)) for x in r]
+    fail_i = fail_j = both = Fraction(0)
+    for present in product([False, True], repeat=len(pf)):
+        weight = Fraction(1)
+        survive = [1 - rf[i], 1 - rf[j]]
+        for m, on in enumerate(present):
+            weight *= pf[m] if on else 1 - pf[m]
+            if on:
+                survive = [survive[0] * (1 - qf[i][m]), survive[1] * (1 - qf[j][m])]
+        fail_i += weight * (1 - survive[0])
+        fail_j += weight * (1 - survive[1])
+        both += weight * (1 - survive[0]) * (1 - survive[1])  # independent given the modes
+    return both - fail_i * fail_j
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    stack_models(layers=(2, 4), modes=(1, 6), cells=(0.0, 0.3, 1.0), p=(1e-9, 0.999), r=(0.0, 0.5))
+)
+def test_failure_covariance_equals_rational_enumeration(
+    model: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> None:
+    from cofail.probability import failure_covariance
+
+    q, p, r = model
+    cov = failure_covariance(q, p, r)
+    own = layer_failure(q, p, r)
+    assert np.array_equal(cov, cov.T)
+    assert np.allclose(cov.diagonal(), own * (1 - own), rtol=1e-12, atol=0)
+    for i, j in combinations(range(q.shape[0]), 2):
+        exact = _exact_covariance(q, p, r, i, j)
+        assert cov[i, j] >= 0  # shared common causes only ever associate failures
+        # Full relative precision even when the covariance is tiny (rare shared modes).
+        assert abs(Fraction(float(cov[i, j])) - exact) <= Fraction(1e-11) * exact + Fraction(1e-300)
+        if not np.any((q[i] * p > 0) & (q[j] * p > 0)):
+            assert cov[i, j] == 0.0  # no shared mode: exactly independent, not -3e-17
+
+
+def test_correlation_of_layers_sharing_no_mode_is_exactly_zero() -> None:
+    from cofail.io.matrix_formats import loads_matrix
+    from cofail.model import Stack
+    from cofail.probability import Scenario, risk
+
+    # A and B share no mode; C shares M1 with A and M2 with B.
+    text = "layer,M1,M2,M3\nA,V,N,V\nB,N,V,N\nC,V,V,N\n"
+    matrix = loads_matrix(text, "csv")
+    result = risk(
+        matrix, Stack(layers=("A", "B", "C")), Scenario(p_default=0.0989, residual_default=0.01)
+    )
+    assert result.correlation[("A", "B")] == 0.0  # was -2.8e-17: cancellation noise
+    q = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 0.0], [1.0, 1.0, 0.0]])
+    p, r = np.full(3, 0.0989), np.full(3, 0.01)
+    own = layer_failure(q, p, r)
+    for (a, b), phi in result.correlation.items():
+        i, j = "ABC".index(a), "ABC".index(b)
+        cov = float(_exact_covariance(q, p, r, i, j))
+        expected = cov / np.sqrt(own[i] * (1 - own[i]) * own[j] * (1 - own[j]))
+        assert phi == pytest.approx(expected, rel=1e-12, abs=0)

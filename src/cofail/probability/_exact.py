@@ -20,6 +20,7 @@ __all__ = [
     "all_stack_failures",
     "exact_with_engine",
     "failed_set_distribution",
+    "failure_covariance",
     "independent_failure",
     "kernels_available",
     "layer_failure",
@@ -67,30 +68,48 @@ def pair_failures(q: np.ndarray, p: np.ndarray, r: np.ndarray) -> np.ndarray:
 
     Notes
     -----
-    A four-state DP (neither, only i, only j, both failed) over the modes, run for all pairs at
-    once; positive terms only. O(m n^2).
+    P(i) P(j) plus the covariance of :func:`failure_covariance`: two non-negative terms, so
+    nothing cancels. O(m n^2).
+    """
+    own = layer_failure(q, p, r)
+    joint = np.outer(own, own) + failure_covariance(q, p, r)
+    np.fill_diagonal(joint, own)
+    return np.asarray(joint)
+
+
+def failure_covariance(q: np.ndarray, p: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """Return the (n, n) covariance of the layers' failure indicators; the diagonal is P(1 − P).
+
+    >>> q = np.array([[1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
+    >>> c = failure_covariance(q, np.array([0.1, 0.2]), np.zeros(3))
+    >>> round(float(c[0, 1]), 12), float(c[0, 2])  # 0.1 - 0.1 * 0.28; 0 and 2 share no mode
+    (0.072, 0.0)
+
+    Notes
+    -----
+    Failure and survival indicators have the same covariance, S_ij − S_i S_j, with S the
+    survival probabilities. Mode j contributes (1 − p_j a)(1 − p_j b) to S_i S_j and
+    1 − p_j (a + b − ab) to S_ij; their difference is p_j (1 − p_j) a b ≥ 0. So
+
+        cov = S_i S_j (Π_j (1 + p_j (1 − p_j) a_j b_j / ((1 − p_j a_j)(1 − p_j b_j))) − 1),
+
+    summed with ``log1p`` and ``expm1``: positive terms only, full relative precision for rare
+    modes, never negative, and exactly 0 for layers that share no mode. Subtracting
+    P(i) P(j) from P(both) cancels instead, and leaves noise such as −3e−17.
     """
     q = np.asarray(q, dtype=float)
     p = np.asarray(p, dtype=float)
-    r = np.asarray(r, dtype=float)
-    n = q.shape[0]
-    a_idx, b_idx = np.triu_indices(n, 1)
-    none, only_a, only_b, both = np.ones(len(a_idx)), *np.zeros((3, len(a_idx)))
-    for j in np.flatnonzero(q.any(axis=0) & (p > 0)):
-        a, b, pj = q[a_idx, j], q[b_idx, j], p[j]
-        to_both = pj * (none * a * b + only_a * b + only_b * a)
-        only_a, only_b = (
-            only_a * (1 - pj * b) + pj * none * a * (1 - b),
-            only_b * (1 - pj * a) + pj * none * b * (1 - a),
-        )
-        none = none * (1 - pj * (1 - (1 - a) * (1 - b)))
-        both = both + to_both
-    ra, rb = r[a_idx], r[b_idx]
-    joint = both + only_a * rb + only_b * ra + none * ra * rb
-    out = np.zeros((n, n))
-    out[a_idx, b_idx] = out[b_idx, a_idx] = joint
-    out[np.arange(n), np.arange(n)] = layer_failure(q, p, r)
-    return out
+    own = layer_failure(q, p, r)
+    survive = 1 - own
+    hit = q * p  # p_j q_ij
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scaled = np.where(hit < 1, q / (1 - hit), 0.0)  # a certain failure shares nothing
+    log_gain = np.zeros((q.shape[0], q.shape[0]))
+    for j in np.flatnonzero((np.count_nonzero(scaled, axis=0) > 1) & (p > 0) & (p < 1)):
+        log_gain += np.log1p(p[j] * (1 - p[j]) * np.outer(scaled[:, j], scaled[:, j]))
+    cov = np.outer(survive, survive) * np.expm1(log_gain)
+    np.fill_diagonal(cov, own * survive)
+    return np.asarray(cov)
 
 
 def independent_failure(q: np.ndarray, p: np.ndarray, r: np.ndarray) -> float:

@@ -14,7 +14,8 @@ import numpy as np
 from cofail.model import Matrix, Stack
 from cofail.probability._exact import (
     exact_with_engine,
-    pair_failures,
+    failure_covariance,
+    layer_failure,
     stack_failure,
 )
 from cofail.probability._importance import Importance
@@ -205,7 +206,8 @@ def risk(
     says why when it does not. The exact engine is chosen by :func:`exact_with_engine`; the
     baseline is the product of the layers' own failure probabilities (for k-out-of-n, the
     chance that at least k independent layers fail). Correlations are φ between two layers'
-    failures, induced by the modes they share, from a four-state DP run for all pairs at once.
+    failures, induced by the modes they share, from the covariance in closed form
+    (:func:`~cofail.probability._exact.failure_covariance`).
     """
     scenario = scenario or Scenario()
     q, p, r = scenario.arrays(matrix, stack)
@@ -226,15 +228,14 @@ def risk(
                 f"importance skipped: {solves} exact solves, about {estimate:.0f} s by the "
                 "time of the first; ask for it explicitly (--importance) to compute it"
             )
-    joint = pair_failures(q, p, r)  # the diagonal holds each layer's own P(fails)
-    own = joint.diagonal()
+    own = layer_failure(q, p, r)
     independent = float(np.prod(own)) if k == n else at_least_k(own, k)
+    cov = failure_covariance(q, p, r)  # the diagonal holds each layer's variance
     correlation: dict[tuple[str, str], float | None] = {}
     for i, j in combinations(range(n), 2):
-        both = float(joint[i, j])
-        denom = sqrt(own[i] * (1 - own[i]) * own[j] * (1 - own[j]))
+        denom = sqrt(cov[i, i] * cov[j, j])
         correlation[(stack.layers[i], stack.layers[j])] = (
-            (both - own[i] * own[j]) / denom if denom > 0 else None
+            float(cov[i, j]) / denom if denom > 0 else None
         )
     mc = monte_carlo(q, p, r, k, mc_samples, seed) if mc_samples else None
     return RiskResult(
