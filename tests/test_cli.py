@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from cofail.io import dumps_matrix
+from cofail.io.mef import INDEPENDENCE
 from cofail.model import Matrix
 from conftest import Run
 
@@ -221,7 +222,10 @@ def test_mef_reports_the_mission_time_it_used(cli: Cli, tmp_path: Path) -> None:
         data = r.json()
         q = 1 - math.exp(-1e-4 * hours)
         assert data["probability"] == pytest.approx(1 - (1 - q) * 0.5, rel=1e-12)
-        assert data["assumptions"] == [f"system mission time {hours:g} h (--mission-time)"]
+        assert data["assumptions"] == [
+            INDEPENDENCE,
+            f"system mission time {hours:g} h (--mission-time)",
+        ]
 
 
 def test_mef_without_a_gate_or_with_substitutions_is_a_one_line_error(

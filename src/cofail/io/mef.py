@@ -27,6 +27,11 @@ __all__ = ["FaultTree", "Formula", "mef_name", "read_mef"]
 
 _MAX_MEF_BYTES = 256 * 1024 * 1024
 _OPERATORS = {"and", "or", "atleast", "not", "xor", "nand", "nor", "iff"}
+INDEPENDENCE = (
+    "basic events fail independently, each with the probability its file gives; shared causes "
+    "only as the tree and its CCF groups model them"
+)
+"""The assumption behind every figure computed from a fault tree; listed first."""
 
 
 @dataclass(frozen=True)
@@ -268,6 +273,7 @@ class _Reader:
         tree, expressions = self.tree, self.expressions
         values, expansions = self.probabilities(check=True)
         tree.basic_events.update(values)
+        tree.assumptions.insert(0, INDEPENDENCE)
         for ccf in expansions:
             tree.gates.update((member, _or(names)) for member, names in ccf.members.items())
             tree.assumptions.append(ccf.note)
