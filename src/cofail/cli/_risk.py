@@ -472,7 +472,7 @@ def uncertainty_cmd(
         ["point estimate (scenario values)", data["point_estimate"]],
         ["mean", data["mean"]],
         ["standard deviation", data["std"]],
-        *[[f"{k}th percentile", v] for k, v in data["percentiles"].items()],
+        *[[f"{_ordinal(k)} percentile", v] for k, v in data["percentiles"].items()],
     ]
     tables = [
         Table(
@@ -496,3 +496,15 @@ def uncertainty_cmd(
             )
         )
     emit(tables, fmt, data)
+
+
+def _ordinal(number: str) -> str:
+    """English ordinal of a percentile key: 1st, 2nd, 3rd, 5th, 11th, 2.5th.
+
+    >>> [_ordinal(k) for k in ("1", "2", "3", "5", "11", "12", "21", "2.5")]
+    ['1st', '2nd', '3rd', '5th', '11th', '12th', '21st', '2.5th']
+    """
+    suffix = {"1": "st", "2": "nd", "3": "rd"}.get(number[-1], "th")
+    if not number.isdigit() or number[-2:-1] == "1":
+        suffix = "th"
+    return number + suffix
