@@ -1,4 +1,5 @@
-"""Confidence intervals for a proportion, with no dependency beyond the standard library.
+"""Confidence intervals for a proportion, and a Monte Carlo estimate with its interval, with
+no dependency beyond the standard library.
 
 Kept apart from :mod:`cofail.empirical` (which needs SciPy, 1.8 s to import) so that a
 simulation's interval costs nothing to load.
@@ -6,11 +7,13 @@ simulation's interval costs nothing to load.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from math import sqrt
 from statistics import NormalDist
+from typing import Any
 
-__all__ = ["wilson"]
+__all__ = ["MonteCarlo", "wilson"]
 
 
 def wilson(k: float, n: float, alpha: float = 0.05) -> tuple[float, float]:
@@ -38,3 +41,47 @@ def wilson(k: float, n: float, alpha: float = 0.05) -> tuple[float, float]:
 def _z(alpha: float) -> float:
     """The standard normal quantile 1 - alpha/2 (Wichura's AS241, as SciPy's to 1e-15)."""
     return NormalDist().inv_cdf(1 - alpha / 2)
+
+
+@dataclass(frozen=True)
+class MonteCarlo:
+    """A simulated probability: trials, failures among them, the estimate and its interval.
+
+    >>> m = MonteCarlo(samples=1000, hits=10, seed=0)
+    >>> m.estimate, [round(x, 4) for x in m.interval], m.covers(0.02)
+    (0.01, [0.0054, 0.0183], False)
+    """
+
+    samples: int
+    hits: int
+    seed: int
+    level: float = 0.95
+
+    @property
+    def estimate(self) -> float:
+        """Failures / trials."""
+        return self.hits / self.samples
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        """Wilson score interval at :attr:`level`."""
+        return wilson(self.hits, self.samples, 1 - self.level)
+
+    def covers(self, probability: float) -> bool:
+        """Whether ``probability`` lies in the interval."""
+        low, high = self.interval
+        return low <= probability <= high
+
+    def to_dict(self, exact: float | None = None) -> dict[str, Any]:
+        """Plain data for JSON; with ``exact``, also whether it lies in the interval."""
+        out: dict[str, Any] = {
+            "samples": self.samples,
+            "failures": self.hits,
+            "seed": self.seed,
+            "estimate": self.estimate,
+            "interval": list(self.interval),
+            "level": self.level,
+        }
+        if exact is not None:
+            out["exact_within_interval"] = self.covers(exact)
+        return out

@@ -12,16 +12,15 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass
 
 import numpy as np
 
 from cofail.errors import InputError
-from cofail.intervals import wilson
+from cofail.intervals import MonteCarlo
 from cofail.io.mef import FaultTree, Formula
 from cofail.probability._compiled import sampling as _sampling
 
-__all__ = ["MonteCarlo", "draw_block", "evaluate", "simulate_top"]
+__all__ = ["draw_block", "evaluate", "simulate_top"]
 
 _BLOCK_WORDS = 1 << 14
 """Words per block (2^20 trials): 128 KiB per live vector."""
@@ -33,46 +32,6 @@ _DRAWS_PER_CALL = 1 << 21
 _ONES = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
 _Plan = tuple[list[str], Counter[str], list[str]]
 """Gates children first, references to each gate, basic events in order of first reference."""
-
-
-@dataclass(frozen=True)
-class MonteCarlo:
-    """Trials, failures of the top gate among them, and the estimate with its interval.
-
-    >>> m = MonteCarlo(top="t", samples=1000, hits=10, seed=0)
-    >>> m.estimate, [round(x, 4) for x in m.interval]
-    (0.01, [0.0054, 0.0183])
-    """
-
-    top: str
-    samples: int
-    hits: int
-    seed: int
-    level: float = 0.95
-
-    @property
-    def estimate(self) -> float:
-        return self.hits / self.samples
-
-    @property
-    def interval(self) -> tuple[float, float]:
-        """Wilson score interval at :attr:`level`."""
-        return wilson(self.hits, self.samples, 1 - self.level)
-
-    def covers(self, probability: float) -> bool:
-        """Whether ``probability`` lies in the interval."""
-        low, high = self.interval
-        return low <= probability <= high
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "samples": self.samples,
-            "failures": self.hits,
-            "seed": self.seed,
-            "estimate": self.estimate,
-            "interval": list(self.interval),
-            "level": self.level,
-        }
 
 
 def draw_block(
@@ -341,4 +300,4 @@ def simulate_top(tree: FaultTree, top: str, samples: int, seed: int = 0) -> Mont
             out[-1] &= _last_word(trials)
         hits += int(np.bitwise_count(out).sum())
         done += trials
-    return MonteCarlo(top=top, samples=samples, hits=hits, seed=seed)
+    return MonteCarlo(samples=samples, hits=hits, seed=seed)

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from cofail.intervals import MonteCarlo
 from cofail.model import Matrix, Stack
 from cofail.probability._exact import (
     exact_with_engine,
@@ -39,7 +40,7 @@ class RiskResult:
     importance: tuple[Importance, ...]
     scenario: Scenario
     engine: str
-    monte_carlo: dict[str, Any] | None = None
+    monte_carlo: MonteCarlo | None = None
     importance_note: str = ""
     """Why importance factors are missing, when they are."""
 
@@ -66,7 +67,7 @@ class RiskResult:
             "importance_note": self.importance_note,
         }
         if self.monte_carlo is not None:
-            out["monte_carlo"] = self.monte_carlo
+            out["monte_carlo"] = self.monte_carlo.to_dict(self.probability)
         return out
 
 
@@ -155,11 +156,22 @@ def _factor(
 
 
 def monte_carlo(
-    q: np.ndarray, p: np.ndarray, r: np.ndarray, k: int, samples: int, seed: int = 0
-) -> dict[str, Any]:
-    """Estimate P(stack fails) by simulation, with a Wilson interval (a cross-check)."""
-    from cofail.intervals import wilson
+    q: np.ndarray,
+    p: np.ndarray,
+    r: np.ndarray,
+    k: int,
+    samples: int,
+    seed: int = 0,
+    level: float = 0.95,
+) -> MonteCarlo:
+    """Estimate P(at least k layers fail) by simulation, with a Wilson interval (a cross-check
+    that shares no code with the exact engines).
 
+    >>> q = np.array([[1.0, 0.0], [1.0, 1.0]])
+    >>> mc = monte_carlo(q, np.array([0.1, 0.2]), np.zeros(2), 2, 100_000)
+    >>> mc.covers(0.1)  # both fail exactly when mode 0 is present
+    True
+    """
     rng = np.random.default_rng(seed)
     hits = 0
     done = 0
@@ -168,14 +180,7 @@ def monte_carlo(
         failed = draw_failures(q, p, r, n, rng)
         hits += int((failed.sum(axis=1) >= k).sum())
         done += n
-    low, high = wilson(hits, samples)
-    return {
-        "samples": samples,
-        "seed": seed,
-        "estimate": hits / samples,
-        "interval": [low, high],
-        "level": 0.95,
-    }
+    return MonteCarlo(samples=samples, hits=hits, seed=seed, level=level)
 
 
 def risk(
