@@ -309,3 +309,21 @@ def _assert_importance_agrees(files: list[Path], tmp_path: Path) -> None:
                     continue
                 assert _agree(mine, value), (event, key, mine, value)
         assert set(theirs) <= set(ours)
+
+
+@pytest.mark.parametrize("u", ["beta:2,5", "uniform:0.2,0.6", "lognormal:0.01,3"])
+def test_u_cells_that_follow_a_distribution_agree_with_scram(tmp_path: Path, u: str) -> None:
+    from cofail import catalog
+    from cofail.probability import risk
+
+    matrix = catalog.load()
+    stack = Stack(layers=("RLHF", "SCI-AI", "IDA"))
+    scenario = Scenario.parse(p=["0.2"], uncertain=u)
+    q, p, r = scenario.arrays(matrix, stack)
+    dist = scenario.u_distribution
+    assert dist is not None
+    cells = {c: dist.mef() for c in matrix.uncertain_cells() if c[0] in stack.layers}
+    model = tmp_path / "stack.xml"
+    model.write_text(export_stack(matrix, stack, q, p, r, cells))
+    ours = risk(matrix, stack, scenario, with_importance=False).probability
+    assert _agree(ours, scram_probabilities([model], tmp_path)["TOP"])

@@ -82,7 +82,12 @@ ResidualOpt = Annotated[
     ),
 ]
 UncertainValueOpt = Annotated[
-    str, typer.Option(help="U cells: optimistic (q 0), pessimistic (q 1) or a value of q.")
+    str,
+    typer.Option(
+        help="U cells: optimistic (q 0), pessimistic (q 1), a value of q, or a distribution "
+        "each U cell follows on its own (beta:a,b, uniform:low,high, lognormal:mean,EF; risk "
+        "and export use its mean, which gives the expected P)."
+    ),
 ]
 KOpt = Annotated[
     int | None, typer.Option("--k", min=1, help="The stack fails when k of its layers fail.")

@@ -132,7 +132,9 @@ def export_cmd(
 
     scenario = Scenario.parse(p, residual, uncertain)
     q, pm, r = scenario.arrays(m, parsed)
-    text = export_stack(m, parsed, q, pm, r)
+    u = scenario.u_distribution
+    cells = {c: u.mef() for c in m.uncertain_cells() if c[0] in parsed.layers} if u else {}
+    text = export_stack(m, parsed, q, pm, r, cells)
     if out is None:
         sys.stdout.write(text)
     else:
@@ -466,7 +468,9 @@ def uncertainty_cmd(
     from cofail.probability import Scenario
 
     scenario = Scenario.parse(p, residual, uncertain)
-    inputs = parse_uncertain(m, parsed, p_dist or [], q_dist or [], r_dist or [])
+    inputs = parse_uncertain(
+        m, parsed, p_dist or [], q_dist or [], r_dist or [], scenario.u_distribution
+    )
     result = propagate(m, parsed, scenario, inputs, samples=samples, seed=seed, sobol_base=sobol)
     data = result.to_dict()
     rows: list[list[object]] = [

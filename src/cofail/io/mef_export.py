@@ -7,7 +7,7 @@ that hit it); a graded cell q_ij becomes AND(mode j, an event of probability q_i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import quoteattr
 
@@ -84,8 +84,11 @@ def stack_tree(
     return tree
 
 
-def write_mef(tree: FaultTree, name: str = "cofail") -> str:
-    """Return ``tree`` as an Open-PSA MEF document (one fault tree, probabilities as floats).
+def write_mef(
+    tree: FaultTree, name: str = "cofail", expressions: Mapping[str, str] | None = None
+) -> str:
+    """Return ``tree`` as an Open-PSA MEF document (one fault tree, probabilities as floats,
+    but for the basic events ``expressions`` gives an MEF expression of, e.g. a deviate).
 
     >>> t = FaultTree(gates={"top": Formula("or", (Formula("event", name="a"),
     ...     Formula("event", name="b")))}, basic_events={"a": 0.1, "b": 0.2})
@@ -101,10 +104,11 @@ def write_mef(tree: FaultTree, name: str = "cofail") -> str:
             f'<constant value="{"true" if state else "false"}"/></define-house-event>'
         )
     lines += ["</define-fault-tree>", "<model-data>"]
+    expressions = expressions or {}
     for event, value in tree.basic_events.items():
+        expression = expressions.get(event, f'<float value="{value!r}"/>')
         lines.append(
-            f'<define-basic-event name={quoteattr(event)}><float value="{value!r}"/>'
-            "</define-basic-event>"
+            f"<define-basic-event name={quoteattr(event)}>{expression}</define-basic-event>"
         )
     lines += ["</model-data>", "</opsa-mef>", ""]
     return "\n".join(lines)
@@ -130,7 +134,16 @@ def _xml(f: Formula, tree: FaultTree) -> str:
     return f"<{f.op}>{inner}</{f.op}>"
 
 
-def export_stack(matrix: Matrix, stack: Stack, q: np.ndarray, p: np.ndarray, r: np.ndarray) -> str:
-    """Return an MEF model of ``stack`` (see :func:`stack_tree`); SCRAM reads it."""
+def export_stack(
+    matrix: Matrix,
+    stack: Stack,
+    q: np.ndarray,
+    p: np.ndarray,
+    r: np.ndarray,
+    cells: Mapping[tuple[str, str], str] | None = None,
+) -> str:
+    """Return an MEF model of ``stack`` (see :func:`stack_tree`); SCRAM reads it. ``cells``
+    maps (layer, mode) to an MEF expression for that cell's q (a deviate with mean q)."""
     tree = stack_tree(q, p, r, stack.threshold, layer_ids=stack.layers, mode_ids=matrix.mode_ids)
-    return write_mef(tree, name="cofail-stack")
+    named = {mef_name("Q", lid, mid): text for (lid, mid), text in (cells or {}).items()}
+    return write_mef(tree, name="cofail-stack", expressions=named)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from cofail.errors import InputError
 from cofail.model import Matrix, Stack, UncertainPolicy
+from cofail.probability.distributions import Distribution
 
 __all__ = ["Scenario"]
 
@@ -34,7 +35,26 @@ class Scenario(BaseModel):
     residual_layer: dict[str, float] = Field(default_factory=dict)
     """Per-layer overrides of ``residual_default``."""
     uncertain: UncertainPolicy | float = "pessimistic"
-    """U cells: optimistic (q = 0), pessimistic (q = 1) or a value of q."""
+    """U cells: optimistic (q = 0), pessimistic (q = 1) or a value of q (a distribution's mean)."""
+    uncertain_distribution: str | None = None
+    """A distribution each U cell's q follows on its own, e.g. ``beta:2,5``; ``uncertain`` then
+    holds its mean. P(stack fails) is linear in each cell's q, so with independent cells the
+    exact P at the means is the expected P."""
+
+    @model_validator(mode="after")
+    def _mean_of_the_distribution(self) -> Scenario:
+        if self.uncertain_distribution is not None:
+            mean = Distribution.parse(self.uncertain_distribution).mean()
+            if self.uncertain != mean:
+                raise ValueError(f"uncertain must be the mean of the distribution, {mean!r}")
+        return self
+
+    @property
+    def u_distribution(self) -> Distribution | None:
+        """The distribution of the U cells' q, when one was given."""
+        if self.uncertain_distribution is None:
+            return None
+        return Distribution.parse(self.uncertain_distribution)
 
     @classmethod
     def parse(
@@ -46,12 +66,14 @@ class Scenario(BaseModel):
         """Build a scenario from CLI strings: ``0.1`` sets the default, ``ID=0.3`` one item."""
         p_default, p_mode = _split("--p", p or [], 0.1)
         r_default, r_layer = _split("--residual", residual or [], 0.01)
+        distribution = _u_distribution(uncertain)
         return cls(
             p_default=p_default,
             p_mode=p_mode,
             residual_default=r_default,
             residual_layer=r_layer,
-            uncertain=_uncertain(uncertain),
+            uncertain=_uncertain(uncertain) if distribution is None else distribution.mean(),
+            uncertain_distribution=None if distribution is None else str(distribution),
         )
 
     def check(self, matrix: Matrix) -> None:
@@ -92,7 +114,12 @@ class Scenario(BaseModel):
         r = f"residual r = {self.residual_default:g} per layer"
         if self.residual_layer:
             r += " (" + ", ".join(f"{k} {v:g}" for k, v in self.residual_layer.items()) + ")"
-        if isinstance(self.uncertain, float):
+        if self.uncertain_distribution is not None:
+            u = (
+                f"U cells q ~ {self.uncertain_distribution}, each on its own (mean "
+                f"{self.uncertain:.6g}, which gives the expected P: P is linear in each q)"
+            )
+        elif isinstance(self.uncertain, float):
             u = f"U cells q = {self.uncertain:g}"
         else:
             u = f"U cells {self.uncertain} (q = {1 if self.uncertain == 'pessimistic' else 0})"
@@ -129,3 +156,13 @@ def _uncertain(text: str) -> UncertainPolicy | float:
     if text in ("optimistic", "pessimistic"):
         return text  # type: ignore[return-value]
     return _probability("--uncertain", text, text)
+
+
+def _u_distribution(text: str) -> Distribution | None:
+    """The distribution ``--uncertain`` names, if it names one (``beta:2,5``)."""
+    if not Distribution.looks_like(text):
+        return None
+    try:
+        return Distribution.parse(text)
+    except InputError as err:
+        raise InputError(f"--uncertain {err}") from None

@@ -9,70 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from math import log
 from typing import Any, Literal
 
 import numpy as np
-from scipy import stats
 
 from cofail.errors import InputError
 from cofail.model import Matrix, Stack
 from cofail.probability._exact import stack_failure
+from cofail.probability.distributions import Distribution
 from cofail.probability.scenario import Scenario
 
 __all__ = ["Distribution", "Uncertain", "UncertaintyResult", "parse_uncertain", "propagate"]
-
-Kind = Literal["beta", "uniform", "lognormal"]
-
-
-@dataclass(frozen=True)
-class Distribution:
-    """A distribution on [0, 1] for one probability.
-
-    ``beta:a,b``; ``uniform:low,high``; ``lognormal:mean,error_factor`` (error factor = 95th
-    percentile / median, as in PSA practice; samples are clipped to 1).
-
-    >>> Distribution.parse("lognormal:0.01,3").mean()
-    0.01
-    """
-
-    kind: Kind
-    a: float
-    b: float
-
-    @classmethod
-    def parse(cls, text: str) -> Distribution:
-        """Parse ``kind:x,y``; ``InputError`` naming what was expected otherwise."""
-        kind, _, args = text.partition(":")
-        try:
-            a, b = (float(x) for x in args.split(","))
-        except ValueError:
-            raise InputError(
-                f"{text!r}: expected beta:a,b or uniform:low,high or lognormal:mean,error_factor"
-            ) from None
-        if kind == "beta" and a > 0 and b > 0:
-            return cls("beta", a, b)
-        if kind == "uniform" and 0 <= a < b <= 1:
-            return cls("uniform", a, b)
-        if kind == "lognormal" and 0 < a < 1 and b >= 1:
-            return cls("lognormal", a, b)
-        raise InputError(f"{text!r}: invalid parameters for a {kind or 'distribution'} on [0, 1]")
-
-    def _frozen(self) -> Any:
-        if self.kind == "beta":
-            return stats.beta(self.a, self.b)
-        if self.kind == "uniform":
-            return stats.uniform(self.a, self.b - self.a)
-        sigma = log(self.b) / 1.6448536269514722
-        return stats.lognorm(s=sigma, scale=self.a * np.exp(-sigma * sigma / 2))
-
-    def ppf(self, u: np.ndarray) -> np.ndarray:
-        """Return the quantiles at ``u`` (clipped to [0, 1])."""
-        return np.asarray(np.clip(self._frozen().ppf(u), 0.0, 1.0))
-
-    def mean(self) -> float:
-        """Return the mean (before clipping)."""
-        return float(round(self._frozen().mean(), 15))
 
 
 @dataclass(frozen=True)
@@ -91,9 +38,23 @@ class Uncertain:
 
 
 def parse_uncertain(
-    matrix: Matrix, stack: Stack, p: Sequence[str], q: Sequence[str], r: Sequence[str]
+    matrix: Matrix,
+    stack: Stack,
+    p: Sequence[str],
+    q: Sequence[str],
+    r: Sequence[str],
+    u: Distribution | None = None,
 ) -> list[Uncertain]:
-    """Parse ``MODE=dist`` (or ``dist`` for all modes), ``LAYER:MODE=dist``, ``LAYER=dist``."""
+    """Parse ``MODE=dist`` (or ``dist`` for all modes), ``LAYER:MODE=dist``, ``LAYER=dist``;
+    with ``u``, every U cell of the stack's layers that ``q`` leaves out follows it, each cell
+    an input of its own.
+
+    >>> from cofail import catalog
+    >>> m = catalog.load()
+    >>> beta = Distribution.parse("beta:2,5")
+    >>> [c.name for c in parse_uncertain(m, Stack(layers=("RLHF", "SCI-AI")), [], [], [], beta)]
+    ['q[SCI-AI×CAP-DEV]', 'q[SCI-AI×COLL]']
+    """
     out: list[Uncertain] = []
     for text in p:
         key, sep, spec = text.rpartition("=") if "=" in text else ("", "", text)
@@ -114,8 +75,20 @@ def parse_uncertain(
             if lid not in stack.layers:
                 raise InputError(f"--r-dist {text!r}: {lid!r} is not a layer of the stack")
             out.append(Uncertain("r", (lid,), Distribution.parse(spec)))
+    if u is not None:
+        given = {c.key for c in out if c.target == "q"}
+        out += [
+            Uncertain("q", cell, u)
+            for cell in matrix.uncertain_cells()
+            if cell[0] in stack.layers and cell not in given
+        ]
     if not out:
-        raise InputError("give at least one distribution (--p-dist, --q-dist or --r-dist)")
+        raise InputError(
+            "give at least one distribution (--p-dist, --q-dist, --r-dist, or --uncertain DIST "
+            "for the U cells: the stack has none)"
+            if u is not None
+            else "give at least one distribution (--p-dist, --q-dist, --r-dist or --uncertain)"
+        )
     return out
 
 
