@@ -109,3 +109,37 @@ def test_report_renders_its_figures_in_a_real_browser(report_dir: Path, tmp_path
     assert purple.sum() > 5000, (
         f"only {purple.sum()} purple pixels: the overlap figure did not render"
     )
+
+
+def _svg_texts(svg: str) -> list[str]:
+    """The texts of a matplotlib SVG (fonts are paths; each text keeps a comment)."""
+    return re.findall(r"<!-- (.*?) -->", svg)
+
+
+def test_evidence_report_figures_show_the_measured_numbers(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    from cofail.empirical import LogSpec, read_log
+    from conftest import shared_path
+
+    log = shared_path("data", "xstest", "xstest-model-failures.csv")
+    out = tmp_path / "evidence"
+    r = cli("empirical", str(log), "--n-boot", "200", "--report", str(out), "-f", "json")
+    assert r.code == 0, r.err
+    data = r.json()
+    figures = {p.name: p.read_text() for p in (out / "figures").iterdir()}
+    assert set(figures) == {"cofailure.svg", "patterns.svg", "stack-failure.svg"}
+    # The heatmap's cells are the φ of every pair, as the JSON gives them.
+    heat = _svg_texts(figures["cofailure.svg"])
+    for pair in data["pairs"]:
+        assert f"{pair['phi']:.2f}" in heat, pair
+    # The UpSet bars are the most frequent patterns, counted another way: from the log itself.
+    hist = read_log([log], LogSpec())
+    _, counts = hist.table(None)
+    top = sorted(counts.tolist(), reverse=True)[:20]
+    labels = _svg_texts(figures["patterns.svg"])
+    bars = [float(t) for t in labels[labels.index("cases") + 1 :] if re.fullmatch(r"\d+", t)]
+    assert bars[: len(top)] == top
+    assert sum(counts) == data["n_cases"] == 450  # XSTest v2: 450 prompts
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert html.count("<svg") == 3 and "Evidence: which layers fail together" in html
