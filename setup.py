@@ -11,8 +11,12 @@ setup(
         Extension(
             f"cofail.probability.{name}",
             [f"src/cofail/probability/{name}.c"],
-            depends=[f"src/cofail/probability/{h}.h" for h in ("_cudd_node", "_double_double")],
-            extra_compile_args=["-O3", "-std=c11", "-Wall", "-Wextra"],
+            depends=[
+                f"src/cofail/probability/{h}.h"
+                for h in ("_cudd_node", "_double_double", "_subset_transform")
+            ],
+            extra_compile_args=["-O3", "-std=c11", "-Wall", "-Wextra", "-pthread"],
+            extra_link_args=["-pthread"],
             optional=True,
         )
         for name in ("_kernels", "_flat_bdd", "_sampling")

@@ -7,7 +7,7 @@ from itertools import product
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from cofail.probability import _exact
@@ -152,3 +152,44 @@ def test_compiled_k_out_of_n_pass_equals_the_numpy_one(
         _exact._kernels.at_least_k_given(column_masks(q), np.ascontiguousarray(p), r, n, k)  # type: ignore[union-attr]
     )
     assert compiled == pytest.approx(_given(q, p, r, k), rel=1e-12, abs=1e-300)
+
+
+@needs_kernels
+@settings(max_examples=12, deadline=None)
+@given(st.integers(13, 21), st.integers(0, 2**32 - 1))
+@example(21, 7)  # two groups of high bits, on every run
+def test_blocked_threaded_inclusion_exclusion_equals_the_plain_sums(n: int, seed: int) -> None:
+    # Past 13 layers the transforms go block by block and tile by tile (past 19 in two groups
+    # of high bits), past 16 on several
+    # threads: the same bits whatever the threads, and the same answer as the NumPy sums in
+    # long double (one plain pass per bit) and as the compiled positive-term DP.
+    from cofail.probability._inclusion import and_stack_inclusion_exclusion
+
+    rng = np.random.default_rng(seed)
+    m = int(rng.integers(n, 2 * n))
+    q = (rng.random((n, m)) < 0.3).astype(float)
+    p = rng.uniform(0.01, 0.2, m)
+    r = rng.uniform(0.0, 0.3, n)
+    masks, probs = binary_modes(q, p)
+    kernels = _exact._kernels
+    assert kernels is not None
+    runs = []
+    targets = np.array([0, 1, 3, (1 << n) - 1, 1 << (n - 1), 0b1010 << (n - 5)], dtype=np.uint64)
+    for threads in (1, 2, 3):
+        os.environ["COFAIL_THREADS"] = str(threads)
+        try:
+            value, bound = kernels.ie_binary(masks, probs, r, n)
+            swing = kernels.ie_binary_swings(masks, probs, r, n, targets)
+        finally:
+            del os.environ["COFAIL_THREADS"]
+        runs.append((value, bound, swing[0], bytes(swing[1]), bytes(swing[2])))
+    assert runs[0] == runs[1] == runs[2]
+    plain = and_stack_inclusion_exclusion(q, p, r)
+    assert abs(value - plain.probability) <= bound + plain.error_bound
+    assert value == pytest.approx(_exact.stack_failure(q, p, r), rel=1e-9)
+    # The swings: X(U) - P with X(U) = P(every layer outside U fails), by the DP on the rest.
+    diffs = np.frombuffer(swing[1], dtype=float)
+    for target, diff in zip(targets.tolist(), diffs, strict=True):
+        rest = [i for i in range(n) if not (target >> i) & 1]
+        x = _exact.stack_failure(q[rest], p, r[rest]) if rest else 1.0
+        assert diff == pytest.approx(x - value, rel=1e-8, abs=1e-15)

@@ -11,6 +11,20 @@ typedef struct {
     double hi, lo;
 } dd;
 
+/* Hot loops of double-double products get a clone for x86-64-v3 processors (AVX2, FMA), chosen
+ * when the module loads (GCC 12+ with glibc's ifunc): without it fma() is a library call per
+ * product, and the inclusion-exclusion of 24 layers takes 1.5 times as long. The clones give
+ * the same bits: fma is exactly rounded either way, and -std=c11 keeps GCC from contracting
+ * other products into FMAs (which would break the error-free transformations). */
+#if defined(__x86_64__) && defined(__GLIBC__) && defined(__GNUC__) && !defined(__clang__)
+#if __GNUC__ >= 12
+#define DD_HOT __attribute__((target_clones("arch=x86-64-v3", "default")))
+#endif
+#endif
+#ifndef DD_HOT
+#define DD_HOT
+#endif
+
 static inline dd dd_quick(double a, double b) { /* |a| >= |b| */
     double s = a + b;
     return (dd){s, b - (s - a)};

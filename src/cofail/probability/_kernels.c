@@ -12,7 +12,8 @@
  *              inclusion-exclusion when that would be cheaper; the DP stops as soon as the modes
  *              left, at the current number of reachable sets each, would exceed it.
  *   ie_binary  inclusion-exclusion over the 2^n layer subsets (k = n only), in double-double
- *              arithmetic (about 106 bits) with a certified rounding bound. O(n 2^n + g).
+ *              arithmetic (about 106 bits) with a certified rounding bound. O(n 2^n + g); the
+ *              subset transforms are blocked and threaded (_subset_transform.h).
  *   ie_binary_swings  the same sums for P(all fail | these layers fail), for many layer sets at
  *              once (a superset-sum transform): every mode's and layer's importance. O(n 2^n).
  *   at_least_k_given  P(at least k fail | these layers fail) for every layer set, positive terms:
@@ -36,6 +37,7 @@
 
 #include "_cudd_node.h"
 #include "_double_double.h"
+#include "_subset_transform.h"
 
 #define MAX_LAYERS 30
 
@@ -427,12 +429,55 @@ static dd *dd_complement_products(const dd *keep, int offset, int h) {
  * that must stay intact) and returns 1, or 0 when B underflows (no certified result), or -1 out
  * of memory. Runs without the GIL.
  */
+#define CHUNK_BITS 16 /* the element-wise passes go by chunks of 2^16 sets, one per thread */
+
+static size_t chunks_of(int n) { return n > CHUNK_BITS ? (size_t)1 << (n - CHUNK_BITS) : 1; }
+
+static size_t chunk_size(int n) { return (size_t)1 << (n > CHUNK_BITS ? CHUNK_BITS : n); }
+
+static int threads_for(int n) { return n >= PARALLEL_FROM ? thread_count() : 1; }
+
+typedef struct {
+    dd *terms;
+    int n, h;
+    dd base;
+    const dd *lo_table, *hi_table;
+    const uint64_t *certain;
+    Py_ssize_t n_certain;
+} TermsCtx;
+
+static void fill_ones(void *ctx, size_t k) {
+    const TermsCtx *c = ctx;
+    const size_t width = chunk_size(c->n);
+    for (size_t a = k * width; a < (k + 1) * width; a++) c->terms[a] = (dd){1.0, 0.0};
+}
+
+/* terms[A] <- the signed term of A, from I(A) in place, for the sets A of chunk k. */
+DD_HOT static void sign_terms(void *ctx, size_t k) {
+    const TermsCtx *c = ctx;
+    const size_t width = chunk_size(c->n), full = ((size_t)1 << c->n) - 1;
+    const size_t lomask = ((size_t)1 << c->h) - 1;
+    for (size_t a = k * width; a < (k + 1) * width; a++) {
+        const size_t t = full ^ a; /* the layers that must stay intact */
+        int hit = 0;
+        for (Py_ssize_t j = 0; j < c->n_certain && !hit; j++) hit = (t & c->certain[j]) != 0;
+        if (hit) {
+            c->terms[a] = (dd){0.0, 0.0};
+            continue;
+        }
+        /* R(T) = prod_{i in T} keep_i = complement products over A's bits */
+        dd term = dd_mul(dd_mul(c->base, c->terms[a]),
+                         dd_mul(c->lo_table[a & lomask], c->hi_table[a >> c->h]));
+        if ((c->n - __builtin_popcountll(a)) & 1) term = (dd){-term.hi, -term.lo};
+        c->terms[a] = term;
+    }
+}
+
 static int ie_terms(const Inputs *in, int n, dd *terms, int *merges) {
     const uint64_t *masks = in->m;
     const double *probs = in->p, *r = in->r;
     const Py_ssize_t g = in->g;
-    const size_t size = (size_t)1 << n, full = size - 1;
-    const int h = n / 2;
+    const int h = n / 2, threads = threads_for(n);
     dd keep[MAX_LAYERS];
     for (int i = 0; i < n; i++) keep[i] = dd_one_minus(r[i]);
     uint64_t *certain = malloc((size_t)(g ? g : 1) * sizeof(uint64_t));
@@ -443,45 +488,26 @@ static int ie_terms(const Inputs *in, int n, dd *terms, int *merges) {
         status = -1;
         goto done;
     }
-    Py_ssize_t n_certain = 0;
-    dd base = {1.0, 0.0};
+    TermsCtx c = {terms, n, h, {1.0, 0.0}, lo_table, hi_table, certain, 0};
     *merges = 0;
-    for (size_t a = 0; a < size; a++) terms[a] = (dd){1.0, 0.0}; /* I(A), built in place */
+    parallel_for(&c, fill_ones, chunks_of(n), threads); /* I(A), built in place */
     for (Py_ssize_t j = 0; j < g; j++) {
         if (masks[j] == 0 || probs[j] == 0.0) continue;
         if (probs[j] >= 1.0) {
-            certain[n_certain++] = masks[j];
+            certain[c.n_certain++] = masks[j];
             continue;
         }
         dd keep_j = dd_one_minus(probs[j]);
-        base = dd_mul(base, keep_j);
+        c.base = dd_mul(c.base, keep_j);
         terms[masks[j]] = dd_mul(terms[masks[j]], dd_recip(keep_j));
         (*merges)++;
     }
-    if (base.hi < 1e-250) { /* B underflows and I(A) overflows: no certified result */
+    if (c.base.hi < 1e-250) { /* B underflows and I(A) overflows: no certified result */
         status = 0;
         goto done;
     }
-    for (int i = 0; i < n; i++) { /* multiplicative zeta: I[A] *= I[A - bit] */
-        const size_t bit = (size_t)1 << i;
-        for (size_t a = 0; a < size; a += 2 * bit)
-            for (size_t b = a + bit; b < a + 2 * bit; b++)
-                terms[b] = dd_mul(terms[b], terms[b ^ bit]);
-    }
-    const size_t lomask = ((size_t)1 << h) - 1;
-    for (size_t a = 0; a < size; a++) {
-        const size_t t = full ^ a; /* the layers that must stay intact */
-        int hit = 0;
-        for (Py_ssize_t c = 0; c < n_certain && !hit; c++) hit = (t & certain[c]) != 0;
-        if (hit) {
-            terms[a] = (dd){0.0, 0.0};
-            continue;
-        }
-        /* R(T) = prod_{i in T} keep_i = complement products over A's bits */
-        dd term = dd_mul(dd_mul(base, terms[a]), dd_mul(lo_table[a & lomask], hi_table[a >> h]));
-        if ((n - __builtin_popcountll(a)) & 1) term = (dd){-term.hi, -term.lo};
-        terms[a] = term;
-    }
+    zeta_mul(terms, n); /* multiplicative zeta: I[A] *= I[A - bit], bit by bit */
+    parallel_for(&c, sign_terms, chunks_of(n), threads);
 done:
     free(certain);
     free(lo_table);
@@ -489,13 +515,55 @@ done:
     return status;
 }
 
+typedef struct {
+    const dd *terms;
+    int n;
+    dd *sums;       /* one per chunk */
+    double *abs_sums;
+} SumCtx;
+
+DD_HOT static void sum_chunk(void *ctx, size_t k) {
+    const SumCtx *c = ctx;
+    const size_t width = chunk_size(c->n);
+    dd sum = {0.0, 0.0};
+    double abs_sum = 0.0;
+    for (size_t a = k * width; a < (k + 1) * width; a++) {
+        abs_sum += fabs(c->terms[a].hi);
+        sum = dd_add(sum, c->terms[a]);
+    }
+    c->sums[k] = sum;
+    c->abs_sums[k] = abs_sum;
+}
+
+/* The sum of the 2^n terms and of their absolute values: chunk sums in parallel, then added in
+ * chunk order (the same result whatever the thread count). 1 on success, -1 out of memory. */
+static int sum_terms(const dd *terms, int n, dd *sum, double *abs_sum) {
+    const size_t count = chunks_of(n);
+    SumCtx c = {terms, n, malloc(count * sizeof(dd)), malloc(count * sizeof(double))};
+    int status = -1;
+    if (c.sums && c.abs_sums) {
+        parallel_for(&c, sum_chunk, count, threads_for(n));
+        *sum = (dd){0.0, 0.0};
+        *abs_sum = 0.0;
+        for (size_t k = 0; k < count; k++) {
+            *sum = dd_add(*sum, c.sums[k]);
+            *abs_sum += c.abs_sums[k];
+        }
+        status = 1;
+    }
+    free(c.sums);
+    free(c.abs_sums);
+    return status;
+}
+
 /* The rounding bound of a sum of terms whose absolute values add up to abs_sum. */
 static double ie_bound(double abs_sum, int n, int merges, double value) {
     const double u2 = 0x1p-106;
-    /* per-term rounding, summation, the rounding of abs_sum itself, final rounding, and terms
-       that underflowed to zero */
+    /* per-term rounding, summation, the rounding of abs_sum itself (a double sum by chunks of
+       2^16 or a superset sum n deep: below (2^16 + 2^14) u < 1e-10 relative up to 30 layers),
+       final rounding, and terms that underflowed to zero */
     const double size = (double)((size_t)1 << n);
-    return abs_sum * (1.0 + 1e-12) * ((n + 8 + merges) * 8.0 + size * 4.0) * u2 +
+    return abs_sum * (1.0 + 1e-10) * ((n + 8 + merges) * 8.0 + size * 4.0) * u2 +
            DBL_EPSILON * fabs(value) + size * DBL_MIN;
 }
 
@@ -509,7 +577,7 @@ static PyObject *ie_binary(PyObject *self, PyObject *args) {
         return NULL;
     }
     const size_t size = (size_t)1 << n;
-    dd *terms = malloc(size * sizeof(dd));
+    dd *terms = big_alloc(size * sizeof(dd));
     PyObject *result = NULL;
     int status = -1, merges = 0;
     double abs_sum = 0.0;
@@ -517,10 +585,7 @@ static PyObject *ie_binary(PyObject *self, PyObject *args) {
     if (terms) {
         Py_BEGIN_ALLOW_THREADS;
         status = ie_terms(&in, n, terms, &merges);
-        for (size_t a = 0; a < size && status == 1; a++) {
-            abs_sum += fabs(terms[a].hi);
-            sum = dd_add(sum, terms[a]);
-        }
+        if (status == 1) status = sum_terms(terms, n, &sum, &abs_sum);
         Py_END_ALLOW_THREADS;
     }
     if (status < 0) PyErr_NoMemory();
@@ -573,8 +638,8 @@ static PyObject *ie_binary_swings(PyObject *self, PyObject *args) {
         }
     }
     const size_t size = (size_t)1 << n;
-    terms = malloc(size * sizeof(dd));
-    abs_terms = malloc(size * sizeof(double));
+    terms = big_alloc(size * sizeof(dd));
+    abs_terms = big_alloc(size * sizeof(double));
     diffs = PyBytes_FromStringAndSize(NULL, count * 8);
     bounds = PyBytes_FromStringAndSize(NULL, count * 8);
     if (!diffs || !bounds) goto done;
@@ -589,14 +654,7 @@ static PyObject *ie_binary_swings(PyObject *self, PyObject *args) {
     status = ie_terms(&in, n, terms, &merges);
     if (status == 1) {
         for (size_t a = 0; a < size; a++) abs_terms[a] = fabs(terms[a].hi);
-        for (int i = 0; i < n; i++) { /* superset sums: S[A] = sum over B containing A */
-            const size_t bit = (size_t)1 << i;
-            for (size_t a = 0; a < size; a += 2 * bit)
-                for (size_t b = a; b < a + bit; b++) {
-                    terms[b] = dd_add(terms[b], terms[b | bit]);
-                    abs_terms[b] += abs_terms[b | bit];
-                }
-        }
+        superset_add(terms, abs_terms, n); /* S[A] = sum over B containing A */
         value = terms[0].hi + terms[0].lo;
         for (Py_ssize_t t = 0; t < count; t++) {
             dd d = dd_sub(terms[target[t]], terms[0]);
