@@ -8,9 +8,9 @@
  * Each pass over bit i combines the pairs (A, A + bit i). Done one bit at a time over the whole
  * array, that streams 2^n * 16 bytes through memory n times (24 passes of 256 MiB at n = 24).
  * Blocked: the low LOW_BITS bits are done block by block (a block fits in the L2 cache), then
- * the high bits by groups of GROUP_BITS, tile by tile, a tile being the same columns of the 64
- * blocks that differ in the group's bits: each element leaves memory 1 + (n - 13) / 6 times
- * (3 times at n = 24). Blocks and tiles are independent: threads share them out. Every element
+ * the high bits by groups of GROUP_BITS, tile by tile, a tile being the same contiguous columns
+ * of the 2^GROUP_BITS blocks that differ only in the group's bits: each element leaves memory
+ * 1 + ceil((n - 13) / 6) times (3 times at n = 24). Blocks and tiles are independent: threads share them out. Every element
  * sees the same operations in the same order whatever the blocking and the thread count, so
  * the results are the same to the bit.
  */
