@@ -44,6 +44,7 @@ def loads_csv(text: str, source: str = "<csv>") -> Matrix:
             ) from None
     layers: list[Layer] = []
     cells: dict[str, dict[str, Vulnerability]] = {}
+    parsed: dict[str, Vulnerability] = {}  # a cell is frozen: one instance per distinct text
     for line_no, row in _numbered(text):
         if line_no == 1:
             continue
@@ -67,7 +68,10 @@ def loads_csv(text: str, source: str = "<csv>") -> Matrix:
         cells[lid] = {}
         for mid, raw in zip(mode_ids, row[1:], strict=True):
             try:
-                cells[lid][mid] = Vulnerability.model_validate(raw.strip())
+                cell = parsed.get(raw)
+                if cell is None:
+                    cell = parsed[raw] = Vulnerability.model_validate(raw.strip())
+                cells[lid][mid] = cell
             except ValueError:
                 raise InputError(
                     f"layer {lid}, mode {mid}: expected V, N, U or a number in [0, 1], "
