@@ -62,14 +62,19 @@ about 10 s, is in the grid)."""
 
 
 def timed(cmd: list[str], timeout: float) -> tuple[float | None, str]:
-    """Return (wall seconds or None on timeout/failure, stdout)."""
+    """Return (wall seconds or None on timeout/failure, stdout). Standard error is kept apart
+    (cofail notes a long solve there while its JSON goes to stdout) and shown on a failure."""
     start = time.perf_counter()
     try:
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
         return None, ""
     elapsed = time.perf_counter() - start
-    return (elapsed if out.returncode == 0 else None), out.stdout + out.stderr
+    if out.returncode != 0:
+        last = (out.stderr.strip().splitlines() or ["(nothing on stderr)"])[-1]
+        print(f"{'':12s} {Path(cmd[0]).name} exited {out.returncode}: {last}", flush=True)
+        return None, out.stdout
+    return elapsed, out.stdout
 
 
 def scram_report(
