@@ -444,6 +444,8 @@ typedef struct {
     const dd *lo_table, *hi_table;
     const uint64_t *certain;
     Py_ssize_t n_certain;
+    dd *sums;         /* when set, one sum per chunk of the terms, which are then not stored */
+    double *abs_sums; /* and of their absolute values */
 } TermsCtx;
 
 static void fill_ones(void *ctx, size_t k) {
@@ -452,45 +454,66 @@ static void fill_ones(void *ctx, size_t k) {
     for (size_t a = k * width; a < (k + 1) * width; a++) c->terms[a] = (dd){1.0, 0.0};
 }
 
-/* terms[A] <- the signed term of A, from I(A) in place, for the sets A of chunk k. */
+/* The signed term of each set A of chunk k, from I(A): stored in place of I(A), or, when the
+ * context asks for sums, added up (in order of A) without being stored. */
 DD_HOT static void sign_terms(void *ctx, size_t k) {
     const TermsCtx *c = ctx;
     const size_t width = chunk_size(c->n), full = ((size_t)1 << c->n) - 1;
     const size_t lomask = ((size_t)1 << c->h) - 1;
+    dd sum = {0.0, 0.0};
+    double abs_sum = 0.0;
     for (size_t a = k * width; a < (k + 1) * width; a++) {
         const size_t t = full ^ a; /* the layers that must stay intact */
         int hit = 0;
         for (Py_ssize_t j = 0; j < c->n_certain && !hit; j++) hit = (t & c->certain[j]) != 0;
-        if (hit) {
-            c->terms[a] = (dd){0.0, 0.0};
-            continue;
+        dd term = {0.0, 0.0};
+        if (!hit) { /* R(T) = prod_{i in T} keep_i = complement products over A's bits */
+            term = dd_mul(dd_mul(c->base, c->terms[a]),
+                          dd_mul(c->lo_table[a & lomask], c->hi_table[a >> c->h]));
+            if ((c->n - __builtin_popcountll(a)) & 1) term = (dd){-term.hi, -term.lo};
         }
-        /* R(T) = prod_{i in T} keep_i = complement products over A's bits */
-        dd term = dd_mul(dd_mul(c->base, c->terms[a]),
-                         dd_mul(c->lo_table[a & lomask], c->hi_table[a >> c->h]));
-        if ((c->n - __builtin_popcountll(a)) & 1) term = (dd){-term.hi, -term.lo};
-        c->terms[a] = term;
+        if (c->sums) {
+            abs_sum += fabs(term.hi);
+            sum = dd_add(sum, term);
+        } else {
+            c->terms[a] = term;
+        }
+    }
+    if (c->sums) {
+        c->sums[k] = sum;
+        c->abs_sums[k] = abs_sum;
     }
 }
 
-static int ie_terms(const Inputs *in, int n, dd *terms, int *merges) {
+/*
+ * The inclusion-exclusion terms of every set A into `terms` (2^n of them), or, given `sum` and
+ * `abs_sum`, only their sum and the sum of their absolute values: chunk sums in parallel, added
+ * in chunk order (the same result whatever the thread count), one pass fewer over the array.
+ * Returns 1, 0 when B underflows (no certified result) or -1 out of memory.
+ */
+static int ie_terms(const Inputs *in, int n, dd *terms, int *merges, dd *sum, double *abs_sum) {
     const uint64_t *masks = in->m;
     const double *probs = in->p, *r = in->r;
     const Py_ssize_t g = in->g;
     const int h = n / 2, threads = threads_for(n);
     dd keep[MAX_LAYERS];
     for (int i = 0; i < n; i++) keep[i] = dd_one_minus(r[i]);
+    const size_t chunks = chunks_of(n);
     uint64_t *certain = malloc((size_t)(g ? g : 1) * sizeof(uint64_t));
     dd *lo_table = dd_complement_products(keep, 0, h);
     dd *hi_table = dd_complement_products(keep, h, n - h);
+    TermsCtx c = {terms, n, h, {1.0, 0.0}, lo_table, hi_table, certain, 0, NULL, NULL};
+    if (sum) {
+        c.sums = malloc(chunks * sizeof(dd));
+        c.abs_sums = malloc(chunks * sizeof(double));
+    }
     int status = 1;
-    if (!certain || !lo_table || !hi_table) {
+    if (!certain || !lo_table || !hi_table || (sum && (!c.sums || !c.abs_sums))) {
         status = -1;
         goto done;
     }
-    TermsCtx c = {terms, n, h, {1.0, 0.0}, lo_table, hi_table, certain, 0};
     *merges = 0;
-    parallel_for(&c, fill_ones, chunks_of(n), threads); /* I(A), built in place */
+    parallel_for(&c, fill_ones, chunks, threads); /* I(A), built in place */
     for (Py_ssize_t j = 0; j < g; j++) {
         if (masks[j] == 0 || probs[j] == 0.0) continue;
         if (probs[j] >= 1.0) {
@@ -507,52 +530,21 @@ static int ie_terms(const Inputs *in, int n, dd *terms, int *merges) {
         goto done;
     }
     zeta_mul(terms, n); /* multiplicative zeta: I[A] *= I[A - bit], bit by bit */
-    parallel_for(&c, sign_terms, chunks_of(n), threads);
-done:
-    free(certain);
-    free(lo_table);
-    free(hi_table);
-    return status;
-}
-
-typedef struct {
-    const dd *terms;
-    int n;
-    dd *sums;       /* one per chunk */
-    double *abs_sums;
-} SumCtx;
-
-DD_HOT static void sum_chunk(void *ctx, size_t k) {
-    const SumCtx *c = ctx;
-    const size_t width = chunk_size(c->n);
-    dd sum = {0.0, 0.0};
-    double abs_sum = 0.0;
-    for (size_t a = k * width; a < (k + 1) * width; a++) {
-        abs_sum += fabs(c->terms[a].hi);
-        sum = dd_add(sum, c->terms[a]);
-    }
-    c->sums[k] = sum;
-    c->abs_sums[k] = abs_sum;
-}
-
-/* The sum of the 2^n terms and of their absolute values: chunk sums in parallel, then added in
- * chunk order (the same result whatever the thread count). 1 on success, -1 out of memory. */
-static int sum_terms(const dd *terms, int n, dd *sum, double *abs_sum) {
-    const size_t count = chunks_of(n);
-    SumCtx c = {terms, n, malloc(count * sizeof(dd)), malloc(count * sizeof(double))};
-    int status = -1;
-    if (c.sums && c.abs_sums) {
-        parallel_for(&c, sum_chunk, count, threads_for(n));
+    parallel_for(&c, sign_terms, chunks, threads);
+    if (sum) {
         *sum = (dd){0.0, 0.0};
         *abs_sum = 0.0;
-        for (size_t k = 0; k < count; k++) {
+        for (size_t k = 0; k < chunks; k++) {
             *sum = dd_add(*sum, c.sums[k]);
             *abs_sum += c.abs_sums[k];
         }
-        status = 1;
     }
+done:
     free(c.sums);
     free(c.abs_sums);
+    free(certain);
+    free(lo_table);
+    free(hi_table);
     return status;
 }
 
@@ -584,8 +576,7 @@ static PyObject *ie_binary(PyObject *self, PyObject *args) {
     dd sum = {0.0, 0.0};
     if (terms) {
         Py_BEGIN_ALLOW_THREADS;
-        status = ie_terms(&in, n, terms, &merges);
-        if (status == 1) status = sum_terms(terms, n, &sum, &abs_sum);
+        status = ie_terms(&in, n, terms, &merges, &sum, &abs_sum);
         Py_END_ALLOW_THREADS;
     }
     if (status < 0) PyErr_NoMemory();
@@ -651,7 +642,7 @@ static PyObject *ie_binary_swings(PyObject *self, PyObject *args) {
     int status, merges = 0;
     double value = 0.0;
     Py_BEGIN_ALLOW_THREADS;
-    status = ie_terms(&in, n, terms, &merges);
+    status = ie_terms(&in, n, terms, &merges, NULL, NULL);
     if (status == 1) {
         for (size_t a = 0; a < size; a++) abs_terms[a] = fabs(terms[a].hi);
         superset_add(terms, abs_terms, n); /* S[A] = sum over B containing A */
