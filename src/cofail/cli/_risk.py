@@ -26,10 +26,10 @@ from cofail.cli._common import (
 )
 from cofail.errors import InputError
 from cofail.io.files import write_atomic
-from cofail.io.mef import FaultTree, read_mef
 from cofail.report.tabular import Table
 
 if TYPE_CHECKING:
+    from cofail.io.mef import FaultTree
     from cofail.probability._bdd import BddResult, Order
     from cofail.probability._compiled_tree import CompiledTree
 
@@ -220,6 +220,8 @@ def mef_cmd(
     if order != "auto" and order not in ORDERS:
         raise InputError(f"--order: expected auto, {', '.join(ORDERS)}; got {order!r}")
     heuristic: Order | None = None if order == "auto" else order  # type: ignore[assignment]
+    from cofail.io.mef import read_mef  # 12 ms of imports that risk and export do not need
+
     tree = read_mef(files, mission_time=mission_time, ccf=ccf)
     tops = [top] if top else tree.tops()
     if not tops:

@@ -424,10 +424,7 @@ static dd *dd_complement_products(const dd *keep, int offset, int h) {
  * transform) and R(T) = prod_{i in T} (1 - r_i). Every term is a product of at most
  * n + 8 + merges double-double roundings, so each carries a relative error below
  * (n + 8 + merges) * 8 u^2 (u = 2^-53); the alternating sum adds at most 2^n * 4 u^2 * sum|term|.
- *
- * ie_terms fills terms[A] with the signed term of A (zero where a certain mode hits the layers
- * that must stay intact) and returns 1, or 0 when B underflows (no certified result), or -1 out
- * of memory. Runs without the GIL.
+ * The term of A is zero where a certain mode hits the layers that must stay intact.
  */
 #define CHUNK_BITS 16 /* the element-wise passes go by chunks of 2^16 sets, one per thread */
 
@@ -489,7 +486,7 @@ DD_HOT static void sign_terms(void *ctx, size_t k) {
  * The inclusion-exclusion terms of every set A into `terms` (2^n of them), or, given `sum` and
  * `abs_sum`, only their sum and the sum of their absolute values: chunk sums in parallel, added
  * in chunk order (the same result whatever the thread count), one pass fewer over the array.
- * Returns 1, 0 when B underflows (no certified result) or -1 out of memory.
+ * Returns 1, 0 when B underflows (no certified result) or -1 out of memory. Runs without the GIL.
  */
 static int ie_terms(const Inputs *in, int n, dd *terms, int *merges, dd *sum, double *abs_sum) {
     const uint64_t *masks = in->m;
