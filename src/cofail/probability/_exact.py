@@ -53,10 +53,14 @@ def layer_failure(q: np.ndarray, p: np.ndarray, r: np.ndarray) -> np.ndarray:
     >>> layer_failure(np.array([[1.0, 0.0]]), np.array([0.1, 0.2]), np.array([0.0])).round(12)
     array([0.1])
     """
+    return np.asarray(-np.expm1(_log_survival(q, p, r)))
+
+
+def _log_survival(q: np.ndarray, p: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """log P(layer i survives) = log(1 − r_i) + Σ_j log(1 − p_j q_ij), -inf for a sure failure."""
     q = np.asarray(q, dtype=float)
     with np.errstate(divide="ignore"):  # a certain failure is log(0) = -inf, which is right
-        log_survive = np.log1p(-np.asarray(r, dtype=float)) + np.log1p(-(q * p)).sum(axis=1)
-    return np.asarray(-np.expm1(log_survive))
+        return np.asarray(np.log1p(-np.asarray(r, dtype=float)) + np.log1p(-(q * p)).sum(axis=1))
 
 
 def pair_failures(q: np.ndarray, p: np.ndarray, r: np.ndarray) -> np.ndarray:
@@ -99,8 +103,8 @@ def failure_covariance(q: np.ndarray, p: np.ndarray, r: np.ndarray) -> np.ndarra
     """
     q = np.asarray(q, dtype=float)
     p = np.asarray(p, dtype=float)
-    own = layer_failure(q, p, r)
-    survive = 1 - own
+    log_survive = _log_survival(q, p, r)
+    own, survive = -np.expm1(log_survive), np.exp(log_survive)  # 1 - own rounds a tiny survival
     hit = q * p  # p_j q_ij
     with np.errstate(divide="ignore", invalid="ignore"):
         scaled = np.where(hit < 1, q / (1 - hit), 0.0)  # a certain failure shares nothing
