@@ -64,7 +64,12 @@ class Distribution:
         return ":" in text
 
     def __str__(self) -> str:
-        return f"{self.kind}:{self.a:g},{self.b:g}"
+        """The text :meth:`parse` reads back to the same distribution, digit for digit.
+
+        >>> str(Distribution.parse("beta:2.1234567,5.0")), str(Distribution.parse("uniform:0,1e-3"))
+        ('beta:2.1234567,5', 'uniform:0,0.001')
+        """
+        return f"{self.kind}:{_number(self.a)},{_number(self.b)}"
 
     def _sigma(self) -> float:
         return log(self.b) / _Z95
@@ -154,3 +159,9 @@ def _phi(x: float) -> float:
     """The standard normal CDF, from erfc: full relative precision in the lower tail, where
     0.5 (1 + erf) cancels (statistics.NormalDist.cdf loses 1e-8 of it at x = -5.7)."""
     return 0.5 * erfc(-x / sqrt(2))
+
+
+def _number(x: float) -> str:
+    """The shortest text that reads back as ``x`` (``repr``), without a trailing ``.0``."""
+    text = repr(float(x))
+    return text[:-2] if text.endswith(".0") else text

@@ -115,14 +115,7 @@ class UncertaintyResult:
             "std": float(self.samples.std(ddof=1)) if len(self.samples) > 1 else 0.0,
             "percentiles": {str(k): float(np.percentile(self.samples, k)) for k in pct},
             "histogram_log10": {"edges": edges.tolist(), "counts": counts.tolist()},
-            "inputs": [
-                {
-                    "name": u.name,
-                    "distribution": f"{u.distribution.kind}:{u.distribution.a:g},"
-                    f"{u.distribution.b:g}",
-                }
-                for u in self.inputs
-            ],
+            "inputs": [{"name": u.name, "distribution": str(u.distribution)} for u in self.inputs],
             "sobol": self.sobol,
             "assumptions": self.scenario.describe() + "; the distributions above replace the "
             "point values they name",
