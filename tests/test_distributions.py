@@ -59,8 +59,11 @@ def test_bad_distributions_say_what_was_expected() -> None:
         ("beta:0,5", "invalid parameters for a beta"),
         ("uniform:0.5,0.2", "invalid parameters for a uniform"),
         ("lognormal:2,3", "invalid parameters for a lognormal"),
-        ("gamma:1,2", "invalid parameters for a gamma"),
+        ("gamma:1,2", "unknown distribution 'gamma'"),
         ("beta:1", "expected beta:a,b or uniform:low,high or lognormal:mean,error_factor"),
+        ("lognormal:0.5,inf", "must be finite"),
+        ("beta:inf,2", "must be finite"),
+        ("beta:nan,2", "must be finite"),
     ]:
         with pytest.raises(InputError, match=message):
             Distribution.parse(text)

@@ -8,7 +8,7 @@ percentile / median, as in PSA practice; draws above 1 are clipped to 1).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from math import erfc, log, sqrt
+from math import erfc, isfinite, log, sqrt
 from typing import Any, Literal
 
 import numpy as np
@@ -40,19 +40,26 @@ class Distribution:
     def parse(cls, text: str) -> Distribution:
         """Parse ``kind:x,y``; ``InputError`` naming what was expected otherwise."""
         kind, _, args = text.partition(":")
+        if kind not in ("beta", "uniform", "lognormal"):
+            raise InputError(
+                f"{text!r}: unknown distribution {kind!r} (expected beta:a,b, uniform:low,high "
+                "or lognormal:mean,error_factor)"
+            )
         try:
             a, b = (float(x) for x in args.split(","))
         except ValueError:
             raise InputError(
                 f"{text!r}: expected beta:a,b or uniform:low,high or lognormal:mean,error_factor"
             ) from None
+        if not (isfinite(a) and isfinite(b)):
+            raise InputError(f"{text!r}: the parameters must be finite numbers")
         if kind == "beta" and a > 0 and b > 0:
             return cls("beta", a, b)
         if kind == "uniform" and 0 <= a < b <= 1:
             return cls("uniform", a, b)
         if kind == "lognormal" and 0 < a < 1 and b > 1:
             return cls("lognormal", a, b)
-        raise InputError(f"{text!r}: invalid parameters for a {kind or 'distribution'} on [0, 1]")
+        raise InputError(f"{text!r}: invalid parameters for a {kind} on [0, 1]")
 
     @staticmethod
     def looks_like(text: str) -> bool:

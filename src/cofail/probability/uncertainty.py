@@ -61,20 +61,20 @@ def parse_uncertain(
         modes = [key] if sep else list(matrix.mode_ids)
         for mid in modes:
             matrix.mode(mid)
-            out.append(Uncertain("p", (mid,), Distribution.parse(spec)))
+            out.append(Uncertain("p", (mid,), _parse("--p-dist", spec)))
     for text in q:
         key, _, spec = text.rpartition("=")
         lid, _, mid = key.partition(":")
         if lid not in stack.layers or mid not in matrix.mode_ids:
             raise InputError(f"--q-dist {text!r}: expected LAYER:MODE=dist with a stack layer")
-        out.append(Uncertain("q", (lid, mid), Distribution.parse(spec)))
+        out.append(Uncertain("q", (lid, mid), _parse("--q-dist", spec)))
     for text in r:
         key, sep, spec = text.rpartition("=") if "=" in text else ("", "", text)
         layers = [key] if sep else list(stack.layers)
         for lid in layers:
             if lid not in stack.layers:
                 raise InputError(f"--r-dist {text!r}: {lid!r} is not a layer of the stack")
-            out.append(Uncertain("r", (lid,), Distribution.parse(spec)))
+            out.append(Uncertain("r", (lid,), _parse("--r-dist", spec)))
     if u is not None:
         given = {c.key for c in out if c.target == "q"}
         out += [
@@ -90,6 +90,13 @@ def parse_uncertain(
             else "give at least one distribution (--p-dist, --q-dist, --r-dist or --uncertain)"
         )
     return out
+
+
+def _parse(option: str, spec: str) -> Distribution:
+    try:
+        return Distribution.parse(spec)
+    except InputError as err:
+        raise InputError(f"{option} {err}") from None
 
 
 @dataclass(frozen=True)
