@@ -268,3 +268,35 @@ def test_mef_uncertainty_reports_its_trials_or_says_why_not(cli: Cli, tmp_path: 
     fixed = _mef(tmp_path, "fixed.xml", body.replace("beta-deviate", "div"))  # 2 / 18
     r = cli("mef", str(fixed), "--uncertainty", "10")
     assert r.code == 2 and "no random deviates" in r.err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["risk", "--mc", "10"],
+        ["mef", "{model}", "--monte-carlo", "10"],
+        ["uncertainty", "--p-dist", "beta:2,5", "--samples", "10", "--sobol", "0"],
+        ["robustness"],
+        ["empirical", "{log}"],
+        ["simulate", "--stack", "all", "--cases", "5", "--out", "{sim}"],
+    ],
+)
+def test_a_negative_seed_is_a_usage_error_not_a_traceback(
+    cli: Cli, tmp_path: Path, args: list[str]
+) -> None:
+    # NumPy refuses negative seeds with a ValueError deep in its generator.
+    model = tmp_path / "m.xml"
+    model.write_text(
+        '<opsa-mef><define-fault-tree name="F"><define-gate name="top"><or>'
+        '<basic-event name="a"/><basic-event name="b"/></or></define-gate>'
+        '</define-fault-tree><model-data><define-basic-event name="a"><float value="0.1"/>'
+        '</define-basic-event><define-basic-event name="b"><float value="0.2"/>'
+        "</define-basic-event></model-data></opsa-mef>"
+    )
+    log = tmp_path / "log.csv"
+    log.write_text("case,layer,failed\n1,a,1\n1,b,0\n2,a,0\n2,b,1\n")
+    filled = [a.format(model=model, log=log, sim=tmp_path / "sim.csv") for a in args]
+    assert cli(*filled).code == 0  # the command runs with a valid seed
+    r = cli(*filled, "--seed", "-1")
+    assert r.code == 2 and "--seed" in r.err + r.out
+    assert "Traceback" not in r.err + r.out

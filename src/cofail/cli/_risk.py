@@ -45,7 +45,7 @@ def risk_cmd(
     mc: Annotated[
         int, typer.Option(min=0, help="Also estimate by Monte Carlo with this many samples.")
     ] = 0,
-    seed: Annotated[int, typer.Option(help="Monte Carlo seed.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="Monte Carlo seed.")] = 0,
     importance: Annotated[
         bool | None,
         typer.Option(
@@ -183,7 +183,7 @@ def mef_cmd(
         ),
     ] = None,
     seed: Annotated[
-        int, typer.Option(help="Seed of the --uncertainty and --monte-carlo trials.")
+        int, typer.Option(min=0, help="Seed of the --uncertainty and --monte-carlo trials.")
     ] = 0,
     monte_carlo: Annotated[
         int | None,
@@ -459,7 +459,7 @@ def uncertainty_cmd(
     sobol: Annotated[
         int, typer.Option(min=0, help="Sobol' base sample size N (N(2d+2) runs); 0 to skip.")
     ] = 256,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="Random seed.")] = 0,
     fmt: FormatOpt = Fmt.table,
 ) -> None:
     """Distribution of P(stack fails) when p, q, r are uncertain, and which inputs matter (Sobol')."""
