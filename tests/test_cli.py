@@ -300,3 +300,23 @@ def test_a_negative_seed_is_a_usage_error_not_a_traceback(
     r = cli(*filled, "--seed", "-1")
     assert r.code == 2 and "--seed" in r.err + r.out
     assert "Traceback" not in r.err + r.out
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["export", "--stack", "RLHF", "--out", "{blocked}/stack.xml"],
+        ["report", "--out", "{blocked}/report"],
+        ["simulate", "--stack", "all", "--cases", "5", "--out", "{blocked}/log.csv"],
+    ],
+)
+def test_an_output_that_cannot_be_written_is_one_line_not_a_traceback(
+    cli: Cli, tmp_path: Path, args: list[str]
+) -> None:
+    blocked = tmp_path / "a-file"
+    blocked.write_text("keep me\n")  # a file where the output's folder should be
+    r = cli(*(a.format(blocked=blocked) for a in args))
+    assert r.code == 2 and "Traceback" not in r.err
+    assert f"{blocked}/" in r.err and "cannot write: a file is in the way of its folder" in r.err
+    assert blocked.read_text() == "keep me\n"  # nothing the user gave is touched
+    assert list(tmp_path.iterdir()) == [blocked]  # and no temporary file is left behind

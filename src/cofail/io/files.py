@@ -54,12 +54,25 @@ def read_text(path: str | Path, *, max_bytes: int = MAX_TEXT_BYTES) -> str:
 def write_atomic(path: str | Path, data: str | bytes) -> Path:
     """Write ``data`` to ``path`` through a temporary file in the same folder, then rename.
 
-    A reader never sees a half-written file, and an error leaves any old file untouched.
+    A reader never sees a half-written file, and an error leaves any old file untouched. A
+    folder that cannot be made or written to, a full disk and the like raise ``InputError``
+    naming the path and the reason (the CLI prints one line and exits 2, not a traceback).
+
+    >>> write_atomic("/proc/no/such/file.txt", "x")
+    Traceback (most recent call last):
+    cofail.errors.InputError: /proc/no/such/file.txt: cannot write: No such file or directory
     """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except (FileExistsError, NotADirectoryError):  # a file where a folder should be
+        raise InputError(
+            "cannot write: a file is in the way of its folder", source=str(target)
+        ) from None
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc.strerror or exc}", source=str(target)) from None
     try:
         os.chmod(tmp, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as handle:
@@ -67,8 +80,10 @@ def write_atomic(path: str | Path, data: str | bytes) -> Path:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise InputError(f"cannot write: {exc.strerror or exc}", source=str(target)) from None
         raise
     return target
 
