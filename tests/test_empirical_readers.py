@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from collections import Counter
 from collections.abc import Callable
@@ -219,6 +220,15 @@ def test_cli_on_a_log(cli: Callable[..., Run], tmp_path: Path) -> None:
     assert bad.code == 2 and "no such file" in bad.err
     bad = cli("empirical", str(path), "--stack", "a,zz")
     assert bad.code == 2 and "unknown layer 'zz'" in bad.err
+    bad = cli("empirical", str(tmp_path))
+    assert bad.code == 2 and "is a directory, expected a file" in bad.err
+    # The message names the options that exist.
+    bad = cli("empirical", str(path), "--failed-col", "broke")
+    assert bad.code == 2 and "no column 'broke'" in bad.err
+    named = re.findall(r"--[a-z-]+", bad.err)
+    assert named and all(f"--{n}" in named for n in ("case-col", "failed-col"))
+    help_text = cli("empirical", "--help").out
+    assert all(option in help_text for option in named)
 
 
 def test_histogram_counts_match_a_row_count(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ import numpy as np
 
 from cofail.empirical._histogram import PatternHistogram
 from cofail.errors import InputError
+from cofail.io.files import require_file
 
 __all__ = ["MAX_LAYERS", "LogSpec", "histogram_from_arrow", "histogram_from_files"]
 
@@ -100,8 +101,7 @@ def histogram_from_files(paths: Sequence[str | Path], spec: LogSpec) -> PatternH
     """
     files = [Path(p) for p in paths]
     for p in files:
-        if not p.is_file():
-            raise InputError("no such file", source=str(p))
+        require_file(p)
     source = ", ".join(str(p) for p in files)
     con = _connect()
     try:
@@ -153,7 +153,7 @@ def _require(columns: dict[str, str], names: Sequence[str | None], source: str) 
         if name is not None and name not in columns:
             raise InputError(
                 f"no column {name!r} (columns: {', '.join(columns)}); set the column name "
-                "with --case / --layer / --failed / --stratum / --weight",
+                "with --case-col / --layer-col / --failed-col / --stratum-col / --weight-col",
                 source=source,
             )
 

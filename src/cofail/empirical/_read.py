@@ -10,6 +10,7 @@ from cofail.empirical._build import LogSpec, histogram_from_arrow, histogram_fro
 from cofail.empirical._frameworks import Framework, FrameworkOptions, detect, read_framework
 from cofail.empirical._histogram import PatternHistogram
 from cofail.errors import InputError
+from cofail.io.files import require_file
 
 __all__ = ["read_log"]
 
@@ -31,8 +32,7 @@ def read_log(
     if not files:
         raise InputError("no log file given")
     for p in files:
-        if not p.is_file():
-            raise InputError("no such file", source=str(p))
+        require_file(p)
     spec = spec or LogSpec()
     if framework is None:
         found = {detect(p) for p in files}

@@ -8,10 +8,26 @@ from pathlib import Path
 
 from cofail.errors import InputError
 
-__all__ = ["MAX_TEXT_BYTES", "read_text", "write_atomic"]
+__all__ = ["MAX_TEXT_BYTES", "read_text", "require_file", "write_atomic"]
 
 MAX_TEXT_BYTES = 10 * 1024 * 1024
 """Largest matrix or model file cofail reads (10 MiB); a larger one is almost surely a mistake."""
+
+
+def require_file(path: str | Path) -> Path:
+    """Return ``path`` as a Path; ``InputError`` when it is missing or a directory.
+
+    >>> require_file("/")
+    Traceback (most recent call last):
+    ...
+    cofail.errors.InputError: /: is a directory, expected a file
+    """
+    p = Path(path)
+    if p.is_dir():
+        raise InputError("is a directory, expected a file", source=str(path))
+    if not p.exists():
+        raise InputError("no such file", source=str(path))
+    return p
 
 
 def read_text(path: str | Path, *, max_bytes: int = MAX_TEXT_BYTES) -> str:
@@ -22,12 +38,8 @@ def read_text(path: str | Path, *, max_bytes: int = MAX_TEXT_BYTES) -> str:
     ...
     cofail.errors.InputError: /nonexistent/m.yaml: no such file
     """
-    p = Path(path)
+    p = require_file(path)
     name = str(path)
-    if not p.exists():
-        raise InputError("no such file", source=name)
-    if p.is_dir():
-        raise InputError("is a directory, expected a file", source=name)
     size = p.stat().st_size
     if size > max_bytes:
         raise InputError(
