@@ -320,9 +320,8 @@ def test_u_cells_that_follow_a_distribution_agree_with_scram(tmp_path: Path, u: 
     stack = Stack(layers=("RLHF", "SCI-AI", "IDA"))
     scenario = Scenario.parse(p=["0.2"], uncertain=u)
     q, p, r = scenario.arrays(matrix, stack)
-    dist = scenario.u_distribution
-    assert dist is not None
-    cells = {c: dist.mef() for c in matrix.uncertain_cells() if c[0] in stack.layers}
+    cells = scenario.mef_cells(matrix, stack)
+    assert len(cells) == 3  # SCI-AI x CAP-DEV, SCI-AI x COLL, IDA x DEC-AL
     model = tmp_path / "stack.xml"
     model.write_text(export_stack(matrix, stack, q, p, r, cells))
     ours = risk(matrix, stack, scenario, with_importance=False).probability

@@ -132,9 +132,7 @@ def export_cmd(
 
     scenario = Scenario.parse(p, residual, uncertain)
     q, pm, r = scenario.arrays(m, parsed)
-    u = scenario.u_distribution
-    cells = {c: u.mef() for c in m.uncertain_cells() if c[0] in parsed.layers} if u else {}
-    text = export_stack(m, parsed, q, pm, r, cells)
+    text = export_stack(m, parsed, q, pm, r, scenario.mef_cells(m, parsed))
     if out is None:
         sys.stdout.write(text)
     else:

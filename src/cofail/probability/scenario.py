@@ -56,6 +56,20 @@ class Scenario(BaseModel):
             return None
         return Distribution.parse(self.uncertain_distribution)
 
+    def mef_cells(self, matrix: Matrix, stack: Stack) -> dict[tuple[str, str], str]:
+        """The MEF expression of each U cell of the stack's layers when the U cells follow a
+        distribution (see :meth:`Distribution.mef`); empty otherwise.
+
+        >>> from cofail import catalog
+        >>> s = Scenario.parse(uncertain="uniform:0.2,0.4")
+        >>> s.mef_cells(catalog.load(), Stack(layers=("IDA", "RLHF")))
+        {('IDA', 'DEC-AL'): '<uniform-deviate><float value="0.2"/><float value="0.4"/></uniform-deviate>'}
+        """
+        u = self.u_distribution
+        if u is None:
+            return {}
+        return {c: u.mef() for c in matrix.uncertain_cells() if c[0] in stack.layers}
+
     @classmethod
     def parse(
         cls,
