@@ -320,3 +320,13 @@ def test_an_output_that_cannot_be_written_is_one_line_not_a_traceback(
     assert f"{blocked}/" in r.err and "cannot write: a file is in the way of its folder" in r.err
     assert blocked.read_text() == "keep me\n"  # nothing the user gave is touched
     assert list(tmp_path.iterdir()) == [blocked]  # and no temporary file is left behind
+
+
+def test_a_matrix_that_is_neither_a_file_nor_a_catalog_says_which_catalogs_exist(cli: Cli) -> None:
+    from cofail import catalog
+
+    r = cli("show", "--matrix", "dung-mai-2024")
+    assert r.code == 2 and "no built-in catalog of that id" in r.err
+    assert all(name in r.err for name in catalog.names())
+    r = cli("show", "--matrix", "missing/matrix.yaml")
+    assert r.code == 2 and "missing/matrix.yaml: no such file" in r.err

@@ -113,8 +113,16 @@ def load_matrix(spec: str | None) -> Matrix:
 
     if spec is None:
         return catalog.load()
-    if spec in catalog.names() and not Path(spec).exists():
-        return catalog.load(spec)
+    if not Path(spec).exists():
+        if spec in catalog.names():
+            return catalog.load(spec)
+        if Path(spec).suffix or "/" in spec:  # meant as a file
+            raise InputError("no such file", source=spec)
+        raise InputError(
+            f"no such file, and no built-in catalog of that id (built in: "
+            f"{', '.join(catalog.names())})",
+            source=spec,
+        )
     return read_matrix(spec)
 
 
