@@ -68,20 +68,22 @@ static inline void add_abs_rows(double *restrict zero, const double *restrict on
     for (size_t c = 0; c < count; c++) zero[c] += one[c];
 }
 
-/* The pairs of bit i: rows of `count` elements `stride` apart, pairs (zero, zero + bit). */
+/* The butterflies between the `count` elements from b and those from b + bit. */
+static inline __attribute__((always_inline)) void pair_rows(const Transform *x, size_t b,
+                                                            size_t bit, size_t count) {
+    if (x->op == ZETA_MUL) {
+        mul_rows(x->t + b + bit, x->t + b, count);
+    } else {
+        add_rows(x->t + b, x->t + b + bit, count);
+        if (x->a) add_abs_rows(x->a + b, x->a + b + bit, count);
+    }
+}
+
+/* The pairs of bit i in [start, end), `count` contiguous pairs at a time. */
 static inline __attribute__((always_inline)) void pass(const Transform *x, size_t start, size_t end,
                                                      size_t bit, size_t count) {
-    dd *const t = x->t;
-    double *const a = x->a;
     for (size_t z = start; z < end; z += 2 * bit)
-        for (size_t b = z; b < z + bit; b += count) {
-            if (x->op == ZETA_MUL) {
-                mul_rows(t + b + bit, t + b, count);
-            } else {
-                add_rows(t + b, t + b + bit, count);
-                if (a) add_abs_rows(a + b, a + b + bit, count);
-            }
-        }
+        for (size_t b = z; b < z + bit; b += count) pair_rows(x, b, bit, count);
 }
 
 /* The low bits inside block k. */
@@ -102,15 +104,7 @@ DD_HOT static void transform_tile(const Transform *x, size_t k) {
     for (int i = 0; i < x->bits; i++) {
         const size_t bit = stride << i;
         for (size_t z = 0; z < (stride << x->bits); z += 2 * bit)
-            for (size_t h = z; h < z + bit; h += stride) {
-                const size_t b = base + h;
-                if (x->op == ZETA_MUL) {
-                    mul_rows(x->t + b + bit, x->t + b, x->columns);
-                } else {
-                    add_rows(x->t + b, x->t + b + bit, x->columns);
-                    if (x->a) add_abs_rows(x->a + b, x->a + b + bit, x->columns);
-                }
-            }
+            for (size_t h = z; h < z + bit; h += stride) pair_rows(x, base + h, bit, x->columns);
     }
 }
 
