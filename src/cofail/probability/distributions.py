@@ -78,8 +78,10 @@ class Distribution:
         """
         return f"{self.kind}:{_number(self.a)},{_number(self.b)}"
 
-    def _sigma(self) -> float:
-        return log(self.b) / _Z95
+    def _normal(self) -> tuple[float, float]:
+        """A lognormal's underlying normal (μ, σ): σ = ln(error factor) / z95, mean e^(μ+σ²/2)."""
+        sigma = log(self.b) / _Z95
+        return log(self.a) - sigma * sigma / 2, sigma
 
     def _frozen(self) -> Any:
         from scipy import stats  # 1.8 s to import: only when drawing
@@ -88,7 +90,7 @@ class Distribution:
             return stats.beta(self.a, self.b)
         if self.kind == "uniform":
             return stats.uniform(self.a, self.b - self.a)
-        sigma = self._sigma()
+        sigma = self._normal()[1]
         return stats.lognorm(s=sigma, scale=self.a * np.exp(-sigma * sigma / 2))
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
@@ -103,8 +105,7 @@ class Distribution:
         """
         if self.kind != "lognormal":
             return 0.0
-        sigma = self._sigma()
-        mu = log(self.a) - sigma * sigma / 2
+        mu, sigma = self._normal()
         return _phi(mu / sigma)  # P(ln X > 0) = Φ(μ / σ)
 
     def mean(self) -> float:
@@ -122,8 +123,7 @@ class Distribution:
         if self.above_one() == 0.0:
             return self.a
         # E[min(X, 1)] = E[X; X < 1] + P(X >= 1), with E[X; X < 1] = mean Φ((0 − μ − σ²) / σ).
-        sigma = self._sigma()
-        mu = log(self.a) - sigma * sigma / 2
+        mu, sigma = self._normal()
         below = _phi((-mu - sigma * sigma) / sigma)
         return self.a * below + self.above_one()
 
