@@ -79,12 +79,8 @@ def write_atomic(path: str | Path, data: str | bytes) -> Path:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    except (FileExistsError, NotADirectoryError):  # a file where a folder should be
-        raise InputError(
-            "cannot write: a file is in the way of its folder", source=str(target)
-        ) from None
     except OSError as exc:
-        raise InputError(f"cannot write: {exc.strerror or exc}", source=str(target)) from None
+        raise _cannot_write(target, exc) from None
     try:
         os.chmod(tmp, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as handle:
@@ -95,9 +91,16 @@ def write_atomic(path: str | Path, data: str | bytes) -> Path:
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
         if isinstance(exc, OSError):
-            raise InputError(f"cannot write: {exc.strerror or exc}", source=str(target)) from None
+            raise _cannot_write(target, exc) from None
         raise
     return target
+
+
+def _cannot_write(target: Path, exc: OSError) -> InputError:
+    """The user's error for a failed write: the path and the reason."""
+    if isinstance(exc, FileExistsError | NotADirectoryError):  # a file where a folder should be
+        return InputError("cannot write: a file is in the way of its folder", source=str(target))
+    return InputError(f"cannot write: {exc.strerror or exc}", source=str(target))
 
 
 def _umask() -> int:
