@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
+import time
 from array import array
 from collections import Counter
 from collections.abc import Callable
@@ -428,7 +429,18 @@ class _ModuleSolver:
         self.comps: list[float] = []
         self.peak = self.basic_variables = 0
         self.uses: Counter[str] = Counter()
-        self.compiled = 0  # gates compiled so far, all modules
+        self.next_size_check = 0.0  # time.perf_counter() from which outgrown() counts again
+
+    def outgrown(self) -> bool:
+        """Whether the BDD has more than :data:`_REORDER_AT` live nodes, counted only when
+        :data:`_SIZE_CHECK_SHARE` allows (False in between)."""
+        start = time.perf_counter()
+        if start < self.next_size_check:
+            return False
+        size = len(self.bdd)
+        end = time.perf_counter()
+        self.next_size_check = end + _SIZE_CHECK_SHARE * (end - start)
+        return size > _REORDER_AT
 
     def solve(self, gate: str) -> None:
         names = _variable_order(self.tree, gate, self.modules, self.order)
@@ -576,10 +588,11 @@ def _cudd_layout_agrees(bdd: Any, root: Any) -> bool:
 
 _REORDER_AT = 3_000_000
 """BDD size at which dynamic variable reordering is switched on."""
-_SIZE_CHECK_EVERY = 64
-"""Gates compiled between two looks at the BDD size: CUDD counts live nodes by scanning its
-whole unique table (about 0.5 ms at 400,000 nodes), which cost more than the BDD operations
-themselves when done after every gate."""
+_SIZE_CHECK_SHARE = 20
+"""Compile for this many times as long as the last look at the BDD size took before looking
+again: CUDD counts live nodes by walking its whole unique table, which keeps the size of its
+largest moment (das9701: 44 ms a count; every 64 gates, that was 2 s of 14). So the counting
+takes at most 1/20 of the time, whatever the table's size."""
 _REORDERING = "\x00reordering"  # a memo key no gate name can take
 
 
@@ -589,12 +602,7 @@ def _compile(f: Formula, solver: _ModuleSolver, memo: dict[str, Any]) -> Any:
         if f.name in tree.gates and f.name not in modules:
             if f.name not in memo:
                 memo[f.name] = _compile(tree.gates[f.name], solver, memo)
-                solver.compiled += 1
-                if (
-                    solver.compiled % _SIZE_CHECK_EVERY == 0
-                    and not memo.get(_REORDERING)
-                    and len(bdd) > _REORDER_AT
-                ):
+                if not memo.get(_REORDERING) and solver.outgrown():
                     # The static order is poor for this tree: let CUDD sift from here on.
                     bdd.configure(reordering=True)
                     memo[_REORDERING] = True
@@ -727,13 +735,14 @@ past that the module's top is built as a BDD after all."""
 
 
 def _max_tuples(leaves: int) -> int:
-    """Memo entries the formula kernel may keep: a slot holds a hash, the leaf tuple and (P, Q),
-    and the table keeps at most half its slots full."""
+    """Memo entries the formula kernel may keep: an entry holds a hash, (P, Q), a ref and the
+    leaf tuple (32 + 8 bytes a leaf), in an array up to twice the entries' size, found through
+    an index of 8-byte slots at most half full (up to 32 bytes an entry)."""
     try:
         memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
         memory = 8 << 30
-    return max(1, memory // _FORMULA_MEMORY_SHARE // (8 + 8 * leaves + 16) // 2)
+    return max(1, memory // _FORMULA_MEMORY_SHARE // (2 * (32 + 8 * leaves) + 32))
 
 
 def _kernel_op(op: str) -> str:

@@ -850,16 +850,37 @@ done:
  * the layout against dd's own accessors once (see cudd_node).
  */
 
-/* A hash table from tuples of k node addresses (k = 1: single nodes) to (P, Q), open
- * addressing; shared by the one-BDD walk and the formula expansion below. */
+/* A hash table from tuples of k node addresses (k = 1: single nodes) to (P, Q), shared by the
+ * one-BDD walk and the formula expansion below. Entries sit in one dense array, in the order
+ * added; an open-addressing index of 8-byte slots (entry number + 1, 32 bits of the hash) finds
+ * them. Growing rewrites only the index (read from the entries in order), and the entries grow
+ * in place (realloc moves a large block by remapping its pages, without copying). das9701's
+ * formula: 6.3 million tuples of 9 nodes in 0.6 GB of entries and a 0.13 GB index, where a
+ * table of whole slots at half load took 1.7 GB and faulted in twice that while growing. */
+typedef struct {
+    uint64_t hash; /* never 0 */
+    double P, Q;
+    int32_t R;     /* the entry's ref in an emitted flat DAG (see formula_prob) */
+    int32_t pad;
+    uintptr_t key[];
+} TupleSlot;
+
+typedef struct {
+    uint32_t entry; /* entry number + 1; 0 = empty */
+    uint32_t tag;   /* the hash's low 32 bits: most mismatches never read the entry */
+} IndexSlot;
+
 typedef struct {
     int k;             /* key width: the number of leaves */
-    uint64_t *hashes;  /* nslots; 0 = empty. Probed first: 8 bytes a slot, few cache misses */
-    uintptr_t *keys;   /* nslots * k */
-    double *P, *Q;
-    int32_t *R;        /* the entry's ref in an emitted flat DAG (see formula_prob) */
-    size_t count, nslots, max_count; /* max_count: most entries kept, 0 = no limit */
+    size_t entry_bytes; /* sizeof(TupleSlot) + k node addresses */
+    char *entries;
+    IndexSlot *index;
+    size_t count, capacity, nslots, max_count; /* max_count: most entries kept, 0 = no limit */
 } TupleTable;
+
+static inline TupleSlot *entry_at(const TupleTable *t, size_t i) {
+    return (TupleSlot *)(t->entries + i * t->entry_bytes);
+}
 
 static inline uint64_t tuple_hash(const uintptr_t *key, int k) {
     uint64_t h = 0x9e3779b97f4a7c15ULL;
@@ -868,77 +889,92 @@ static inline uint64_t tuple_hash(const uintptr_t *key, int k) {
         h *= 0xff51afd7ed558ccdULL;
         h ^= h >> 32;
     }
-    return h | 1; /* never 0, the empty mark */
+    return h | 1; /* never 0 */
 }
 
 static int tuple_table_init(TupleTable *t, int k, size_t nslots) {
     t->k = k;
-    t->hashes = calloc(nslots, sizeof(uint64_t));
-    t->keys = malloc(nslots * (size_t)k * sizeof(uintptr_t));
-    t->P = malloc(nslots * sizeof(double));
-    t->Q = malloc(nslots * sizeof(double));
-    t->R = malloc(nslots * sizeof(int32_t));
+    t->entry_bytes = sizeof(TupleSlot) + (size_t)k * sizeof(uintptr_t);
+    t->capacity = nslots / 2;
+    t->entries = malloc(t->capacity * t->entry_bytes);
+    t->index = calloc(nslots, sizeof(IndexSlot));
     t->count = 0;
     t->nslots = nslots;
-    return t->hashes && t->keys && t->P && t->Q && t->R ? 0 : -1;
+    return t->entries && t->index ? 0 : -1;
 }
 
 static void tuple_table_free(TupleTable *t) {
-    free(t->hashes);
-    free(t->keys);
-    free(t->P);
-    free(t->Q);
-    free(t->R);
+    free(t->entries);
+    free(t->index);
+    t->entries = NULL;
+    t->index = NULL;
 }
 
-/* The slot holding `key` (hash h), or the empty slot where it would go. */
-static size_t tuple_slot(const TupleTable *t, const uintptr_t *key, uint64_t h) {
-    size_t mask = t->nslots - 1, at = slot_of(h, mask);
-    const size_t width = (size_t)t->k * sizeof(uintptr_t);
-    while (t->hashes[at] &&
-           (t->hashes[at] != h || memcmp(&t->keys[at * (size_t)t->k], key, width)))
-        at = (at + 1) & mask;
-    return at;
+/* The index slot of `key` (hash h): its entry, or the empty slot where it would go. */
+static IndexSlot *tuple_index_slot(const TupleTable *t, const uintptr_t *key, uint64_t h) {
+    const size_t mask = t->nslots - 1, width = (size_t)t->k * sizeof(uintptr_t);
+    const uint32_t tag = (uint32_t)h;
+    size_t at = slot_of(h, mask);
+    for (;; at = (at + 1) & mask) {
+        IndexSlot *s = &t->index[at];
+        if (!s->entry) return s;
+        if (s->tag != tag) continue;
+        const TupleSlot *e = entry_at(t, s->entry - 1);
+        if (e->hash == h && !memcmp(e->key, key, width)) return s;
+    }
+}
+
+/* The entry holding `key` (hash h), or NULL. */
+static inline const TupleSlot *tuple_find(const TupleTable *t, const uintptr_t *key, uint64_t h) {
+    const IndexSlot *s = tuple_index_slot(t, key, h);
+    return s->entry ? entry_at(t, s->entry - 1) : NULL;
+}
+
+/* Double the index and re-insert every entry, reading the entries in order. */
+static int tuple_index_grow(TupleTable *t) {
+    const size_t nslots = 2 * t->nslots, mask = nslots - 1;
+    IndexSlot *index = calloc(nslots, sizeof(IndexSlot));
+    if (!index) return -1;
+    for (size_t i = 0; i < t->count; i++) {
+        const uint64_t h = entry_at(t, i)->hash;
+        size_t at = slot_of(h, mask);
+        while (index[at].entry) at = (at + 1) & mask;
+        index[at].entry = (uint32_t)(i + 1);
+        index[at].tag = (uint32_t)h;
+    }
+    free(t->index);
+    t->index = index;
+    t->nslots = nslots;
+    return 0;
 }
 
 /* 0, or -1 out of memory, or -2 past the caller's limit on entries. */
 static int tuple_table_put(TupleTable *t, const uintptr_t *key, uint64_t h, double P, double Q,
                            int32_t R) {
     if (t->max_count && t->count >= t->max_count) return -2;
-    if (2 * (t->count + 1) > t->nslots) {
-        TupleTable bigger;
-        if (tuple_table_init(&bigger, t->k, t->nslots * 2) < 0) {
-            tuple_table_free(&bigger);
-            return -1;
-        }
-        for (size_t i = 0; i < t->nslots; i++) {
-            if (!t->hashes[i]) continue;
-            size_t at = slot_of(t->hashes[i], bigger.nslots - 1);
-            while (bigger.hashes[at]) at = (at + 1) & (bigger.nslots - 1);
-            bigger.hashes[at] = t->hashes[i];
-            memcpy(&bigger.keys[at * (size_t)t->k], &t->keys[i * (size_t)t->k],
-                   (size_t)t->k * sizeof(uintptr_t));
-            bigger.P[at] = t->P[i];
-            bigger.Q[at] = t->Q[i];
-            bigger.R[at] = t->R[i];
-        }
-        bigger.count = t->count;
-        bigger.max_count = t->max_count;
-        tuple_table_free(t);
-        *t = bigger;
+    if (t->count >= UINT32_MAX - 1) return -1;
+    if (2 * (t->count + 1) > t->nslots && tuple_index_grow(t) < 0) return -1;
+    if (t->count == t->capacity) {
+        const size_t capacity = 2 * t->capacity;
+        char *grown = realloc(t->entries, capacity * t->entry_bytes);
+        if (!grown) return -1;
+        t->entries = grown;
+        t->capacity = capacity;
     }
-    size_t at = tuple_slot(t, key, h);
-    t->hashes[at] = h;
-    memcpy(&t->keys[at * (size_t)t->k], key, (size_t)t->k * sizeof(uintptr_t));
-    t->P[at] = P;
-    t->Q[at] = Q;
-    t->R[at] = R;
-    t->count++;
+    IndexSlot *s = tuple_index_slot(t, key, h);
+    TupleSlot *e = entry_at(t, t->count);
+    e->hash = h;
+    e->P = P;
+    e->Q = Q;
+    e->R = R;
+    memcpy(e->key, key, (size_t)t->k * sizeof(uintptr_t));
+    s->entry = (uint32_t)(++t->count);
+    s->tag = (uint32_t)h;
     return 0;
 }
 
-static inline size_t node_slot(const TupleTable *t, uintptr_t key) {
-    return tuple_slot(t, &key, tuple_hash(&key, 1));
+static inline const TupleSlot *node_entry(const TupleTable *t, uintptr_t key) {
+    return tuple_find(t, &key, tuple_hash(&key, 1));
 }
 
 static PyObject *cudd_probability(PyObject *self, PyObject *args) {
@@ -975,8 +1011,7 @@ static PyObject *cudd_probability(PyObject *self, PyObject *args) {
             depth--;
             continue;
         }
-        size_t at = node_slot(&table, (uintptr_t)node);
-        if (table.hashes[at]) {
+        if (node_entry(&table, (uintptr_t)node)) {
             depth--;
             continue;
         }
@@ -985,7 +1020,7 @@ static PyObject *cudd_probability(PyObject *self, PyObject *args) {
         CuddNode *kids[2] = {t, e};
         for (int i = 0; i < 2; i++) {
             if (kids[i] == one) continue;
-            if (table.hashes[node_slot(&table, (uintptr_t)kids[i])]) continue;
+            if (node_entry(&table, (uintptr_t)kids[i])) continue;
             if (push_node(&stack, &depth, &stack_size, kids[i]) < 0) {
                 error = "out of memory";
                 break;
@@ -1000,14 +1035,14 @@ static PyObject *cudd_probability(PyObject *self, PyObject *args) {
         }
         double pt = 1.0, qt = 0.0, pe = 1.0, qe = 0.0;
         if (t != one) {
-            size_t k = node_slot(&table, (uintptr_t)t);
-            pt = table.P[k];
-            qt = table.Q[k];
+            const TupleSlot *k = node_entry(&table, (uintptr_t)t);
+            pt = k->P;
+            qt = k->Q;
         }
         if (e != one) {
-            size_t k = node_slot(&table, (uintptr_t)e);
-            pe = table.P[k];
-            qe = table.Q[k];
+            const TupleSlot *k = node_entry(&table, (uintptr_t)e);
+            pe = k->P;
+            qe = k->Q;
         }
         if (COMPLEMENTED(node->else_child)) {
             double swap = pe;
@@ -1026,9 +1061,9 @@ static PyObject *cudd_probability(PyObject *self, PyObject *args) {
             out_p = 1.0;
             out_q = 0.0;
         } else {
-            size_t k = node_slot(&table, (uintptr_t)r);
-            out_p = table.P[k];
-            out_q = table.Q[k];
+            const TupleSlot *k = node_entry(&table, (uintptr_t)r);
+            out_p = k->P;
+            out_q = k->Q;
         }
         if (COMPLEMENTED(root)) {
             double swap = out_p;
@@ -1152,11 +1187,11 @@ static void formula_prob(FormulaCtx *c, const uintptr_t *given, double *P, doubl
             top = REGULAR(key[i])->index;
     }
     const uint64_t h = tuple_hash(key, n);
-    size_t at = tuple_slot(&c->table, key, h);
-    if (c->table.hashes[at]) {
-        *P = c->table.P[at];
-        *Q = c->table.Q[at];
-        *ref = c->table.R[at];
+    const TupleSlot *found = tuple_find(&c->table, key, h);
+    if (found) {
+        *P = found->P;
+        *Q = found->Q;
+        *ref = found->R;
         return;
     }
     if ((long)top >= c->nvars) {
