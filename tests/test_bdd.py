@@ -472,6 +472,69 @@ def test_formula_kernel_equals_the_built_bdd(
 
 
 @needs_kernels
+@settings(max_examples=4, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_kernel_memos_that_grow_many_times_equal_the_truth_table(seed: int) -> None:
+    """Six BDDs of 300-600 nodes over 18 variables, and a formula over them that stays
+    undecided long (OR over i of leaf i AND NOT leaf i+1): the formula kernel's memo grows from
+    512 entries to more than 8,000 (its index and its entries double at least four times), and
+    the one-BDD walk's over the same function built by CUDD past its first size; both equal the
+    sum over all 2^18 assignments."""
+    from array import array
+
+    from dd import cudd
+
+    rng = np.random.default_rng(seed)
+    n_vars, n_leaves = 18, 6
+    bdd = cudd.BDD()
+    bdd.configure(reordering=False)
+    for i in range(n_vars):
+        bdd.add_var(f"x{i}", index=i)
+    bits = ((np.arange(2**n_vars)[:, None] >> np.arange(n_vars)) & 1).astype(bool)
+    leaves, truths = [], []
+    for _ in range(n_leaves):  # a DNF of 12 random terms of 4 literals
+        terms, truth = [], np.zeros(2**n_vars, dtype=bool)
+        for _ in range(12):
+            picked = rng.choice(n_vars, size=4, replace=False)
+            negated = rng.random(4) < 0.5
+            terms.append(
+                " & ".join(f"{'~' if n else ''}x{v}" for v, n in zip(picked, negated, strict=True))
+            )
+            term = np.ones(2**n_vars, dtype=bool)
+            for v, n in zip(picked, negated, strict=True):
+                term &= ~bits[:, v] if n else bits[:, v]
+            truth |= term
+        leaves.append(bdd.add_expr(" | ".join(f"({t})" for t in terms)))
+        truths.append(truth)
+    formula = [("and", [(i, False), ((i + 1) % n_leaves, True)]) for i in range(n_leaves)]
+    formula.append(("or", [(n_leaves + i, False) for i in range(n_leaves)]))
+    top = np.logical_or.reduce([truths[i] & ~truths[(i + 1) % n_leaves] for i in range(n_leaves)])
+    p = rng.uniform(0.05, 0.95, n_vars)
+    weights = np.prod(np.where(bits, p, 1 - p), axis=1)
+    probs, comps = array("d", p), array("d", 1 - p)
+    one = int(bdd.true) - 2
+    nodes = [int(u) - 2 for u in leaves]
+    prob, comp, entries = _bdd._kernels.cudd_formula_probability(nodes, formula, one, probs, comps)
+    assert entries > 16 * 512
+    assert prob == pytest.approx(weights[top].sum(), rel=1e-12)
+    assert comp == pytest.approx(weights[~top].sum(), rel=1e-12)
+    built = bdd.false  # the same function built by CUDD, walked node by node
+    for i in range(n_leaves):
+        built |= leaves[i] & ~leaves[(i + 1) % n_leaves]
+    walked_prob, walked_comp, walked = _bdd._kernels.cudd_probability(
+        int(built) - 2, one, probs, comps
+    )
+    assert walked > 512
+    assert walked_prob == pytest.approx(weights[top].sum(), rel=1e-12)
+    assert walked_comp == pytest.approx(weights[~top].sum(), rel=1e-12)
+    # A limit reached after several doublings still gives up cleanly.
+    limited = entries // 3
+    assert (
+        _bdd._kernels.cudd_formula_probability(nodes, formula, one, probs, comps, limited) is None
+    )
+
+
+@needs_kernels
 def test_formula_kernel_rejects_a_malformed_formula() -> None:
     from array import array
 
