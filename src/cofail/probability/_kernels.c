@@ -863,7 +863,7 @@ typedef struct {
     int32_t R;     /* the entry's ref in an emitted flat DAG (see formula_prob) */
     int32_t pad;
     uintptr_t key[];
-} TupleSlot;
+} TupleEntry;
 
 typedef struct {
     uint32_t entry; /* entry number + 1; 0 = empty */
@@ -872,14 +872,14 @@ typedef struct {
 
 typedef struct {
     int k;             /* key width: the number of leaves */
-    size_t entry_bytes; /* sizeof(TupleSlot) + k node addresses */
+    size_t entry_bytes; /* sizeof(TupleEntry) + k node addresses */
     char *entries;
     IndexSlot *index;
     size_t count, capacity, nslots, max_count; /* max_count: most entries kept, 0 = no limit */
 } TupleTable;
 
-static inline TupleSlot *entry_at(const TupleTable *t, size_t i) {
-    return (TupleSlot *)(t->entries + i * t->entry_bytes);
+static inline TupleEntry *entry_at(const TupleTable *t, size_t i) {
+    return (TupleEntry *)(t->entries + i * t->entry_bytes);
 }
 
 static inline uint64_t tuple_hash(const uintptr_t *key, int k) {
@@ -894,7 +894,7 @@ static inline uint64_t tuple_hash(const uintptr_t *key, int k) {
 
 static int tuple_table_init(TupleTable *t, int k, size_t nslots) {
     t->k = k;
-    t->entry_bytes = sizeof(TupleSlot) + (size_t)k * sizeof(uintptr_t);
+    t->entry_bytes = sizeof(TupleEntry) + (size_t)k * sizeof(uintptr_t);
     t->capacity = nslots / 2;
     t->entries = malloc(t->capacity * t->entry_bytes);
     t->index = calloc(nslots, sizeof(IndexSlot));
@@ -919,13 +919,13 @@ static IndexSlot *tuple_index_slot(const TupleTable *t, const uintptr_t *key, ui
         IndexSlot *s = &t->index[at];
         if (!s->entry) return s;
         if (s->tag != tag) continue;
-        const TupleSlot *e = entry_at(t, s->entry - 1);
+        const TupleEntry *e = entry_at(t, s->entry - 1);
         if (e->hash == h && !memcmp(e->key, key, width)) return s;
     }
 }
 
 /* The entry holding `key` (hash h), or NULL. */
-static inline const TupleSlot *tuple_find(const TupleTable *t, const uintptr_t *key, uint64_t h) {
+static inline const TupleEntry *tuple_find(const TupleTable *t, const uintptr_t *key, uint64_t h) {
     const IndexSlot *s = tuple_index_slot(t, key, h);
     return s->entry ? entry_at(t, s->entry - 1) : NULL;
 }
@@ -962,7 +962,7 @@ static int tuple_table_put(TupleTable *t, const uintptr_t *key, uint64_t h, doub
         t->capacity = capacity;
     }
     IndexSlot *s = tuple_index_slot(t, key, h);
-    TupleSlot *e = entry_at(t, t->count);
+    TupleEntry *e = entry_at(t, t->count);
     e->hash = h;
     e->P = P;
     e->Q = Q;
@@ -973,7 +973,7 @@ static int tuple_table_put(TupleTable *t, const uintptr_t *key, uint64_t h, doub
     return 0;
 }
 
-static inline const TupleSlot *node_entry(const TupleTable *t, uintptr_t key) {
+static inline const TupleEntry *node_entry(const TupleTable *t, uintptr_t key) {
     return tuple_find(t, &key, tuple_hash(&key, 1));
 }
 
@@ -1035,12 +1035,12 @@ static PyObject *cudd_probability(PyObject *self, PyObject *args) {
         }
         double pt = 1.0, qt = 0.0, pe = 1.0, qe = 0.0;
         if (t != one) {
-            const TupleSlot *k = node_entry(&table, (uintptr_t)t);
+            const TupleEntry *k = node_entry(&table, (uintptr_t)t);
             pt = k->P;
             qt = k->Q;
         }
         if (e != one) {
-            const TupleSlot *k = node_entry(&table, (uintptr_t)e);
+            const TupleEntry *k = node_entry(&table, (uintptr_t)e);
             pe = k->P;
             qe = k->Q;
         }
@@ -1061,7 +1061,7 @@ static PyObject *cudd_probability(PyObject *self, PyObject *args) {
             out_p = 1.0;
             out_q = 0.0;
         } else {
-            const TupleSlot *k = node_entry(&table, (uintptr_t)r);
+            const TupleEntry *k = node_entry(&table, (uintptr_t)r);
             out_p = k->P;
             out_q = k->Q;
         }
@@ -1187,7 +1187,7 @@ static void formula_prob(FormulaCtx *c, const uintptr_t *given, double *P, doubl
             top = REGULAR(key[i])->index;
     }
     const uint64_t h = tuple_hash(key, n);
-    const TupleSlot *found = tuple_find(&c->table, key, h);
+    const TupleEntry *found = tuple_find(&c->table, key, h);
     if (found) {
         *P = found->P;
         *Q = found->Q;
