@@ -649,9 +649,10 @@ _FORMULA_MAX_LEAVES = 10
 """Leaves of the formula evaluated at the top of a module without building it. Single-parent
 AND/OR gates below the module's root are taken into it breadth first while the number of
 distinct leaves stays within this. The kernel keeps one memo entry per tuple of leaf nodes (on
-das9701, 6.3 million tuples and 2.5 GB); 10 leaves beat 6, 12 and 16 on the Aralia trees that
-take more than a second (das9701 18 s, cea9601 2.8 s, edf9203 6.7 s with the larger-first
-order)."""
+das9701, 6.3 million tuples: 0.6 GB of entries and a 0.13 GB index); 10 leaves beat 6, 12 and
+16 on the Aralia trees that take more than a second (das9701 18 s, cea9601 2.8 s, edf9203 6.7 s
+with the larger-first order), and still beat 12 with the smaller memo (das9701 8.4 s against
+10.1 s, cea9601 1.2 s against 1.3 s, edf9203 3.1 s against 3.2 s)."""
 _FORMULA_MAX_VARIABLES = 4_000
 """The kernel recurses once per variable level with about 1 KB of stack per level."""
 _NEGATED = ("nand", "nor")
