@@ -99,6 +99,49 @@ def test_sparse_dp_touches_only_the_unions_of_mode_columns() -> None:
 
 
 @needs_kernels
+@settings(max_examples=12, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(22, 24), st.data())
+def test_hashed_dp_that_grows_many_times_equals_the_array_dp(
+    seed: int, n: int, data: st.DataObject
+) -> None:
+    from cofail.probability import _kernels  # type: ignore[attr-defined]
+
+    # Enough modes that tens of thousands of sets are reachable: the hashed DP's index (4,096
+    # slots at first) and its entries double many times, and each pass has to find sets that
+    # were moved by the last doubling. The array DP indexes the same sets directly.
+    rng = np.random.default_rng(seed)
+    m = data.draw(st.integers(48, 56))
+    q = (rng.random((n, m)) < 0.3).astype(float)
+    p, r = rng.uniform(0.01, 0.3, m), rng.uniform(0.0, 0.1, n)
+    k = data.draw(st.sampled_from([n, n - 1, n // 2]))
+    masks, probs = binary_modes(q, p)
+    unions = np.zeros(1, dtype=np.uint64)
+    for c in masks:
+        unions = np.union1d(unions, unions | c)
+    hashed, reachable = _kernels.dp_binary_hashed(masks, probs, r, n, k, 1 << 20)
+    array, _, _ = _kernels.dp_binary(masks, probs, r, n, k, 0)
+    assert reachable == len(unions) > 8 * 4096
+    assert hashed == pytest.approx(array, rel=1e-11, abs=1e-300)
+
+
+@needs_kernels
+def test_hashed_dp_of_disjoint_modes_is_the_product_of_the_layers() -> None:
+    from cofail.probability import _kernels  # type: ignore[attr-defined]
+
+    # 17 modes on 51 layers, each on its own three: 2^17 reachable sets, and the groups of three
+    # fail independently of each other (by their mode, or all three by their residuals), so
+    # P(all fail) is a product over the groups.
+    n, m = 51, 17
+    q = np.kron(np.eye(m), np.ones((3, 1)))
+    p, r = np.linspace(0.05, 0.9, m), np.linspace(0.01, 0.6, n)
+    masks, probs = binary_modes(q, p)
+    value, reachable = _kernels.dp_binary_hashed(masks, probs, r, n, n, 1 << 20)
+    group = p + (1 - p) * np.prod(r.reshape(m, 3), axis=1)
+    assert reachable == 2**m
+    assert value == pytest.approx(float(np.prod(group)), rel=1e-12)
+
+
+@needs_kernels
 def test_engine_choice_with_kernels() -> None:
     rng = np.random.default_rng(4)
     n, m = 16, 80

@@ -245,7 +245,8 @@ def exact_with_engine(
 
 
 HASHED_MAX_STATES = 1 << 24
-"""Beyond 26 layers the hashed DP keeps at most this many reachable sets (about 1.6 GiB)."""
+"""Beyond 26 layers the hashed DP keeps at most this many reachable sets: a table of at most
+2^26 16-byte slots (1 GiB; 1.5 GiB while it doubles)."""
 
 
 def _beyond_arrays(q: np.ndarray, p: np.ndarray, r: np.ndarray, k: int | None) -> tuple[float, str]:

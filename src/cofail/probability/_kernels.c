@@ -32,6 +32,7 @@
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
+#include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -249,15 +250,26 @@ done:
 
 /*
  * The same positive-term DP for up to 63 layers, with the reachable sets kept in a hash table
- * (open addressing) instead of a 2^n array. Returns None when more than max_states sets become
- * reachable, so that the caller can use another engine.
+ * instead of a 2^n array. Returns None when more than max_states sets become reachable, so that
+ * the caller can use another engine.
+ *
+ * The table is open addressing with each set and its probability in the slot itself, and the DP
+ * sweeps the slots in order. A set whose s | c is already known then costs one cache miss (its
+ * slot), and the sweep reads memory in order. Sets added during a pass contain the pass's mode,
+ * so the sweep skips them wherever they land; the table is grown before each pass so that no
+ * pass can fill it more than half, and the slots never move during a pass.
  */
 typedef struct {
-    uint64_t *keys;  /* reachable sets, in order of discovery */
-    double *vals;    /* their probabilities */
-    int64_t *slots;  /* hash table: index into keys/vals, or -1 */
-    size_t count, capacity, nslots;
+    uint64_t key; /* a set of failed layers, or EMPTY_SET */
+    double val;   /* its probability */
+} StateSlot;
+
+typedef struct {
+    StateSlot *slots;
+    size_t count, nslots; /* nslots: a power of two */
 } StateTable;
+
+#define EMPTY_SET UINT64_MAX /* no set of at most 63 layers */
 
 static inline size_t slot_of(uint64_t key, size_t mask) {
     key ^= key >> 33;
@@ -266,48 +278,61 @@ static inline size_t slot_of(uint64_t key, size_t mask) {
     return (size_t)key & mask;
 }
 
-static int table_grow(StateTable *t) {
-    size_t capacity = t->capacity * 2, nslots = t->nslots * 2;
-    uint64_t *keys = realloc(t->keys, capacity * sizeof(uint64_t));
-    if (!keys) return -1;
-    t->keys = keys;
-    double *vals = realloc(t->vals, capacity * sizeof(double));
-    if (!vals) return -1;
-    t->vals = vals;
-    int64_t *slots = malloc(nslots * sizeof(int64_t));
+#define HUGE_PAGE ((size_t)2 << 20)
+
+/* Slots with every key EMPTY_SET; large tables on huge pages where the kernel allows them only
+ * on request (fewer TLB misses: about 5% on 30 x 100). */
+static StateSlot *state_slots(size_t nslots) {
+    const size_t bytes = nslots * sizeof(StateSlot);
+    void *slots = NULL;
+    if (bytes >= HUGE_PAGE) {
+        if (posix_memalign(&slots, HUGE_PAGE, bytes)) return NULL;
+#ifdef MADV_HUGEPAGE
+        madvise(slots, bytes, MADV_HUGEPAGE); /* a hint; ignored where unsupported */
+#endif
+    } else {
+        slots = malloc(bytes);
+    }
+    if (slots) memset(slots, 0xff, bytes);
+    return slots;
+}
+
+/* Make room for `more` new sets at most half full; -1 on out of memory. Re-inserts the sets in
+ * slot order, so the table's layout (and the order of every later sum) depends only on the
+ * input. */
+static int state_table_reserve(StateTable *t, size_t more) {
+    size_t nslots = t->nslots ? t->nslots : 1024;
+    while (nslots < 2 * (t->count + more)) nslots *= 2;
+    if (nslots == t->nslots) return 0;
+    StateSlot *slots = state_slots(nslots);
     if (!slots) return -1;
-    memset(slots, 0xff, nslots * sizeof(int64_t)); /* all -1 */
-    for (size_t i = 0; i < t->count; i++) {
-        size_t at = slot_of(t->keys[i], nslots - 1);
-        while (slots[at] >= 0) at = (at + 1) & (nslots - 1);
-        slots[at] = (int64_t)i;
+    for (size_t i = 0; i < t->nslots; i++) {
+        if (t->slots[i].key == EMPTY_SET) continue;
+        size_t at = slot_of(t->slots[i].key, nslots - 1);
+        while (slots[at].key != EMPTY_SET) at = (at + 1) & (nslots - 1);
+        slots[at] = t->slots[i];
     }
     free(t->slots);
     t->slots = slots;
-    t->capacity = capacity;
     t->nslots = nslots;
     return 0;
 }
 
-/* Add `amount` to the probability of set `key`, inserting it if new; -1 on out of memory. */
-static int table_add(StateTable *t, uint64_t key, double amount) {
-    size_t mask = t->nslots - 1, at = slot_of(key, mask);
-    while (t->slots[at] >= 0) {
-        if (t->keys[t->slots[at]] == key) {
-            t->vals[t->slots[at]] += amount;
-            return 0;
+/* Add `amount` to the probability of set `key`, inserting it if new (room was reserved). */
+static inline void table_add(StateTable *t, uint64_t key, double amount) {
+    const size_t mask = t->nslots - 1;
+    size_t at = slot_of(key, mask);
+    for (; t->slots[at].key != key; at = (at + 1) & mask) {
+        if (t->slots[at].key == EMPTY_SET) {
+            t->slots[at] = (StateSlot){key, amount};
+            t->count++;
+            return;
         }
-        at = (at + 1) & mask;
     }
-    if (t->count == t->capacity) {
-        if (table_grow(t) < 0) return -1;
-        return table_add(t, key, amount);
-    }
-    t->keys[t->count] = key;
-    t->vals[t->count] = amount;
-    t->slots[at] = (int64_t)t->count++;
-    return 0;
+    t->slots[at].val += amount;
 }
+
+#define PREFETCH_AHEAD 16 /* slots ahead in the sweep whose s | c slot is fetched early */
 
 static PyObject *dp_binary_hashed(PyObject *self, PyObject *args) {
     (void)self;
@@ -331,51 +356,58 @@ static PyObject *dp_binary_hashed(PyObject *self, PyObject *args) {
     const uint64_t *masks = (const uint64_t *)masks_buf.buf;
     const double *probs = (const double *)probs_buf.buf, *r = (const double *)resid_buf.buf;
     const Py_ssize_t g = masks_buf.len / 8;
-    t.capacity = 1024;
-    t.nslots = 4096;
-    t.keys = malloc(t.capacity * sizeof(uint64_t));
-    t.vals = malloc(t.capacity * sizeof(double));
-    t.slots = malloc(t.nslots * sizeof(int64_t));
-    if (!t.keys || !t.vals || !t.slots) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    memset(t.slots, 0xff, t.nslots * sizeof(int64_t));
     int failed = 0, too_many = 0;
     long double total = 0.0L;
     Py_BEGIN_ALLOW_THREADS;
-    failed = table_add(&t, 0, 1.0) < 0;
+    failed = state_table_reserve(&t, 1) < 0;
+    if (!failed) {
+        t.slots[slot_of(0, t.nslots - 1)] = (StateSlot){0, 1.0};
+        t.count = 1;
+    }
     for (Py_ssize_t j = 0; j < g && !failed && !too_many; j++) {
         const uint64_t c = masks[j];
         const double p = probs[j], q = 1.0 - p;
         if (p == 0.0 || c >> n) continue;
-        const size_t snapshot = t.count;
-        for (size_t i = 0; i < snapshot && !failed; i++) {
-            uint64_t s = t.keys[i];
-            if ((s & c) == c) continue;
-            double v = t.vals[i];
-            t.vals[i] = q * v;
-            failed = table_add(&t, s | c, p * v) < 0;
+        size_t sources = 0;
+        for (size_t i = 0; i < t.nslots; i++)
+            sources += t.slots[i].key != EMPTY_SET && (t.slots[i].key & c) != c;
+        if (state_table_reserve(&t, sources) < 0) {
+            failed = 1;
+            break;
+        }
+        const size_t mask = t.nslots - 1;
+        for (size_t i = 0; i < t.nslots; i++) {
+            if (i + PREFETCH_AHEAD < t.nslots) { /* a hint: overlap the misses of the sweep */
+                const uint64_t ahead = t.slots[i + PREFETCH_AHEAD].key;
+                if (ahead != EMPTY_SET) __builtin_prefetch(&t.slots[slot_of(ahead | c, mask)], 1);
+            }
+            const uint64_t s = t.slots[i].key;
+            if (s == EMPTY_SET || (s & c) == c) continue;
+            const double v = t.slots[i].val;
+            t.slots[i].val = q * v;
+            table_add(&t, s | c, p * v);
         }
         if (t.count > (size_t)max_states) too_many = 1;
     }
     if (!failed && !too_many) {
         int layers[64];
-        for (size_t i = 0; i < t.count; i++) {
-            uint64_t s = t.keys[i];
+        for (size_t i = 0; i < t.nslots; i++) {
+            const uint64_t s = t.slots[i].key;
+            if (s == EMPTY_SET) continue;
+            const double v = t.slots[i].val;
             int down = __builtin_popcountll(s), others = 0;
             if (down >= k) {
-                total += t.vals[i];
+                total += v;
                 continue;
             }
             for (int l = 0; l < n; l++)
                 if (!((s >> l) & 1)) layers[others++] = l;
             if (k == n) { /* every intact layer must fail on its own */
-                double w = t.vals[i];
+                double w = v;
                 for (int o = 0; o < others; o++) w *= r[layers[o]];
                 total += w;
             } else {
-                total += t.vals[i] * at_least_residual(r, layers, others, k - down);
+                total += v * at_least_residual(r, layers, others, k - down);
             }
         }
     }
@@ -385,8 +417,6 @@ static PyObject *dp_binary_hashed(PyObject *self, PyObject *args) {
     else result = Py_BuildValue("dn", (double)total, (Py_ssize_t)t.count);
 
 done:
-    free(t.keys);
-    free(t.vals);
     free(t.slots);
     PyBuffer_Release(&masks_buf);
     PyBuffer_Release(&probs_buf);
