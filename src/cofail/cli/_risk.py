@@ -455,7 +455,10 @@ def uncertainty_cmd(
     ] = None,
     samples: Annotated[int, typer.Option(min=10, help="Monte Carlo samples.")] = 2000,
     sobol: Annotated[
-        int, typer.Option(min=0, help="Sobol' base sample size N (N(2d+2) runs); 0 to skip.")
+        int,
+        typer.Option(
+            min=0, help="Sobol' base sample size N (N(d+2) runs for d inputs); 0 to skip."
+        ),
     ] = 256,
     seed: Annotated[int, typer.Option(min=0, help="Random seed.")] = 0,
     fmt: FormatOpt = Fmt.table,
@@ -471,7 +474,9 @@ def uncertainty_cmd(
     inputs = parse_uncertain(
         m, parsed, p_dist or [], q_dist or [], r_dist or [], scenario.u_distribution
     )
-    result = propagate(m, parsed, scenario, inputs, samples=samples, seed=seed, sobol_base=sobol)
+    result = propagate(
+        m, parsed, scenario, inputs, samples=samples, seed=seed, sobol_base=sobol, notify=say
+    )
     data = result.to_dict()
     rows: list[list[object]] = [
         ["point estimate (scenario values)", data["point_estimate"]],

@@ -18,6 +18,7 @@ __all__ = [
     "INCLUSION_MIN_LAYERS",
     "MAX_EXACT_LAYERS",
     "all_stack_failures",
+    "compiled_binary",
     "exact_with_engine",
     "failed_set_distribution",
     "failure_covariance",
@@ -205,29 +206,7 @@ def exact_with_engine(
     binary = _is_binary(q)
     if _kernels is not None and binary and 0 < n <= MAX_EXACT_LAYERS:
         masks, probs = binary_modes(q, p)
-        r = np.ascontiguousarray(r, dtype=float)
-        kk = n if k is None else k
-        ie_first = k_all and n >= INCLUSION_MIN_LAYERS and len(masks) > 4 * n
-        budget = (n << n) // 2 if k_all and n >= INCLUSION_MIN_LAYERS and not ie_first else 0
-        probability = None
-        if not ie_first:
-            probability, _, reachable = _kernels.dp_binary(masks, probs, r, n, kk, budget)
-        if probability is None:
-            value, bound = _kernels.ie_binary(masks, probs, r, n)
-            if value > 0 and bound <= CERTIFY_RTOL * value:
-                return float(value), (
-                    f"inclusion-exclusion over 2^{n} layer subsets (compiled, double-double "
-                    f"arithmetic), certified relative error <= {max(bound / value, 1e-16):.1e}"
-                )
-            probability, _, reachable = _kernels.dp_binary(masks, probs, r, n, kk, 0)
-        # The kernel reports 2^n once it has gone dense (it stops counting reachable sets).
-        visited = (
-            f"all 2^{n} sets of failed layers (compiled, dense, positive terms)"
-            if reachable == 1 << n
-            else f"the {reachable:,} reachable of 2^{n} sets of failed layers (compiled, "
-            "positive terms)"
-        )
-        return float(probability), f"state DP over {visited}"
+        return compiled_binary(masks, probs, np.ascontiguousarray(r, dtype=float), k)
     # Cost model: the DP makes one pass over 2^n states per distinct mode column; the
     # extended-precision inclusion-exclusion costs about 4n such passes.
     masks, _, graded = _split_modes(q, np.asarray(p, dtype=float))
@@ -242,6 +221,48 @@ def exact_with_engine(
                 f"relative error <= {result.error_bound / result.probability:.1e}"
             )
     return stack_failure(q, p, r, k), f"state DP over 2^{n} sets of failed layers (positive terms)"
+
+
+def compiled_binary(
+    masks: np.ndarray, probs: np.ndarray, r: np.ndarray, k: int | None = None
+) -> tuple[float, str]:
+    """Return (P(at least k layers fail), engine) for binary cells given as merged mode masks
+    (:func:`binary_modes`), with the compiled kernels and up to ``MAX_EXACT_LAYERS`` layers.
+
+    The choice between the sparse DP and certified inclusion–exclusion that
+    :func:`exact_with_engine` describes.
+
+    >>> if kernels_available():
+    ...     value, engine = compiled_binary(np.array([1, 2], dtype=np.uint64),
+    ...                                     np.array([0.1, 0.1]), np.zeros(2))
+    ...     assert round(value, 15) == 0.01 and engine.startswith("state DP")
+    """
+    if _kernels is None:
+        raise RuntimeError("the compiled kernels are not built")
+    n = len(r)
+    k_all = k is None or k == n
+    kk = n if k is None else k
+    ie_first = k_all and n >= INCLUSION_MIN_LAYERS and len(masks) > 4 * n
+    budget = (n << n) // 2 if k_all and n >= INCLUSION_MIN_LAYERS and not ie_first else 0
+    probability = None
+    if not ie_first:
+        probability, _, reachable = _kernels.dp_binary(masks, probs, r, n, kk, budget)
+    if probability is None:
+        value, bound = _kernels.ie_binary(masks, probs, r, n)
+        if value > 0 and bound <= CERTIFY_RTOL * value:
+            return float(value), (
+                f"inclusion-exclusion over 2^{n} layer subsets (compiled, double-double "
+                f"arithmetic), certified relative error <= {max(bound / value, 1e-16):.1e}"
+            )
+        probability, _, reachable = _kernels.dp_binary(masks, probs, r, n, kk, 0)
+    # The kernel reports 2^n once it has gone dense (it stops counting reachable sets).
+    visited = (
+        f"all 2^{n} sets of failed layers (compiled, dense, positive terms)"
+        if reachable == 1 << n
+        else f"the {reachable:,} reachable of 2^{n} sets of failed layers (compiled, "
+        "positive terms)"
+    )
+    return float(probability), f"state DP over {visited}"
 
 
 HASHED_MAX_STATES = 1 << 24

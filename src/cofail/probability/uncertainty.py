@@ -7,7 +7,8 @@ indices (SALib) to name the inputs that drive the spread.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -15,6 +16,7 @@ import numpy as np
 
 from cofail.errors import InputError
 from cofail.model import Matrix, Stack
+from cofail.probability._batch import stack_failures
 from cofail.probability._exact import stack_failure
 from cofail.probability.distributions import Distribution
 from cofail.probability.scenario import Scenario
@@ -136,21 +138,22 @@ def _evaluate(
     inputs: Sequence[Uncertain],
     values: np.ndarray,
 ) -> np.ndarray:
+    # One row of p and r per draw; q per draw only when a cell is uncertain (else the batch
+    # does the draw-independent work once).
     q0, p0, r0 = base
-    out = np.empty(len(values))
+    draws = len(values)
+    p, r = np.tile(p0, (draws, 1)), np.tile(r0, (draws, 1))
+    q = np.tile(q0, (draws, 1, 1)) if any(u.target == "q" for u in inputs) else q0
     mode_index = {m: j for j, m in enumerate(matrix.mode_ids)}
     layer_index = {lid: i for i, lid in enumerate(stack.layers)}
-    for s, row in enumerate(values):
-        q, p, r = q0.copy(), p0.copy(), r0.copy()
-        for u, v in zip(inputs, row, strict=True):
-            if u.target == "p":
-                p[mode_index[u.key[0]]] = v
-            elif u.target == "r":
-                r[layer_index[u.key[0]]] = v
-            else:
-                q[layer_index[u.key[0]], mode_index[u.key[1]]] = v
-        out[s] = stack_failure(q, p, r, stack.threshold)
-    return out
+    for column, u in zip(values.T, inputs, strict=True):
+        if u.target == "p":
+            p[:, mode_index[u.key[0]]] = column
+        elif u.target == "r":
+            r[:, layer_index[u.key[0]]] = column
+        else:
+            q[:, layer_index[u.key[0]], mode_index[u.key[1]]] = column
+    return stack_failures(q, p, r, stack.threshold)
 
 
 def propagate(
@@ -162,11 +165,14 @@ def propagate(
     samples: int = 1000,
     seed: int = 0,
     sobol_base: int = 0,
+    notify: Callable[[str], None] | None = None,
 ) -> UncertaintyResult:
     """Return the distribution of P(stack fails) by Monte Carlo over the uncertain inputs.
 
     With ``sobol_base`` > 0 also Sobol' first-order and total indices (SALib, Saltelli's
-    scheme: sobol_base × (2d + 2) exact evaluations for d inputs).
+    scheme without second-order indices: sobol_base × (d + 2) exact evaluations for d inputs).
+    ``notify`` is told beforehand when those evaluations should take more than
+    ``LONG_SOBOL_SECONDS`` (estimated from the time the draws took).
 
     >>> from cofail import catalog
     >>> m = catalog.load()
@@ -180,10 +186,32 @@ def propagate(
     rng = np.random.default_rng(seed)
     u = rng.random((samples, len(inputs)))
     values = np.column_stack([inp.distribution.ppf(u[:, k]) for k, inp in enumerate(inputs)])
+    started = time.perf_counter()
     draws = _evaluate(base, stack, matrix, inputs, values)
+    each = (time.perf_counter() - started) / samples
     point = stack_failure(*base, stack.threshold)
+    runs = sobol_base * (len(inputs) + 2)
+    if notify is not None and runs * each > LONG_SOBOL_SECONDS:
+        notify(
+            f"Sobol' indices: {runs:,} exact solves ({sobol_base} x {len(inputs) + 2} for "
+            f"{len(inputs)} inputs), about {_duration(runs * each)} at {each * 1e3:.3g} ms "
+            "each; a smaller --sobol N shortens this, --sobol 0 skips it"
+        )
     sobol = _sobol(base, stack, matrix, inputs, sobol_base, seed) if sobol_base else None
     return UncertaintyResult(draws, point, tuple(inputs), seed, sobol, scenario)
+
+
+LONG_SOBOL_SECONDS = 30.0
+"""Sobol' runs expected to take longer than this are announced (``notify``) before they start."""
+
+
+def _duration(seconds: float) -> str:
+    """Return a rough human duration: ``_duration(95)`` is ``'2 min'``."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def _sobol(
@@ -203,7 +231,10 @@ def _sobol(
     unit = np.clip(unit, 1e-12, 1 - 1e-12)
     values = np.column_stack([u.distribution.ppf(unit[:, k]) for k, u in enumerate(inputs)])
     y = _evaluate(base, stack, matrix, inputs, values)
-    result = sobol_analyze.analyze(problem, y, calc_second_order=False, seed=seed)
+    # A Generator, not the int: SALib seeds its bootstrap only `if seed:`, so seed 0 would leave
+    # the confidence intervals to NumPy's global state (different on every run).
+    bootstrap = np.random.default_rng(seed)
+    result = sobol_analyze.analyze(problem, y, calc_second_order=False, seed=bootstrap)
     return {
         name: {
             "S1": float(result["S1"][k]),
