@@ -206,6 +206,30 @@ def test_uncertainty_is_the_same_on_every_run_with_seed_zero(paper: object) -> N
     assert runs[0]["sobol"] != runs[2]["sobol"]
 
 
+def test_a_long_sobol_run_is_announced_with_its_size(
+    paper: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cofail import catalog
+    from cofail.model import Stack
+    from cofail.probability import Scenario, uncertainty
+
+    m = catalog.load()
+    stack = Stack(layers=("RLHF", "DEBATE"))
+    inputs = uncertainty.parse_uncertain(m, stack, ["beta:2,18"], [], [])  # one per mode
+    told: list[str] = []
+    run = lambda: uncertainty.propagate(  # noqa: E731
+        m, stack, Scenario(), inputs, samples=20, sobol_base=8, notify=told.append
+    )
+    run()
+    assert told == []  # a fraction of a second: nothing to say
+    monkeypatch.setattr(uncertainty, "LONG_SOBOL_SECONDS", 0.0)
+    run()
+    d = len(inputs)
+    assert (
+        len(told) == 1 and f"{8 * (d + 2):,} exact solves (8 x {d + 2} for {d} inputs)" in told[0]
+    )
+
+
 @settings(max_examples=100, deadline=None)
 @given(stack_models(cells=(0.0, 0.3, 1.0)))
 def test_pair_failures_equal_two_layer_stacks(
