@@ -368,9 +368,12 @@ static PyObject *dp_binary_hashed(PyObject *self, PyObject *args) {
         const uint64_t c = masks[j];
         const double p = probs[j], q = 1.0 - p;
         if (p == 0.0 || c >> n) continue;
-        size_t sources = 0;
-        for (size_t i = 0; i < t.nslots; i++)
-            sources += t.slots[i].key != EMPTY_SET && (t.slots[i].key & c) != c;
+        size_t sources = t.count; /* at most; counted only when that much room is lacking */
+        if (4 * t.count > t.nslots) {
+            sources = 0;
+            for (size_t i = 0; i < t.nslots; i++)
+                sources += t.slots[i].key != EMPTY_SET && (t.slots[i].key & c) != c;
+        }
         if (state_table_reserve(&t, sources) < 0) {
             failed = 1;
             break;
