@@ -475,8 +475,9 @@ def uncertainty_cmd(
         m, parsed, p_dist or [], q_dist or [], r_dist or [], scenario.u_distribution
     )
     result = propagate(
-        m, parsed, scenario, inputs, samples=samples, seed=seed, sobol_base=sobol, notify=say
-    )
+        m, parsed, scenario, inputs, samples=samples, seed=seed, sobol_base=sobol,
+        notify=lambda text: say(f"[yellow]note:[/] {text}"),
+    )  # fmt: skip
     data = result.to_dict()
     rows: list[list[object]] = [
         ["point estimate (scenario values)", data["point_estimate"]],
