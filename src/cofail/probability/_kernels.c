@@ -360,10 +360,7 @@ static PyObject *dp_binary_hashed(PyObject *self, PyObject *args) {
     long double total = 0.0L;
     Py_BEGIN_ALLOW_THREADS;
     failed = state_table_reserve(&t, 1) < 0;
-    if (!failed) {
-        t.slots[slot_of(0, t.nslots - 1)] = (StateSlot){0, 1.0};
-        t.count = 1;
-    }
+    if (!failed) table_add(&t, 0, 1.0); /* no layer failed yet, for sure */
     for (Py_ssize_t j = 0; j < g && !failed && !too_many; j++) {
         const uint64_t c = masks[j];
         const double p = probs[j], q = 1.0 - p;
