@@ -32,7 +32,6 @@
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
-#include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -278,22 +277,11 @@ static inline size_t slot_of(uint64_t key, size_t mask) {
     return (size_t)key & mask;
 }
 
-#define HUGE_PAGE ((size_t)2 << 20)
-
-/* Slots with every key EMPTY_SET; large tables on huge pages where the kernel allows them only
- * on request (fewer TLB misses: about 5% on 30 x 100). */
+/* Slots with every key EMPTY_SET; large tables on huge pages (big_alloc), which cut TLB misses:
+ * about 5% on 30 x 100. */
 static StateSlot *state_slots(size_t nslots) {
-    const size_t bytes = nslots * sizeof(StateSlot);
-    void *slots = NULL;
-    if (bytes >= HUGE_PAGE) {
-        if (posix_memalign(&slots, HUGE_PAGE, bytes)) return NULL;
-#ifdef MADV_HUGEPAGE
-        madvise(slots, bytes, MADV_HUGEPAGE); /* a hint; ignored where unsupported */
-#endif
-    } else {
-        slots = malloc(bytes);
-    }
-    if (slots) memset(slots, 0xff, bytes);
+    StateSlot *slots = big_alloc(nslots * sizeof(StateSlot));
+    if (slots) memset(slots, 0xff, nslots * sizeof(StateSlot));
     return slots;
 }
 
