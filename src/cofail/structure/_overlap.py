@@ -8,8 +8,6 @@ from math import sqrt
 from typing import Any
 
 import numpy as np
-from scipy.cluster.hierarchy import fcluster, linkage
-from scipy.spatial.distance import squareform
 
 from cofail.model import Matrix, Stack, UncertainPolicy
 
@@ -147,6 +145,11 @@ def overlap(
             )
         )
     if n >= 2:
+        # Imported here: scipy.cluster takes about 0.6 s, which every command that imports
+        # cofail.structure (audit, claims, ...) paid even without grouping anything.
+        from scipy.cluster.hierarchy import fcluster, linkage
+        from scipy.spatial.distance import squareform
+
         z = linkage(squareform(dist, checks=False), method=method)
         labels = fcluster(z, t=cut, criterion="distance")
         link = z.tolist()
