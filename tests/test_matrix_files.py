@@ -169,3 +169,30 @@ def test_file_level_errors(tmp_path: Path) -> None:
         read_matrix(tmp_path / "m.txt")
     with pytest.raises(InputError, match="no such file"):
         read_matrix(tmp_path / "missing.yaml")
+
+
+CATALOG_YAML = Path(__file__).parents[1] / "src" / "cofail" / "catalog" / "dung-mai-2025.yaml"
+
+
+@pytest.mark.parametrize("text", [TEMPLATE, CATALOG_YAML.read_text(encoding="utf-8")])
+def test_yaml_nodes_lines_and_data_match_the_pure_python_parser(text: str) -> None:
+    import yaml
+
+    from cofail.io.yaml_source import YamlDocument
+
+    # YamlDocument parses with libyaml where it can, once; the pure-Python parser, used where
+    # libyaml is missing, must give the same data and put every node on the same line.
+    doc = YamlDocument(text, "t.yaml")
+    assert doc.data == yaml.load(text, Loader=yaml.SafeLoader)
+    ours, theirs = [doc.node], [yaml.compose(text, Loader=yaml.SafeLoader)]
+    while ours:
+        a, b = ours.pop(), theirs.pop()
+        assert (type(a), a.tag, a.start_mark.line) == (type(b), b.tag, b.start_mark.line)
+        if isinstance(a, yaml.ScalarNode):
+            assert a.value == b.value
+        elif isinstance(a, yaml.SequenceNode):
+            ours += a.value
+            theirs += b.value
+        else:
+            ours += [n for pair in a.value for n in pair]
+            theirs += [n for pair in b.value for n in pair]

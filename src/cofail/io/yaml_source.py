@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -12,7 +12,15 @@ from cofail.io.validation import FieldPath
 __all__ = ["YamlDocument"]
 
 
-class _StrictLoader(yaml.SafeLoader):
+# libyaml's parser where PyYAML was built with it, the pure-Python one otherwise: the same
+# nodes, marks and data either way.
+if TYPE_CHECKING:
+    _SafeLoader = yaml.SafeLoader
+else:
+    _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _StrictLoader(_SafeLoader):
     """SafeLoader that refuses duplicate mapping keys instead of silently keeping the last."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
@@ -33,9 +41,10 @@ class YamlDocument:
 
     def __init__(self, text: str, source: str):
         self.source = source
-        try:
-            self.node = yaml.compose(text, Loader=_StrictLoader)
-            self.data = yaml.load(text, Loader=_StrictLoader)
+        loader = _StrictLoader(text)
+        try:  # parsed once: the data is constructed from the node tree kept for line numbers
+            self.node = loader.get_single_node()
+            self.data = None if self.node is None else loader.construct_document(self.node)
         except InputError as exc:
             raise exc.located(source) from None
         except yaml.MarkedYAMLError as exc:
@@ -45,6 +54,8 @@ class YamlDocument:
             raise InputError(f"invalid YAML: {problem}", source=source, line=line) from None
         except yaml.YAMLError as exc:
             raise InputError(f"invalid YAML: {exc}", source=source) from None
+        finally:
+            loader.dispose()
 
     def line_of(self, path: FieldPath) -> int | None:
         """Return the 1-based line of the deepest node on ``path`` that exists."""
