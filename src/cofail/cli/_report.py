@@ -34,10 +34,13 @@ def report(
     ] = None,
 ) -> None:
     """Write the HTML report (self-contained) and its Markdown twin."""
-    from cofail.empirical import LogSpec, analyse, read_log
     from cofail.report.document import write_report
 
     m = load_matrix(matrix)
-    evidence = analyse(read_log(log, LogSpec(stratum=stratum_col))) if log else None
+    evidence = None
+    if log:  # cofail.empirical (scipy.stats, DuckDB) only when there is a log to read
+        from cofail.empirical import LogSpec, analyse, read_log
+
+        evidence = analyse(read_log(log, LogSpec(stratum=stratum_col)))
     paths = write_report(m, out, uncertain=policy(uncertain), evidence=evidence)
     say(f"report: {paths.html.resolve()}\nmarkdown: {paths.markdown.resolve()}", err=False)

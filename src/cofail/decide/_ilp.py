@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
 
 from cofail.errors import InputError
 from cofail.model import Matrix, UncertainPolicy
@@ -31,6 +30,10 @@ def best_stacks_ilp(
     >>> best_stacks_ilp(catalog.load(), catalog.load().layer_ids, budget=3, size=2, top=1)
     [('DEBATE', 'RE')]
     """
+    # Imported here: scipy.optimize takes about 0.8 s, which every command importing
+    # cofail.decide (the report included) paid though the ILP runs only past ~25 candidates.
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
     rows = [matrix.layer_ids.index(x) for x in candidates]
     covers = ~matrix.vulnerable(uncertain)[rows]  # (n, m): layer i covers mode j
     n, m = covers.shape

@@ -6,11 +6,11 @@ import datetime as _dt
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cofail import __version__
 from cofail.claims import check_claims
 from cofail.decide import TIE_BREAK, candidate_layers, frontier, recommend, robustness
-from cofail.empirical import StratifiedAnalysis
 from cofail.io.files import write_atomic
 from cofail.model import Matrix, Stack, UncertainPolicy
 from cofail.probability import MAX_EXACT_LAYERS, Scenario, risk
@@ -31,6 +31,9 @@ from cofail.report.views import (
     stack_failure_table,
 )
 from cofail.structure import audit, overlap
+
+if TYPE_CHECKING:  # only with --log: cofail.empirical brings scipy.stats (about 1.9 s)
+    from cofail.empirical import StratifiedAnalysis
 
 __all__ = [
     "Figure",

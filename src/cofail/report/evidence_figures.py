@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -9,8 +11,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from cofail.empirical import CoFailure, StackFailure
 from cofail.report.figures import to_svg
+
+if TYPE_CHECKING:  # the figures only read these results
+    from cofail.empirical import CoFailure, StackFailure
 
 __all__ = ["cofailure_heatmap_svg", "stack_failure_svg", "upset_svg"]
 
