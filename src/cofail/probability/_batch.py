@@ -36,30 +36,14 @@ def stack_failures(q: np.ndarray, p: np.ndarray, r: np.ndarray, k: int | None = 
 
 
 def _fixed_binary(q: np.ndarray, p: np.ndarray, r: np.ndarray, k: int | None) -> np.ndarray:
-    # The merge of binary_modes, once for the masks and vectorised over the draws for the
-    # probabilities (the same operations in the same order, so each draw's numbers are the ones
-    # binary_modes would give it).
-    masks = _exact.column_masks(q)
-    hits = np.flatnonzero(masks)
-    unique, inverse = np.unique(masks[hits], return_inverse=True)
-    order = np.argsort(-np.bitwise_count(unique), kind="stable")
-    unique, rank = unique[order], np.argsort(order)[inverse]  # group of each hitting mode
-    draws = len(p)
-    log_absent = np.zeros((draws, len(unique)))
-    single = np.zeros((draws, len(unique)))
-    possible = np.zeros((draws, len(unique)), dtype=np.int64)  # modes with p > 0 per group
-    with np.errstate(divide="ignore"):  # p = 1 is log(0) = -inf: the merged mode is certain
-        for j, g in zip(hits.tolist(), rank.tolist(), strict=True):
-            log_absent[:, g] += np.log1p(-p[:, j])
-            single[:, g] += p[:, j]
-            possible[:, g] += p[:, j] > 0
-    # A group with one possible mode keeps that mode's p exactly, as in binary_modes.
-    merged = np.where(possible == 1, single, -np.expm1(log_absent))
-    out = np.empty(draws)
-    for s in range(draws):
-        present = merged[s] > 0  # binary_modes drops the modes that cannot occur
+    # binary_modes for every draw, with the grouping of the modes done once.
+    groups = _exact.ModeGroups.of(q)
+    merged = groups.merged(p)
+    out = np.empty(len(p))
+    for s in range(len(p)):
+        present = merged[s] > 0  # as in binary_modes: a group that cannot occur is dropped
         out[s] = _exact.compiled_binary(
-            np.ascontiguousarray(unique[present]),
+            np.ascontiguousarray(groups.masks[present]),
             np.ascontiguousarray(merged[s, present]),
             np.ascontiguousarray(r[s]),
             k,

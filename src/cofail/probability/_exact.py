@@ -7,6 +7,7 @@ residual probability r_i. The stack fails when at least k of its n layers fail.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from types import ModuleType
 
 import numpy as np
@@ -17,6 +18,7 @@ __all__ = [
     "CERTIFY_RTOL",
     "INCLUSION_MIN_LAYERS",
     "MAX_EXACT_LAYERS",
+    "ModeGroups",
     "all_stack_failures",
     "compiled_binary",
     "exact_with_engine",
@@ -299,24 +301,61 @@ def binary_modes(q: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Return the distinct non-empty 0/1 columns of ``q`` as layer bitmasks, with merged p.
 
     Columns hitting the same layers act as one mode present with 1 − Π(1 − p_j); a column hit by
-    one mode keeps its p exactly. Masks come widest first (the order the sparse DP likes); modes with p = 0 are dropped.
+    one mode keeps its p exactly. Masks come widest first (the order the sparse DP likes); modes
+    with p = 0 are dropped.
 
     >>> masks, probs = binary_modes(np.array([[1, 1, 0], [0, 0, 1]]), np.array([0.5, 0.5, 0.2]))
     >>> masks.tolist(), probs.round(6).tolist()
     ([1, 2], [0.75, 0.2])
     """
-    p = np.asarray(p, dtype=float)
-    masks = column_masks(q)
-    keep = (masks != 0) & (p > 0)
-    unique, inverse = np.unique(masks[keep], return_inverse=True)
-    with np.errstate(divide="ignore"):  # p = 1 is log(0) = -inf: the merged mode is certain
-        log_absent = np.bincount(inverse, weights=np.log1p(-p[keep]), minlength=len(unique))
-    # A mask hit by one mode keeps that mode's p exactly (log1p/expm1 would round it).
-    alone = np.bincount(inverse, minlength=len(unique)) == 1
-    single = np.bincount(inverse, weights=p[keep], minlength=len(unique))
-    merged = np.where(alone, single, -np.expm1(log_absent))
-    order = np.argsort(-np.bitwise_count(unique), kind="stable")
-    return np.ascontiguousarray(unique[order]), np.ascontiguousarray(merged[order])
+    groups = ModeGroups.of(q)
+    merged = groups.merged(np.asarray(p, dtype=float)[None, :])[0]
+    present = merged > 0  # a group whose every mode has p = 0 cannot occur
+    return np.ascontiguousarray(groups.masks[present]), np.ascontiguousarray(merged[present])
+
+
+@dataclass(frozen=True)
+class ModeGroups:
+    """The modes of binary ``q`` grouped by the layers they hit: what merging them into one mode
+    per distinct column needs that does not depend on p (worked out once for many draws of p).
+
+    >>> g = ModeGroups.of(np.array([[1, 1, 0], [0, 0, 1]]))
+    >>> g.masks.tolist(), g.modes.tolist(), g.group.tolist()
+    ([1, 2], [0, 1, 2], [0, 0, 1])
+    """
+
+    masks: np.ndarray
+    """The distinct non-empty columns as layer bitmasks, widest first."""
+    modes: np.ndarray
+    """The modes that hit at least one layer."""
+    group: np.ndarray
+    """For each of ``modes``, the index of its mask in ``masks``."""
+
+    @classmethod
+    def of(cls, q: np.ndarray) -> ModeGroups:
+        """Group the columns of the 0/1 matrix ``q``."""
+        columns = column_masks(q)
+        modes = np.flatnonzero(columns)
+        unique, inverse = np.unique(columns[modes], return_inverse=True)
+        order = np.argsort(-np.bitwise_count(unique), kind="stable")
+        return cls(unique[order], modes, np.argsort(order)[inverse])
+
+    def merged(self, p: np.ndarray) -> np.ndarray:
+        """Return each group's P(present) for each row of ``p`` (draws × modes).
+
+        1 − Π(1 − p_j) by log1p/expm1, summed in mode order; a group with one mode of p > 0
+        keeps that p exactly (log1p/expm1 would round it); 0 where every p is 0.
+        """
+        shape = (len(self.masks), len(p))  # groups × draws: np.add.at adds along axis 0
+        log_absent, single = np.zeros(shape), np.zeros(shape)
+        possible = np.zeros(shape, dtype=np.int64)
+        by_mode = p[:, self.modes].T
+        with np.errstate(divide="ignore"):  # p = 1 is log(0) = -inf: the merged mode is certain
+            np.add.at(log_absent, self.group, np.log1p(-by_mode))
+        np.add.at(single, self.group, by_mode)
+        np.add.at(possible, self.group, by_mode > 0)
+        merged: np.ndarray = np.where(possible == 1, single, -np.expm1(log_absent)).T
+        return merged
 
 
 def column_masks(q: np.ndarray) -> np.ndarray:
