@@ -182,6 +182,23 @@ def test_robustness_counts_match_direct_enumeration(paper: Matrix) -> None:
     assert all(c.verdict == "all" for c in claims) == (direct["claims_all"] == 16)
 
 
+def test_each_claim_is_counted_by_its_own_verdict(paper: Matrix) -> None:
+    # Four more U cells, chosen so that the six claims hold in different numbers of the 256
+    # resolutions: a claim counted by another claim's verdict cannot pass.
+    extra = [("RLHF", "COLL"), ("W2S", "EM-MIS"), ("RE", "AL-GEN"), ("DEBATE", "AL-GEN")]
+    matrix = paper.with_levels(dict.fromkeys(extra, "U"))
+    cells = matrix.uncertain_cells()
+    baseline = check_claims(matrix.with_levels(dict.fromkeys(cells, "V")))
+    direct = [0] * len(baseline)
+    for values in product("VN", repeat=len(cells)):
+        resolved = check_claims(matrix.with_levels(dict(zip(cells, values, strict=True))))
+        for i, claim in enumerate(resolved):
+            direct[i] += claim.verdict == baseline[i].verdict
+    assert len(set(direct)) > 2
+    by_id = {c.id: c.holds_in for c in robustness(matrix).conclusions}
+    assert [by_id[f"claim:{c.id}"] for c in baseline] == direct
+
+
 @settings(max_examples=25, deadline=None)
 @given(matrices(max_layers=4, max_modes=4))
 def test_robustness_flips_on_random_matrices(matrix: Matrix) -> None:

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from cofail.claims import check_claims
+from cofail.claims import CLAIMS, check_claims
 from cofail.decide._recommend import Objective, recommend
 from cofail.model import Level, Matrix, Stack, TaxLevel
 from cofail.structure import audit
@@ -93,7 +93,7 @@ def _uncovered_of(stack: Stack, m: Matrix) -> Hashable:
 
 
 def _claim_verdict(cid: int, m: Matrix) -> Hashable:
-    return check_claims(m)[cid - 1].verdict
+    return CLAIMS[cid - 1](m, "pessimistic").verdict  # this claim only, as check_claims reads it
 
 
 def _best_stack(
