@@ -62,7 +62,7 @@ def test_monte_carlo_interval_is_as_wide_as_the_binomial_law_says() -> None:
     mc = monte_carlo(q, np.array([0.1, 0.2]), np.zeros(2), 2, 1_000_000, seed=5)
     low, high = mc.interval
     assert abs(mc.estimate - 0.1) < 5 * 3e-4
-    # At a million trials Wilson's half-width is the normal one, 1.96 sqrt(P (1 - P) / n).
+    # At a million trials the Clopper-Pearson half-width is the normal one, 1.96 sqrt(P (1 - P) / n).
     half = 1.96 * np.sqrt(mc.estimate * (1 - mc.estimate) / 1_000_000)
     assert (high - low) / 2 == pytest.approx(half, rel=1e-3)
 

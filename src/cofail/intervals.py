@@ -1,8 +1,8 @@
-"""Confidence intervals for a proportion, and a Monte Carlo estimate with its interval, with
-no dependency beyond the standard library.
+"""Confidence intervals for a proportion, and a Monte Carlo estimate with its interval.
 
-Kept apart from :mod:`cofail.empirical` (which needs SciPy, 1.8 s to import) so that a
-simulation's interval costs nothing to load.
+Kept apart from :mod:`cofail.empirical` (which needs ``scipy.stats``, 1.8 s to import): the
+Wilson interval needs only the standard library, and the Clopper–Pearson interval of a
+simulation loads ``scipy.special`` (0.4 s) the first time it is asked for.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from math import sqrt
 from statistics import NormalDist
 from typing import Any
 
-__all__ = ["MonteCarlo", "wilson"]
+__all__ = ["MonteCarlo", "clopper_pearson", "wilson"]
 
 
 def wilson(k: float, n: float, alpha: float = 0.05) -> tuple[float, float]:
@@ -37,6 +37,28 @@ def wilson(k: float, n: float, alpha: float = 0.05) -> tuple[float, float]:
     return (low, high)
 
 
+def clopper_pearson(k: int, n: int, alpha: float = 0.05) -> tuple[float, float]:
+    """Return the Clopper–Pearson ("exact") interval for a proportion k/n at level 1 - ``alpha``.
+
+    Its bounds are the p at which observing k or more (k or fewer) has probability alpha/2, so
+    it covers the true proportion with probability at least 1 - alpha whatever that proportion
+    is. Wilson's interval does not: for a rare event seen once it can start above the truth
+    (1 failure in 5,000 at level 1 - 1e-6: Wilson's low bound 7.7e-6, this one's 1.0e-10).
+
+    >>> [round(x, 4) for x in clopper_pearson(10, 1000)]
+    [0.0048, 0.0183]
+    >>> clopper_pearson(0, 10)[0], round(clopper_pearson(0, 10)[1], 4)  # 1 - 0.025 ** (1 / 10)
+    (0.0, 0.3085)
+    """
+    if n <= 0:
+        return (0.0, 1.0)
+    from scipy.special import betaincinv
+
+    low = 0.0 if k <= 0 else float(betaincinv(k, n - k + 1, alpha / 2))
+    high = 1.0 if k >= n else float(betaincinv(k + 1, n - k, 1 - alpha / 2))
+    return (low, high)
+
+
 @lru_cache(maxsize=16)
 def _z(alpha: float) -> float:
     """The standard normal quantile 1 - alpha/2 (Wichura's AS241, as SciPy's to 1e-15)."""
@@ -49,7 +71,7 @@ class MonteCarlo:
 
     >>> m = MonteCarlo(samples=1000, hits=10, seed=0)
     >>> m.estimate, [round(x, 4) for x in m.interval], m.covers(0.02)
-    (0.01, [0.0054, 0.0183], False)
+    (0.01, [0.0048, 0.0183], False)
     """
 
     samples: int
@@ -64,8 +86,9 @@ class MonteCarlo:
 
     @property
     def interval(self) -> tuple[float, float]:
-        """Wilson score interval at :attr:`level`."""
-        return wilson(self.hits, self.samples, 1 - self.level)
+        """Clopper–Pearson interval at :attr:`level`: it covers the true probability at least
+        that often, however rare the failure (a cross-check must not cry wolf)."""
+        return clopper_pearson(self.hits, self.samples, 1 - self.level)
 
     def covers(self, probability: float) -> bool:
         """Whether ``probability`` lies in the interval."""

@@ -425,9 +425,9 @@ def _monte_carlo(
         rows,
         notes=[
             "an estimate, not exact: every basic event drawn independently with its "
-            "probability in each trial, the tree as read evaluated 64 trials at a time; Wilson "
-            "95% interval. 'exact inside': whether the exact probability lies in it (1 in 20 "
-            "outside by chance)"
+            "probability in each trial, the tree as read evaluated 64 trials at a time; "
+            "Clopper-Pearson 95% interval. 'exact inside': whether the exact probability lies "
+            "in it (at most 1 in 20 outside by chance)"
         ],
     )
 

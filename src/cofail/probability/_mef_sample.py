@@ -5,7 +5,7 @@ rewritten one; no BDD), and the only answer for a tree whose BDD does not fit in
 Aralia tree nus9601 defeats SCRAM and cofail alike. Each basic event's outcomes over a block of
 trials are drawn as a bit vector (trial t is bit t % 64 of word t // 64), each gate combines
 its arguments' vectors with word-wide AND, OR, XOR and NOT, and the set bits of the top gate's
-vector are counted. The estimate is hits / trials with a Wilson interval.
+vector are counted. The estimate is hits / trials with a Clopper–Pearson interval.
 """
 
 from __future__ import annotations

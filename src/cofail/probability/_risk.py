@@ -164,8 +164,8 @@ def monte_carlo(
     seed: int = 0,
     level: float = 0.95,
 ) -> MonteCarlo:
-    """Estimate P(at least k layers fail) by simulation, with a Wilson interval (a cross-check
-    that shares no code with the exact engines).
+    """Estimate P(at least k layers fail) by simulation, with a Clopper–Pearson interval (a
+    cross-check that shares no code with the exact engines).
 
     >>> q = np.array([[1.0, 0.0], [1.0, 1.0]])
     >>> mc = monte_carlo(q, np.array([0.1, 0.2]), np.zeros(2), 2, 100_000)
