@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -26,12 +28,15 @@ def test_bounds_are_where_a_binomial_tail_is_alpha_half(
         assert binom.cdf(k, n, high) == pytest.approx(alpha / 2, rel=1e-6)
 
 
-def _coverage(interval: object, n: int, level: float, p: np.ndarray) -> np.ndarray:
+Interval = Callable[[int, int, float], tuple[float, float]]
+
+
+def _coverage(interval: Interval, n: int, level: float, p: np.ndarray) -> np.ndarray:
     """P(the interval from a Binomial(n, p) draw covers p), summed over every outcome."""
-    bounds = np.array([interval(k, n, 1 - level) for k in range(n + 1)])  # type: ignore[operator]
-    pmf = binom.pmf(np.arange(n + 1)[:, None], n, p[None, :])
+    bounds = np.array([interval(k, n, 1 - level) for k in range(n + 1)])
+    pmf = np.asarray(binom.pmf(np.arange(n + 1)[:, None], n, p[None, :]), dtype=float)
     inside = (bounds[:, :1] <= p[None, :]) & (p[None, :] <= bounds[:, 1:])
-    return (pmf * inside).sum(axis=0)
+    return np.asarray((pmf * inside).sum(axis=0))
 
 
 def test_the_interval_covers_at_least_its_level_whatever_the_probability() -> None:
