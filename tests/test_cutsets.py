@@ -76,3 +76,16 @@ def test_a_layer_vulnerable_to_nothing_makes_the_stack_unbeatable(paper: Matrix)
     a = audit(m, Stack(layers=("RLHF", "RE")))
     assert a.depth is None and a.cut_sets == ()
     assert "RE" in a.note
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(st.sets(st.integers(min_value=0, max_value=2**12 - 1), max_size=60))
+def test_minimal_sets_equal_the_pairwise_definition(family: set[int]) -> None:
+    # Filed by lowest element, a set is compared only with some kept sets; the definition
+    # compares it with every other set of the family.
+    from cofail.structure._bits import minimal_sets
+
+    expected = {s for s in family if not any(o != s and o & s == o for o in family)}
+    got = minimal_sets(family)
+    assert set(got) == expected and len(got) == len(expected)
+    assert [s.bit_count() for s in got] == sorted(s.bit_count() for s in got)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["InputError"]
+__all__ = ["InputError", "brief"]
 
 
 class InputError(ValueError):
@@ -31,3 +31,17 @@ class InputError(ValueError):
         if self.source:
             return self
         return InputError(self.message, source=source, line=line or self.line)
+
+
+def brief(text: str, limit: int = 40) -> str:
+    """``text`` quoted for a message, cut to ``limit`` characters (a 5,000-digit number from a
+    file would otherwise fill the screen).
+
+    >>> print(brief("9" * 100, 12))
+    '999999999999…' (100 characters)
+    >>> print(brief("0.5"))
+    '0.5'
+    """
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit] + '…'!r} ({len(text):,} characters)"

@@ -78,6 +78,9 @@ class MonteCarlo:
     hits: int
     seed: int
     level: float = 0.95
+    requested: int | None = None
+    """The trials asked for, when a time limit stopped the run after ``samples`` of them (the
+    same seed gives the same first trials, so a longer run extends this one)."""
 
     @property
     def estimate(self) -> float:
@@ -105,6 +108,9 @@ class MonteCarlo:
             "interval": list(self.interval),
             "level": self.level,
         }
+        if self.requested is not None:
+            out["requested"] = self.requested
+            out["stopped_by_time_limit"] = True
         if exact is not None:
             out["exact_within_interval"] = self.covers(exact)
         return out

@@ -202,8 +202,10 @@ def mef_cmd(
         typer.Option(
             "--time-limit",
             min=0.001,
-            help="Seconds allowed for the exact solve of each top gate. Past it the solve is "
-            "stopped: an error, or with --monte-carlo the estimate alone.",
+            help="Seconds allowed for the exact solve of each top gate, and again for its "
+            "--monte-carlo trials. A solve past it is stopped: an error, or with --monte-carlo "
+            "the estimate alone. Trials stop at the first block of 2^20 that ends past it, and "
+            "the estimate says how many were run.",
         ),
     ] = None,
     importance: Annotated[
@@ -230,12 +232,18 @@ def mef_cmd(
     emit(fault_tree_tables(result), fmt, result.to_dict())
 
 
-def _slow_notice(top: str, seconds: float) -> None:
-    """Tell the user the exact solve of ``top`` has run ``seconds`` and what to do instead."""
-    tell(
-        f"the exact solve of {top!r} has run {seconds:g} s and goes on. "
+def _slow_notice(top: str, seconds: float, what: str) -> None:
+    """Tell the user ``what`` (the exact solve or the cut-set search) of ``top`` has run
+    ``seconds`` and what to do instead."""
+    hint = (
         "Some trees' BDDs never fit in memory (Aralia's nus9601); Ctrl-C and rerun with "
-        "--time-limit S --monte-carlo N for an estimate with its interval.",
+        "--time-limit S --monte-carlo N for an estimate with its interval."
+        if what == "exact solve"
+        else "The number of minimal cut sets grows fast with the order; Ctrl-C and rerun "
+        "with a lower --cut-sets, or with --time-limit S to bound the search."
+    )
+    tell(
+        f"the {what} of {top!r} has run {seconds:g} s and goes on. {hint}",
         label="note: ",
         style="yellow",
     )

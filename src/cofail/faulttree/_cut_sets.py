@@ -7,11 +7,14 @@ when the full list would run to millions.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
 
 from cofail.errors import InputError
+from cofail.faulttree._bdd import SLOW_SECONDS
 from cofail.faulttree._mef import FaultTree, Formula
 from cofail.structure._bits import minimal_sets
 
@@ -42,8 +45,67 @@ class CutSetSummary:
         return out
 
 
-def mef_cut_sets(tree: FaultTree, top: str, max_order: int) -> CutSetSummary:
+MAX_HELD = 1_000_000
+"""Cut sets held for one gate (or one step of an AND): past it the search is refused, since
+minimising a family costs up to the square of its size."""
+
+
+class _Budget:
+    """The search's bounds: :data:`MAX_HELD` sets at a time, and a deadline if one is given."""
+
+    def __init__(
+        self,
+        top: str,
+        max_order: int,
+        time_limit: float | None,
+        on_slow: Callable[[float], None] | None,
+    ) -> None:
+        self.top, self.max_order, self.time_limit = top, max_order, time_limit
+        self.start = time.monotonic()
+        self.deadline = None if time_limit is None else self.start + time_limit
+        self.on_slow = on_slow
+        self.work = 0
+
+    def hold(self, gate: str, count: int) -> None:
+        """Refuse a family of ``count`` sets at ``gate`` past :data:`MAX_HELD`."""
+        if count > MAX_HELD:
+            raise InputError(
+                f"minimal cut sets of {self.top!r}: gate {gate!r} alone has more than "
+                f"{MAX_HELD:,} sets of order <= {self.max_order}; a lower --cut-sets bounds "
+                "the search (the probability does not need them)"
+            )
+
+    def spend(self, steps: int) -> None:
+        """Count ``steps`` of work, and look at the clock every 10^5 of them."""
+        self.work += steps
+        if self.work > 100_000:
+            self.work = 0
+            now = time.monotonic()
+            if self.on_slow is not None and now > self.start + SLOW_SECONDS:
+                self.on_slow(SLOW_SECONDS)
+                self.on_slow = None
+            if self.deadline is not None and now > self.deadline:
+                raise InputError(
+                    f"minimal cut sets of {self.top!r} up to order {self.max_order} not found "
+                    f"within --time-limit {self.time_limit:g} s; a lower --cut-sets shortens "
+                    "the search"
+                )
+
+
+def mef_cut_sets(
+    tree: FaultTree,
+    top: str,
+    max_order: int,
+    *,
+    time_limit: float | None = None,
+    on_slow: Callable[[float], None] | None = None,
+) -> CutSetSummary:
     """Return the minimal cut sets of ``top`` with at most ``max_order`` basic events.
+
+    ``time_limit`` (seconds) bounds the search; past it, or when one gate alone holds more
+    than :data:`MAX_HELD` sets, an ``InputError`` names the option that bounds it.
+    ``on_slow(seconds)`` is called once if the search is still running after
+    :data:`~cofail.faulttree._bdd.SLOW_SECONDS`.
 
     >>> from cofail.faulttree._mef import Formula
     >>> e = lambda n: Formula("event", name=n, kind="basic-event")
@@ -54,13 +116,16 @@ def mef_cut_sets(tree: FaultTree, top: str, max_order: int) -> CutSetSummary:
     """
     index: dict[str, int] = {}
     memo: dict[str, list[int]] = {}
+    budget = _Budget(top, max_order, time_limit, on_slow)
 
     def bit(name: str) -> int:
         if name not in index:
             index[name] = len(index)
         return 1 << index[name]
 
-    def expand(f: Formula) -> list[int]:
+    def expand(f: Formula, gate: str) -> list[int]:
+        # Gates below are in memo already (see the loop below), so this recursion only
+        # follows one gate's formula, whose nesting the reader bounds.
         if f.op not in _COHERENT:
             raise InputError(
                 f"minimal cut sets need a coherent tree; gate formula <{f.op}> makes it "
@@ -68,28 +133,31 @@ def mef_cut_sets(tree: FaultTree, top: str, max_order: int) -> CutSetSummary:
             )
         if f.op == "event":
             if f.name in tree.gates:
-                if f.name not in memo:
-                    memo[f.name] = expand(tree.gates[f.name])
                 return memo[f.name]
             if f.name in tree.house_events:
                 return [0] if tree.house_events[f.name] else []
             return [bit(f.name)]
         if f.op == "constant":
             return [0] if f.value else []
-        parts = [expand(a) for a in f.args]
+        parts = [expand(a, gate) for a in f.args]
         if f.op == "null":
             return parts[0]
         if f.op == "or":
-            return minimal_sets({s for part in parts for s in part})
+            union = {s for part in parts for s in part}
+            budget.hold(gate, len(union))
+            return _minimal(union, budget)
         if f.op == "and":
-            return _product(parts, max_order)
+            return _product(parts, max_order, budget, gate)
         # atleast k of n: OR over the k-subsets of AND.
         out: set[int] = set()
         for chosen in combinations(parts, f.min):
-            out.update(_product(list(chosen), max_order))
-        return minimal_sets(out)
+            out.update(_product(list(chosen), max_order, budget, gate))
+            budget.hold(gate, len(out))
+        return _minimal(out, budget)
 
-    found = expand(tree.gates[top])
+    for gate in _gates_below(tree, top):  # children before parents
+        memo[gate] = expand(tree.gates[gate], gate)
+    found = memo[top]
     names = {v: k for k, v in index.items()}
     sets = sorted(
         (tuple(sorted(names[i] for i in range(s.bit_length()) if s >> i & 1)) for s in found),
@@ -101,11 +169,37 @@ def mef_cut_sets(tree: FaultTree, top: str, max_order: int) -> CutSetSummary:
     return CutSetSummary(top=top, max_order=max_order, counts=counts, cut_sets=sets)
 
 
-def _product(parts: list[list[int]], max_order: int) -> list[int]:
+def _gates_below(tree: FaultTree, top: str) -> list[str]:
+    """The gates ``top`` depends on and ``top`` itself, each after the gates it refers to
+    (depth first without recursion: gate chains can be any length)."""
+    order: list[str] = []
+    seen = {top}
+    pending = [(top, iter(tree.gates[top].references()))]
+    while pending:
+        gate, refs = pending[-1]
+        step = next(refs, None)
+        if step is None:
+            order.append(gate)
+            pending.pop()
+        elif step in tree.gates and step not in seen:
+            seen.add(step)
+            pending.append((step, iter(tree.gates[step].references())))
+    return order
+
+
+def _minimal(sets: set[int], budget: _Budget) -> list[int]:
+    return minimal_sets(sets, budget.spend)
+
+
+def _product(parts: list[list[int]], max_order: int, budget: _Budget, gate: str) -> list[int]:
     acc = [0]
     for part in sorted(parts, key=len):
-        combined = {a | b for a in acc for b in part if (a | b).bit_count() <= max_order}
-        acc = minimal_sets(combined)
+        combined: set[int] = set()
+        for a in acc:
+            combined.update(c for b in part if (c := a | b).bit_count() <= max_order)
+            budget.spend(len(part))
+            budget.hold(gate, len(combined))
+        acc = _minimal(combined, budget)
         if not acc:
             return []
     return acc

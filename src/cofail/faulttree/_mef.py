@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cofail.errors import InputError
+from cofail.errors import InputError, brief
 from cofail.faulttree._mef_ccf import CcfExpansion, expand_ccf_group
 from cofail.faulttree._mef_expr import DEFAULT_MISSION_TIME, Expressions, children, only_child
 from cofail.io.files import read_text
@@ -26,6 +26,9 @@ from cofail.io.files import read_text
 __all__ = ["FaultTree", "Formula", "mef_name", "read_mef"]
 
 _MAX_MEF_BYTES = 256 * 1024 * 1024
+MAX_XML_DEPTH = 200
+"""Deepest element nesting read: formulas and expressions are walked recursively, and real
+models nest a few levels (gates refer to each other by name, which has no limit)."""
 _OPERATORS = {"and", "or", "atleast", "not", "xor", "nand", "nor", "iff"}
 INDEPENDENCE = (
     "basic events fail independently, each with the probability its file gives; shared causes "
@@ -112,6 +115,30 @@ class FaultTree:
                         f"gate {gate!r} refers to {f.kind} {f.name!r}, which no file defines"
                         + ("" if f.kind != "basic-event" else " (or it has no probability)")
                     )
+        self._check_acyclic()
+
+    def _check_acyclic(self) -> None:
+        """Raise ``InputError`` naming a cycle of gates (depth-first, without recursion)."""
+        below = {g: [n for n in f.references() if n in self.gates] for g, f in self.gates.items()}
+        done: set[str] = set()
+        for start in self.gates:
+            if start in done:
+                continue
+            path, on_path = [start], {start}
+            pending = [iter(below[start])]
+            while pending:
+                step = next(pending[-1], None)
+                if step is None:
+                    done.add(path[-1])
+                    on_path.discard(path.pop())
+                    pending.pop()
+                elif step in on_path:
+                    cycle = " -> ".join([*path[path.index(step) :], step])
+                    raise InputError(f"gates refer to each other in a cycle: {cycle}")
+                elif step not in done:
+                    path.append(step)
+                    on_path.add(step)
+                    pending.append(iter(below[step]))
 
 
 def read_mef(
@@ -153,6 +180,7 @@ def read_mef(
             ) from None
         if root.tag != "opsa-mef":
             raise InputError(f"expected an <opsa-mef> document, got <{root.tag}>", source=source)
+        _check_depth(root, source)
         reader.tree.sources.append(source)
         for child in root:
             reader.top_level(child, source)
@@ -237,8 +265,10 @@ class _Reader:
                 raise InputError(f"basic event {name!r} is defined twice", source=source)
             self.pending[name] = (child, source, scope)
         elif tag == "define-house-event":
+            # No <constant> is false (SCRAM's default); any value but true or false is an error.
             constant = child.find("constant")
-            tree.house_events[name] = constant is not None and constant.get("value") == "true"
+            where = f"house event {name!r}"
+            tree.house_events[name] = constant is not None and _boolean(constant, source, where)
         elif tag == "define-parameter":
             self.expressions.define(name, child, source)
         elif tag == "define-CCF-group":  # expanded once every name is known (a member
@@ -343,20 +373,52 @@ def _formula(node: ET.Element, source: str, gate: str) -> Formula:
     if tag in ("gate", "basic-event", "house-event", "event"):
         return Formula(op="event", name=node.get("name", ""), kind=tag)
     if tag == "constant":
-        return Formula(op="constant", value=node.get("value") == "true")
+        return Formula(op="constant", value=_boolean(node, source, f"gate {gate!r}"))
     if tag not in _OPERATORS and tag != "null":
         raise InputError(f"gate {gate!r}: unsupported formula <{tag}>", source=source)
     args = tuple(_formula(c, source, gate) for c in node)
+    if not args:
+        raise InputError(f"gate {gate!r}: <{tag}> has no arguments", source=source)
     if tag == "atleast":
-        k = int(node.get("min", "0"))
+        text = node.get("min", "")
+        k = int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else 0
         if not 1 <= k <= len(args):
             raise InputError(
-                f"gate {gate!r}: atleast min={k} with {len(args)} arguments", source=source
+                f"gate {gate!r}: atleast min={brief(text)} with {len(args)} arguments; "
+                f"expected a whole number from 1 to {len(args)}",
+                source=source,
             )
         return Formula(op="atleast", args=args, min=k)
     if tag in ("not", "null") and len(args) != 1:
         raise InputError(f"gate {gate!r}: <{tag}> takes one argument", source=source)
     return Formula(op=tag, args=args)
+
+
+def _boolean(node: ET.Element, source: str, what: str) -> bool:
+    """The ``value`` of a ``<constant>``: ``true`` or ``false``, nothing else."""
+    value = node.get("value")
+    if value not in ("true", "false"):
+        raise InputError(
+            f"{what}: <constant> value must be true or false, got {brief(value or '')}",
+            source=source,
+        )
+    return value == "true"
+
+
+def _check_depth(root: ET.Element, source: str) -> None:
+    """Refuse elements nested deeper than :data:`MAX_XML_DEPTH` (iteratively, before any
+    recursive walk)."""
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth >= MAX_XML_DEPTH and len(node):
+            child = node[0]
+            raise InputError(
+                f"<{child.tag}> is nested {depth + 1} elements deep; at most {MAX_XML_DEPTH} is "
+                "read (define deep formulas as gates that refer to each other by name)",
+                source=source,
+            )
+        stack.extend((child, depth + 1) for child in node if len(child))
 
 
 def mef_name(*parts: str) -> str:

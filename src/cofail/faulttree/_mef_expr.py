@@ -15,7 +15,7 @@ from collections.abc import Callable, Sized
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from cofail.errors import InputError
+from cofail.errors import InputError, brief
 
 __all__ = ["DEFAULT_MISSION_TIME", "Expressions", "children", "only_child"]
 
@@ -23,6 +23,9 @@ DEFAULT_MISSION_TIME = 8760.0
 """Hours in a year: the mission time SCRAM assumes unless told otherwise."""
 
 _SKIP = ("label", "attributes")
+MAX_EVAL_DEPTH = 200
+"""Deepest nesting of expressions, counting each parameter reference as a level: evaluation is
+recursive, and real models chain a few parameters."""
 
 _UNARY: dict[str, Callable[[float], float]] = {
     "neg": lambda x: -x,
@@ -212,19 +215,52 @@ class _Deviate(NamedTuple):
     """Numbers of arguments accepted."""
     mean: Callable[[list[float]], float]
     draw: Callable[[list[float], random.Random], float]
+    valid: Callable[[list[float]], bool]
+    expected: str
+    """What ``valid`` asks of the arguments, for the error message."""
+
+
+def _lognormal_valid(a: list[float]) -> bool:
+    if len(a) == 2:
+        return a[1] >= 0
+    return a[0] > 0 and a[1] >= 1 and 0 < a[2] < 1
 
 
 _DEVIATES: dict[str, _Deviate] = {
     "uniform-deviate": _Deviate(
-        (2,), lambda a: (a[0] + a[1]) / 2, lambda a, rng: rng.uniform(a[0], a[1])
+        (2,),
+        lambda a: (a[0] + a[1]) / 2,
+        lambda a, rng: rng.uniform(a[0], a[1]),
+        lambda a: a[0] <= a[1],
+        "min <= max",
     ),
-    "normal-deviate": _Deviate((2,), lambda a: a[0], lambda a, rng: rng.gauss(a[0], a[1])),
-    "lognormal-deviate": _Deviate((2, 3), _lognormal_mean, _lognormal_draw),
+    "normal-deviate": _Deviate(
+        (2,),
+        lambda a: a[0],
+        lambda a, rng: rng.gauss(a[0], a[1]),
+        lambda a: a[1] >= 0,
+        "a standard deviation >= 0",
+    ),
+    "lognormal-deviate": _Deviate(
+        (2, 3),
+        _lognormal_mean,
+        _lognormal_draw,
+        _lognormal_valid,
+        "mu and sigma >= 0, or a mean > 0, an error factor >= 1 and a level in (0, 1)",
+    ),
     "gamma-deviate": _Deviate(
-        (2,), lambda a: a[0] * a[1], lambda a, rng: rng.gammavariate(a[0], a[1])
+        (2,),
+        lambda a: a[0] * a[1],
+        lambda a, rng: rng.gammavariate(a[0], a[1]),
+        lambda a: a[0] > 0 and a[1] > 0,
+        "shape k > 0 and scale theta > 0",
     ),
     "beta-deviate": _Deviate(
-        (2,), lambda a: a[0] / (a[0] + a[1]), lambda a, rng: rng.betavariate(a[0], a[1])
+        (2,),
+        lambda a: a[0] / (a[0] + a[1]),
+        lambda a, rng: rng.betavariate(a[0], a[1]),
+        lambda a: a[0] > 0 and a[1] > 0,
+        "alpha > 0 and beta > 0",
     ),
 }
 """Random deviates: their point value is the mean; an uncertainty trial draws."""
@@ -257,6 +293,8 @@ class Expressions:
     their mean (one trial of an uncertainty analysis; see :meth:`new_trial`)."""
     _values: dict[str, float] = field(default_factory=dict)
     _evaluating: list[str] = field(default_factory=list)
+    _depth: int = 0
+    """Expressions being evaluated, parameters included: bounded by :data:`MAX_EVAL_DEPTH`."""
 
     def new_trial(self, rng: random.Random) -> None:
         """Start a trial: parameters are drawn afresh, once each, from ``rng``; every event
@@ -311,6 +349,19 @@ class Expressions:
         return self._values[name]
 
     def _eval(self, node: ET.Element, source: str, what: str, scope: str) -> float:
+        if self._depth >= MAX_EVAL_DEPTH:
+            raise InputError(
+                f"{what}: expressions and the parameters they use nest more than "
+                f"{MAX_EVAL_DEPTH} deep",
+                source=source,
+            )
+        self._depth += 1
+        try:
+            return self._eval_node(node, source, what, scope)
+        finally:
+            self._depth -= 1
+
+    def _eval_node(self, node: ET.Element, source: str, what: str, scope: str) -> float:
         tag = node.tag
         if tag in ("float", "int"):
             return _number(node, source, what)
@@ -356,6 +407,12 @@ class Expressions:
         if tag in _DEVIATES:
             deviate = _DEVIATES[tag]
             _arity(args, deviate.counts, tag, source, what)
+            if not (all(map(math.isfinite, args)) and deviate.valid(args)):
+                shown = ", ".join(f"{a:g}" for a in args)
+                raise InputError(
+                    f"{what}: <{tag}> ({shown}) expects finite numbers, {deviate.expected}",
+                    source=source,
+                )
             self.used_deviates = True
             return deviate.mean(args) if self.rng is None else deviate.draw(args, self.rng)
         raise InputError(f"{what}: unsupported expression <{tag}>", source=source)
@@ -425,5 +482,6 @@ def _number(node: ET.Element, source: str, what: str) -> float:
         return float(int(text)) if node.tag == "int" and text is not None else float(text or "")
     except ValueError:
         raise InputError(
-            f"{what}: <{node.tag}> needs a numeric value attribute, got {text!r}", source=source
+            f"{what}: <{node.tag}> needs a numeric value attribute, got {brief(text or '')}",
+            source=source,
         ) from None

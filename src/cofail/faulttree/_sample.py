@@ -11,6 +11,7 @@ vector are counted. The estimate is hits / trials with a Clopper–Pearson inter
 from __future__ import annotations
 
 import math
+import time
 from collections import Counter
 
 import numpy as np
@@ -264,8 +265,13 @@ def _combine(f: Formula, args: list[np.ndarray], ones: np.ndarray, zeros: np.nda
     return out
 
 
-def simulate_top(tree: FaultTree, top: str, samples: int, seed: int = 0) -> MonteCarlo:
+def simulate_top(
+    tree: FaultTree, top: str, samples: int, seed: int = 0, *, time_limit: float | None = None
+) -> MonteCarlo:
     """Estimate P(``top``) from ``samples`` independent trials of every basic event.
+
+    ``time_limit`` (seconds) stops the run at the first block of 2^20 trials that ends past
+    it; the result then holds the trials done and ``requested`` the trials asked for.
 
     >>> e = lambda n: Formula("event", name=n, kind="basic-event")
     >>> t = FaultTree(gates={"top": Formula("and", (e("a"), e("b")))},
@@ -289,6 +295,7 @@ def simulate_top(tree: FaultTree, top: str, samples: int, seed: int = 0) -> Mont
     probs = np.array([tree.basic_events[name] for name in events], dtype=float)
     rng = np.random.default_rng(seed)
     hits = done = 0
+    deadline = None if time_limit is None else time.monotonic() + time_limit
     buffer = np.empty((len(events), min(_BLOCK_WORDS, -(-samples // 64))), np.uint64)
     while done < samples:
         trials = min(64 * _BLOCK_WORDS, samples - done)
@@ -300,4 +307,6 @@ def simulate_top(tree: FaultTree, top: str, samples: int, seed: int = 0) -> Mont
             out[-1] &= _last_word(trials)
         hits += int(np.bitwise_count(out).sum())
         done += trials
+        if deadline is not None and done < samples and time.monotonic() > deadline:
+            return MonteCarlo(samples=done, hits=hits, seed=seed, requested=samples)
     return MonteCarlo(samples=samples, hits=hits, seed=seed)

@@ -125,7 +125,7 @@ def solve(
     importance: bool = False,
     uncertainty: int | None = None,
     seed: int = 0,
-    on_slow: Callable[[str, float], None] | None = None,
+    on_slow: Callable[[str, float, str], None] | None = None,
 ) -> FaultTreeResult:
     """Return the exact probability of ``top`` (default: every top gate), and what else is asked.
 
@@ -142,7 +142,8 @@ def solve(
     importance : also each basic event's MIF, CIF, DIF, RAW and RRW.
     uncertainty : also sample the model's random deviates this many times, each trial exact.
     seed : for ``monte_carlo`` and ``uncertainty``.
-    on_slow : ``on_slow(top, seconds)`` once if an exact solve without ``time_limit`` is still
+    on_slow : ``on_slow(top, seconds, what)`` once if an exact solve (``what`` "exact solve")
+        or a cut-set search ("cut-set search") without ``time_limit`` is still
         running after that many seconds.
 
     Raises
@@ -186,12 +187,24 @@ def solve(
     if monte_carlo is not None:
         from cofail.faulttree._sample import simulate_top
 
-        estimates = {t: simulate_top(tree, t, monte_carlo, seed) for t in exact}
+        estimates = {
+            t: simulate_top(tree, t, monte_carlo, seed, time_limit=time_limit) for t in exact
+        }
     summaries: list[CutSetSummary] = []
     if cut_sets is not None:
         from cofail.faulttree._cut_sets import mef_cut_sets
 
-        summaries = [mef_cut_sets(tree, r.top, cut_sets) for r in results]
+        cut_notice = on_slow if time_limit is None else None
+        summaries = [
+            mef_cut_sets(
+                tree,
+                r.top,
+                cut_sets,
+                time_limit=time_limit,
+                on_slow=None if cut_notice is None else _bound(cut_notice, r.top, "cut-set search"),
+            )
+            for r in results
+        ]
     factors = None
     if importance:
         from cofail.faulttree._importance import basic_event_importance
@@ -229,7 +242,7 @@ def _solve_tops(
     time_limit: float | None,
     compile_them: bool,
     estimated: bool,
-    on_slow: Callable[[str, float], None] | None,
+    on_slow: Callable[[str, float, str], None] | None,
 ) -> tuple[dict[str, BddResult | None], dict[str, CompiledTree]]:
     """Each top's exact result (None where ``time_limit`` stopped it and an estimate will
     stand in) and, with ``compile_them``, its compiled tree for reading again."""
@@ -267,8 +280,10 @@ def _solve_tops(
     return solved, compiled
 
 
-def _bound(on_slow: Callable[[str, float], None], top: str) -> Callable[[float], None]:
+def _bound(
+    on_slow: Callable[[str, float, str], None], top: str, what: str = "exact solve"
+) -> Callable[[float], None]:
     def notice(seconds: float) -> None:
-        on_slow(top, seconds)
+        on_slow(top, seconds, what)
 
     return notice

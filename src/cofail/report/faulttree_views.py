@@ -104,15 +104,25 @@ def _monte_carlo_table(result: FaultTreeResult) -> Table:
         low, high = mc.interval
         agrees = "-" if exact is None else "yes" if mc.covers(exact) else "NO"
         rows.append([top, mc.estimate, low, high, mc.hits, agrees])
-    samples = next(iter((result.monte_carlo or {}).values())).samples
+    runs = list((result.monte_carlo or {}).values())
+    counts = sorted({mc.samples for mc in runs})
+    trials = f"{counts[0]:,}" if len(counts) == 1 else f"{counts[0]:,} to {counts[-1]:,}"
+    notes = []
+    stopped = [mc for mc in runs if mc.requested is not None]
+    if stopped:
+        notes.append(
+            f"--time-limit {result.time_limit:g} s stopped the trials before the "
+            f"{stopped[0].requested:,} asked for; the same seed repeats the same first trials"
+        )
     return Table(
-        f"Monte Carlo: {samples} trials, seed {result.seed}",
+        f"Monte Carlo: {trials} trials, seed {result.seed}",
         ["top", "estimate", "95% low", "95% high", "top failed", "exact inside"],
         rows,
         notes=[
+            *notes,
             "an estimate, not exact: every basic event drawn independently with its "
             "probability in each trial, the tree as read evaluated 64 trials at a time; "
             "Clopper-Pearson 95% interval. 'exact inside': whether the exact probability lies "
-            "in it (at most 1 in 20 outside by chance)"
+            "in it (at most 1 in 20 outside by chance)",
         ],
     )

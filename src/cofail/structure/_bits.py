@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -42,14 +42,39 @@ def row_masks(rows: np.ndarray | Sequence[Sequence[bool]]) -> list[int]:
     return [mask_of(np.flatnonzero(np.asarray(row, dtype=bool))) for row in rows]
 
 
-def minimal_sets(sets: set[int]) -> list[int]:
+def minimal_sets(sets: Iterable[int], charge: Callable[[int], None] | None = None) -> list[int]:
     """Return the sets (bitsets) that contain no other set of the family, smallest first.
+
+    Each kept set is filed under its lowest element, so a candidate is compared only with the
+    kept sets whose lowest element it contains (a family of equal-sized sets costs one pass,
+    not the square of its size). ``charge(n)``, if given, is told of every ``n`` comparisons,
+    to bound a long search.
 
     >>> minimal_sets({0b011, 0b001, 0b110})
     [1, 6]
     """
+    family = set(sets)
+    if 0 in family:  # the empty set is inside every other
+        return [0]
     kept: list[int] = []
-    for s in sorted(sets, key=lambda m: m.bit_count()):
-        if not any(k & s == k for k in kept):
+    by_lowest: dict[int, list[int]] = {}
+    work = 0
+    for s in sorted(family, key=int.bit_count):
+        rest, contained = s, False
+        while rest and not contained:
+            low = rest & -rest
+            rest ^= low
+            under = by_lowest.get(low)
+            if under:
+                work += len(under)
+                contained = any(k & s == k for k in under)
+        if not contained:
             kept.append(s)
+            by_lowest.setdefault(s & -s, []).append(s)
+        work += 1
+        if charge is not None and work > 4096:
+            charge(work)
+            work = 0
+    if charge is not None:
+        charge(work)
     return kept
