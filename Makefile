@@ -7,7 +7,7 @@ OUT    ?= cofail-report
 # Debian packages the tests use: a real browser for the report test, SCRAM to cross-check.
 DEB_PACKAGES := chromium scram
 
-.PHONY: demo test install dev system-deps lint typecheck pytest property-long bench clean
+.PHONY: demo test install dev system-deps lint typecheck pytest property-long fuzz-long bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,13 @@ test: lint typecheck pytest
 # a reproduction blob (@reproduce_failure) to paste above the test.
 property-long: dev system-deps
 	HYPOTHESIS_PROFILE=long COFAIL_EXAMPLES_SCALE=$${COFAIL_EXAMPLES_SCALE:-20} $(BIN)/pytest -p no:cacheprovider tests
+
+# Not in CI: the fuzz tests (generated matrices, MEF models and logs) with random seeds and 200
+# times their examples; --hypothesis-show-statistics prints how many ran.
+fuzz-long: dev system-deps
+	HYPOTHESIS_PROFILE=long COFAIL_EXAMPLES_SCALE=$${COFAIL_EXAMPLES_SCALE:-200} $(BIN)/pytest \
+		-p no:cacheprovider --hypothesis-show-statistics tests/test_fuzz.py \
+		tests/test_hostile_input.py -k "any_"
 
 bench: dev system-deps
 	$(BIN)/python benchmarks/empirical_benchmark.py

@@ -45,6 +45,17 @@ class Run:
         return json.loads(self.out)
 
 
+def one_line_error(r: Run, *needles: str) -> None:
+    """Assert the promise for a user mistake: exit 2, one line ``cofail: error: ...`` of
+    readable length (a value from the file is quoted cut short), containing each needle."""
+    assert r.code == 2, (r.code, r.out[-300:], r.err)
+    lines = r.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("cofail: error: "), r.err
+    assert len(lines[0]) < 600, "a value from the file is quoted whole"
+    for needle in needles:
+        assert needle in r.err, (needle, r.err)
+
+
 @pytest.fixture
 def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
     """Run the cofail CLI in-process and capture its exit code and output."""

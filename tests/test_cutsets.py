@@ -89,3 +89,15 @@ def test_minimal_sets_equal_the_pairwise_definition(family: set[int]) -> None:
     got = minimal_sets(family)
     assert set(got) == expected and len(got) == len(expected)
     assert [s.bit_count() for s in got] == sorted(s.bit_count() for s in got)
+
+
+@settings(max_examples=examples(60), deadline=None)
+@given(matrices(), st.integers(min_value=1, max_value=3))
+def test_ranked_stacks_carry_their_searched_depth(matrix: Matrix, size: int) -> None:
+    # rank_stacks skips the search where the depth is known (1 with a mode uncovered, None
+    # with an immune layer); each must equal the search.
+    from cofail.structure import rank_stacks
+
+    size = min(size, len(matrix.layers))
+    for ranked in rank_stacks(matrix, size):
+        assert ranked.depth == depth(matrix, Stack(layers=ranked.layers))

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import Run
+from conftest import Run, one_line_error
 from strategies import examples
 
 Cli = Callable[..., Run]
@@ -51,41 +51,33 @@ HOSTILE = {
 }
 
 
-def _one_line_error(r: Run, *needles: str) -> None:
-    assert r.code == 2, (r.code, r.out[-300:], r.err)
-    lines = r.err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("cofail: error: "), r.err
-    for needle in needles:
-        assert needle in r.err, (needle, r.err)
-
-
 @pytest.mark.parametrize("name", sorted(HOSTILE))
 def test_a_hostile_matrix_file_is_one_line_naming_it(cli: Cli, tmp_path: Path, name: str) -> None:
     text, needle = HOSTILE[name]
     path = tmp_path / name
     path.write_text(text)
     for command in (("audit",), ("show",), ("risk", "-s", "all")):
-        _one_line_error(cli(*command, "-m", str(path)), name, needle)
+        one_line_error(cli(*command, "-m", str(path)), name, needle)
 
 
 def test_special_files_are_refused_as_inputs(cli: Cli, tmp_path: Path) -> None:
     fifo = tmp_path / "pipe.yaml"
     os.mkfifo(fifo)  # reading it would block for ever
-    _one_line_error(cli("show", "-m", str(fifo)), "pipe.yaml", "FIFO")
+    one_line_error(cli("show", "-m", str(fifo)), "pipe.yaml", "FIFO")
     sock_path = tmp_path / "s.yaml"
     sock = socket.socket(socket.AF_UNIX)
     sock.bind(str(sock_path))
     try:
-        _one_line_error(cli("show", "-m", str(sock_path)), "s.yaml", "socket")
+        one_line_error(cli("show", "-m", str(sock_path)), "s.yaml", "socket")
     finally:
         sock.close()
-    _one_line_error(cli("empirical", "/dev/zero"), "/dev/zero")
-    _one_line_error(cli("mef", str(tmp_path)), "is a directory")
+    one_line_error(cli("empirical", "/dev/zero"), "/dev/zero")
+    one_line_error(cli("mef", str(tmp_path)), "is a directory")
     if os.geteuid() != 0:  # root reads anything
         locked = tmp_path / "locked.yaml"
         locked.write_text(_MATRIX % ("", "V"))
         locked.chmod(0)
-        _one_line_error(cli("show", "-m", str(locked)), "permission denied")
+        one_line_error(cli("show", "-m", str(locked)), "permission denied")
 
 
 def test_a_100_000_column_matrix_is_read_in_linear_time(cli: Cli, tmp_path: Path) -> None:
@@ -142,7 +134,7 @@ def test_outputs_to_devices_and_links_write_through_them(cli: Cli, tmp_path: Pat
     assert link.is_symlink() and real.read_text().startswith("<?xml")
     r = cli("export", "-s", "RLHF", "--out", "-")
     assert r.code == 0 and r.out.startswith("<?xml")
-    _one_line_error(cli("export", "-s", "RLHF", "--out", "/dev/full"), "No space left")
+    one_line_error(cli("export", "-s", "RLHF", "--out", "/dev/full"), "No space left")
 
 
 def test_a_failed_report_leaves_the_old_report_whole_and_no_temporary_folder(
@@ -163,7 +155,7 @@ def test_a_failed_report_leaves_the_old_report_whole_and_no_temporary_folder(
         return real_write(path, data)
 
     monkeypatch.setattr(document, "write_atomic", full_disk)
-    _one_line_error(cli("report", "-u", "optimistic", "--out", str(out)), "No space left")
+    one_line_error(cli("report", "-u", "optimistic", "--out", str(out)), "No space left")
     after = {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert after == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rep"]
@@ -233,20 +225,20 @@ def test_bad_log_weights_are_refused(
         "case,layer,failed,w\n"
         + "".join(f"{c},{la},{f},{w}\n" for (c, la, f), w in zip(rows, weights, strict=True))
     )
-    _one_line_error(cli("empirical", str(log), "--weight-col", "w"), "w.csv", needle)
+    one_line_error(cli("empirical", str(log), "--weight-col", "w"), "w.csv", needle)
 
 
 def test_bad_numbers_in_empirical_and_simulate_options(cli: Cli, tmp_path: Path) -> None:
     log = tmp_path / "ok.csv"
     log.write_text("case,layer,failed\nc1,A,1\nc1,B,0\nc2,A,0\nc2,B,1\n")
-    _one_line_error(cli("empirical", str(log), "--threshold", "nan"), "--threshold")
-    _one_line_error(cli("empirical", str(log), "--alpha", "nan"), "--alpha")
-    _one_line_error(cli("empirical", str(log), "--n-boot", str(10**9)), "--n-boot")
+    one_line_error(cli("empirical", str(log), "--threshold", "nan"), "--threshold")
+    one_line_error(cli("empirical", str(log), "--alpha", "nan"), "--alpha")
+    one_line_error(cli("empirical", str(log), "--n-boot", str(10**9)), "--n-boot")
     big = str(tmp_path / "big.csv")
-    _one_line_error(cli("simulate", "-s", "all", "--cases", str(10**12), "--out", big), "--cases")
+    one_line_error(cli("simulate", "-s", "all", "--cases", str(10**12), "--out", big), "--cases")
     nul = tmp_path / "nul.csv"
     nul.write_bytes(b"case,layer,failed\nc1,A,1\nc1\x00,B,0\n")
-    _one_line_error(cli("empirical", str(nul)), "nul.csv", "NUL byte at offset 27")
+    one_line_error(cli("empirical", str(nul)), "nul.csv", "NUL byte at offset 27")
 
 
 def test_tool_logs_with_wrongly_typed_outcomes_are_refused(cli: Cli, tmp_path: Path) -> None:
@@ -261,26 +253,26 @@ def test_tool_logs_with_wrongly_typed_outcomes_are_refused(cli: Cli, tmp_path: P
             }
         )
     )
-    _one_line_error(cli("empirical", str(jbb)), "jailbreaks[0].jailbroken", "got 'false'")
+    one_line_error(cli("empirical", str(jbb)), "jailbreaks[0].jailbroken", "got 'false'")
     hb = tmp_path / "hb.json"
     hb.write_text(json.dumps({"b1": [{"test_case": "t", "generation": "g", "label": 2}]}))
-    _one_line_error(cli("empirical", str(hb), "--tool", "harmbench"), "b1[0].label", "got 2")
+    one_line_error(cli("empirical", str(hb), "--tool", "harmbench"), "b1[0].label", "got 2")
     pf = tmp_path / "pf.json"
     pf.write_text(
         json.dumps(
             {"results": {"results": [{"testIdx": 0, "provider": {"id": "p"}, "success": "false"}]}}
         )
     )
-    _one_line_error(cli("empirical", str(pf), "--tool", "promptfoo"), ".success", "got 'false'")
+    one_line_error(cli("empirical", str(pf), "--tool", "promptfoo"), ".success", "got 'false'")
     ins = tmp_path / "i.json"
     ins.write_text(
         '{"eval": {"model": "m", "task": "t"}, "samples": [{"id": 1, "scores": {"s": {"value": NaN}}}]}'
     )
-    _one_line_error(cli("empirical", str(ins), "--tool", "inspect"), "NaN")
+    one_line_error(cli("empirical", str(ins), "--tool", "inspect"), "NaN")
     ins.write_text(
         '{"eval": {"model": "m"}, "samples": [{"id": 1, "scores": {"s": {"value": 1e999}}}]}'
     )
-    _one_line_error(cli("empirical", str(ins), "--tool", "inspect"), "expected a finite number")
+    one_line_error(cli("empirical", str(ins), "--tool", "inspect"), "expected a finite number")
 
 
 def test_a_zip_bomb_as_an_inspect_log_is_refused_before_expanding(
@@ -297,7 +289,7 @@ def test_a_zip_bomb_as_an_inspect_log_is_refused_before_expanding(
         archive.writestr("header.json", "{}")
         archive.writestr("samples/1.json", b"0" * (8 << 20))
     assert bomb.stat().st_size < 100_000
-    _one_line_error(cli("empirical", str(bomb)), "bomb.eval", "expands to 8 MiB", "at most 4 MiB")
+    one_line_error(cli("empirical", str(bomb)), "bomb.eval", "expands to 8 MiB", "at most 4 MiB")
 
 
 def test_a_garak_line_goes_through_the_same_strict_json(cli: Cli, tmp_path: Path) -> None:
@@ -305,7 +297,7 @@ def test_a_garak_line_goes_through_the_same_strict_json(cli: Cli, tmp_path: Path
     # RecursionError traceback, a broken line names its own line number.
     deep = tmp_path / "deep.report.jsonl"
     deep.write_text('{"entry_type": "start_run setup"}\n{"x": ' + "[" * 3000 + "]" * 3000 + "}\n")
-    _one_line_error(cli("empirical", str(deep)), "deep.report.jsonl:2", "nested more than")
+    one_line_error(cli("empirical", str(deep)), "deep.report.jsonl:2", "nested more than")
     broken = tmp_path / "broken.report.jsonl"
     broken.write_text('{"entry_type": "start_run setup"}\n{"entry_type": "attempt", bad\n')
-    _one_line_error(cli("empirical", str(broken)), "broken.report.jsonl:2", "invalid JSON")
+    one_line_error(cli("empirical", str(broken)), "broken.report.jsonl:2", "invalid JSON")

@@ -13,7 +13,7 @@ from cofail.errors import InputError
 from cofail.faulttree import mef_cut_sets, read_mef
 from cofail.faulttree._cut_sets import MAX_HELD
 from cofail.faulttree._mef import MAX_XML_DEPTH
-from conftest import Run
+from conftest import Run, one_line_error
 
 Cli = Callable[..., Run]
 
@@ -129,15 +129,6 @@ HOSTILE_MEF = {
 }
 
 
-def _one_line_error(r: Run, *needles: str) -> None:
-    assert r.code == 2, (r.code, r.out[-300:], r.err)
-    lines = r.err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("cofail: error: "), r.err
-    assert len(lines[0]) < 400, "a value from the file is quoted whole"
-    for needle in needles:
-        assert needle in r.err, (needle, r.err)
-
-
 @pytest.mark.parametrize("name", sorted(HOSTILE_MEF))
 def test_a_hostile_mef_file_is_one_line_naming_it(cli: Cli, tmp_path: Path, name: str) -> None:
     text, needle = HOSTILE_MEF[name]
@@ -145,7 +136,7 @@ def test_a_hostile_mef_file_is_one_line_naming_it(cli: Cli, tmp_path: Path, name
     path.write_text(text)
     r = cli("mef", str(path))
     # A cycle has no single file to blame (a model can span files); everything else names it.
-    _one_line_error(r, needle, *([] if name == "gate-cycle" else [path.name]))
+    one_line_error(r, needle, *([] if name == "gate-cycle" else [path.name]))
 
 
 def test_nesting_up_to_the_limit_is_solved_exactly(cli: Cli, tmp_path: Path) -> None:
@@ -223,7 +214,7 @@ def test_a_cut_set_search_past_its_budget_is_refused(cli: Cli, tmp_path: Path) -
     assert MAX_HELD < 101**3
     path = tmp_path / "hard.xml"
     path.write_text(_and_of_ors(101, 3))
-    _one_line_error(cli("mef", str(path), "--cut-sets", "3"), "a lower --cut-sets bounds")
+    one_line_error(cli("mef", str(path), "--cut-sets", "3"), "a lower --cut-sets bounds")
     r = cli("mef", str(path), "--cut-sets", "2", "-f", "json")  # none of order 2 or less
     assert r.code == 0, r.err
     assert r.json()["cut_sets"]["top"]["total"] == 0

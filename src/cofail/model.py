@@ -14,6 +14,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     StringConstraints,
     field_validator,
     model_validator,
@@ -211,6 +212,8 @@ class Matrix(_Frozen):
     """The rows, in display order."""
     cells: dict[str, dict[str, Vulnerability]]
     """``cells[layer_id][mode_id]``: one vulnerability per layer and failure mode."""
+    _vulnerable: dict[tuple[str, float], Any] = PrivateAttr(default_factory=dict)
+    """:meth:`vulnerable` by (U policy, threshold): the matrix is frozen, so never stale."""
 
     @model_validator(mode="after")
     def _check_ids(self) -> Matrix:
@@ -272,16 +275,25 @@ class Matrix(_Frozen):
     def vulnerable(
         self, uncertain: UncertainPolicy = "pessimistic", threshold: float = 0.5
     ) -> np.ndarray:
-        """Return the boolean layers × modes matrix under a U policy."""
+        """Return the boolean layers × modes matrix under a U policy (a fresh copy; the matrix
+        is immutable, so it is computed once per policy and threshold)."""
         import numpy as np
 
-        return np.array(
-            [
-                [self.cells[lid][mid].is_vulnerable(uncertain, threshold) for mid in self.mode_ids]
-                for lid in self.layer_ids
-            ],
-            dtype=bool,
-        )
+        key = (uncertain, threshold)
+        cached = self._vulnerable.get(key)
+        if cached is None:
+            cached = np.array(
+                [
+                    [
+                        self.cells[lid][mid].is_vulnerable(uncertain, threshold)
+                        for mid in self.mode_ids
+                    ]
+                    for lid in self.layer_ids
+                ],
+                dtype=bool,
+            )
+            self._vulnerable[key] = cached
+        return cached.copy()
 
     def probabilities(self, uncertain: UncertainPolicy | float = "pessimistic") -> np.ndarray:
         """Return the layers × modes matrix of conditional failure probabilities q."""
@@ -303,6 +315,27 @@ class Matrix(_Frozen):
             for mid in self.mode_ids
             if self.cells[lid][mid].is_uncertain
         ]
+
+    def __eq__(self, other: object) -> bool:
+        """Equal fields (pydantic's equality would also compare the :meth:`vulnerable` cache)."""
+        if not isinstance(other, Matrix):
+            return NotImplemented
+        return type(self) is type(other) and self.__dict__ == other.__dict__
+
+    __hash__ = _Frozen.__hash__
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Matrix:
+        """Pydantic's copy, with the :meth:`vulnerable` cache emptied: a copy shares its
+        private attributes, and its cells may differ.
+
+        >>> m = Matrix(failure_modes=[FailureMode(id="A")], layers=[Layer(id="L")],
+        ...            cells={"L": {"A": "V"}})
+        >>> m.vulnerable().tolist(), m.with_levels({("L", "A"): "N"}).vulnerable().tolist()
+        ([[True]], [[False]])
+        """
+        copy = super().model_copy(update=update, deep=deep)
+        copy._vulnerable = {}
+        return copy
 
     def with_levels(self, levels: Mapping[tuple[str, str], Level]) -> Matrix:
         """Return a copy with some cell levels replaced (rationale and source kept)."""

@@ -160,8 +160,21 @@ def _dask_histogram(logs: list[Path], spec: LogSpec, address: str) -> PatternHis
             api.Client(cluster) as client,
         ):
             return histogram_dask(logs, spec, scheduler=client)
-    with api.Client(address) as client:
+    if not all(str(p).endswith(".parquet") for p in logs):  # before waiting on a cluster
+        raise InputError("--dask reads Parquet shards (.parquet); convert the log first")
+    try:
+        client = api.Client(address, timeout=_CONNECT_SECONDS)
+    except (OSError, TimeoutError) as exc:
+        raise InputError(
+            f"--dask {address}: no Dask scheduler answered within {_CONNECT_SECONDS} s ({exc}); "
+            "check the address, or use --dask local for a cluster on this machine"
+        ) from None
+    with client:
         return histogram_dask(logs, spec, scheduler=client)
+
+
+_CONNECT_SECONDS = 10
+"""How long --dask waits for its scheduler to answer."""
 
 
 def _stack(text: str | None, layers: tuple[str, ...]) -> tuple[str, ...] | None:

@@ -12,6 +12,7 @@ from math import comb
 
 import numpy as np
 
+from cofail.errors import InputError
 from cofail.model import Matrix, Stack, UncertainPolicy
 from cofail.probability import Scenario, all_stack_failures
 from cofail.structure import depth as stack_depth
@@ -120,7 +121,12 @@ def landscape(
     layers = candidates if candidates is not None else matrix.layer_ids
     n = len(layers)
     if n > MAX_ENUMERATED:
-        raise ValueError(f"exact enumeration handles at most {MAX_ENUMERATED} layers, got {n}")
+        raise InputError(
+            f"{n} candidate layers make {2**n - 1:,} stacks; every stack is scored exactly only "
+            f"up to {MAX_ENUMERATED} candidates ({2**MAX_ENUMERATED - 1:,} stacks). --max-tax "
+            "narrows the candidates; `cofail recommend` finds the best stacks of more layers "
+            "by an integer programme"
+        )
     stack = Stack(layers=layers)
     rows = stack.indices(matrix)
     vuln = matrix.vulnerable(uncertain)[rows]

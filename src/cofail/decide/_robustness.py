@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -11,6 +12,7 @@ import numpy as np
 
 from cofail.claims import CLAIMS, paper_claims
 from cofail.decide._recommend import Objective, recommend
+from cofail.errors import InputError
 from cofail.model import Level, Matrix, Stack, TaxLevel
 from cofail.structure import audit
 from cofail.structure import depth as stack_depth
@@ -19,6 +21,8 @@ __all__ = ["MAX_EXACT_CELLS", "Conclusion", "Robustness", "default_stacks", "rob
 
 MAX_EXACT_CELLS = 12
 """With more U cells than this, resolutions are sampled (2^12 = 4096 are enumerated)."""
+MAX_SECONDS = 300.0
+"""Longest run :func:`robustness` starts by default, estimated from its first evaluation."""
 
 Verdict = Literal["all", "some", "none"]
 
@@ -71,7 +75,8 @@ class Robustness:
             "resolutions": self.resolutions,
             "enumeration": (
                 f"{self.resolutions} resolutions sampled uniformly (seed {self.seed}) "
-                f"of 2^{len(self.uncertain_cells)}"
+                f"of 2^{len(self.uncertain_cells)}; flipped_by: the cells that, changed alone "
+                "from the pessimistic reading, change the verdict"
                 if self.sampled
                 else f"all 2^{len(self.uncertain_cells)} = {self.resolutions} resolutions"
             ),
@@ -189,6 +194,7 @@ def robustness(
     objective: Objective = "uncovered",
     samples: int = 1024,
     seed: int = 0,
+    max_seconds: float | None = MAX_SECONDS,
 ) -> Robustness:
     """Return each conclusion with the number of U-cell resolutions in which it holds.
 
@@ -201,7 +207,11 @@ def robustness(
     stacks : stacks whose depth and uncovered modes are conclusions (default:
         :func:`default_stacks`).
     decisions : (size, max_tax, budget) constraints whose best stack is a conclusion.
-    samples : with more than ``MAX_EXACT_CELLS`` U cells, how many resolutions to draw.
+    samples : with more than ``MAX_EXACT_CELLS`` U cells, how many resolutions to draw. Then
+        ``flipped_by`` is checked from the pessimistic reading only (one re-evaluation per
+        cell, not one per cell and resolution).
+    max_seconds : refuse (``InputError``, with the estimate) a run expected to take longer,
+        timed from the first evaluation; None never refuses.
 
     Examples
     --------
@@ -216,11 +226,25 @@ def robustness(
         stacks = default_stacks(matrix)
     baseline = matrix.with_levels(dict.fromkeys(cells, "V"))
     checks = _checks(baseline, stacks, decisions, objective)
+    start = time.perf_counter()
     expected = [evaluate(baseline) for _, _, evaluate in checks]
+    each = time.perf_counter() - start
     sampled = k > MAX_EXACT_CELLS
+    runs = min(samples, 2**k) + k if sampled else 2**k
+    if max_seconds is not None and each * runs > max_seconds:
+        raise InputError(
+            f"robustness: {runs:,} re-evaluations of {len(checks)} conclusions at "
+            f"{each:.2g} s each, about {each * runs / 60:.0f} min "
+            f"({k} U cells{f', {samples} resolutions' if sampled else ''}); "
+            + ("--samples N shortens it" if sampled else "fewer --stack shortens it")
+        )
     if sampled:
         rng = np.random.default_rng(seed)
-        codes = sorted({int(x) for x in rng.integers(0, 1 << k, size=samples, dtype=np.int64)})
+        # k random bits per resolution, as a Python int: any number of cells (1 << k overflows
+        # an int64 from 63 cells on).
+        bits = rng.integers(0, 2, size=(samples, k), dtype=np.uint8)
+        packed = np.packbits(bits, axis=1, bitorder="little")
+        codes = sorted({int.from_bytes(row.tobytes(), "little") for row in packed})
     else:
         codes = list(range(1 << k))
     memo: dict[int, list[bool]] = {}
@@ -236,9 +260,13 @@ def robustness(
 
     table = np.array([outcome(code) for code in codes], dtype=bool).reshape(len(codes), len(checks))
     flips = np.zeros((len(checks), k), dtype=bool)
-    for row, code in enumerate(codes):
+    # Exactly: a cell flips a verdict if changing it alone does so from any resolution.
+    # Sampled: from the pessimistic reading (every bit set), so k runs instead of k per draw.
+    origins = [(1 << k) - 1] if sampled else codes
+    for code in origins:
+        here = np.array(outcome(code), dtype=bool)
         for i in range(k):
-            flips[:, i] |= table[row] != np.array(outcome(code ^ (1 << i)), dtype=bool)
+            flips[:, i] |= here != np.array(outcome(code ^ (1 << i)), dtype=bool)
     conclusions = tuple(
         Conclusion(
             id=cid,

@@ -205,17 +205,11 @@ def _inspect_log(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     if path.suffix.lower() == ".json":
         data = _load_json(path)
         return data.get("eval", {}), list(data.get("samples") or [])
-    try:  # With the optional inspect-ai package, its own reader handles every log version.
-        from inspect_ai.log import read_eval_log  # type: ignore[import-not-found]
-    except ImportError:
-        pass
-    else:
-        log = read_eval_log(str(path)).model_dump(mode="json")
-        return log.get("eval", {}), list(log.get("samples") or [])
     try:
         with zipfile.ZipFile(path) as archive:
             # A zip bomb (3 MB that expands to 3 GiB) is refused from its declared sizes,
-            # before anything is expanded; zipfile never reads past a member's declared size.
+            # before anything is expanded (by this reader or inspect-ai's); zipfile never
+            # reads past a member's declared size.
             expanded = sum(info.file_size for info in archive.infolist())
             if expanded > _MAX_LOG_BYTES:
                 raise InputError(
@@ -223,6 +217,19 @@ def _inspect_log(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
                     f"{_MAX_LOG_BYTES / 2**20:,.0f} MiB is read",
                     source=str(path),
                 )
+            try:  # With the optional inspect-ai package, its reader handles every log version.
+                from inspect_ai.log import read_eval_log  # type: ignore[import-not-found]
+            except ImportError:
+                pass
+            else:
+                try:
+                    log = read_eval_log(str(path)).model_dump(mode="json")
+                except Exception as exc:  # its errors are about the file: one line, not a trace
+                    raise InputError(
+                        f"inspect-ai cannot read this log: {type(exc).__name__}: {exc}",
+                        source=str(path),
+                    ) from None
+                return log.get("eval", {}), list(log.get("samples") or [])
             names = archive.namelist()
 
             def member(name: str) -> Any:

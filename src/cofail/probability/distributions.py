@@ -22,6 +22,10 @@ _Z95 = 1.6448536269514722
 """The standard normal's 95th percentile: sigma = ln(error factor) / z."""
 
 
+_MAX_BETA_WEIGHT = 1e9
+"""Largest a + b of a beta: SciPy's quantiles hold to 1e9 and are NaN by 1e308."""
+
+
 @dataclass(frozen=True)
 class Distribution:
     """A distribution on [0, 1] for one probability.
@@ -54,6 +58,12 @@ class Distribution:
         if not (isfinite(a) and isfinite(b)):
             raise InputError(f"{text!r}: the parameters must be finite numbers")
         if kind == "beta" and a > 0 and b > 0:
+            if a + b > _MAX_BETA_WEIGHT:
+                raise InputError(
+                    f"{text!r}: a + b = {a + b:g} is past {_MAX_BETA_WEIGHT:g}; such a beta is a "
+                    f"point mass at {1 / (1 + b / a):.6g} to many digits (give that number), and "
+                    "its quantiles are not computable"
+                )
             return cls("beta", a, b)
         if kind == "uniform" and 0 <= a < b <= 1:
             return cls("uniform", a, b)

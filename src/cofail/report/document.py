@@ -10,7 +10,15 @@ from typing import TYPE_CHECKING
 
 from cofail import __version__
 from cofail.claims import paper_claims
-from cofail.decide import TIE_BREAK, candidate_layers, frontier, recommend, robustness
+from cofail.decide import (
+    MAX_ENUMERATED,
+    TIE_BREAK,
+    candidate_layers,
+    frontier,
+    recommend,
+    robustness,
+)
+from cofail.errors import InputError
 from cofail.io.files import report_folder, write_atomic
 from cofail.model import Matrix, Stack, UncertainPolicy
 from cofail.probability import MAX_EXACT_LAYERS, Scenario, risk
@@ -250,12 +258,28 @@ def _depth_demo_section() -> Section:
     )
 
 
+_ROBUSTNESS_SECONDS = 60.0
+"""Longest robustness run a report waits for; past it the table is left out, saying why."""
+
+
 def _deploy_section(matrix: Matrix, uncertain: UncertainPolicy) -> Section:
     scenario = Scenario(uncertain=uncertain)
-    by_risk = frontier(matrix, "risk", scenario=scenario, uncertain=uncertain)
-    deep = frontier(matrix, "depth", scenario=scenario, uncertain=uncertain)
     note = f"{assumption_note(matrix, uncertain)}; {scenario.describe()}"
-    tables = [frontier_table(by_risk, note)]
+    n = len(matrix.layers)
+    enumerable = n <= MAX_ENUMERATED
+    tables: list[Table] = []
+    figures_shown: list[Figure] = []
+    if enumerable:
+        by_risk = frontier(matrix, "risk", scenario=scenario, uncertain=uncertain)
+        deep = frontier(matrix, "depth", scenario=scenario, uncertain=uncertain)
+        tables.append(frontier_table(by_risk, note))
+        figures_shown.append(
+            Figure(
+                "frontier.svg",
+                figures.frontier_svg(by_risk, deep),
+                "Safety tax against risk and depth; purple: the Pareto frontier.",
+            )
+        )
     present = {layer.safety_tax for layer in matrix.layers}
     for level in ("low", "moderate", "high"):
         if level not in present:
@@ -278,26 +302,27 @@ def _deploy_section(matrix: Matrix, uncertain: UncertainPolicy) -> Section:
     paragraphs = [
         "Which stack to deploy depends on what you can afford. The frontier lists the stacks "
         "that no cheaper stack beats; risk is the exact probability that every layer fails "
-        "when failure modes are common causes (" + scenario.describe() + ").",
+        "when failure modes are common causes (" + scenario.describe() + ")."
+        if enumerable
+        else f"Which stack to deploy depends on what you can afford. The frontier is left "
+        f"out: it scores all {2**n - 1:,} stacks of the {n} layers, which is done exactly up "
+        f"to {MAX_ENUMERATED} layers. The best stacks below come from an integer programme "
+        "(fewest uncovered modes, then lowest tax); `cofail frontier --max-tax` draws the "
+        "frontier of fewer candidates.",
     ]
     if matrix.uncertain_cells():
-        tables.append(robustness_table(robustness(matrix)))
-        paragraphs.append(
-            "The robustness table re-draws every conclusion under each way of resolving the "
-            "uncertain (U) cells, and names the cells that can flip it."
-        )
-    return Section(
-        "What to deploy",
-        paragraphs,
-        [
-            Figure(
-                "frontier.svg",
-                figures.frontier_svg(by_risk, deep),
-                "Safety tax against risk and depth; purple: the Pareto frontier.",
+        try:
+            tables.append(robustness_table(robustness(matrix, max_seconds=_ROBUSTNESS_SECONDS)))
+            paragraphs.append(
+                "The robustness table re-draws every conclusion under each way of resolving "
+                "the uncertain (U) cells, and names the cells that can flip it."
             )
-        ],
-        tables,
-    )
+        except InputError as exc:
+            paragraphs.append(
+                f"The robustness table is left out of the report: {exc.message}. "
+                "`cofail robustness` runs it on its own."
+            )
+    return Section("What to deploy", paragraphs, figures_shown, tables)
 
 
 def write_report(
