@@ -317,10 +317,20 @@ class Matrix(_Frozen):
         ]
 
     def __eq__(self, other: object) -> bool:
-        """Equal fields (pydantic's equality would also compare the :meth:`vulnerable` cache)."""
+        """Equal fields (pydantic's equality would also compare the :meth:`vulnerable` cache;
+        the ``__dict__`` holds cached properties too, so only the fields are compared).
+
+        >>> from cofail import catalog
+        >>> a, b = catalog.load(), catalog.load()
+        >>> _ = a.vulnerable(), a.layer_ids
+        >>> a == b, a == b.with_levels({("RLHF", "S-TAX"): "V"})
+        (True, False)
+        """
         if not isinstance(other, Matrix):
             return NotImplemented
-        return type(self) is type(other) and self.__dict__ == other.__dict__
+        return type(self) is type(other) and all(
+            getattr(self, name) == getattr(other, name) for name in type(self).model_fields
+        )
 
     __hash__ = _Frozen.__hash__
 
