@@ -132,7 +132,7 @@ def test_any_generated_log_is_analysed_or_refused_in_one_line(
 ) -> None:
     path = tmp_path / "fuzz.csv"
     path.write_text(log, encoding="utf-8", errors="surrogatepass")
-    args = ["empirical", str(path), "-f", fmt, "--n-boot", "20"]
+    args = ["empirical", str(path), "-f", fmt, "--n-boot", "100"]
     if weighted and log.startswith("case,layer,failed,w"):
         args += ["--weight-col", "w"]
     _refused_in_one_line_or_read(cli(*args))

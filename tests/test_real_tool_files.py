@@ -6,11 +6,14 @@ Expected numbers are read from the files another way (plain json, counting by ha
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from cofail.empirical import read_log
+from conftest import Run
 
 REAL = Path(__file__).parent / "data" / "real"
+Cli = Callable[..., Run]
 
 
 def test_promptfoo_with_two_providers_lines_them_up_on_the_test() -> None:
@@ -89,3 +92,15 @@ def test_harmbench_results_and_inspect_logs() -> None:
     assert h.failures().tolist() == [float(sum(c["label"] == 1 for v in data.values() for c in v))]
     ev = read_log([REAL / "inspect" / "inspect_ai_log_streaming.eval"])
     assert ev.n_cases > 0 and len(ev.layers) >= 1
+
+
+def test_a_name_template_tells_two_attacks_on_one_model_apart(cli: Cli) -> None:
+    # Both official artifacts attack gpt-4-0125-preview; {method} comes from their parameters.
+    files = [str(p) for p in sorted((REAL / "jailbreakbench").glob("*.json"))]
+    r = cli("empirical", *files, "--name", "{method}/{model}", "--n-boot", "100", "-f", "json")
+    assert r.code == 0, r.err
+    data = r.json()
+    assert data["layers"] == ["GCG/gpt-4-0125-preview", "PAIR/gpt-4-0125-preview"]
+    assert data["warnings"] == []  # no clash to rename
+    bad = cli("empirical", *files, "--name", "{model.__class__}")
+    assert bad.code == 2 and "is not a field of this log" in bad.err and "{method}" in bad.err

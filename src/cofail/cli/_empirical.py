@@ -73,7 +73,12 @@ def empirical_cmd(
     ] = Polarity.failed,
     tool: Annotated[Tool, typer.Option(help="The tool that wrote the logs.")] = Tool.auto,
     name: Annotated[
-        str | None, typer.Option(help="Tool logs: layer name for every file (default: the model).")
+        str | None,
+        typer.Option(
+            help="Tool logs: layer name for every file (default: the model), or a template of "
+            "the file's fields, e.g. '{method}/{model}' for JailbreakBench or '{stem}' (file "
+            "name) for any log.",
+        ),
     ] = None,
     score_polarity: Annotated[
         str,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import string
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -44,11 +45,49 @@ class FrameworkOptions:
     """Reader options that some frameworks need."""
 
     layer: str | None = None
-    """Layer name to use for every file (default: the model named in the file)."""
+    """Layer name for every file (default: the model named in the file), or a template of the
+    file's fields: ``{method}/{model}`` for JailbreakBench, ``{stem}`` (the file name without
+    its suffix) for any log; see :func:`layer_name`."""
     polarity: Literal["pass", "fail"] = "pass"
     """Inspect: does a high score mean the layer held (``pass``) or the attack worked (``fail``)?"""
     threshold: float = 0.5
     """Inspect scores and garak detector scores at or above this count as positive."""
+
+
+def layer_name(template: str | None, path: Path, fields: dict[str, Any], default: str) -> str:
+    """The layer of one file: ``default`` without ``template``, else the template filled from
+    the file's scalar ``fields`` and ``stem``; an ``InputError`` lists the fields otherwise.
+
+    >>> p = Path("GCG.json")
+    >>> layer_name("{method}/{model}", p, {"method": "GCG", "model": "gpt-4"}, "gpt-4")
+    'GCG/gpt-4'
+    >>> layer_name(None, p, {}, "gpt-4"), layer_name("mine", p, {}, "gpt-4")
+    ('gpt-4', 'mine')
+    """
+    if template is None:
+        return default
+    if "{" not in template and "}" not in template:
+        return template
+    values = {
+        key: "" if value is None else str(value)
+        for key, value in fields.items()
+        if isinstance(value, str | int | float | bool) or value is None
+    }
+    values["stem"] = path.stem
+    known = ", ".join("{" + k + "}" for k in sorted(values))
+    try:
+        parts = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        raise InputError(f"--name {template!r}: not a template ({exc})") from None
+    for _, field_name, spec, conversion in parts:
+        if field_name is None:
+            continue
+        if field_name not in values or spec or conversion:
+            raise InputError(
+                f"--name {template!r}: {{{field_name}}} is not a field of this log; it has {known}",
+                source=str(path),
+            )
+    return template.format_map(values)
 
 
 def detect(path: Path) -> Framework | None:
@@ -249,7 +288,7 @@ def _inspect_log(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
 
 def _read_inspect(path: Path, options: FrameworkOptions) -> tuple[list[Outcome], str]:
     spec, samples = _inspect_log(path)
-    model = options.layer or spec.get("model") or path.stem
+    model = layer_name(options.layer, path, spec, spec.get("model") or path.stem)
     task = spec.get("task", "")
     out: list[Outcome] = []
     for n, sample in enumerate(samples):
@@ -272,7 +311,7 @@ def _read_inspect(path: Path, options: FrameworkOptions) -> tuple[list[Outcome],
 def _read_jailbreakbench(path: Path, options: FrameworkOptions) -> tuple[list[Outcome], str]:
     data = _load_json(path)
     params = data.get("parameters", {})
-    model = options.layer or params.get("model") or path.stem
+    model = layer_name(options.layer, path, params, params.get("model") or path.stem)
     out: list[Outcome] = []
     for n, j in enumerate(_field(data, "jailbreaks", path.name)):
         where = f"{path.name}: jailbreaks[{n}]"
@@ -286,7 +325,7 @@ def _read_jailbreakbench(path: Path, options: FrameworkOptions) -> tuple[list[Ou
 
 def _read_harmbench(path: Path, options: FrameworkOptions) -> tuple[list[Outcome], str]:
     data = _load_json(path)
-    layer = options.layer or path.stem
+    layer = layer_name(options.layer, path, {}, path.stem)
     out: list[Outcome] = []
     if not isinstance(data, dict):
         raise InputError(
