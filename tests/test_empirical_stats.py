@@ -3,6 +3,7 @@ figures, a fit of simulated logs back to the model, and Dask against DuckDB."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import combinations
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from cofail.empirical import (
 )
 from cofail.model import Stack
 from cofail.probability import Scenario, all_stack_failures, independent_failure
-from conftest import shared_path
+from conftest import Run, shared_path
 from strategies import examples
 
 
@@ -229,3 +230,28 @@ def test_vectorised_fisher_equals_scipy(tables: list[tuple[int, int, int, int]])
     ours = fisher_two_sided(*t.T)
     for (a, b, c, d), p in zip(tables, ours, strict=True):
         assert p == pytest.approx(fisher_exact([[a, b], [c, d]]).pvalue, rel=1e-9, abs=1e-300)
+
+
+def test_counts_are_integers_and_a_constant_layer_has_kappa_zero(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    # A never fails: it agrees with B exactly as often as chance predicts, so kappa is 0 by
+    # the formula's algebra (p_obs = p_exp = 1 - P(B)); the counts of an unweighted log are
+    # whole numbers and are written as such.
+    rows = [(c, "A", 0) for c in range(7)] + [(c, "B", int(c % 3 == 0)) for c in range(7)]
+    log = tmp_path / "log.csv"
+    log.write_text("case,layer,failed\n" + "".join(f"{c},{lay},{f}\n" for c, lay, f in rows))
+    data = cli("empirical", str(log), "--n-boot", "100", "-f", "json").json()
+    pair = data["pairs"][0]
+    assert pair["kappa"] == 0.0
+    assert [pair[k] for k in ("n11", "n10", "n01", "n00")] == [0, 0, 3, 4]
+    assert all(type(pair[k]) is int for k in ("n11", "n10", "n01", "n00"))
+    assert type(data["n_cases"]) is int and data["n_cases"] == 7
+    weighted = tmp_path / "weighted.csv"
+    weighted.write_text(
+        "case,layer,failed,w\n" + "".join(f"{c},{lay},{f},0.5\n" for c, lay, f in rows)
+    )
+    data = cli(
+        "empirical", str(weighted), "--weight-col", "w", "--n-boot", "100", "-f", "json"
+    ).json()
+    assert data["n_cases"] == 3.5 and data["pairs"][0]["n01"] == 1.5

@@ -146,7 +146,9 @@ class CoFailure:
             elif fails[i] == n:
                 note = "always failed: pairwise correlations with this layer are undefined"
             rate = float(fails[i] / n)
-            self.marginals_.append(Marginal(layer, float(fails[i]), n, rate, low, high, note))
+            self.marginals_.append(
+                Marginal(layer, count(fails[i]), count(n), rate, low, high, note)
+            )
         # Every 2×2 table at once: both[i, j] = count of cases where i and j both failed.
         as_float = bits.astype(float)
         both = as_float.T @ (as_float * counts[:, None])
@@ -224,7 +226,7 @@ class CoFailure:
             observed_interval=_percentiles(boot_obs, q),
             independent_interval=_percentiles(boot_ind, q),
             ratio_interval=ratio_interval,
-            n=n,
+            n=count(n),
             n_boot=self.n_boot,
             alpha=self.alpha,
             note=note,
@@ -253,6 +255,17 @@ class CoFailure:
         }
 
 
+def count(x: float) -> float:
+    """A count as an ``int`` when it is whole (unweighted logs: JSON ``161``, not ``161.0``);
+    a weighted count stays a float, rounded to 9 decimals against summation noise.
+
+    >>> count(161.0), count(np.float64(2.5)), count(3.0000000000001)
+    (161, 2.5, 3)
+    """
+    value = round(float(x), 9)
+    return int(value) if value.is_integer() and abs(value) < 2**53 else value
+
+
 def _percentiles(x: np.ndarray, q: list[float]) -> tuple[float, float]:
     lo, hi = np.percentile(x, q)
     return float(lo), float(hi)
@@ -267,8 +280,8 @@ def _with(p: Pair, **changes: Any) -> Pair:
 def _pair(
     a: str, b: str, cells: tuple[float, float, float], n: float, alpha: float, fisher_p: float
 ) -> Pair:
-    n11, n10, n01 = (float(round(c, 9)) for c in cells)
-    n00 = float(round(n - n11 - n10 - n01, 9))
+    n11, n10, n01 = (count(c) for c in cells)
+    n00 = count(n - n11 - n10 - n01)
     pa, pb = (n11 + n10) / n, (n11 + n01) / n
     joint = n11 / n
     low, high = wilson(n11, n, alpha)
@@ -287,6 +300,10 @@ def _pair(
     p_obs = (n11 + n00) / n
     p_exp = pa * pb + (1 - pa) * (1 - pb)
     kappa = (p_obs - p_exp) / (1 - p_exp) if p_exp < 1 else None
+    if degenerate and kappa is not None:
+        # A layer that never (or always) fails agrees with the other exactly as often as
+        # chance predicts: kappa is 0, not the rounding residue of (p_obs - p_exp).
+        kappa = 0.0
     lift = joint / (pa * pb) if pa * pb > 0 else None
     if n10 * n01 > 0:
         odds: float | None = (n11 * n00) / (n10 * n01)
