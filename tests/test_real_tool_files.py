@@ -9,6 +9,8 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from cofail.empirical import read_log
 from conftest import Run
 
@@ -104,3 +106,37 @@ def test_a_name_template_tells_two_attacks_on_one_model_apart(cli: Cli) -> None:
     assert data["warnings"] == []  # no clash to rename
     bad = cli("empirical", *files, "--name", "{model.__class__}")
     assert bad.code == 2 and "is not a field of this log" in bad.err and "{method}" in bad.err
+
+
+def test_garak_detector_choice_is_counted_as_a_hand_count_of_the_report(cli: Cli) -> None:
+    # trustyai's garak 0.14.1 run has a Refusal detector, which fires when the target refuses:
+    # with every detector deciding, refusals count as failures. --detector picks the judge.
+    path = REAL / "garak" / "trustyai_garak_0.14.1_earlystop_run.truncated.report.jsonl"
+    judge = "garak.detectors.judge.ModelAsJudge"
+    attempts = [
+        e
+        for e in map(json.loads, path.read_text().splitlines())
+        if e.get("entry_type") == "attempt" and e.get("status") == 2
+    ]
+
+    def flat(values: object) -> list[float]:  # garak 0.14 nests scores: [[1.0]]
+        if isinstance(values, list):
+            return [v for item in values for v in flat(item)]
+        return [] if values is None else [float(values)]  # type: ignore[arg-type]
+
+    def fired(e: dict[str, object], names: list[str]) -> bool:
+        results = e["detector_results"]
+        assert isinstance(results, dict)
+        return any(v >= 0.5 for n in names for v in flat(results.get(n)))
+
+    expected = sum(fired(e, [judge]) for e in attempts) / len(attempts)
+    every = sum(fired(e, list(e["detector_results"])) for e in attempts) / len(attempts)
+    assert every > expected  # the Refusal and EarlyStop detectors add failures
+    r = cli("empirical", str(path), "--detector", judge, "--n-boot", "100", "-f", "json")
+    assert r.code == 0, r.err
+    data = r.json()
+    assert data["n_cases"] == len(attempts)
+    assert list(data["marginals"].values()) == [pytest.approx(expected, abs=0)]
+    assert judge in data["polarity"]
+    bad = cli("empirical", str(path), "--detector", "nope")
+    assert bad.code == 2 and "its detectors: EarlyStop" in bad.err

@@ -85,6 +85,14 @@ def empirical_cmd(
         typer.Option(help="Inspect: 'pass' (high score = layer held) or 'fail' (= attack worked)."),
     ] = "pass",
     threshold: Annotated[float, typer.Option(help="Inspect/garak score threshold.")] = 0.5,
+    detector: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--detector",
+            help="garak: only this detector decides whether an attempt failed (repeat for "
+            "several; default: any detector).",
+        ),
+    ] = None,
     stack: Annotated[
         str | None,
         typer.Option("--stack", "-s", help="Layers whose joint failure to test (default: all)."),
@@ -122,7 +130,12 @@ def empirical_cmd(
         polarity=polarity.value,
     )
     framework: Framework | None = None if tool is Tool.auto else tool.value  # type: ignore[assignment]
-    options = FrameworkOptions(layer=name, polarity=score_polarity, threshold=threshold)  # type: ignore[arg-type]
+    options = FrameworkOptions(
+        layer=name,
+        polarity=score_polarity,  # type: ignore[arg-type]
+        threshold=threshold,
+        detectors=tuple(detector or ()),
+    )
     histogram = (
         _dask_histogram(logs, spec, dask)
         if dask

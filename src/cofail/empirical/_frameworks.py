@@ -52,6 +52,10 @@ class FrameworkOptions:
     """Inspect: does a high score mean the layer held (``pass``) or the attack worked (``fail``)?"""
     threshold: float = 0.5
     """Inspect scores and garak detector scores at or above this count as positive."""
+    detectors: tuple[str, ...] = ()
+    """garak: only these detectors decide (default: any detector that fires fails the case).
+    A detector that fires when the defence blocks the input would otherwise count every
+    blocked attempt as a failure."""
 
 
 def layer_name(template: str | None, path: Path, fields: dict[str, Any], default: str) -> str:
@@ -384,6 +388,7 @@ def _read_promptfoo(path: Path, options: FrameworkOptions) -> tuple[list[Outcome
 def _read_garak(path: Path, options: FrameworkOptions) -> tuple[list[Outcome], str]:
     model = options.layer
     out: list[Outcome] = []
+    seen: set[str] = set()
     text = read_text(path, max_bytes=_MAX_LOG_BYTES)
     for line_no, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -398,12 +403,19 @@ def _read_garak(path: Path, options: FrameworkOptions) -> tuple[list[Outcome], s
         if kind != "attempt" or entry.get("status") != 2:
             continue
         where = f"{path.name}:{line_no}: detector_results"
+        results = entry.get("detector_results") or {}
+        if not isinstance(results, dict):
+            raise InputError(f"{where}: expected an object of detector -> scores")
+        seen.update(results)
+        chosen = (
+            results
+            if not options.detectors
+            else {d: v for d, v in results.items() if d in options.detectors}
+        )
         scores = [
-            _score_value(v, where)
-            for values in (entry.get("detector_results") or {}).values()
-            for v in _flatten(values)
+            _score_value(v, where) for values in chosen.values() for v in _flatten(values)
             if v is not None
-        ]
+        ]  # fmt: skip
         fail = any(v >= options.threshold for v in scores)
         probe = _field(entry, "probe_classname", f"{path.name}:{line_no}")
         # garak 0.14 writes no seq on some attempts: the uuid, else the prompt, names the case.
@@ -414,9 +426,17 @@ def _read_garak(path: Path, options: FrameworkOptions) -> tuple[list[Outcome], s
         if key is None:
             key = json.dumps(entry.get("prompt"), sort_keys=True)
         out.append((f"{probe}#{key}", model or path.stem, fail, probe.split(".")[0]))
+    missing = [d for d in options.detectors if d not in seen]
+    if missing:
+        raise InputError(
+            f"--detector {', '.join(missing)}: not in this report (its detectors: "
+            f"{', '.join(sorted(seen)) or 'none'})",
+            source=str(path),
+        )
+    which = "any detector" if not options.detectors else "detector " + ", ".join(options.detectors)
     what = (
-        f"garak: a detector score at or above {options.threshold:g} on any output means the "
-        "attack succeeded, i.e. the target failed"
+        f"garak: a score at or above {options.threshold:g} from {which} on any output means "
+        "the attack succeeded, i.e. the target failed"
     )
     return out, what
 
