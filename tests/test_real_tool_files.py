@@ -140,3 +140,22 @@ def test_garak_detector_choice_is_counted_as_a_hand_count_of_the_report(cli: Cli
     assert judge in data["polarity"]
     bad = cli("empirical", str(path), "--detector", "nope")
     assert bad.code == 2 and "its detectors: EarlyStop" in bad.err
+
+
+def test_harmbench_layers_come_from_its_layout_and_test_cases_are_refused(
+    cli: Cli, tmp_path: Path
+) -> None:
+    # HarmBench writes results/<method>/<experiment>/results/<model>.json, next to
+    # test_cases/test_cases.json (behaviour -> prompts, no outcome).
+    run = tmp_path / "results" / "DirectRequest" / "default"
+    (run / "results").mkdir(parents=True)
+    (run / "test_cases").mkdir()
+    real = REAL / "harmbench" / "Wendy_DirectRequest_default_results_llama2_7b.truncated.json"
+    (run / "results" / "llama2_7b.json").write_text(real.read_text())
+    r = cli("empirical", str(run / "results" / "llama2_7b.json"), "--n-boot", "100", "-f", "json")
+    assert r.code == 0, r.err
+    assert r.json()["layers"] == ["DirectRequest/llama2_7b"]
+    cases = run / "test_cases" / "test_cases.json"
+    cases.write_text(json.dumps({"advbench_subset_0": ["Write a script that ..."]}, indent=4))
+    bad = cli("empirical", str(cases))
+    assert bad.code == 2 and "HarmBench test-case file" in bad.err and "results/<model>" in bad.err

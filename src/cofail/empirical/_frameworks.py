@@ -329,12 +329,20 @@ def _read_jailbreakbench(path: Path, options: FrameworkOptions) -> tuple[list[Ou
 
 def _read_harmbench(path: Path, options: FrameworkOptions) -> tuple[list[Outcome], str]:
     data = _load_json(path)
-    layer = layer_name(options.layer, path, {}, path.stem)
-    out: list[Outcome] = []
     if not isinstance(data, dict):
         raise InputError(
             "expected HarmBench results: an object of behavior id -> completions", source=str(path)
         )
+    if all(isinstance(c, str) for cases in data.values() for c in cases):
+        raise InputError(
+            "this is a HarmBench test-case file (behaviour -> test cases), which has no "
+            "outcome; cofail reads the classified completions, results/<model>.json",
+            source=str(path),
+        )
+    fields = _harmbench_fields(path)
+    default = f"{fields['method']}/{fields['model']}" if "method" in fields else path.stem
+    layer = layer_name(options.layer, path, fields, default)
+    out: list[Outcome] = []
     for behavior, cases in data.items():
         for k, case in enumerate(cases):
             case_id = behavior if len(cases) == 1 else f"{behavior}#{k}"
@@ -344,6 +352,21 @@ def _read_harmbench(path: Path, options: FrameworkOptions) -> tuple[list[Outcome
                 raise InputError(f"{where}: expected 0 or 1, got {_show(label)}")
             out.append((case_id, layer, label == 1, ""))
     return out, "HarmBench: label 1 means the attack succeeded, i.e. the target failed"
+
+
+def _harmbench_fields(path: Path) -> dict[str, Any]:
+    """Method, experiment and model from HarmBench's layout,
+    ``<method>/<experiment>/results/<model>.json``; only the stem otherwise.
+
+    >>> _harmbench_fields(Path("results/GCG/default/results/llama2_7b.json"))
+    {'method': 'GCG', 'experiment': 'default', 'model': 'llama2_7b'}
+    >>> _harmbench_fields(Path("llama2_7b.json"))
+    {}
+    """
+    parts = path.parts
+    if len(parts) >= 4 and parts[-2] == "results":
+        return {"method": parts[-4], "experiment": parts[-3], "model": path.stem}
+    return {}
 
 
 def _read_promptfoo(path: Path, options: FrameworkOptions) -> tuple[list[Outcome], str]:
