@@ -33,15 +33,18 @@ class InputError(ValueError):
         return InputError(self.message, source=source, line=line or self.line)
 
 
-def brief(text: str, limit: int = 40) -> str:
-    """``text`` quoted for a message, cut to ``limit`` characters (a 5,000-digit number from a
-    file would otherwise fill the screen).
+def brief(value: object, limit: int = 40) -> str:
+    """``value`` as ``repr`` shows it, for quoting in a message, cut to about ``limit``
+    characters (a 5,000-digit number from a file would otherwise fill the screen).
 
     >>> print(brief("9" * 100, 12))
     '999999999999…' (100 characters)
-    >>> print(brief("0.5"))
-    '0.5'
+    >>> print(brief("0.5"), brief(["a"] * 30, 10))
+    '0.5' ['a', 'a',… (150 characters)
     """
-    if len(text) <= limit:
-        return repr(text)
-    return f"{text[:limit] + '…'!r} ({len(text):,} characters)"
+    if isinstance(value, str):
+        if len(value) <= limit:
+            return repr(value)
+        return f"{value[:limit] + '…'!r} ({len(value):,} characters)"
+    shown = repr(value)
+    return shown if len(shown) <= limit else f"{shown[:limit]}… ({len(shown):,} characters)"

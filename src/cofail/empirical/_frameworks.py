@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import pyarrow as pa
 
-from cofail.errors import InputError
+from cofail.errors import InputError, brief
 from cofail.io.files import read_text
 from cofail.io.json_text import loads_json
 
@@ -206,14 +206,9 @@ def _score_value(value: Any, where: str = "score") -> float:
             number = None
     if number is None or not math.isfinite(number):  # a NaN score would count as "held"
         raise InputError(
-            f"{where}: expected a finite number, a boolean or C/I/P/N, got {_show(value)}"
+            f"{where}: expected a finite number, a boolean or C/I/P/N, got {brief(value)}"
         )
     return number
-
-
-def _show(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _flag(value: Any, where: str) -> bool:
@@ -232,7 +227,7 @@ def _flag(value: Any, where: str) -> bool:
         return value
     if isinstance(value, int) and value in (0, 1):
         return bool(value)
-    raise InputError(f"{where}: expected true or false, got {_show(value)}")
+    raise InputError(f"{where}: expected true or false, got {brief(value)}")
 
 
 def _field(record: Any, key: str, where: str) -> Any:
@@ -349,7 +344,7 @@ def _read_harmbench(path: Path, options: FrameworkOptions) -> tuple[list[Outcome
             where = f"{path.name}: {behavior}[{k}].label"
             label = _field(case, "label", where.removesuffix(".label"))
             if isinstance(label, bool) or label not in (0, 1):  # HarmBench's classifier: 0 or 1
-                raise InputError(f"{where}: expected 0 or 1, got {_show(label)}")
+                raise InputError(f"{where}: expected 0 or 1, got {brief(label)}")
             out.append((case_id, layer, label == 1, ""))
     return out, "HarmBench: label 1 means the attack succeeded, i.e. the target failed"
 
@@ -456,10 +451,10 @@ def _read_garak(path: Path, options: FrameworkOptions) -> tuple[list[Outcome], s
             f"{', '.join(sorted(seen)) or 'none'})",
             source=str(path),
         )
-    which = "any detector" if not options.detectors else "detector " + ", ".join(options.detectors)
+    which = "any detector" if not options.detectors else ", ".join(options.detectors) + " only"
     what = (
-        f"garak: a score at or above {options.threshold:g} from {which} on any output means "
-        "the attack succeeded, i.e. the target failed"
+        f"garak: a detector score at or above {options.threshold:g} ({which}) on any output "
+        "means the attack succeeded, i.e. the target failed"
     )
     return out, what
 
