@@ -145,7 +145,7 @@ def mef_cut_sets(
         if f.op == "or":
             union = {s for part in parts for s in part}
             budget.hold(gate, len(union))
-            return _minimal(union, budget)
+            return minimal_sets(union, budget.spend)
         if f.op == "and":
             return _product(parts, max_order, budget, gate)
         # atleast k of n: OR over the k-subsets of AND.
@@ -153,9 +153,9 @@ def mef_cut_sets(
         for chosen in combinations(parts, f.min):
             out.update(_product(list(chosen), max_order, budget, gate))
             budget.hold(gate, len(out))
-        return _minimal(out, budget)
+        return minimal_sets(out, budget.spend)
 
-    for gate in _gates_below(tree, top):  # children before parents
+    for gate in tree.gates_below(top):  # children before parents
         memo[gate] = expand(tree.gates[gate], gate)
     found = memo[top]
     names = {v: k for k, v in index.items()}
@@ -169,28 +169,6 @@ def mef_cut_sets(
     return CutSetSummary(top=top, max_order=max_order, counts=counts, cut_sets=sets)
 
 
-def _gates_below(tree: FaultTree, top: str) -> list[str]:
-    """The gates ``top`` depends on and ``top`` itself, each after the gates it refers to
-    (depth first without recursion: gate chains can be any length)."""
-    order: list[str] = []
-    seen = {top}
-    pending = [(top, iter(tree.gates[top].references()))]
-    while pending:
-        gate, refs = pending[-1]
-        step = next(refs, None)
-        if step is None:
-            order.append(gate)
-            pending.pop()
-        elif step in tree.gates and step not in seen:
-            seen.add(step)
-            pending.append((step, iter(tree.gates[step].references())))
-    return order
-
-
-def _minimal(sets: set[int], budget: _Budget) -> list[int]:
-    return minimal_sets(sets, budget.spend)
-
-
 def _product(parts: list[list[int]], max_order: int, budget: _Budget, gate: str) -> list[int]:
     acc = [0]
     for part in sorted(parts, key=len):
@@ -199,7 +177,7 @@ def _product(parts: list[list[int]], max_order: int, budget: _Budget, gate: str)
             combined.update(c for b in part if (c := a | b).bit_count() <= max_order)
             budget.spend(len(part))
             budget.hold(gate, len(combined))
-        acc = _minimal(combined, budget)
+        acc = minimal_sets(combined, budget.spend)
         if not acc:
             return []
     return acc

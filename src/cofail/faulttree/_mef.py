@@ -115,30 +115,41 @@ class FaultTree:
                         f"gate {gate!r} refers to {f.kind} {f.name!r}, which no file defines"
                         + ("" if f.kind != "basic-event" else " (or it has no probability)")
                     )
-        self._check_acyclic()
+        self.gates_below()  # raises on a cycle
 
-    def _check_acyclic(self) -> None:
-        """Raise ``InputError`` naming a cycle of gates (depth-first, without recursion)."""
-        below = {g: [n for n in f.references() if n in self.gates] for g, f in self.gates.items()}
+    def gates_below(self, *tops: str) -> list[str]:
+        """The gates ``tops`` depend on (default: every gate) and the tops themselves, each
+        after the gates it refers to; ``InputError`` naming a cycle of gates. Depth first
+        without recursion: gate chains can be any length.
+
+        >>> e = lambda n, k="gate": Formula("event", name=n, kind=k)
+        >>> t = FaultTree(gates={"top": Formula("or", (e("g"), e("a", "basic-event"))),
+        ...                      "g": Formula("and", (e("a", "basic-event"),))})
+        >>> t.gates_below("top")
+        ['g', 'top']
+        """
+        order: list[str] = []
         done: set[str] = set()
-        for start in self.gates:
+        for start in tops or tuple(self.gates):
             if start in done:
                 continue
             path, on_path = [start], {start}
-            pending = [iter(below[start])]
+            pending = [iter(self.gates[start].references())]
             while pending:
                 step = next(pending[-1], None)
                 if step is None:
                     done.add(path[-1])
+                    order.append(path[-1])
                     on_path.discard(path.pop())
                     pending.pop()
                 elif step in on_path:
                     cycle = " -> ".join([*path[path.index(step) :], step])
                     raise InputError(f"gates refer to each other in a cycle: {cycle}")
-                elif step not in done:
+                elif step in self.gates and step not in done:
                     path.append(step)
                     on_path.add(step)
-                    pending.append(iter(below[step]))
+                    pending.append(iter(self.gates[step].references()))
+        return order
 
 
 def read_mef(
