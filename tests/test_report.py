@@ -143,3 +143,20 @@ def test_evidence_report_figures_show_the_measured_numbers(
     assert sum(counts) == data["n_cases"] == 450  # XSTest v2: 450 prompts
     html = (out / "report.html").read_text(encoding="utf-8")
     assert html.count("<svg") == 3 and "Evidence: which layers fail together" in html
+
+
+def test_a_two_layer_evidence_report_lists_its_one_stack_once(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    # The two official JailbreakBench attacks on one model: the pair is the whole stack.
+    real = Path(__file__).parent / "data" / "real" / "jailbreakbench"
+    files = [str(p) for p in sorted(real.glob("*.json"))]
+    out = tmp_path / "evidence"
+    r = cli(
+        "empirical", *files, "--name", "{method}/{model}", "--n-boot", "100", "--report", str(out)
+    )
+    assert r.code == 0, r.err
+    md = (out / "report.md").read_text(encoding="utf-8")
+    section = md[md.index("### Observed joint failure against independence") :]
+    rows = [line for line in section.splitlines() if line.startswith("| GCG")]
+    assert len(rows) == 1, rows

@@ -233,7 +233,7 @@ def robustness(
     runs = min(samples, 2**k) + k if sampled else 2**k
     if max_seconds is not None and each * runs > max_seconds:
         raise InputError(
-            f"robustness: {runs:,} re-evaluations of {len(checks)} conclusions at "
+            f"{runs:,} re-evaluations of {len(checks)} conclusions at "
             f"{each:.2g} s each, about {each * runs / 60:.0f} min "
             f"({k} U cells{f', {samples} resolutions' if sampled else ''}); "
             + ("--samples N shortens it" if sampled else "fewer --stack shortens it")

@@ -319,7 +319,7 @@ def _deploy_section(matrix: Matrix, uncertain: UncertainPolicy) -> Section:
             )
         except InputError as exc:
             paragraphs.append(
-                f"The robustness table is left out of the report: {exc.message}. "
+                f"The robustness table is left out of the report ({exc.message}). "
                 "`cofail robustness` runs it on its own."
             )
     return Section("What to deploy", paragraphs, figures_shown, tables)
@@ -369,7 +369,8 @@ def evidence_section(analysis: StratifiedAnalysis, stacks: int = 12) -> Section:
     co = analysis.pooled
     h = co.histogram_
     assert h is not None
-    pairs = sorted(co.pairs_, key=lambda p: -(p.phi or 0.0))[:stacks]
+    # With two layers the one pair is the whole stack: listed once, not twice.
+    pairs = sorted(co.pairs_, key=lambda p: -(p.phi or 0.0))[:stacks] if len(h.layers) > 2 else []
     results = [co.stack_failure_((p.a, p.b)) for p in pairs] + [co.stack_failure_()]
     paragraphs = [
         f"Evaluation log: {h.source}. {int(h.n_cases)} cases, {len(h.layers)} layers"
