@@ -119,7 +119,7 @@ def build_sections(matrix: Matrix, uncertain: UncertainPolicy = "pessimistic") -
                 matrix.description,
                 f"{len(matrix.layers)} layers × {len(matrix.failure_modes)} failure modes; "
                 f"{len(matrix.uncertain_cells())} uncertain cells: "
-                + (", ".join(f"{lid} × {mid}" for lid, mid in matrix.uncertain_cells()) or "none")
+                + _cell_list(matrix.uncertain_cells())
                 + ".",
             ],
             [
@@ -260,6 +260,28 @@ def _depth_demo_section() -> Section:
 
 _ROBUSTNESS_SECONDS = 60.0
 """Longest robustness run a report waits for; past it the table is left out, saying why."""
+
+
+_LISTED_CELLS = 24
+"""Uncertain cells named in the matrix section's text; "Glossary and judgements" has every
+cell."""
+
+
+def _cell_list(cells: list[tuple[str, str]]) -> str:
+    """The cells as ``L × M``, the first :data:`_LISTED_CELLS` of a long list.
+
+    >>> _cell_list([("RLHF", "DEC-AL")]), _cell_list([])
+    ('RLHF × DEC-AL', 'none')
+    >>> _cell_list([("L", f"M{j}") for j in range(30)]).split(", ")[-1]
+    "L × M23 and 6 more (every cell is under 'Glossary and judgements')"
+    """
+    named = ", ".join(f"{lid} × {mid}" for lid, mid in cells[:_LISTED_CELLS]) or "none"
+    rest = len(cells) - _LISTED_CELLS
+    return (
+        named
+        if rest <= 0
+        else f"{named} and {rest} more (every cell is under 'Glossary and judgements')"
+    )
 
 
 def _deploy_section(matrix: Matrix, uncertain: UncertainPolicy) -> Section:
