@@ -1,19 +1,26 @@
 """Benchmark: cofail's empirical analysis against a straightforward pandas approach.
 
-A wide Parquet log of 10 million cases × 32 layers (correlated failures drawn from a
-common-cause model) is analysed three ways, each in a fresh subprocess so that peak memory is
-measured separately:
+Three wide Parquet logs, each analysed three ways in a fresh subprocess (so that peak memory is
+measured separately):
+
+- ``common``:       10M cases × 32 layers failing through shared modes (few distinct patterns);
+- ``distinct``:     2M × 32, layers failing independently 10–15 % of the time: most cases have
+                    a pattern of their own (the case that made the old bootstrap slow);
+- ``all-distinct``: 3M × 40, every case a different pattern (the worst case for memory).
+
+The three ways:
 
 - read:   ``pyarrow.parquet.read_table`` of the whole file, nothing else (the floor);
-- cofail: the full analysis (DuckDB pattern histogram, marginals with Wilson intervals, all
-          496 pairs with phi, kappa, lift, Fisher p with BH, whole-stack joint failure with a
-          bootstrap drawn from the histogram);
+- cofail: the full analysis, as ``cofail empirical`` runs it (DuckDB pattern histogram,
+          marginals with Wilson intervals, all pairs with phi, kappa, lift, Fisher p with BH,
+          whole-stack joint failure with its default 2,000-resample bootstrap);
 - pandas: read into a DataFrame, ``mean``, ``corr``, 2×2 counts per pair by matrix product,
-          and a row bootstrap of the whole-stack joint failure (``DataFrame.sample``).
+          Fisher's exact test per pair, and 20 row bootstraps of the whole-stack joint failure
+          (``DataFrame.sample``): a hundredth of cofail's resamples, so the ratio favours pandas.
 
-Both analyses use the same number of bootstrap resamples. Run:
+Run (the logs are written once to --data and reused):
 
-    .venv/bin/python benchmarks/empirical_benchmark.py [--cases 10000000] [--layers 32] [--boot 200]
+    .venv/bin/python benchmarks/empirical_benchmark.py [--case all|common|distinct|all-distinct]
 """
 
 from __future__ import annotations
@@ -33,18 +40,36 @@ import pyarrow.parquet as pq
 CHUNK = 1_000_000
 
 
-def make_log(path: Path, cases: int, layers: int, seed: int = 0) -> None:
-    """Write a wide log whose layers fail through shared modes (plus residual noise)."""
+CASES = {
+    "common": (10_000_000, 32),
+    "distinct": (2_000_000, 32),
+    "all-distinct": (3_000_000, 40),
+}
+
+
+def make_log(path: Path, kind: str, cases: int, layers: int, seed: int = 0) -> None:
+    """Write a wide log of one of the three kinds (see the module docstring)."""
     rng = np.random.default_rng(seed)
     modes = 12
     hits = rng.random((modes, layers)) < 0.25
     p = rng.uniform(0.01, 0.08, modes)
+    rates = rng.uniform(0.10, 0.15, layers)
+    if kind == "all-distinct":  # distinct random patterns, in random order
+        chosen = np.unique(rng.integers(0, 2**layers, int(cases * 1.01), dtype=np.uint64))
+        patterns = rng.permutation(chosen[rng.permutation(len(chosen))[:cases]])
+        assert len(patterns) == cases, "draw more patterns"
     writer = None
     for start in range(0, cases, CHUNK):
         n = min(CHUNK, cases - start)
-        present = rng.random((n, modes)) < p
-        failed = (present.astype(np.uint8) @ hits.astype(np.uint8)) > 0
-        failed |= rng.random((n, layers)) < 0.02
+        if kind == "common":
+            present = rng.random((n, modes)) < p
+            failed = (present.astype(np.uint8) @ hits.astype(np.uint8)) > 0
+            failed |= rng.random((n, layers)) < 0.02
+        elif kind == "distinct":
+            failed = rng.random((n, layers)) < rates
+        else:
+            block = patterns[start : start + n]
+            failed = ((block[:, None] >> np.arange(layers, dtype=np.uint64)) & 1).astype(bool)
         table = pa.table(
             {
                 "case": np.arange(start, start + n, dtype=np.int64),
@@ -65,11 +90,12 @@ print(t.num_rows)
 """
 
 COFAIL = """
-from cofail.empirical import CoFailure, LogSpec, read_log
+from cofail.empirical import LogSpec, analyse, read_log
 h = read_log([PATH], LogSpec(wide=True))
-co = CoFailure(n_boot=BOOT).fit(h)
-s = co.stack_failure_()
-print(len(co.pairs_), s.observed, s.independent)
+data = analyse(h).to_dict()
+s = data["stack"]
+print(len(data["pairs"]), s["observed"], s["independent"], len(h.patterns[""]), "patterns")
+print(s["interval"]["method"])
 """
 
 PANDAS = """
@@ -90,18 +116,22 @@ for i, j in combinations(range(df.shape[1]), 2):
 observed = df.all(axis=1).mean()
 independent = rates.prod()
 boot = []
-for k in range(BOOT):
+for k in range(PANDAS_BOOT):
     sample = df.sample(n=n, replace=True, random_state=k)
     boot.append(sample.all(axis=1).mean())
 print(len(pairs), observed, independent)
 """
 
 
-def run(code: str, path: Path, boot: int) -> tuple[float, float, str]:
+PANDAS_BOOT = 20
+"""Row bootstraps in the pandas baseline (cofail draws its default 2,000)."""
+
+
+def run(code: str, path: Path) -> tuple[float, float, str]:
     """Run ``code`` in a fresh interpreter; return (seconds, peak RSS in MiB, stdout)."""
     program = (
         "import resource, time, sys\n"
-        f"PATH = {str(path)!r}\nBOOT = {boot}\n"
+        f"PATH = {str(path)!r}\nPANDAS_BOOT = {PANDAS_BOOT}\n"
         "t0 = time.perf_counter()\n" + code + "\nprint('ELAPSED', time.perf_counter() - t0)\n"
         "print('RSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
     )
@@ -111,34 +141,45 @@ def run(code: str, path: Path, boot: int) -> tuple[float, float, str]:
     lines = out.stdout.strip().splitlines()
     elapsed = float(lines[-2].split()[1])
     rss = float(lines[-1].split()[1])
-    return elapsed, rss, lines[0]
+    return elapsed, rss, "\n".join(lines[:-2])
+
+
+def _first(result: dict[str, object]) -> list[str]:
+    return str(result["output"]).splitlines()[0].split()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", type=int, default=10_000_000)
-    parser.add_argument("--layers", type=int, default=32)
-    parser.add_argument("--boot", type=int, default=200)
+    parser.add_argument("--case", choices=["all", *CASES], default="all")
     parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "cofail-bench")
     args = parser.parse_args()
     args.data.mkdir(parents=True, exist_ok=True)
-    path = args.data / f"wide-{args.cases}x{args.layers}.parquet"
-    if not path.exists():
-        t0 = time.perf_counter()
-        make_log(path, args.cases, args.layers)
+    summary = []
+    for kind in CASES if args.case == "all" else [args.case]:
+        cases, layers = CASES[kind]
+        path = args.data / f"{kind}-{cases}x{layers}.parquet"
+        if not path.exists():
+            t0 = time.perf_counter()
+            make_log(path, kind, cases, layers)
+            size = path.stat().st_size / 2**20
+            print(f"wrote {path} ({size:.0f} MiB) in {time.perf_counter() - t0:.1f} s")
+        print(f"== {kind}: {cases:,} cases x {layers} layers")
+        results = {}
+        for name, code in (("read", READ), ("cofail", COFAIL), ("pandas", PANDAS)):
+            seconds, rss, out = run(code, path)
+            results[name] = {"seconds": seconds, "peak_rss_mib": rss, "output": out}
+            print(f"{name:7s} {seconds:8.2f} s   peak RSS {rss:8.0f} MiB   {out}")
+            for extra in results[name]["output"].splitlines()[1:]:
+                print(f"        {extra}")
+
+        c, p, r = (results[k]["seconds"] for k in ("cofail", "pandas", "read"))
+        same = _first(results["cofail"])[1:3] == _first(results["pandas"])[1:3]
         print(
-            f"wrote {path} ({path.stat().st_size / 2**20:.0f} MiB) in {time.perf_counter() - t0:.1f} s"
+            f"pandas / cofail: {p / c:.1f}x;  cofail / read-only: {c / r:.2f}x;  "
+            f"same observed and independent joint failure: {same}"
         )
-    results = {}
-    for name, code in (("read", READ), ("cofail", COFAIL), ("pandas", PANDAS)):
-        seconds, rss, out = run(code, path, args.boot)
-        results[name] = {"seconds": seconds, "peak_rss_mib": rss, "output": out}
-        print(f"{name:7s} {seconds:8.2f} s   peak RSS {rss:8.0f} MiB   {out}")
-    c, p, r = (results[k]["seconds"] for k in ("cofail", "pandas", "read"))
-    print(f"pandas / cofail: {p / c:.1f}x faster;  cofail / read-only: {c / r:.2f}x")
-    same = results["cofail"]["output"].split()[1:] == results["pandas"]["output"].split()[1:]
-    print(f"same observed and independent joint failure: {same}")
-    print(json.dumps({"cases": args.cases, "layers": args.layers, "boot": args.boot, **results}))
+        summary.append({"case": kind, "cases": cases, "layers": layers, **results})
+    print(json.dumps(summary))
 
 
 if __name__ == "__main__":

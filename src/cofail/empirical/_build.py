@@ -232,7 +232,8 @@ def _histogram(
     incomplete = con.execute(f"SELECT count(*) FROM per_case WHERE kd < {n_layers}").fetchone()
     dropped = int(incomplete[0]) if incomplete else 0
     rows = con.execute(
-        f"SELECT s, pat, sum(w) FROM per_case WHERE kd = {n_layers} GROUP BY s, pat"
+        f"SELECT s, pat, sum(w) FROM per_case WHERE kd = {n_layers} GROUP BY s, pat "
+        "ORDER BY s, pat"
     ).fetchnumpy()
     notes = (
         (f"{dropped} case(s) without an outcome for every layer were left out",) if dropped else ()
@@ -268,7 +269,7 @@ def _wide(
             f"""SELECT s, pat, sum(w), max(coalesce(abs(chk), 1.0)) FROM (
                 SELECT {stratum} AS s, {pattern} AS pat, {weight} AS w,
                        ({total}) - bit_count(pat) AS chk FROM {src})
-            GROUP BY ALL"""
+            GROUP BY ALL ORDER BY s, pat"""
         ).fetchnumpy()
         keys = list(rows)
         # A missing value makes chk NULL, counted as 1 by coalesce: any non-zero is a bad value.
@@ -289,7 +290,8 @@ def _wide(
         )
     pattern = " | ".join(f"(CAST({f} AS UBIGINT) << {i})" for i, f in enumerate(flags))
     rows = con.execute(
-        f"SELECT {stratum} AS s, {pattern} AS pat, sum({weight}) FROM {src} GROUP BY ALL"
+        f"SELECT {stratum} AS s, {pattern} AS pat, sum({weight}) FROM {src} GROUP BY ALL "
+        "ORDER BY s, pat"
     ).fetchnumpy()
     return _assemble(tuple(layers), rows, spec, source, ())
 

@@ -10,8 +10,9 @@ from typing import Any
 import numpy as np
 from scipy.stats import false_discovery_control
 
+from cofail.empirical._bootstrap import bit_sums, failure_sums, resample_stack
 from cofail.empirical._fisher import fisher_two_sided
-from cofail.empirical._histogram import POOLED, PatternHistogram
+from cofail.empirical._histogram import POOLED, PatternHistogram, sum_by_pattern
 from cofail.errors import InputError
 from cofail.intervals import wilson
 
@@ -79,6 +80,8 @@ class StackFailure:
     n_boot: int
     alpha: float
     note: str = ""
+    method: str = "percentile bootstrap of the pattern histogram"
+    """How the interval's resamples were drawn."""
 
     def to_dict(self) -> dict[str, Any]:
         """Return plain data for JSON."""
@@ -89,8 +92,7 @@ class StackFailure:
             "ratio": self.ratio,
             "interval": {
                 "level": 1 - self.alpha,
-                "method": f"percentile bootstrap, {self.n_boot} multinomial resamples of the "
-                "pattern histogram",
+                "method": self.method,
                 "observed": list(self.observed_interval),
                 "independent": list(self.independent_interval),
                 "ratio": list(self.ratio_interval),
@@ -125,6 +127,9 @@ class CoFailure:
     histogram_: PatternHistogram | None = field(default=None, init=False, repr=False)
     marginals_: list[Marginal] = field(default_factory=list, init=False)
     pairs_: list[Pair] = field(default_factory=list, init=False)
+    _stacks: dict[tuple[str, ...], StackFailure] = field(
+        default_factory=dict, init=False, repr=False
+    )
 
     def fit(self, histogram: PatternHistogram) -> CoFailure:
         """Compute marginal and pairwise statistics; return ``self``."""
@@ -133,10 +138,12 @@ class CoFailure:
                 f"unknown stratum {self.stratum!r} (strata: {', '.join(histogram.strata)})"
             )
         self.histogram_ = histogram
+        self._stacks = {}
         patterns, counts = histogram.table(self.stratum)
         bits = histogram.bits(patterns)
         n = float(counts.sum())
-        fails = counts @ bits
+        # Every 2×2 table at once: both[i, j] = count of cases where i and j both failed.
+        fails, both = bit_sums(bits, counts)
         self.marginals_ = []
         for i, layer in enumerate(histogram.layers):
             low, high = wilson(fails[i], n, self.alpha)
@@ -149,9 +156,6 @@ class CoFailure:
             self.marginals_.append(
                 Marginal(layer, count(fails[i]), count(n), rate, low, high, note)
             )
-        # Every 2×2 table at once: both[i, j] = count of cases where i and j both failed.
-        as_float = bits.astype(float)
-        both = as_float.T @ (as_float * counts[:, None])
         index = list(combinations(range(len(histogram.layers)), 2))
         first = np.array([i for i, _ in index], dtype=np.intp)
         second = np.array([j for _, j in index], dtype=np.intp)
@@ -184,29 +188,27 @@ class CoFailure:
     def stack_failure_(self, layers: list[str] | tuple[str, ...] | None = None) -> StackFailure:
         """Return observed joint failure of ``layers`` (default: all) against independence.
 
-        The interval is a percentile bootstrap that resamples the histogram (multinomial over
-        patterns), never the raw rows: O(n_boot × patterns).
+        The interval is a percentile bootstrap drawn from the histogram, never from the raw
+        rows; see ``resample_stack`` for how a histogram of many distinct patterns is resampled
+        in time and memory that do not grow with their number. Results are kept per stack.
         """
         h = self._fitted()
         stack = tuple(layers) if layers else h.layers
         unknown = [x for x in stack if x not in h.layers]
         if unknown:
             raise InputError(f"unknown layer {unknown[0]!r} (in the log: {', '.join(h.layers)})")
-        index = [h.layers.index(x) for x in stack]
-        patterns, counts = h.table(self.stratum)
-        bits = h.bits(patterns)[:, index]
+        if stack in self._stacks:
+            return self._stacks[stack]
+        patterns, counts = _projected(*h.table(self.stratum), [h.layers.index(x) for x in stack])
+        bits = h.bits(patterns)[:, : len(stack)]
         n = float(counts.sum())
-        all_fail = bits.all(axis=1)
-        observed = float(counts[all_fail].sum() / n)
-        rates = (counts @ bits) / n
+        observed = float(counts[bits.all(axis=1)].sum() / n)
+        rates = failure_sums(bits, counts) / n
         independent = float(np.prod(rates))
         ratio = observed / independent if independent > 0 else None
-        rng = np.random.default_rng(self.seed)
-        draws = rng.multinomial(round(n), counts / n, size=self.n_boot) / round(n)
-        boot_obs = draws[:, all_fail].sum(axis=1)
-        boot_ind = np.prod(draws @ bits.astype(float), axis=1)  # float matmul: BLAS, not bool
+        boot = resample_stack(bits, counts, self.n_boot, np.random.default_rng(self.seed))
         with np.errstate(divide="ignore", invalid="ignore"):
-            boot_ratio = np.where(boot_ind > 0, boot_obs / boot_ind, np.nan)
+            boot_ratio = np.where(boot.independent > 0, boot.observed / boot.independent, np.nan)
         q = [100 * self.alpha / 2, 100 * (1 - self.alpha / 2)]
         finite = boot_ratio[np.isfinite(boot_ratio)]
         ratio_interval: tuple[float | None, float | None] = (
@@ -218,19 +220,22 @@ class CoFailure:
         if independent == 0:
             never = [stack[k] for k in range(len(stack)) if rates[k] == 0]
             note = f"{', '.join(never)} never failed: the ratio is undefined"
-        return StackFailure(
+        result = StackFailure(
             layers=stack,
             observed=observed,
             independent=independent,
             ratio=ratio,
-            observed_interval=_percentiles(boot_obs, q),
-            independent_interval=_percentiles(boot_ind, q),
+            observed_interval=_percentiles(boot.observed, q),
+            independent_interval=_percentiles(boot.independent, q),
             ratio_interval=ratio_interval,
             n=count(n),
             n_boot=self.n_boot,
             alpha=self.alpha,
             note=note,
+            method=boot.method,
         )
+        self._stacks[stack] = result
+        return result
 
     def _fitted(self) -> PatternHistogram:
         if self.histogram_ is None:
@@ -264,6 +269,19 @@ def count(x: float) -> float:
     """
     value = round(float(x), 9)
     return int(value) if value.is_integer() and abs(value) < 2**53 else value
+
+
+def _projected(
+    patterns: np.ndarray, counts: np.ndarray, index: list[int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the histogram of the layers ``index`` alone: bit k of a pattern is layer
+    ``index[k]``, and patterns that agree on those layers are summed."""
+    if index == list(range(len(index))) and not np.any(patterns >> np.uint64(len(index))):
+        return patterns, counts
+    projected = np.zeros(len(patterns), dtype=np.uint64)
+    for k, i in enumerate(index):
+        projected |= ((patterns >> np.uint64(i)) & np.uint64(1)) << np.uint64(k)
+    return sum_by_pattern(projected, counts)
 
 
 def _percentiles(x: np.ndarray, q: list[float]) -> tuple[float, float]:

@@ -13,7 +13,7 @@ import numpy as np
 
 from cofail.errors import InputError
 
-__all__ = ["POOLED", "PatternHistogram"]
+__all__ = ["POOLED", "PatternHistogram", "sum_by_pattern"]
 
 POOLED = "(pooled)"
 """Name of the stratum that sums all strata."""
@@ -65,14 +65,28 @@ class PatternHistogram:
         counts: np.ndarray,
         **kwargs: Any,
     ) -> PatternHistogram:
-        """Build from parallel arrays (one row per stratum and pattern; repeats are summed)."""
-        table: dict[str, dict[int, float]] = {}
-        for s, p, c in zip(strata.tolist(), patterns.tolist(), counts.tolist(), strict=True):
-            row = table.setdefault("" if s is None else str(s), {})
-            row[int(p)] = row.get(int(p), 0.0) + float(c)
-        if not table:
+        """Build from parallel arrays (one row per stratum and pattern; repeats are summed).
+
+        >>> h = PatternHistogram.from_arrays(("a",), np.array(["x", "x", None], dtype=object),
+        ...     np.array([1, 1, 0], dtype=np.uint64), np.array([2.0, 3.0, 4.0]))
+        >>> h.strata, h.counts["x"].tolist(), h.counts[""].tolist()
+        (('', 'x'), [5.0], [4.0])
+        """
+        if len(counts) == 0:
             raise InputError("the log has no complete case (every layer judged) to analyse")
-        return cls.from_counts(layers, table, **kwargs)
+        names = ["" if s is None else str(s) for s in strata.tolist()]
+        patterns = np.asarray(patterns, dtype=np.uint64)
+        counts = np.asarray(counts, dtype=float)
+        by_pattern, by_count = {}, {}
+        labels = sorted(set(names))
+        for stratum in labels:
+            if len(labels) == 1:
+                mine, weights = patterns, counts
+            else:
+                chosen = np.array(names, dtype=object) == stratum
+                mine, weights = patterns[chosen], counts[chosen]
+            by_pattern[stratum], by_count[stratum] = sum_by_pattern(mine, weights)
+        return cls(layers=layers, patterns=by_pattern, counts=by_count, **kwargs)
 
     @property
     def strata(self) -> tuple[str, ...]:
@@ -86,12 +100,13 @@ class PatternHistogram:
 
     def pooled(self) -> tuple[np.ndarray, np.ndarray]:
         """Return (patterns, counts) summed over strata."""
-        merged: dict[int, float] = {}
-        for s in self.strata:
-            for p, c in zip(self.patterns[s].tolist(), self.counts[s].tolist(), strict=True):
-                merged[int(p)] = merged.get(int(p), 0.0) + c
-        keys = np.array(sorted(merged), dtype=np.uint64)
-        return keys, np.array([merged[int(k)] for k in keys], dtype=float)
+        if len(self.patterns) == 1:
+            (only,) = self.patterns
+            return self.patterns[only], self.counts[only]
+        return sum_by_pattern(
+            np.concatenate([self.patterns[s] for s in self.strata]),
+            np.concatenate([self.counts[s] for s in self.strata]),
+        )
 
     def table(self, stratum: str | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Return (patterns, counts) of one stratum, or pooled when ``stratum`` is None."""
@@ -101,8 +116,11 @@ class PatternHistogram:
 
     def bits(self, patterns: np.ndarray) -> np.ndarray:
         """Return the (patterns × layers) boolean matrix of which layers failed."""
-        shifts = np.arange(len(self.layers), dtype=np.uint64)
-        return ((patterns[:, None] >> shifts) & np.uint64(1)).astype(bool)
+        # The bytes of each little-endian uint64 unpacked into its 64 bits: one pass, where a
+        # shift per layer makes a patterns × layers uint64 array first.
+        octets = np.ascontiguousarray(patterns, dtype="<u8").view(np.uint8).reshape(-1, 8)
+        unpacked = np.unpackbits(octets, axis=1, bitorder="little")
+        return unpacked[:, : len(self.layers)].view(bool)
 
     def failures(self, stratum: str | None = None) -> np.ndarray:
         """Return the number of failed cases per layer."""
@@ -118,15 +136,12 @@ class PatternHistogram:
             raise InputError(
                 f"cannot merge logs with different layers: {self.layers} and {other.layers}"
             )
-        table: dict[str, dict[int, float]] = {}
-        for h in (self, other):
-            for s in h.strata:
-                row = table.setdefault(s, {})
-                for p, c in zip(h.patterns[s].tolist(), h.counts[s].tolist(), strict=True):
-                    row[int(p)] = row.get(int(p), 0.0) + c
-        return PatternHistogram.from_counts(
+        strata = [(h, s) for h in (self, other) for s in h.strata]
+        return PatternHistogram.from_arrays(
             self.layers,
-            table,
+            np.concatenate([np.full(len(h.patterns[s]), s, dtype=object) for h, s in strata]),
+            np.concatenate([h.patterns[s] for h, s in strata]),
+            np.concatenate([h.counts[s] for h, s in strata]),
             polarity=self.polarity,
             source=self.source,
             notes=self.notes + other.notes,
@@ -150,3 +165,11 @@ class PatternHistogram:
                 for s in self.strata
             },
         }
+
+
+def sum_by_pattern(patterns: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the distinct patterns (sorted) and the summed counts of each."""
+    if len(patterns) < 2 or bool(np.all(patterns[1:] > patterns[:-1])):
+        return patterns, counts  # already distinct and sorted: a database's ordered group-by
+    keys, which = np.unique(patterns, return_inverse=True)
+    return keys, np.bincount(which, weights=counts, minlength=len(keys))

@@ -53,10 +53,14 @@ def analyse(
     'a–b: pooled phi 0.60 has the opposite si'
     """
     pooled = CoFailure(alpha=alpha, n_boot=n_boot, seed=seed).fit(histogram)
-    strata = {
-        s: CoFailure(alpha=alpha, n_boot=n_boot, seed=seed, stratum=s).fit(histogram)
-        for s in histogram.strata
-    }
+    strata = (
+        {
+            s: CoFailure(alpha=alpha, n_boot=n_boot, seed=seed, stratum=s).fit(histogram)
+            for s in histogram.strata
+        }
+        if len(histogram.strata) > 1
+        else {histogram.strata[0]: pooled}  # one stratum is the pooled log: fitted once
+    )
     # What the readers changed or left out (incomplete cases, renamed layers) is a warning in
     # the result itself, not only a line on stderr.
     warnings: list[str] = list(histogram.notes)
