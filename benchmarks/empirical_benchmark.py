@@ -130,10 +130,13 @@ PANDAS_BOOT = 20
 def run(code: str, path: Path) -> tuple[float, float, str]:
     """Run ``code`` in a fresh interpreter; return (seconds, peak RSS in MiB, stdout)."""
     program = (
-        "import resource, time, sys\n"
+        "import time, sys\n"
         f"PATH = {str(path)!r}\nPANDAS_BOOT = {PANDAS_BOOT}\n"
         "t0 = time.perf_counter()\n" + code + "\nprint('ELAPSED', time.perf_counter() - t0)\n"
-        "print('RSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
+        # VmHWM, not ru_maxrss: Linux carries ru_maxrss across fork and exec, so a child
+        # would report the parent's peak (the benchmark's own, after writing the log).
+        "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]\n"
+        "print('RSS', int(hwm.split()[1]) / 1024)\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", program], capture_output=True, text=True, check=True
@@ -168,7 +171,7 @@ def main() -> None:
         for name, code in (("read", READ), ("cofail", COFAIL), ("pandas", PANDAS)):
             seconds, rss, out = run(code, path)
             results[name] = {"seconds": seconds, "peak_rss_mib": rss, "output": out}
-            print(f"{name:7s} {seconds:8.2f} s   peak RSS {rss:8.0f} MiB   {out}")
+            print(f"{name:7s} {seconds:8.2f} s   peak RSS {rss:8.0f} MiB   {out.splitlines()[0]}")
             for extra in results[name]["output"].splitlines()[1:]:
                 print(f"        {extra}")
 

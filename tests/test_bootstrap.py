@@ -59,8 +59,9 @@ def test_each_resampled_count_has_the_binomial_mean_and_variance(split_always: N
     bits, counts = _log(30_000)
     n = counts.sum()
     p = counts @ bits / n
+    moments = bootstrap.bit_sums(bits, counts)
     _, fails, _ = bootstrap._split(
-        bits, counts, bits.all(axis=1), int(n), 40_000, np.random.default_rng(5)
+        bits, counts, bits.all(axis=1), int(n), 40_000, np.random.default_rng(5), moments
     )
     assert np.allclose(fails.mean(axis=0), n * p, rtol=0.01, atol=0.5)
     assert np.allclose(fails.var(axis=0), n * p * (1 - p), rtol=0.05)
@@ -72,9 +73,7 @@ def test_each_resampled_count_has_the_binomial_mean_and_variance(split_always: N
 
 
 @given(
-    st.lists(
-        st.tuples(st.integers(0, 2**6 - 1), st.integers(1, 400)), min_size=1, max_size=40
-    ),
+    st.lists(st.tuples(st.integers(0, 2**6 - 1), st.integers(1, 400)), min_size=1, max_size=40),
 )
 def test_the_exact_part_leaves_only_common_outcomes(rows: list[tuple[int, int]]) -> None:
     """Outside the exact part, every layer that varies fails and passes at least RARE times,
@@ -85,7 +84,7 @@ def test_the_exact_part_leaves_only_common_outcomes(rows: list[tuple[int, int]])
     keys = np.array(sorted(table), dtype=np.uint64)
     counts = np.array([table[int(k)] for k in keys], dtype=float)
     bits = ((keys[:, None] >> np.arange(6, dtype=np.uint64)) & np.uint64(1)).astype(bool)
-    exact = bootstrap._exact_part(bits, counts, bits.all(axis=1))
+    exact = bootstrap._exact_part(bits, counts, bits.all(axis=1), counts @ bits)
     assert exact[bits.all(axis=1)].all()
     rest = counts * ~exact
     failed = rest @ bits

@@ -112,7 +112,14 @@ def empirical_cmd(
     """Measured co-failure from evaluation logs: which layers fail on the same cases."""
     from cofail.empirical import Framework, FrameworkOptions, LogSpec, analyse, read_log
     from cofail.report.document import evidence_section, write_document
-    from cofail.report.views import marginals_table, pairs_table, stack_failure_table
+    from cofail.report.views import (
+        effective_layers_table,
+        error_consistency_table,
+        marginals_table,
+        pairs_table,
+        stack_failure_table,
+        strata_tables,
+    )
 
     if score_polarity not in ("pass", "fail"):
         raise InputError(f"--score-polarity: expected pass or fail, got {score_polarity!r}")
@@ -150,6 +157,9 @@ def empirical_cmd(
         marginals_table(analysis.pooled, note),
         pairs_table(analysis.pooled),
         stack_failure_table([result]),
+        effective_layers_table([result]),
+        error_consistency_table(result),
+        *strata_tables(analysis, layers),
     ]
     for w in analysis.warnings:  # the readers' notes are among them
         tell(w, label="warning: ", style="yellow")

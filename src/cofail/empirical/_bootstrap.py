@@ -85,12 +85,19 @@ def bit_sums(bits: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 
 def resample_stack(
-    bits: np.ndarray, counts: np.ndarray, n_boot: int, rng: np.random.Generator
+    bits: np.ndarray,
+    counts: np.ndarray,
+    n_boot: int,
+    rng: np.random.Generator,
+    *,
+    moments: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Resamples:
     """Return ``n_boot`` resampled (joint failure, independence product) of a stack.
 
     ``bits`` holds, for each distinct pattern of the stack's layers, which layers failed;
-    ``counts`` how many cases (or how much weight) each pattern has.
+    ``counts`` how many cases (or how much weight) each pattern has; ``moments`` is
+    ``bit_sums(bits, counts)`` when the caller has it already (it costs a pass over the
+    patterns).
 
     Examples
     --------
@@ -112,7 +119,8 @@ def resample_stack(
             f"{_patterns(len(bits))} of failure"
         )
     else:
-        joint, fails, method = _split(bits, counts, all_fail, total, n_boot, rng)
+        moments = bit_sums(bits, counts) if moments is None else moments
+        joint, fails, method = _split(bits, counts, all_fail, total, n_boot, rng, moments)
     np.clip(fails, 0.0, total, out=fails)
     return Resamples(
         observed=joint / total, independent=np.prod(fails / total, axis=1), method=method
@@ -147,8 +155,9 @@ def _split(
     total: int,
     n_boot: int,
     rng: np.random.Generator,
+    moments: tuple[np.ndarray, np.ndarray],
 ) -> tuple[np.ndarray, np.ndarray, str]:
-    exact = _exact_part(bits, counts, all_fail)
+    exact = _exact_part(bits, counts, all_fail, moments[0])
     weight = float(counts.sum())
     exact_weight = float(counts[exact].sum())
     in_exact = rng.binomial(total, exact_weight / weight, size=n_boot)
@@ -156,11 +165,11 @@ def _split(
     fails = np.zeros((n_boot, bits.shape[1]))
     if exact.any():
         joint, fails = _multinomial(rng, in_exact, counts[exact], bits[exact], all_fail[exact])
-    rest = ~exact
-    rest_counts = counts[rest]
-    rest_weight = float(rest_counts.sum())
+    # The rest's moments: the whole histogram's, less the (small) exact part's.
+    exact_first, exact_second = bit_sums(bits[exact], counts[exact])
+    first, second = moments[0] - exact_first, moments[1] - exact_second
+    rest_weight = weight - exact_weight
     if rest_weight > 0:
-        first, second = bit_sums(bits[rest], rest_counts)
         mean = first / rest_weight
         cov = second / rest_weight - np.outer(mean, mean)
         values, vectors = np.linalg.eigh(cov)
@@ -182,7 +191,9 @@ def _patterns(k: int) -> str:
     return f"{k:,} pattern" + ("" if k == 1 else "s")
 
 
-def _exact_part(bits: np.ndarray, counts: np.ndarray, all_fail: np.ndarray) -> np.ndarray:
+def _exact_part(
+    bits: np.ndarray, counts: np.ndarray, all_fail: np.ndarray, failures: np.ndarray
+) -> np.ndarray:
     """Return which patterns to resample exactly: the all-fail ones, and those holding an
     outcome that is rare among the remaining cases.
 
@@ -191,14 +202,16 @@ def _exact_part(bits: np.ndarray, counts: np.ndarray, all_fail: np.ndarray) -> n
     after at most one round per layer.
     """
     exact = all_fail.copy()
+    total = counts.sum()
     while True:
         rest = counts * ~exact
-        n_rest = rest.sum()
-        failed = failure_sums(bits, rest)
-        passed = n_rest - failed
-        rare_fail = (failed > 0) & (failed < RARE)
-        rare_pass = (passed > 0) & (passed < RARE)
-        if not (rare_fail.any() or rare_pass.any()):
-            return exact
+        failed = failures - failure_sums(bits[exact], counts[exact])
+        passed = total - counts[exact].sum() - failed
+        some = 1e-9 * total  # weighted counts subtract to a residue, not to 0
+        rare_fail = (failed > some) & (failed < RARE)
+        rare_pass = (passed > some) & (passed < RARE)
         holds = bits[:, rare_fail].any(axis=1) | (~bits[:, rare_pass]).any(axis=1)
-        exact |= holds & (rest > 0)
+        new = holds & (rest > 0) & ~exact
+        if not new.any():
+            return exact
+        exact |= new

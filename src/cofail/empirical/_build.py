@@ -232,8 +232,7 @@ def _histogram(
     incomplete = con.execute(f"SELECT count(*) FROM per_case WHERE kd < {n_layers}").fetchone()
     dropped = int(incomplete[0]) if incomplete else 0
     rows = con.execute(
-        f"SELECT s, pat, sum(w) FROM per_case WHERE kd = {n_layers} GROUP BY s, pat "
-        "ORDER BY s, pat"
+        f"SELECT s, pat, sum(w) FROM per_case WHERE kd = {n_layers} GROUP BY s, pat ORDER BY s, pat"
     ).fetchnumpy()
     notes = (
         (f"{dropped} case(s) without an outcome for every layer were left out",) if dropped else ()
@@ -262,7 +261,11 @@ def _wide(
         if spec.polarity == "passed":
             values = [f"(1 - {v})" for v in values]
         pattern = " | ".join(f"(CAST({v} AS UBIGINT) << {i})" for i, v in enumerate(values))
-        total = " + ".join(f"CAST({_ident(c)} AS DOUBLE)" for c in layers)
+        # Whole-number columns add up as integers (faster); a float column must be summed as a
+        # float, so that a 0.5 is seen.
+        whole = all(columns[c] not in ("FLOAT", "DOUBLE") for c in layers)
+        kind = "BIGINT" if whole else "DOUBLE"
+        total = " + ".join(f"CAST({_ident(c)} AS {kind})" for c in layers)
         if spec.polarity == "passed":
             total = f"{len(layers)} - ({total})"
         rows = con.execute(

@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 from scipy.stats import false_discovery_control
 
-from cofail.empirical._bootstrap import bit_sums, failure_sums, resample_stack
+from cofail.empirical._bootstrap import bit_sums, resample_stack
+from cofail.empirical._effective import EffectiveLayers, effective_layers
 from cofail.empirical._fisher import fisher_two_sided
 from cofail.empirical._histogram import POOLED, PatternHistogram, sum_by_pattern
 from cofail.errors import InputError
@@ -82,6 +83,8 @@ class StackFailure:
     note: str = ""
     method: str = "percentile bootstrap of the pattern histogram"
     """How the interval's resamples were drawn."""
+    effective: EffectiveLayers | None = None
+    """Mean pairwise φ, design effect and effective number of independent layers."""
 
     def to_dict(self) -> dict[str, Any]:
         """Return plain data for JSON."""
@@ -98,6 +101,7 @@ class StackFailure:
                 "ratio": list(self.ratio_interval),
             },
             "n": self.n,
+            "effective_layers": None if self.effective is None else self.effective.to_dict(),
             "note": self.note,
         }
 
@@ -127,6 +131,10 @@ class CoFailure:
     histogram_: PatternHistogram | None = field(default=None, init=False, repr=False)
     marginals_: list[Marginal] = field(default_factory=list, init=False)
     pairs_: list[Pair] = field(default_factory=list, init=False)
+    _moments: tuple[np.ndarray, np.ndarray] = field(
+        default=(np.zeros(0), np.zeros((0, 0))), init=False, repr=False
+    )
+    """Each layer's failures and each pair's joint failures: every stack's moments."""
     _stacks: dict[tuple[str, ...], StackFailure] = field(
         default_factory=dict, init=False, repr=False
     )
@@ -144,6 +152,7 @@ class CoFailure:
         n = float(counts.sum())
         # Every 2×2 table at once: both[i, j] = count of cases where i and j both failed.
         fails, both = bit_sums(bits, counts)
+        self._moments = (fails, both)
         self.marginals_ = []
         for i, layer in enumerate(histogram.layers):
             low, high = wilson(fails[i], n, self.alpha)
@@ -199,14 +208,19 @@ class CoFailure:
             raise InputError(f"unknown layer {unknown[0]!r} (in the log: {', '.join(h.layers)})")
         if stack in self._stacks:
             return self._stacks[stack]
-        patterns, counts = _projected(*h.table(self.stratum), [h.layers.index(x) for x in stack])
+        index = [h.layers.index(x) for x in stack]
+        patterns, counts = _projected(*h.table(self.stratum), index)
         bits = h.bits(patterns)[:, : len(stack)]
+        fails, both = self._moments
+        moments = (fails[index], both[np.ix_(index, index)])
         n = float(counts.sum())
         observed = float(counts[bits.all(axis=1)].sum() / n)
-        rates = failure_sums(bits, counts) / n
+        rates = moments[0] / n
         independent = float(np.prod(rates))
         ratio = observed / independent if independent > 0 else None
-        boot = resample_stack(bits, counts, self.n_boot, np.random.default_rng(self.seed))
+        boot = resample_stack(
+            bits, counts, self.n_boot, np.random.default_rng(self.seed), moments=moments
+        )
         with np.errstate(divide="ignore", invalid="ignore"):
             boot_ratio = np.where(boot.independent > 0, boot.observed / boot.independent, np.nan)
         q = [100 * self.alpha / 2, 100 * (1 - self.alpha / 2)]
@@ -233,6 +247,15 @@ class CoFailure:
             alpha=self.alpha,
             note=note,
             method=boot.method,
+            effective=effective_layers(
+                stack,
+                bits,
+                counts,
+                moments=moments,
+                n_boot=self.n_boot,
+                alpha=self.alpha,
+                rng=np.random.default_rng([self.seed, 1]),
+            ),
         )
         self._stacks[stack] = result
         return result

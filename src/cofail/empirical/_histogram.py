@@ -74,7 +74,11 @@ class PatternHistogram:
         """
         if len(counts) == 0:
             raise InputError("the log has no complete case (every layer judged) to analyse")
-        names = ["" if s is None else str(s) for s in strata.tolist()]
+        first = strata[0]
+        if first is not None and bool(np.all(strata == first)):
+            names = [str(first)]  # one stratum, the usual case: no name per row
+        else:
+            names = ["" if s is None else str(s) for s in strata.tolist()]
         patterns = np.asarray(patterns, dtype=np.uint64)
         counts = np.asarray(counts, dtype=float)
         by_pattern, by_count = {}, {}

@@ -30,6 +30,8 @@ from cofail.report.views import (
     audit_tables,
     candidates_table,
     claims_table,
+    effective_layers_table,
+    error_consistency_table,
     frontier_table,
     glossary_table,
     judgements_table,
@@ -39,6 +41,7 @@ from cofail.report.views import (
     pairs_table,
     robustness_table,
     stack_failure_table,
+    strata_tables,
 )
 from cofail.structure import audit, overlap
 
@@ -426,6 +429,9 @@ def evidence_section(analysis: StratifiedAnalysis, stacks: int = 12) -> Section:
             marginals_table(co, f"polarity: {h.polarity}"),
             pairs_table(co),
             stack_failure_table(results),
+            effective_layers_table(results),
+            error_consistency_table(results[-1]),
+            *strata_tables(analysis, None),
         ],
     )
 

@@ -10,7 +10,7 @@ from cofail.report.tabular import Table
 if TYPE_CHECKING:  # the views only read these results; importing them costs start-up time
     from cofail.claims import ClaimResult
     from cofail.decide import Candidate, Frontier, Robustness
-    from cofail.empirical import CoFailure, StackFailure
+    from cofail.empirical import CoFailure, StackFailure, StratifiedAnalysis
     from cofail.model import Matrix, UncertainPolicy
     from cofail.structure import Audit, Overlap, RankedStack
 
@@ -19,6 +19,8 @@ __all__ = [
     "audit_tables",
     "candidates_table",
     "claims_table",
+    "effective_layers_table",
+    "error_consistency_table",
     "frontier_table",
     "glossary_table",
     "graded_note",
@@ -31,6 +33,7 @@ __all__ = [
     "ranking_table",
     "robustness_table",
     "stack_failure_table",
+    "strata_tables",
 ]
 
 
@@ -307,6 +310,7 @@ def pairs_table(co: CoFailure) -> Table:
 
 def stack_failure_table(results: Sequence[StackFailure]) -> Table:
     """Return observed joint failure against the independence product, with intervals."""
+    methods = dict.fromkeys(r.method for r in results)
     return Table(
         title="Observed joint failure against independence",
         columns=["stack", "observed", "interval", "independent", "ratio", "ratio interval", "note"],
@@ -322,10 +326,155 @@ def stack_failure_table(results: Sequence[StackFailure]) -> Table:
             ]
             for r in results
         ],
+        notes=[f"{100 * (1 - results[0].alpha):g}% intervals: {m}" for m in methods]
+        if results
+        else [],
+    )
+
+
+def effective_layers_table(results: Sequence[StackFailure]) -> Table:
+    """Return each stack's mean pairwise φ, design effect and effective number of layers."""
+    rows, methods = [], {}
+    for r in results:
+        e = r.effective
+        if e is None or len(e.layers) < 2:
+            continue
+        methods[e.method] = e.alpha
+        rows.append(
+            [
+                "+".join(r.layers),
+                len(e.layers),
+                e.mean_phi,
+                _rounded(e.mean_phi_interval, 3),
+                e.design_effect,
+                e.effective,
+                _rounded(e.effective_interval, 2),
+                e.mean_double_fault,
+                e.note,
+            ]
+        )
+    return Table(
+        title="Effective number of independent layers",
+        columns=[
+            "stack",
+            "k",
+            "mean phi",
+            "interval",
+            "design effect",
+            "effective layers",
+            "interval",
+            "double fault",
+            "note",
+        ],
+        rows=rows,
         notes=[
-            f"percentile bootstrap of the pattern histogram ({results[0].n_boot} resamples), "
-            f"{100 * (1 - results[0].alpha):g}% intervals"
-            if results
-            else ""
+            "effective layers = k / (1 + (k - 1) x mean phi): how many independent layers the "
+            "stack's failures are worth; double fault = mean share of cases both layers of a pair "
+            "fail",
+            *(f"{100 * (1 - a):g}% intervals: {m}" for m, a in methods.items()),
         ],
     )
+
+
+def error_consistency_table(result: StackFailure) -> Table:
+    """Return each pair's error consistency (Geirhos et al. 2020) and double-fault rate."""
+    e = result.effective
+    pairs = e.pairs if e is not None else ()
+    return Table(
+        title="Error consistency and double faults, " + "+".join(result.layers),
+        columns=["a", "b", "error consistency", "interval", "double fault", "interval"],
+        rows=[
+            [
+                p.a,
+                p.b,
+                p.error_consistency,
+                _rounded(p.error_consistency_interval, 3),
+                p.double_fault,
+                _rounded(p.double_fault_interval, 4),
+            ]
+            for p in pairs
+        ],
+        notes=[
+            "error consistency: Cohen's kappa between the two layers' failure indicators "
+            "(Geirhos et al. 2020); 0 is what independent layers with these rates show, 1 is "
+            "failing on exactly the same cases; double fault intervals are Wilson"
+        ],
+    )
+
+
+MAX_STRATA_COLUMNS = 8
+"""Most strata shown side by side in the per-stratum φ table (all of them are in JSON)."""
+
+
+def strata_tables(analysis: StratifiedAnalysis, stack: tuple[str, ...] | None) -> list[Table]:
+    """Return the per-stratum tables: rates, the stack's joint failure, and φ per pair."""
+    if len(analysis.strata) < 2:
+        return []
+    names = list(analysis.strata)
+    rates = Table(
+        title="Failure rate per layer, per stratum",
+        columns=["stratum", "layer", "failures", "cases", "rate", "low", "high"],
+        rows=[
+            [s, m.layer, m.failures, m.n, m.rate, m.low, m.high]
+            for s, co in analysis.strata.items()
+            for m in co.marginals_
+        ],
+        notes=[f"{100 * (1 - analysis.pooled.alpha):g}% Wilson intervals"],
+    )
+    joint = []
+    for s, co in analysis.strata.items():
+        r = co.stack_failure_(stack)
+        e = r.effective
+        joint.append(
+            [
+                s,
+                r.n,
+                r.observed,
+                _rounded(r.observed_interval, 6),
+                r.independent,
+                r.ratio,
+                None if e is None else e.effective,
+                [] if e is None else _rounded(e.effective_interval, 2),
+                "; ".join(x for x in (r.note, e.note if e else "") if x),
+            ]
+        )
+    stack_name = "+".join(stack or analysis.pooled.stack_failure_().layers)
+    tables = [
+        rates,
+        Table(
+            title=f"Joint failure per stratum, {stack_name}",
+            columns=[
+                "stratum",
+                "cases",
+                "observed",
+                "interval",
+                "independent",
+                "ratio",
+                "effective layers",
+                "interval",
+                "note",
+            ],
+            rows=joint,
+            notes=["intervals per stratum as in the pooled table"],
+        ),
+    ]
+    shown = names[:MAX_STRATA_COLUMNS]
+    phis = [[p.phi for p in analysis.strata[s].pairs_] for s in shown]
+    pooled = analysis.pooled.pairs_
+    tables.append(
+        Table(
+            title="phi per pair, per stratum",
+            columns=["a", "b", "pooled", *shown],
+            rows=[[p.a, p.b, p.phi, *(col[k] for col in phis)] for k, p in enumerate(pooled)],
+            notes=[
+                f"the first {len(shown)} of {len(names)} strata; all of them are in --format json"
+            ]
+            if len(shown) < len(names)
+            else [],
+        )
+    )
+    return tables
+
+
+def _rounded(interval: tuple[float | None, float | None], digits: int) -> list[float | None]:
+    return [None if x is None else round(x, digits) for x in interval]
