@@ -38,6 +38,7 @@ __all__ = [
     "TaxLevel",
     "UncertainPolicy",
     "Vulnerability",
+    "parse_level",
 ]
 
 Id = Annotated[
@@ -111,29 +112,27 @@ class Vulnerability(_Frozen):
     """Where the judgement comes from (paper, rater id, evaluation run)."""
     confidence: Confidence | None = None
     """How sure the source is: high, medium or low."""
+    votes: dict[str, Level] | None = None
+    """Each rater's level, by rater id, when the cell is a consensus (``cofail merge``); a
+    rater who left the cell blank has no entry. ``None`` for a cell judged by one source."""
 
     @field_validator("level", mode="before")
     @classmethod
     def _parse_level(cls, value: Any) -> Any:
-        if isinstance(value, bool):
-            raise ValueError("expected V, N, U or a number in [0, 1], got a boolean")
-        if isinstance(value, str):
-            text = value.strip()
-            if text.upper() in ("V", "N", "U"):
-                return text.upper()
-            try:
-                value = float(text)
-            except ValueError:
-                raise ValueError(f"expected V, N, U or a number in [0, 1], got {value!r}") from None
-        if isinstance(value, int | float):
-            try:
-                number = float(value)
-            except OverflowError:  # an integer of hundreds of digits
-                raise ValueError("a graded level must lie in [0, 1], got a huge integer") from None
-            if not 0.0 <= number <= 1.0:
-                raise ValueError(f"a graded level must lie in [0, 1], got {number:g}")
-            return number
-        raise ValueError(f"expected V, N, U or a number in [0, 1], got {type(value).__name__}")
+        return parse_level(value)
+
+    @field_validator("votes", mode="before")
+    @classmethod
+    def _parse_votes(cls, value: Any) -> Any:
+        if isinstance(value, Mapping):
+            out = {}
+            for rater, level in value.items():
+                try:
+                    out[rater] = parse_level(level)
+                except ValueError as exc:
+                    raise ValueError(f"vote of {rater!r}: {exc}") from None
+            return out
+        return value
 
     @model_validator(mode="before")
     @classmethod
@@ -427,3 +426,33 @@ def _unique(field: str, ids: Sequence[str]) -> None:
         if value in seen:
             raise ValueError(f"{field}[{i}]: duplicate id {value!r}")
         seen.add(value)
+
+
+def parse_level(value: Any) -> Any:
+    """Return ``value`` read as a level: ``V``/``N``/``U`` (any case) or a number in [0, 1].
+
+    A boolean, another word or a number outside [0, 1] raises ``ValueError`` (pydantic names
+    the field it came from).
+
+    >>> parse_level(" v "), parse_level("0.25"), parse_level(1)
+    ('V', 0.25, 1.0)
+    """
+    if isinstance(value, bool):
+        raise ValueError("expected V, N, U or a number in [0, 1], got a boolean")
+    if isinstance(value, str):
+        text = value.strip()
+        if text.upper() in ("V", "N", "U"):
+            return text.upper()
+        try:
+            value = float(text)
+        except ValueError:
+            raise ValueError(f"expected V, N, U or a number in [0, 1], got {value!r}") from None
+    if isinstance(value, int | float):
+        try:
+            number = float(value)
+        except OverflowError:  # an integer of hundreds of digits
+            raise ValueError("a graded level must lie in [0, 1], got a huge integer") from None
+        if not 0.0 <= number <= 1.0:
+            raise ValueError(f"a graded level must lie in [0, 1], got {number:g}")
+        return number
+    raise ValueError(f"expected V, N, U or a number in [0, 1], got {type(value).__name__}")

@@ -16,12 +16,13 @@ from cofail.errors import InputError
 __all__ = ["app", "main", "register"]
 
 # Importing a module registers its commands; this order is the order of `cofail --help`.
-_MODULES = ("_structure", "_risk", "_decide", "_empirical", "_report", "_files")
+_MODULES = ("_structure", "_risk", "_decide", "_empirical", "_raters", "_report", "_files")
 _COMMANDS = {
     **dict.fromkeys(("show", "explain", "overlap", "audit", "claims"), "_structure"),
     **dict.fromkeys(("risk", "export", "mef", "uncertainty"), "_risk"),
     **dict.fromkeys(("recommend", "next", "frontier", "robustness"), "_decide"),
     **dict.fromkeys(("empirical", "simulate"), "_empirical"),
+    **dict.fromkeys(("elicit", "agreement", "merge"), "_raters"),
     "report": "_report",
     **dict.fromkeys(("validate", "init", "convert", "catalogs"), "_files"),
 }

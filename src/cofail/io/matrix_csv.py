@@ -11,12 +11,20 @@ from cofail.model import FailureMode, Layer, Matrix, Vulnerability
 __all__ = ["dumps_csv", "loads_csv"]
 
 
-def loads_csv(text: str, source: str = "<csv>") -> Matrix:
+def loads_csv(
+    text: str, source: str = "<csv>", *, blanks: set[tuple[str, str]] | None = None
+) -> Matrix:
     """Parse a wide CSV matrix; cells are V, N, U or a number in [0, 1].
+
+    With ``blanks`` (a rater file, whose cells may be left blank), an empty cell is read as U
+    and its ``(layer, mode)`` added to ``blanks``; without it an empty cell is an error.
 
     >>> m = loads_csv("layer,A,B\\nL1,V,N\\nL2,0.25,U\\n")
     >>> m.cell("L2", "A").level, m.cell("L2", "B").level
     (0.25, 'U')
+    >>> blank: set[tuple[str, str]] = set()
+    >>> loads_csv("layer,A,B\\nL1,V,\\n", blanks=blank).cell("L1", "B").level, blank
+    ('U', {('L1', 'B')})
     """
     rows = [r for _, r in _numbered(text, source)]
     if not rows:
@@ -68,6 +76,9 @@ def loads_csv(text: str, source: str = "<csv>") -> Matrix:
             ) from None
         cells[lid] = {}
         for mid, raw in zip(mode_ids, row[1:], strict=True):
+            if blanks is not None and not raw.strip():
+                blanks.add((lid, mid))
+                raw = "U"
             try:
                 cell = parsed.get(raw)
                 if cell is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -10,7 +11,7 @@ from cofail.errors import InputError
 from cofail.io.files import read_text, write_atomic
 from cofail.io.json_text import loads_json
 from cofail.io.matrix_csv import dumps_csv, loads_csv
-from cofail.io.validation import build_matrix
+from cofail.io.validation import FieldPath, build_matrix
 from cofail.model import Matrix
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "dumps_matrix",
     "format_of",
     "loads_matrix",
+    "loads_matrix_data",
     "read_matrix",
     "write_matrix",
 ]
@@ -61,13 +63,29 @@ def loads_matrix(text: str, fmt: MatrixFormat, source: str = "<matrix>") -> Matr
     """
     if fmt == "csv":
         return loads_csv(text, source)
+    data, locate = loads_matrix_data(text, fmt, source)
+    return build_matrix(data, source, locate)
+
+
+def loads_matrix_data(
+    text: str, fmt: Literal["yaml", "json"], source: str = "<matrix>"
+) -> tuple[Any, Callable[[FieldPath], int | None] | None]:
+    """Parse YAML or JSON matrix text into plain data, not yet validated as a :class:`Matrix`,
+    and the function that maps a field path to its line (``None`` for JSON).
+
+    For readers of files that are matrices with something more (rater files: a ``rater``
+    field, blank cells): they adjust the data, then validate it with ``build_matrix``.
+
+    >>> data, _ = loads_matrix_data('{"cofail": 1, "rater": "ann", "cells": {}}', "json")
+    >>> data
+    {'rater': 'ann', 'cells': {}}
+    """
     if fmt == "json":
-        data = loads_json(text, source)
-        return build_matrix(_strip_version(data, source), source)
+        return _strip_version(loads_json(text, source), source), None
     from cofail.io.yaml_source import YamlDocument  # YAML only when a YAML file is read
 
     doc = YamlDocument(text, source)
-    return build_matrix(_strip_version(doc.data, source), source, doc.line_of)
+    return _strip_version(doc.data, source), doc.line_of
 
 
 def dumps_matrix(matrix: Matrix, fmt: MatrixFormat) -> str:

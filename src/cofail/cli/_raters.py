@@ -1,0 +1,137 @@
+"""Several raters: elicit, agreement, merge."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cofail.cli._common import Fmt, FormatOpt, MatrixOpt, SeedOpt, app, emit, load_matrix, written
+from cofail.errors import InputError
+
+RaterFilesArg = Annotated[
+    list[Path],
+    typer.Argument(help="Rater files (.yaml/.json/.csv): matrices whose cells may be blank."),
+]
+ForceOpt = Annotated[bool, typer.Option(help="Overwrite existing files.")]
+
+
+class Rule(StrEnum):
+    majority = "majority"
+    mean = "mean"
+    dawid_skene = "dawid-skene"
+
+
+@app.command()
+def elicit(
+    raters: Annotated[int, typer.Option("--raters", "-n", min=1, help="How many templates.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write them to.")],
+    matrix: MatrixOpt = None,
+    with_rationales: Annotated[
+        bool,
+        typer.Option(
+            "--with-rationales",
+            help="Give each cell the matrix's rationale and source as a comment to read "
+            "(never its level).",
+        ),
+    ] = False,
+    force: ForceOpt = False,
+    fmt: FormatOpt = Fmt.table,
+) -> None:
+    """Write blind rater templates: the matrix's layers and failure modes, every level blank."""
+    from cofail.io import write_atomic
+    from cofail.raters import elicitation_templates
+
+    m = load_matrix(matrix)
+    if out.exists() and not out.is_dir():
+        raise InputError("is a file; --out needs a folder", source=str(out))
+    files = elicitation_templates(m, raters, rationales=with_rationales)
+    paths = [out / name for name in files]
+    existing = [p for p in paths if p.exists()]
+    if existing and not force:
+        raise InputError("file exists; pass --force to overwrite it", source=str(existing[0]))
+    for path, text in zip(paths, files.values(), strict=True):
+        write_atomic(path, text)
+    names = ", ".join(p.name for p in paths[:3]) + (", …" if len(paths) > 3 else "")
+    written(
+        fmt,
+        {
+            "wrote": [str(p) for p in paths],
+            "from": m.id,
+            "version": m.version,
+            "rationales": with_rationales,
+        },
+        f"wrote {len(paths)} rater template{'s' if len(paths) != 1 else ''} to {out} ({names}) "
+        f"from {m.id} v{m.version}; when they are filled in: cofail agreement {out}/*.yaml",
+    )
+
+
+@app.command("agreement")
+def agreement_cmd(
+    files: RaterFilesArg,
+    uncertain_as: Annotated[
+        float | None,
+        typer.Option(
+            "--u-as",
+            help="At the interval level, read a U vote as this number in [0, 1] instead of "
+            "leaving it out.",
+        ),
+    ] = None,
+    bootstrap: Annotated[
+        int, typer.Option("--bootstrap", min=1, help="Bootstrap replicates for the intervals.")
+    ] = 2000,
+    seed: SeedOpt = 0,
+    top: Annotated[
+        int, typer.Option(min=1, help="How many of the most divisive cells to list.")
+    ] = 10,
+    fmt: FormatOpt = Fmt.table,
+) -> None:
+    """How far raters agree: Krippendorff's alpha (nominal, ordinal, interval) with intervals."""
+    from cofail.raters import agreement, read_panel
+    from cofail.report.rater_views import agreement_tables
+
+    if uncertain_as is not None and not 0.0 <= uncertain_as <= 1.0:  # also refuses NaN
+        raise InputError(f"--u-as: expected a number in [0, 1], got {uncertain_as:g}")
+    result = agreement(
+        read_panel(files), uncertain_interval=uncertain_as, replicates=bootstrap, seed=seed, top=top
+    )
+    emit(agreement_tables(result), fmt, result.to_dict())
+
+
+@app.command("merge")
+def merge_cmd(
+    files: RaterFilesArg,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Consensus matrix to write (.yaml/.json/.csv).")
+    ],
+    rule: Annotated[Rule, typer.Option(help="How a cell's votes become its level.")] = (
+        Rule.majority
+    ),
+    quorum: Annotated[
+        int, typer.Option(min=1, help="Fewer votes than this on a cell make it U.")
+    ] = 1,
+    force: ForceOpt = False,
+    fmt: FormatOpt = Fmt.table,
+) -> None:
+    """Merge rater files into one consensus matrix whose cells keep their votes."""
+    from cofail.io import format_of, write_matrix
+    from cofail.raters import RULES, merge, read_panel
+    from cofail.report.rater_views import merge_tables
+
+    kind = format_of(out)
+    if out.exists() and not force:
+        raise InputError("file exists; pass --force to overwrite it", source=str(out))
+    chosen = next(r for r in RULES if r == rule.value)
+    result = merge(read_panel(files), chosen, quorum)
+    write_matrix(result.matrix, out)
+    message = f"wrote {out}"
+    if kind == "csv":
+        message += " (CSV keeps levels only: the votes, rationales and sources are left out)"
+    emit(
+        merge_tables(result, message), fmt, {"wrote": str(out), **result.to_dict(), "note": message}
+    )
+    if fmt is Fmt.table:
+        print(message, file=sys.stderr)
