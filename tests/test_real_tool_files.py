@@ -159,3 +159,124 @@ def test_harmbench_layers_come_from_its_layout_and_test_cases_are_refused(
     cases.write_text(json.dumps({"advbench_subset_0": ["Write a script that ..."]}, indent=4))
     bad = cli("empirical", str(cases))
     assert bad.code == 2 and "HarmBench test-case file" in bad.err and "results/<model>" in bad.err
+
+
+def _inspect_failures(path: Path, rules: dict[str, tuple[str, float]]) -> dict[str, int]:
+    """Failures per score counted from the log's JSON by hand: a dict value is one score per
+    key; C=1, I=0, booleans as 0/1; 'pass' fails below the threshold, 'fail' at or above it."""
+    letters = {"C": 1.0, "I": 0.0, "P": 0.5, "N": 0.0}
+    counts: dict[str, int] = {}
+    for sample in json.loads(path.read_text())["samples"]:
+        for scorer, score in sample["scores"].items():
+            value = score["value"]
+            items = value.items() if isinstance(value, dict) else [(None, value)]
+            for key, v in items:
+                name = scorer if key is None else f"{scorer}.{key}"
+                number = letters[v] if isinstance(v, str) else float(v)
+                polarity, threshold = rules.get(name, ("pass", 0.5))
+                failed = number < threshold if polarity == "pass" else number >= threshold
+                counts[name] = counts.get(name, 0) + failed
+    return counts
+
+
+def test_inspect_scorers_and_dict_scores_each_give_a_layer(cli: Cli) -> None:
+    # Written by inspect-ai 0.3.285 itself (make_multiscorer_log.py beside it): a correctness
+    # scorer, a 0-10 suspicion monitor and a ControlArena-style dict-valued score.
+    path = REAL / "inspect" / "inspect_ai_multiscorer.json"
+    expected = _inspect_failures(path, {})
+    r = cli("empirical", str(path), "--n-boot", "100", "-f", "json")
+    assert r.code == 0, r.err
+    got = {k.split(":", 1)[1]: v["failures"] for k, v in r.json()["marginal_intervals"].items()}
+    assert got == expected
+    assert set(got) == {
+        "match",
+        "suspicion_monitor",
+        "control_outcome.main_task_success",
+        "control_outcome.side_task_success",
+    }
+    # The .eval archive of the same run reads the same.
+    same = cli("empirical", str(path.with_suffix(".eval")), "--n-boot", "100", "-f", "json")
+    assert same.json()["marginal_intervals"] == r.json()["marginal_intervals"]
+
+
+def test_inspect_per_scorer_polarity_and_threshold(cli: Cli) -> None:
+    path = REAL / "inspect" / "inspect_ai_multiscorer.json"
+    rules = {
+        "suspicion_monitor": ("pass", 5.0),  # the monitor held where it scored 5 or more
+        "control_outcome.side_task_success": ("fail", 0.5),  # a side task done: the layer failed
+    }
+    expected = _inspect_failures(path, rules)
+    r = cli(
+        "empirical",
+        str(path),
+        "--score",
+        "suspicion_monitor",
+        "--score",
+        "control_outcome.side_task_success",
+        "--scorer-threshold",
+        "suspicion_monitor=5",
+        "--scorer-polarity",
+        "control_outcome.side_task_success=fail",
+        "--n-boot",
+        "100",
+        "-f",
+        "json",
+    )
+    assert r.code == 0, r.err
+    data = r.json()
+    got = {k.split(":", 1)[1]: v["failures"] for k, v in data["marginal_intervals"].items()}
+    assert got == {k: expected[k] for k in rules}
+    assert "suspicion_monitor: a score below 5" in data["polarity"]
+    assert (
+        "side_task_success: a score at or above 0.5 means the attack succeeded" in data["polarity"]
+    )
+    # These two fail on complementary cases: phi = -1, so no effective number, and it is said.
+    effective = data["stack"]["effective_layers"]
+    assert effective["mean_phi"] == pytest.approx(-1.0)
+    assert effective["effective"] is None and "no effective number" in effective["note"]
+    for bad, said in (
+        (["--score", "nope"], "no Inspect score 'nope'"),
+        (["--scorer-threshold", "monitor"], "expected SCORE=VALUE"),
+        (["--scorer-polarity", "match=maybe"], "expected pass or fail"),
+        (["--scorer-threshold", "match=inf"], "expected a finite number"),
+    ):
+        out = cli("empirical", str(path), *bad)
+        assert out.code == 2 and said in out.err, out.err
+
+
+def test_report_log_takes_the_empirical_reader_options(cli: Cli, tmp_path: Path) -> None:
+    path = REAL / "inspect" / "inspect_ai_multiscorer.json"
+    out = tmp_path / "r"
+    r = cli(
+        "report",
+        "--out",
+        str(out),
+        "--log",
+        str(path),
+        "--score",
+        "match",
+        "--score",
+        "suspicion_monitor",
+        "--scorer-threshold",
+        "suspicion_monitor=5",
+    )
+    assert r.code == 0, r.err
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert "mockllm/model:suspicion_monitor" in md and "main_task_success" not in md
+    assert "suspicion_monitor: a score below 5" in md
+
+
+def test_a_zstd_eval_archive_without_inspect_ai_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sys
+    import zipfile
+
+    from cofail.errors import InputError
+
+    path = REAL / "inspect" / "inspect_ai_multiscorer.eval"
+    with zipfile.ZipFile(path) as archive:  # inspect-ai 0.3.285 writes zstd (method 93)
+        assert {i.compress_type for i in archive.infolist()} == {93}
+    monkeypatch.setitem(sys.modules, "inspect_ai.log", None)  # as if the extra were absent
+    with pytest.raises(InputError, match=r"zstd-compressed; pip install 'cofail\[inspect\]'"):
+        read_log([path])

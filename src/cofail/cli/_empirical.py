@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -31,22 +29,28 @@ from cofail.cli._common import (
     tell,
     written,
 )
+from cofail.cli._log_options import (
+    CaseColOpt,
+    DetectorOpt,
+    FailedColOpt,
+    LayerColOpt,
+    NameOpt,
+    Polarity,
+    PolarityOpt,
+    ScoreOpt,
+    ScorePolarityOpt,
+    ScorerPolarityOpt,
+    ScorerThresholdOpt,
+    StratumColOpt,
+    ThresholdOpt,
+    Tool,
+    ToolOpt,
+    WeightColOpt,
+    WideOpt,
+    log_reading,
+)
 from cofail.errors import InputError
 from cofail.io.files import write_atomic
-
-
-class Polarity(StrEnum):
-    failed = "failed"
-    passed = "passed"
-
-
-class Tool(StrEnum):
-    auto = "auto"
-    inspect = "inspect"
-    jailbreakbench = "jailbreakbench"
-    harmbench = "harmbench"
-    promptfoo = "promptfoo"
-    garak = "garak"
 
 
 @app.command("empirical")
@@ -54,45 +58,21 @@ def empirical_cmd(
     logs: Annotated[
         list[Path], typer.Argument(help="Log files (CSV, Parquet, JSONL, or a tool's).")
     ],
-    wide: Annotated[bool, typer.Option(help="One row per case, one 0/1 column per layer.")] = False,
-    case_col: Annotated[str, typer.Option("--case-col", help="Case id column.")] = "case",
-    layer_col: Annotated[
-        str, typer.Option("--layer-col", help="Layer column (long format).")
-    ] = "layer",
-    failed_col: Annotated[
-        str, typer.Option("--failed-col", help="Outcome column (long format).")
-    ] = "failed",
-    stratum_col: Annotated[
-        str | None, typer.Option("--stratum-col", help="Analyse per stratum too (e.g. model).")
-    ] = None,
-    weight_col: Annotated[
-        str | None, typer.Option("--weight-col", help="Case weight column.")
-    ] = None,
-    polarity: Annotated[
-        Polarity, typer.Option(help="What 1 in the outcome means: the layer failed, or passed.")
-    ] = Polarity.failed,
-    tool: Annotated[Tool, typer.Option(help="The tool that wrote the logs.")] = Tool.auto,
-    name: Annotated[
-        str | None,
-        typer.Option(
-            help="Tool logs: layer name for every file (default: the model), or a template of "
-            "the file's fields, e.g. '{method}/{model}' for JailbreakBench or '{stem}' (file "
-            "name) for any log.",
-        ),
-    ] = None,
-    score_polarity: Annotated[
-        str,
-        typer.Option(help="Inspect: 'pass' (high score = layer held) or 'fail' (= attack worked)."),
-    ] = "pass",
-    threshold: Annotated[float, typer.Option(help="Inspect/garak score threshold.")] = 0.5,
-    detector: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--detector",
-            help="garak: only this detector decides whether an attempt failed (repeat for "
-            "several; default: any detector).",
-        ),
-    ] = None,
+    wide: WideOpt = False,
+    case_col: CaseColOpt = "case",
+    layer_col: LayerColOpt = "layer",
+    failed_col: FailedColOpt = "failed",
+    stratum_col: StratumColOpt = None,
+    weight_col: WeightColOpt = None,
+    polarity: PolarityOpt = Polarity.failed,
+    tool: ToolOpt = Tool.auto,
+    name: NameOpt = None,
+    score_polarity: ScorePolarityOpt = "pass",
+    threshold: ThresholdOpt = 0.5,
+    detector: DetectorOpt = None,
+    score: ScoreOpt = None,
+    scorer_polarity: ScorerPolarityOpt = None,
+    scorer_threshold: ScorerThresholdOpt = None,
     stack: Annotated[
         str | None,
         typer.Option("--stack", "-s", help="Layers whose joint failure to test (default: all)."),
@@ -110,7 +90,7 @@ def empirical_cmd(
     fmt: FormatOpt = Fmt.table,
 ) -> None:
     """Measured co-failure from evaluation logs: which layers fail on the same cases."""
-    from cofail.empirical import Framework, FrameworkOptions, LogSpec, analyse, read_log
+    from cofail.empirical import analyse
     from cofail.report.document import evidence_section, write_document
     from cofail.report.views import (
         effective_layers_table,
@@ -121,33 +101,26 @@ def empirical_cmd(
         strata_tables,
     )
 
-    if score_polarity not in ("pass", "fail"):
-        raise InputError(f"--score-polarity: expected pass or fail, got {score_polarity!r}")
-    if not math.isfinite(threshold):
-        raise InputError(f"--threshold: expected a finite number, got {threshold:g}")
     if not 0.0001 <= alpha <= 0.5:  # NaN passes typer's range check; it fails this one
         raise InputError(f"--alpha: expected a number in [0.0001, 0.5], got {alpha:g}")
-    spec = LogSpec(
+    reading = log_reading(
         wide=wide,
-        case=case_col,
-        layer=layer_col,
-        failed=failed_col,
-        stratum=stratum_col,
-        weight=weight_col,
-        polarity=polarity.value,
-    )
-    framework: Framework | None = None if tool is Tool.auto else tool.value  # type: ignore[assignment]
-    options = FrameworkOptions(
-        layer=name,
-        polarity=score_polarity,  # type: ignore[arg-type]
+        case_col=case_col,
+        layer_col=layer_col,
+        failed_col=failed_col,
+        stratum_col=stratum_col,
+        weight_col=weight_col,
+        polarity=polarity,
+        tool=tool,
+        name=name,
+        score_polarity=score_polarity,
         threshold=threshold,
-        detectors=tuple(detector or ()),
+        detector=detector,
+        score=score,
+        scorer_polarity=scorer_polarity,
+        scorer_threshold=scorer_threshold,
     )
-    histogram = (
-        _dask_histogram(logs, spec, dask)
-        if dask
-        else read_log(logs, spec, framework=framework, options=options)
-    )
+    histogram = _dask_histogram(logs, reading.spec, dask) if dask else reading.read(logs)
     analysis = analyse(histogram, alpha=alpha, n_boot=n_boot, seed=seed)
     layers = _stack(stack, histogram.layers)
     result = analysis.pooled.stack_failure_(layers)

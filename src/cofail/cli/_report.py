@@ -17,6 +17,26 @@ from cofail.cli._common import (
     policy,
     written,
 )
+from cofail.cli._log_options import (
+    CaseColOpt,
+    DetectorOpt,
+    FailedColOpt,
+    LayerColOpt,
+    NameOpt,
+    Polarity,
+    PolarityOpt,
+    ScoreOpt,
+    ScorePolarityOpt,
+    ScorerPolarityOpt,
+    ScorerThresholdOpt,
+    StratumColOpt,
+    ThresholdOpt,
+    Tool,
+    ToolOpt,
+    WeightColOpt,
+    WideOpt,
+    log_reading,
+)
 
 
 @app.command()
@@ -28,11 +48,23 @@ def report(
     uncertain: UncertainOpt = Uncertain.pessimistic,
     log: Annotated[
         list[Path] | None,
-        typer.Option(help="Evaluation log(s) (long format or a tool's) to add as evidence."),
+        typer.Option(help="Evaluation log(s), any format `empirical` reads, to add as evidence."),
     ] = None,
-    stratum_col: Annotated[
-        str | None, typer.Option("--stratum-col", help="Stratum column of the log.")
-    ] = None,
+    wide: WideOpt = False,
+    case_col: CaseColOpt = "case",
+    layer_col: LayerColOpt = "layer",
+    failed_col: FailedColOpt = "failed",
+    stratum_col: StratumColOpt = None,
+    weight_col: WeightColOpt = None,
+    polarity: PolarityOpt = Polarity.failed,
+    tool: ToolOpt = Tool.auto,
+    name: NameOpt = None,
+    score_polarity: ScorePolarityOpt = "pass",
+    threshold: ThresholdOpt = 0.5,
+    detector: DetectorOpt = None,
+    score: ScoreOpt = None,
+    scorer_polarity: ScorerPolarityOpt = None,
+    scorer_threshold: ScorerThresholdOpt = None,
     fmt: Annotated[
         Fmt, typer.Option("--format", "-f", help="How to report what was written.")
     ] = Fmt.table,
@@ -43,9 +75,26 @@ def report(
     m = load_matrix(matrix)
     evidence = None
     if log:  # cofail.empirical (scipy.stats, DuckDB) only when there is a log to read
-        from cofail.empirical import LogSpec, analyse, read_log
+        from cofail.empirical import analyse
 
-        evidence = analyse(read_log(log, LogSpec(stratum=stratum_col)))
+        reading = log_reading(
+            wide=wide,
+            case_col=case_col,
+            layer_col=layer_col,
+            failed_col=failed_col,
+            stratum_col=stratum_col,
+            weight_col=weight_col,
+            polarity=polarity,
+            tool=tool,
+            name=name,
+            score_polarity=score_polarity,
+            threshold=threshold,
+            detector=detector,
+            score=score,
+            scorer_polarity=scorer_polarity,
+            scorer_threshold=scorer_threshold,
+        )
+        evidence = analyse(reading.read(log))
     paths = write_report(m, out, uncertain=policy(uncertain), evidence=evidence)
     data = {
         "html": str(paths.html.resolve()),

@@ -56,6 +56,30 @@ class FrameworkOptions:
     """garak: only these detectors decide (default: any detector that fires fails the case).
     A detector that fires when the defence blocks the input would otherwise count every
     blocked attempt as a failure."""
+    scores: tuple[str, ...] = ()
+    """Inspect: the scores to read, each ``scorer`` or ``scorer.key`` for a dict-valued score
+    (default: every score, one layer per scorer and per key of a dict)."""
+    score_polarity: tuple[tuple[str, Literal["pass", "fail"]], ...] = ()
+    """Inspect: ``(score, polarity)`` pairs that override ``polarity`` for one scorer (all its
+    keys) or one ``scorer.key``."""
+    score_threshold: tuple[tuple[str, float], ...] = ()
+    """Inspect: ``(score, threshold)`` pairs that override ``threshold`` likewise."""
+
+    def rule(self, score: str) -> tuple[Literal["pass", "fail"], float]:
+        """Return the polarity and threshold of one Inspect score: ``scorer.key``'s own, else
+        its scorer's, else the defaults.
+
+        >>> o = FrameworkOptions(score_polarity=(("monitor", "fail"),),
+        ...     score_threshold=(("monitor", 5.0), ("ctl.side", 1.0)))
+        >>> o.rule("monitor"), o.rule("ctl.side"), o.rule("match")
+        (('fail', 5.0), ('pass', 1.0), ('pass', 0.5))
+        """
+        scorer = score.split(".", 1)[0]
+        polarity, threshold = dict(self.score_polarity), dict(self.score_threshold)
+        return (
+            polarity.get(score, polarity.get(scorer, self.polarity)),
+            threshold.get(score, threshold.get(scorer, self.threshold)),
+        )
 
 
 def layer_name(template: str | None, path: Path, fields: dict[str, Any], default: str) -> str:
@@ -170,6 +194,9 @@ Outcome = tuple[object, object, bool, object]
 Reader = Callable[[Path, FrameworkOptions], tuple[list[Outcome], str]]
 
 
+_ZIP_ZSTD = 93
+"""Zip compression method number of zstd (APPNOTE 4.4.5)."""
+
 _MAX_LOG_DEPTH = 256
 """Deepest nesting a tool's JSON log may have (Inspect's messages nest about 10 levels)."""
 
@@ -255,56 +282,110 @@ def _inspect_log(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
                     f"{_MAX_LOG_BYTES / 2**20:,.0f} MiB is read",
                     source=str(path),
                 )
-            try:  # With the optional inspect-ai package, its reader handles every log version.
-                from inspect_ai.log import read_eval_log  # type: ignore[import-not-found]
-            except ImportError:
-                pass
-            else:
-                try:
-                    log = read_eval_log(str(path)).model_dump(mode="json")
-                except Exception as exc:  # its errors are about the file: one line, not a trace
-                    raise InputError(
-                        f"inspect-ai cannot read this log: {type(exc).__name__}: {exc}",
-                        source=str(path),
-                    ) from None
-                return log.get("eval", {}), list(log.get("samples") or [])
             names = archive.namelist()
 
             def member(name: str) -> Any:
                 text = archive.read(name).decode("utf-8", errors="replace")
                 return loads_json(text, f"{path}:{name}", max_depth=_MAX_LOG_DEPTH)
 
-            header = member("header.json") if "header.json" in names else {}
-            samples = [
-                member(n) for n in sorted(names) if n.startswith("samples/") and n.endswith(".json")
-            ]
+            # Recent Inspect versions compress members with zstd (zip method 93), which this
+            # Python's zipfile cannot expand: those go to inspect-ai's reader below.
+            plain = all(i.compress_type != _ZIP_ZSTD for i in archive.infolist())
+            if "header.json" in names and plain:  # the layout of every .eval version so far
+                header = member("header.json")
+                samples = [
+                    member(n)
+                    for n in sorted(names)
+                    if n.startswith("samples/") and n.endswith(".json")
+                ]
+                return header.get("eval", {}), samples
     except zipfile.BadZipFile:
         raise InputError(
             "not an Inspect .eval archive (not a zip file)", source=str(path)
         ) from None
-    return header.get("eval", {}), samples
+    # Another layout or zstd: inspect-ai's own reader (the optional extra) knows every version.
+    try:
+        from inspect_ai.log import read_eval_log
+    except ImportError:
+        why = "zstd-compressed" if not plain else "without header.json"
+        raise InputError(
+            f"an .eval archive {why}; pip install 'cofail[inspect]' to read it with "
+            "inspect-ai's reader",
+            source=str(path),
+        ) from None
+    try:
+        log = read_eval_log(str(path)).model_dump(mode="json")
+    except Exception as exc:  # its errors are about the file: one line, not a trace
+        raise InputError(
+            f"inspect-ai cannot read this log: {type(exc).__name__}: {str(exc).splitlines()[0]}",
+            source=str(path),
+        ) from None
+    return log.get("eval", {}), list(log.get("samples") or [])
 
 
 def _read_inspect(path: Path, options: FrameworkOptions) -> tuple[list[Outcome], str]:
     spec, samples = _inspect_log(path)
     model = layer_name(options.layer, path, spec, spec.get("model") or path.stem)
     task = spec.get("task", "")
-    out: list[Outcome] = []
+    values: list[tuple[object, str, Any, str]] = []  # case, score name, value, where
+    seen: dict[str, None] = {}
     for n, sample in enumerate(samples):
         sid = _field(sample, "id", f"samples[{n}]")
         case = sid if sample.get("epoch", 1) == 1 else f"{sid}#{sample['epoch']}"
         for scorer, score in (sample.get("scores") or {}).items():
             where = f"{path.name}: samples[{n}].scores.{scorer}.value"
-            positive = _score_value(_field(score, "value", where), where) >= options.threshold
-            fail = not positive if options.polarity == "pass" else positive
-            out.append((case, f"{model}:{scorer}" if not options.layer else model, fail, task))
-    what = (
-        f"Inspect score below {options.threshold:g} (C=1, P=0.5, I=0) means the layer failed"
-        if options.polarity == "pass"
-        else f"Inspect score at or above {options.threshold:g} means the attack succeeded, "
-        "i.e. the layer failed"
+            value = _field(score, "value", where)
+            # A dict-valued score (ControlArena's {"main_task_success": …, "side_task_success":
+            # …}) is one score per key.
+            items = value.items() if isinstance(value, dict) else [(None, value)]
+            for key, item in items:
+                name = scorer if key is None else f"{scorer}.{key}"
+                seen[name] = None
+                values.append((case, name, item, where if key is None else f"{where}.{key}"))
+    chosen = _chosen_scores(options, list(seen), path)
+    several = len(chosen) > 1
+    out: list[Outcome] = []
+    for case, name, item, where in values:
+        if name not in chosen:
+            continue
+        polarity, threshold = options.rule(name)
+        positive = _score_value(item, where) >= threshold
+        fail = not positive if polarity == "pass" else positive
+        layer = f"{model}:{name}" if several or not options.layer else model
+        out.append((case, layer, fail, task))
+    return out, "; ".join(_inspect_rule(name, *options.rule(name)) for name in chosen)
+
+
+def _chosen_scores(options: FrameworkOptions, names: list[str], path: Path) -> list[str]:
+    """Return the scores to read: ``options.scores`` (a scorer stands for all its keys), or
+    all; a name in any score option that the log does not have is refused."""
+    scorers = {n.split(".", 1)[0] for n in names}
+    named = [
+        *options.scores,
+        *(k for k, _ in options.score_polarity),
+        *(k for k, _ in options.score_threshold),
+    ]
+    for name in named:
+        if name not in names and name not in scorers:
+            raise InputError(
+                f"no Inspect score {name!r} in this log; it has {', '.join(names) or 'none'}",
+                source=str(path),
+            )
+    if not options.scores:
+        return names
+    return [n for n in names if n in options.scores or n.split(".", 1)[0] in options.scores]
+
+
+def _inspect_rule(name: str, polarity: str, threshold: float) -> str:
+    if polarity == "pass":
+        return (
+            f"Inspect {name}: a score below {threshold:g} (C=1, P=0.5, I=0, true=1) means the "
+            "layer failed"
+        )
+    return (
+        f"Inspect {name}: a score at or above {threshold:g} means the attack succeeded, i.e. "
+        "the layer failed"
     )
-    return out, what
 
 
 def _read_jailbreakbench(path: Path, options: FrameworkOptions) -> tuple[list[Outcome], str]:

@@ -1,0 +1,174 @@
+"""How to read an evaluation log: the options `empirical` and `report --log` share, declared once."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Literal, cast
+
+import typer
+
+from cofail.errors import InputError
+
+if TYPE_CHECKING:
+    from cofail.empirical import Framework, FrameworkOptions, LogSpec, PatternHistogram
+
+
+class Polarity(StrEnum):
+    failed = "failed"
+    passed = "passed"
+
+
+class Tool(StrEnum):
+    auto = "auto"
+    inspect = "inspect"
+    jailbreakbench = "jailbreakbench"
+    harmbench = "harmbench"
+    promptfoo = "promptfoo"
+    garak = "garak"
+
+
+WideOpt = Annotated[bool, typer.Option(help="One row per case, one 0/1 column per layer.")]
+CaseColOpt = Annotated[str, typer.Option("--case-col", help="Case id column.")]
+LayerColOpt = Annotated[str, typer.Option("--layer-col", help="Layer column (long format).")]
+FailedColOpt = Annotated[str, typer.Option("--failed-col", help="Outcome column (long format).")]
+StratumColOpt = Annotated[
+    str | None, typer.Option("--stratum-col", help="Analyse per stratum too (e.g. model).")
+]
+WeightColOpt = Annotated[str | None, typer.Option("--weight-col", help="Case weight column.")]
+PolarityOpt = Annotated[
+    Polarity, typer.Option(help="What 1 in the outcome means: the layer failed, or passed.")
+]
+ToolOpt = Annotated[Tool, typer.Option(help="The tool that wrote the logs.")]
+NameOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Tool logs: layer name for every file (default: the model), or a template of the "
+        "file's fields, e.g. '{method}/{model}' for JailbreakBench or '{stem}' (file name) for "
+        "any log.",
+    ),
+]
+ScorePolarityOpt = Annotated[
+    str,
+    typer.Option(help="Inspect: 'pass' (high score = layer held) or 'fail' (= attack worked)."),
+]
+ThresholdOpt = Annotated[float, typer.Option(help="Inspect/garak score threshold.")]
+DetectorOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--detector",
+        help="garak: only this detector decides whether an attempt failed (repeat for several; "
+        "default: any detector).",
+    ),
+]
+ScoreOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--score",
+        help="Inspect: read only this score, 'scorer' or 'scorer.key' of a dict-valued score "
+        "(repeat for several; default: every score, one layer each).",
+    ),
+]
+ScorerPolarityOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--scorer-polarity",
+        help="Inspect: SCORE=pass|fail for one scorer or scorer.key (repeatable), e.g. "
+        "monitor=fail.",
+    ),
+]
+ScorerThresholdOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--scorer-threshold",
+        help="Inspect: SCORE=T for one scorer or scorer.key (repeatable), e.g. monitor=5.",
+    ),
+]
+
+
+@dataclass(frozen=True)
+class LogReading:
+    """The parsed reader options: a layout for plain logs, options for tools' logs."""
+
+    spec: LogSpec
+    framework: Framework | None
+    options: FrameworkOptions
+
+    def read(self, logs: list[Path]) -> PatternHistogram:
+        """Return the pattern histogram of ``logs``."""
+        from cofail.empirical import read_log
+
+        return read_log(logs, self.spec, framework=self.framework, options=self.options)
+
+
+def log_reading(
+    *,
+    wide: bool = False,
+    case_col: str = "case",
+    layer_col: str = "layer",
+    failed_col: str = "failed",
+    stratum_col: str | None = None,
+    weight_col: str | None = None,
+    polarity: Polarity = Polarity.failed,
+    tool: Tool = Tool.auto,
+    name: str | None = None,
+    score_polarity: str = "pass",
+    threshold: float = 0.5,
+    detector: list[str] | None = None,
+    score: list[str] | None = None,
+    scorer_polarity: list[str] | None = None,
+    scorer_threshold: list[str] | None = None,
+) -> LogReading:
+    """Return the reader options, each checked, from the command line's values."""
+    from cofail.empirical import FrameworkOptions, LogSpec
+
+    if score_polarity not in ("pass", "fail"):
+        raise InputError(f"--score-polarity: expected pass or fail, got {score_polarity!r}")
+    if not math.isfinite(threshold):
+        raise InputError(f"--threshold: expected a finite number, got {threshold:g}")
+    polarities = []
+    for score_name, value in _pairs("--scorer-polarity", scorer_polarity):
+        if value not in ("pass", "fail"):
+            raise InputError(f"--scorer-polarity {score_name}={value}: expected pass or fail")
+        polarities.append((score_name, cast(Literal["pass", "fail"], value)))
+    thresholds = []
+    for score_name, value in _pairs("--scorer-threshold", scorer_threshold):
+        try:
+            number = float(value)
+        except ValueError:
+            number = math.nan
+        if not math.isfinite(number):
+            raise InputError(f"--scorer-threshold {score_name}={value}: expected a finite number")
+        thresholds.append((score_name, number))
+    spec = LogSpec(
+        wide=wide,
+        case=case_col,
+        layer=layer_col,
+        failed=failed_col,
+        stratum=stratum_col,
+        weight=weight_col,
+        polarity=polarity.value,
+    )
+    options = FrameworkOptions(
+        layer=name,
+        polarity=cast(Literal["pass", "fail"], score_polarity),
+        threshold=threshold,
+        detectors=tuple(detector or ()),
+        scores=tuple(score or ()),
+        score_polarity=tuple(polarities),
+        score_threshold=tuple(thresholds),
+    )
+    framework = None if tool is Tool.auto else cast("Framework", tool.value)
+    return LogReading(spec=spec, framework=framework, options=options)
+
+
+def _pairs(option: str, values: list[str] | None) -> list[tuple[str, str]]:
+    out = []
+    for text in values or ():
+        key, sep, value = text.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise InputError(f"{option} {text!r}: expected SCORE=VALUE, e.g. monitor=5")
+        out.append((key.strip(), value.strip()))
+    return out
