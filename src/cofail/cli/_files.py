@@ -92,14 +92,39 @@ def convert(
     source: Annotated[str, typer.Argument(help="Matrix file to read, or a built-in catalog id.")],
     target: Annotated[Path, typer.Argument(help="File to write; format from its suffix.")],
     force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+    to: Annotated[
+        str | None,
+        typer.Option(
+            "--to",
+            help="navigator: write ATT&CK Navigator layers (format 4.5, one per layer) to the "
+            ".json target. Default: the format of the target's suffix.",
+        ),
+    ] = None,
     fmt: FormatOpt = Fmt.table,
 ) -> None:
-    """Convert a matrix between YAML, JSON and CSV (CSV keeps levels only, and says so)."""
+    """Convert a matrix between YAML, JSON, CSV and Navigator layers (CSV keeps levels only,
+    and says so). A Navigator layer file as the source is read as a starting matrix."""
     from cofail.io import dumps_matrix, format_of, write_atomic
 
-    m = load_matrix(source)
+    if to not in (None, "navigator"):
+        raise InputError(f"--to: expected navigator (or no --to), got {to!r}")
+    from cofail.io.navigator import read_navigator
+
+    m = read_navigator(source) or load_matrix(source)
     if target.exists() and not force:
         raise InputError("file exists; pass --force to overwrite it", source=str(target))
+    if to == "navigator":
+        from cofail.io.navigator import dumps_navigator, matrix_layers
+
+        if target.suffix.lower() != ".json":
+            raise InputError("a Navigator layer file is JSON; use a .json name", source=str(target))
+        write_atomic(target, dumps_navigator(matrix_layers(m)))
+        written(
+            fmt,
+            {"wrote": str(target), "from": source, "format": "navigator"},
+            f"wrote {target} (Navigator layer format 4.5, {len(m.layers)} layers)",
+        )
+        return
     kind = format_of(target)
     write_atomic(target, dumps_matrix(m, kind))
     lost = ""
