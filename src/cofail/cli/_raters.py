@@ -10,6 +10,26 @@ from typing import Annotated
 import typer
 
 from cofail.cli._common import Fmt, FormatOpt, MatrixOpt, SeedOpt, app, emit, load_matrix, written
+from cofail.cli._log_options import (
+    CaseColOpt,
+    DetectorOpt,
+    FailedColOpt,
+    LayerColOpt,
+    NameOpt,
+    Polarity,
+    PolarityOpt,
+    ScoreOpt,
+    ScorePolarityOpt,
+    ScorerPolarityOpt,
+    ScorerThresholdOpt,
+    StratumColOpt,
+    ThresholdOpt,
+    Tool,
+    ToolOpt,
+    WeightColOpt,
+    WideOpt,
+    log_reading,
+)
 from cofail.errors import InputError
 
 RaterFilesArg = Annotated[
@@ -23,6 +43,11 @@ class Rule(StrEnum):
     majority = "majority"
     mean = "mean"
     dawid_skene = "dawid-skene"
+
+
+class Weights(StrEnum):
+    equal = "equal"
+    evidence = "evidence"
 
 
 @app.command()
@@ -113,25 +138,101 @@ def merge_cmd(
     quorum: Annotated[
         int, typer.Option(min=1, help="Fewer votes than this on a cell make it U.")
     ] = 1,
+    split_as_u: Annotated[
+        bool,
+        typer.Option(
+            "--split-as-u",
+            help="Make every cell the raters split on U, with the beta of its votes, so the "
+            "analysis carries all of their disagreement.",
+        ),
+    ] = False,
+    weights: Annotated[
+        Weights,
+        typer.Option(
+            help="equal, or evidence: weigh each rater by their score on the cells --log "
+            "measures (majority and mean only)."
+        ),
+    ] = Weights.equal,
+    log: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="With --weights evidence: evaluation log(s) whose strata are failure modes "
+            "(e.g. --stratum-col mode), any format `empirical` reads."
+        ),
+    ] = None,
+    wide: WideOpt = False,
+    case_col: CaseColOpt = "case",
+    layer_col: LayerColOpt = "layer",
+    failed_col: FailedColOpt = "failed",
+    stratum_col: StratumColOpt = None,
+    weight_col: WeightColOpt = None,
+    polarity: PolarityOpt = Polarity.failed,
+    tool: ToolOpt = Tool.auto,
+    name: NameOpt = None,
+    score_polarity: ScorePolarityOpt = "pass",
+    threshold: ThresholdOpt = 0.5,
+    detector: DetectorOpt = None,
+    score: ScoreOpt = None,
+    scorer_polarity: ScorerPolarityOpt = None,
+    scorer_threshold: ScorerThresholdOpt = None,
     force: ForceOpt = False,
     fmt: FormatOpt = Fmt.table,
 ) -> None:
     """Merge rater files into one consensus matrix whose cells keep their votes."""
     from cofail.io import format_of, write_matrix
-    from cofail.raters import RULES, merge, read_panel
-    from cofail.report.rater_views import merge_tables
+    from cofail.raters import RULES, evidence_weights, merge, read_panel
+    from cofail.report.rater_views import evidence_table, merge_tables
 
     kind = format_of(out)
     if out.exists() and not force:
         raise InputError("file exists; pass --force to overwrite it", source=str(out))
+    if (weights is Weights.evidence) != bool(log):
+        raise InputError(
+            "--weights evidence needs --log FILE (the evaluation log the raters are scored on)"
+            if log is None or not log
+            else "--log: the log serves --weights evidence; give that too"
+        )
     chosen = next(r for r in RULES if r == rule.value)
-    result = merge(read_panel(files), chosen, quorum)
+    panel = read_panel(files)
+    evidence = None
+    if log:
+        reading = log_reading(
+            wide=wide,
+            case_col=case_col,
+            layer_col=layer_col,
+            failed_col=failed_col,
+            stratum_col=stratum_col,
+            weight_col=weight_col,
+            polarity=polarity,
+            tool=tool,
+            name=name,
+            score_polarity=score_polarity,
+            threshold=threshold,
+            detector=detector,
+            score=score,
+            scorer_polarity=scorer_polarity,
+            scorer_threshold=scorer_threshold,
+        )
+        evidence = evidence_weights(panel, reading.read(log))
+    result = merge(
+        panel,
+        chosen,
+        quorum,
+        weights=None if evidence is None else evidence.weights,
+        split_uncertain=split_as_u,
+    )
     write_matrix(result.matrix, out)
     message = f"wrote {out}"
     if kind == "csv":
-        message += " (CSV keeps levels only: the votes, rationales and sources are left out)"
-    emit(
-        merge_tables(result, message), fmt, {"wrote": str(out), **result.to_dict(), "note": message}
-    )
+        message += (
+            " (CSV keeps levels only: the votes, distributions, rationales and sources are "
+            "left out)"
+        )
+    tables = merge_tables(result, message)
+    data = {"wrote": str(out), **result.to_dict(), "note": message}
+    if evidence is not None:
+        tables.insert(0, evidence_table(evidence))
+        data["evidence"] = evidence.to_dict()
+    emit(tables, fmt, data)
     if fmt is Fmt.table:
         print(message, file=sys.stderr)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Literal
@@ -11,7 +11,7 @@ from typing import Any, Literal
 import numpy as np
 
 from cofail.claims import CLAIMS, paper_claims
-from cofail.decide._recommend import Objective, recommend
+from cofail.decide._recommend import Objective, candidate_layers, recommend
 from cofail.errors import InputError
 from cofail.model import Level, Matrix, Stack, TaxLevel
 from cofail.structure import audit
@@ -37,6 +37,9 @@ class Conclusion:
     resolutions: int
     flipped_by: tuple[tuple[str, str], ...]
     """U cells whose value alone changes whether the conclusion holds, in some resolution."""
+    probability: float | None = None
+    """The chance that the conclusion holds when each resolved cell is V with its own chance
+    (``robustness(chances=...)``), independently; ``None`` without chances."""
 
     @property
     def verdict(self) -> Verdict:
@@ -47,7 +50,7 @@ class Conclusion:
 
     def to_dict(self) -> dict[str, Any]:
         """Return plain data for JSON."""
-        return {
+        out = {
             "id": self.id,
             "statement": self.statement,
             "holds_in": self.holds_in,
@@ -55,6 +58,9 @@ class Conclusion:
             "verdict": self.verdict,
             "flipped_by": [list(c) for c in self.flipped_by],
         }
+        if self.probability is not None:
+            out["probability"] = self.probability
+        return out
 
 
 @dataclass(frozen=True)
@@ -67,16 +73,26 @@ class Robustness:
     seed: int | None
     conclusions: tuple[Conclusion, ...]
     baseline: str
+    resolved: str = "U cells"
+    """Which cells were resolved: the U cells, or the cells the caller named (e.g. the cells
+    the raters split on)."""
 
     def to_dict(self) -> dict[str, Any]:
         """Return plain data for JSON."""
         return {
+            "resolved": self.resolved,
             "uncertain_cells": [list(c) for c in self.uncertain_cells],
             "resolutions": self.resolutions,
             "enumeration": (
-                f"{self.resolutions} resolutions sampled uniformly (seed {self.seed}) "
+                f"{self.resolutions} distinct resolutions sampled "
+                + (
+                    "with each cell's chance"
+                    if self.conclusions and self.conclusions[0].probability is not None
+                    else "uniformly"
+                )
+                + f" (seed {self.seed}) "
                 f"of 2^{len(self.uncertain_cells)}; flipped_by: the cells that, changed alone "
-                "from the pessimistic reading, change the verdict"
+                "from the baseline reading, change the verdict"
                 if self.sampled
                 else f"all 2^{len(self.uncertain_cells)} = {self.resolutions} resolutions"
             ),
@@ -137,6 +153,8 @@ def _checks(
             )
         )
     for size, max_tax, budget in decisions:
+        if size is not None and size > len(candidate_layers(baseline, max_tax)):
+            continue  # no stack of that size to choose (a one-layer matrix has no pair)
         best = partial(_best_stack, size, max_tax, budget, objective)
         winner = "+".join(best(baseline))  # type: ignore[arg-type]
         scope = " ".join(
@@ -195,12 +213,22 @@ def robustness(
     samples: int = 1024,
     seed: int = 0,
     max_seconds: float | None = MAX_SECONDS,
+    cells: Sequence[tuple[str, str]] | None = None,
+    chances: Mapping[tuple[str, str], float] | None = None,
+    resolved: str = "U cells",
 ) -> Robustness:
     """Return each conclusion with the number of U-cell resolutions in which it holds.
 
     A resolution sets every U cell to V or N. Conclusions are drawn under the pessimistic
     reading (every U → V), which is itself one resolution; each is then re-evaluated in every
     resolution. ``flipped_by`` names the U cells that, changed alone, change the verdict.
+
+    ``cells`` resolves other cells instead (``resolved`` says which, e.g. the cells the raters
+    split on): the baseline keeps each one's reading (V for a U cell, the binary reading of a
+    V, N or graded one), and the other U cells stay pessimistic throughout. ``chances`` (cell →
+    P(V)) gives each conclusion the probability that it holds, each cell V with its chance,
+    independently: exact when the resolutions are enumerated; when sampled, the resolutions
+    are drawn with those chances (not uniformly) and the probability is the share of draws.
 
     Parameters
     ----------
@@ -219,12 +247,20 @@ def robustness(
     >>> r = robustness(catalog.load())
     >>> r.resolutions, [c.verdict for c in r.conclusions if c.id == "uncovered:DEBATE+RE"]
     (16, ['all'])
+    >>> cell = ("IDA", "DEC-AL")  # U: V in the baseline, so IDA leaves DEC-AL uncovered
+    >>> one = robustness(catalog.load(), cells=[cell], chances={cell: 0.25})
+    >>> [(c.holds_in, c.probability) for c in one.conclusions if c.id == "uncovered:IDA"]
+    [(1, 0.25)]
     """
-    cells = tuple(matrix.uncertain_cells())
+    cells = tuple(matrix.uncertain_cells() if cells is None else cells)
     k = len(cells)
     if stacks is None:
         stacks = default_stacks(matrix)
-    baseline = matrix.with_levels(dict.fromkeys(cells, "V"))
+    start_bits = [matrix.cell(*c).is_vulnerable("pessimistic") for c in cells]
+    baseline_code = sum(1 << i for i, bit in enumerate(start_bits) if bit)
+    baseline = matrix.with_levels(
+        {c: "V" if bit else "N" for c, bit in zip(cells, start_bits, strict=True)}
+    )
     checks = _checks(baseline, stacks, decisions, objective)
     start = time.perf_counter()
     expected = [evaluate(baseline) for _, _, evaluate in checks]
@@ -242,9 +278,14 @@ def robustness(
         rng = np.random.default_rng(seed)
         # k random bits per resolution, as a Python int: any number of cells (1 << k overflows
         # an int64 from 63 cells on).
-        bits = rng.integers(0, 2, size=(samples, k), dtype=np.uint8)
+        if chances is None:
+            bits = rng.integers(0, 2, size=(samples, k), dtype=np.uint8)
+        else:  # drawn with the cells' chances: the share of draws estimates the probability
+            p = np.array([chances[c] for c in cells], dtype=float)
+            bits = (rng.random((samples, k)) < p).astype(np.uint8)
         packed = np.packbits(bits, axis=1, bitorder="little")
-        codes = sorted({int.from_bytes(row.tobytes(), "little") for row in packed})
+        drawn = [int.from_bytes(row.tobytes(), "little") for row in packed]
+        codes = sorted(set(drawn))
     else:
         codes = list(range(1 << k))
     memo: dict[int, list[bool]] = {}
@@ -261,12 +302,19 @@ def robustness(
     table = np.array([outcome(code) for code in codes], dtype=bool).reshape(len(codes), len(checks))
     flips = np.zeros((len(checks), k), dtype=bool)
     # Exactly: a cell flips a verdict if changing it alone does so from any resolution.
-    # Sampled: from the pessimistic reading (every bit set), so k runs instead of k per draw.
-    origins = [(1 << k) - 1] if sampled else codes
+    # Sampled: from the baseline reading (every U bit set), so k runs instead of k per draw.
+    origins = [baseline_code] if sampled else codes
     for code in origins:
         here = np.array(outcome(code), dtype=bool)
         for i in range(k):
             flips[:, i] |= here != np.array(outcome(code ^ (1 << i)), dtype=bool)
+    if chances is None:
+        chance = None
+    elif sampled:  # each distinct resolution by how often it was drawn
+        position = {code: n for n, code in enumerate(codes)}
+        chance = np.bincount([position[c] for c in drawn], minlength=len(codes)) / len(drawn)
+    else:
+        chance = _resolution_weights(codes, cells, chances)
     conclusions = tuple(
         Conclusion(
             id=cid,
@@ -274,6 +322,7 @@ def robustness(
             holds_in=int(table[:, j].sum()),
             resolutions=len(codes),
             flipped_by=tuple(cells[i] for i in np.flatnonzero(flips[j])),
+            probability=None if chance is None else float(chance @ table[:, j]),
         )
         for j, (cid, statement, _) in enumerate(checks)
     )
@@ -283,5 +332,25 @@ def robustness(
         sampled=sampled,
         seed=seed if sampled else None,
         conclusions=conclusions,
-        baseline="conclusions drawn with every U cell read as V (pessimistic)",
+        baseline="conclusions drawn with every U cell read as V (pessimistic)"
+        if resolved == "U cells"
+        else f"conclusions drawn from the matrix as it stands (U cells read as V); {resolved} "
+        "resolved to V or N",
+        resolved=resolved,
     )
+
+
+def _resolution_weights(
+    codes: Sequence[int],
+    cells: Sequence[tuple[str, str]],
+    chances: Mapping[tuple[str, str], float],
+) -> np.ndarray:
+    """The probability of each resolution, cell i V with ``chances[cell i]``, normalised over
+    ``codes`` (all of them sum to 1 already when every resolution is there)."""
+    p = np.array([chances[c] for c in cells], dtype=float)
+    weights = np.ones(len(codes))
+    for i in range(len(cells)):
+        bits = np.array([code >> i & 1 for code in codes], dtype=bool)
+        weights *= np.where(bits, p[i], 1.0 - p[i])
+    total = weights.sum()
+    return weights / total if total > 0 else weights

@@ -46,10 +46,13 @@ def parse_uncertain(
     q: Sequence[str],
     r: Sequence[str],
     u: Distribution | None = None,
+    *,
+    own: bool = False,
 ) -> list[Uncertain]:
     """Parse ``MODE=dist`` (or ``dist`` for all modes), ``LAYER:MODE=dist``, ``LAYER=dist``;
-    with ``u``, every U cell of the stack's layers that ``q`` leaves out follows it, each cell
-    an input of its own.
+    with ``own``, every U cell of the stack's layers that ``q`` leaves out and that carries its
+    own distribution (``Vulnerability.distribution``) follows it; with ``u``, every other such
+    U cell follows ``u``; each cell an input of its own.
 
     >>> from cofail import catalog
     >>> m = catalog.load()
@@ -77,18 +80,20 @@ def parse_uncertain(
             if lid not in stack.layers:
                 raise InputError(f"--r-dist {text!r}: {lid!r} is not a layer of the stack")
             out.append(Uncertain("r", (lid,), _parse("--r-dist", spec)))
-    if u is not None:
-        given = {c.key for c in out if c.target == "q"}
-        out += [
-            Uncertain("q", cell, u)
-            for cell in matrix.uncertain_cells()
-            if cell[0] in stack.layers and cell not in given
-        ]
+    given = {c.key for c in out if c.target == "q"}
+    mine = matrix.own_distributions() if own else {}
+    for cell in matrix.uncertain_cells():
+        if cell[0] not in stack.layers or cell in given:
+            continue
+        if cell in mine:
+            out.append(Uncertain("q", cell, Distribution.parse(mine[cell])))
+        elif u is not None:
+            out.append(Uncertain("q", cell, u))
     if not out:
         raise InputError(
             "give at least one distribution (--p-dist, --q-dist, --r-dist, or --uncertain DIST "
             "for the U cells: the stack has none)"
-            if u is not None
+            if u is not None or own
             else "give at least one distribution (--p-dist, --q-dist, --r-dist or --uncertain)"
         )
     return out

@@ -13,6 +13,8 @@ measures how far a panel of raters agree; :func:`merge` turns their files into o
 
 from __future__ import annotations
 
+from typing import Any
+
 from cofail.raters._agreement import (
     LEVELS,
     Agreement,
@@ -20,9 +22,21 @@ from cofail.raters._agreement import (
     PartAgreement,
     RaterAgreement,
     agreement,
+    cell_agreement,
 )
 from cofail.raters._alpha import AlphaLevel, BootstrapInterval, Reliability, krippendorff_alpha
 from cofail.raters._dawid_skene import DawidSkene, dawid_skene
+from cofail.raters._evidence import (
+    LEVEL_PROBABILITY,
+    EvidenceWeights,
+    RaterScore,
+    SeedCell,
+    brier_score,
+    evidence_weights,
+    level_probability,
+    log_score,
+    seed_cells,
+)
 from cofail.raters._files import (
     Panel,
     RaterFile,
@@ -32,16 +46,31 @@ from cofail.raters._files import (
     read_rater_file,
 )
 from cofail.raters._merge import RULES, Merge, MergedCell, MergeRule, merge
+from cofail.raters._profile import RaterProfile, rater_profiles
 from cofail.raters._template import elicitation_templates
+from cofail.raters._uncertainty import JEFFREYS, is_split, split_cells, vote_beta, vote_share
+from cofail.raters._votes import panel_from_votes
+
+
+def disagreement_robustness(matrix: Any, **options: Any) -> Any:
+    """Which conclusions the raters' disagreement can flip (loads cofail.decide on first use);
+    see :func:`cofail.raters._flips.disagreement_robustness`."""
+    from cofail.raters._flips import disagreement_robustness as run
+
+    return run(matrix, **options)
+
 
 __all__ = [
+    "JEFFREYS",
     "LEVELS",
+    "LEVEL_PROBABILITY",
     "RULES",
     "Agreement",
     "AlphaLevel",
     "BootstrapInterval",
     "DawidSkene",
     "DivisiveCell",
+    "EvidenceWeights",
     "Merge",
     "MergeRule",
     "MergedCell",
@@ -49,14 +78,30 @@ __all__ = [
     "PartAgreement",
     "RaterAgreement",
     "RaterFile",
+    "RaterProfile",
+    "RaterScore",
     "Reliability",
+    "SeedCell",
     "agreement",
+    "brier_score",
+    "cell_agreement",
     "dawid_skene",
+    "disagreement_robustness",
     "elicitation_templates",
+    "evidence_weights",
+    "is_split",
     "krippendorff_alpha",
+    "level_probability",
     "loads_rater_file",
+    "log_score",
     "merge",
+    "panel_from_votes",
     "panel_of",
+    "rater_profiles",
     "read_panel",
     "read_rater_file",
+    "seed_cells",
+    "split_cells",
+    "vote_beta",
+    "vote_share",
 ]

@@ -12,9 +12,23 @@ import numpy as np
 from cofail.model import Level
 from cofail.raters._alpha import AlphaLevel, BootstrapInterval, Reliability
 from cofail.raters._files import Panel
-from cofail.raters._levels import canonical, interval_value, ordinal_key, vote_counts
+from cofail.raters._levels import (
+    canonical,
+    interval_value,
+    ordinal_key,
+    pair_agreement,
+    vote_counts,
+)
 
-__all__ = ["LEVELS", "Agreement", "DivisiveCell", "PartAgreement", "RaterAgreement", "agreement"]
+__all__ = [
+    "LEVELS",
+    "Agreement",
+    "DivisiveCell",
+    "PartAgreement",
+    "RaterAgreement",
+    "agreement",
+    "cell_agreement",
+]
 
 LEVELS: tuple[AlphaLevel, ...] = ("nominal", "ordinal", "interval")
 BOOTSTRAP_METHOD = (
@@ -305,3 +319,23 @@ def _divisive(
         found.append(DivisiveCell(lid, mid, votes, disagreement, spread))
     found.sort(key=lambda c: (-c.disagreement, -(0.0 if math.isnan(c.spread) else c.spread)))
     return found[:top]
+
+
+def cell_agreement(panel: Panel) -> np.ndarray:
+    """Return the layers × modes share of pairs of raters who gave each cell the same level
+    (NaN where fewer than two judged it).
+
+    >>> from cofail.raters import loads_rater_file, panel_of
+    >>> panel = panel_of([loads_rater_file("layer,A,B\\nL,V,N\\n", "csv", f"{n}.csv") for n in "ab"]
+    ...                  + [loads_rater_file("layer,A,B\\nL,N,\\n", "csv", "c.csv")])
+    >>> cell_agreement(panel).round(3).tolist()
+    [[0.333, 1.0]]
+    """
+    layers, modes = panel.frame.layer_ids, panel.frame.mode_ids
+    out = np.full((len(layers), len(modes)), np.nan)
+    for i, lid in enumerate(layers):
+        for j, mid in enumerate(modes):
+            share = pair_agreement([v.level for v in panel.votes(lid, mid).values()])
+            if share is not None:
+                out[i, j] = share
+    return out

@@ -6,7 +6,7 @@ import math
 
 from cofail.model import Level
 
-__all__ = ["canonical", "interval_value", "ordinal_key", "vote_counts"]
+__all__ = ["canonical", "interval_value", "ordinal_key", "pair_agreement", "vote_counts"]
 
 
 def canonical(level: Level) -> Level:
@@ -69,3 +69,16 @@ def vote_counts(levels: list[Level]) -> dict[Level, int]:
         key = canonical(level)
         counts[key] = counts.get(key, 0) + 1
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], ordinal_key(kv[0]))))
+
+
+def pair_agreement(levels: list[Level]) -> float | None:
+    """Return the share of ordered pairs of votes that agree; ``None`` with fewer than two.
+
+    >>> pair_agreement(["V", "V", "N"]), pair_agreement(["V", 1.0]), pair_agreement(["U"])
+    (0.3333333333333333, 1.0, None)
+    """
+    m = len(levels)
+    if m < 2:
+        return None
+    same = sum(n * (n - 1) for n in vote_counts(levels).values())
+    return same / (m * (m - 1))

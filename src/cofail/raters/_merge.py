@@ -10,7 +10,14 @@ import numpy as np
 from cofail.errors import InputError, brief
 from cofail.model import Level, Matrix, Vulnerability
 from cofail.raters._files import Panel
-from cofail.raters._levels import canonical, interval_value, ordinal_key, vote_counts
+from cofail.raters._levels import (
+    canonical,
+    interval_value,
+    ordinal_key,
+    pair_agreement,
+    vote_counts,
+)
+from cofail.raters._uncertainty import is_split, vote_beta
 
 __all__ = ["RULES", "Merge", "MergeRule", "MergedCell", "merge"]
 
@@ -41,6 +48,8 @@ class MergedCell:
     """``decided``, ``tie``, ``no quorum``, ``no votes`` or ``all U`` (mean only)."""
     posterior: dict[str, float] | None = None
     """Dawid–Skene: the probability of each level."""
+    distribution: str | None = None
+    """A U cell the raters split on: the beta of q from the votes (:func:`vote_beta`)."""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data."""
@@ -54,6 +63,8 @@ class MergedCell:
         }
         if self.posterior is not None:
             out["posterior"] = dict(self.posterior)
+        if self.distribution is not None:
+            out["distribution"] = self.distribution
         return out
 
 
@@ -75,6 +86,10 @@ class Merge:
     """Every cell, in row-major order."""
     fit: dict[str, Any] | None = None
     """Dawid–Skene: iterations, convergence, each rater's confusion matrix."""
+    weights: dict[str, float] | None = None
+    """Each rater's weight (mean 1 over the panel), when votes were weighted."""
+    split_uncertain: bool = False
+    """Whether every cell the raters split on was made U."""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data: what ``cofail merge --format json`` prints."""
@@ -91,10 +106,29 @@ class Merge:
         }
         if self.fit is not None:
             out["dawid_skene"] = self.fit
+        if self.weights is not None:
+            out["weights"] = dict(self.weights)
+        out["split_cells"] = sum(is_split(c.votes) for c in self.cells)
+        out["split_as_u"] = self.split_uncertain
+        out["distribution"] = _DISTRIBUTION_TEXT
         return out
 
 
-def merge(panel: Panel, rule: MergeRule = "majority", quorum: int = 1) -> Merge:
+_DISTRIBUTION_TEXT = (
+    "a U cell the raters split on carries q ~ beta(1/2 + V votes, 1/2 + N votes): the Jeffreys "
+    "prior updated by each vote as one observation (a graded q adds q and 1 - q; U votes left "
+    "out; weighted votes count their weight); --uncertain own reads it"
+)
+
+
+def merge(
+    panel: Panel,
+    rule: MergeRule = "majority",
+    quorum: int = 1,
+    *,
+    weights: dict[str, float] | None = None,
+    split_uncertain: bool = False,
+) -> Merge:
     """Return the consensus of ``panel`` under ``rule``; a cell with fewer than ``quorum``
     votes, or a tie, is U.
 
@@ -104,7 +138,14 @@ def merge(panel: Panel, rule: MergeRule = "majority", quorum: int = 1) -> Merge:
     Skene's model, fitted by EM to every cell's votes (V/N/U votes only).
 
     Each cell of the matrix keeps its votes (``votes``), and its rationale and source gather
-    the raters' own, each named by rater.
+    the raters' own, each named by rater. A U cell the raters split on carries the beta of
+    :func:`~cofail.raters.vote_beta` as its ``distribution``; with ``split_uncertain`` every
+    cell they split on is U (outcome ``split``), so that the analysis carries all of their
+    disagreement.
+
+    ``weights`` (rater → weight > 0, e.g. from :func:`~cofail.raters.evidence_weights`) weigh
+    each vote: ``majority`` takes the level with the largest total weight, ``mean`` the
+    weighted mean, and the beta counts each vote by its weight scaled to mean 1.
 
     Examples
     --------
@@ -119,21 +160,31 @@ def merge(panel: Panel, rule: MergeRule = "majority", quorum: int = 1) -> Merge:
     {'ann': 'V', 'bo': 'V', 'cy': 'N'}
     >>> merge(panel_of(files), "mean").matrix.cell("L", "A").level
     0.666667
+    >>> merge(panel_of(files)).matrix.cell("L", "B").distribution  # V 1, N 1: a tie
+    'beta:1.5,1.5'
+    >>> merge(panel_of(files), weights={"ann": 1, "bo": 2, "cy": 3}).cells[0].level
+    'U'
     """
     if rule not in RULES:
         raise InputError(f"--rule: expected one of {', '.join(RULES)}, got {brief(rule)}")
     if quorum < 1:
         raise InputError(f"--quorum: expected a whole number >= 1, got {quorum}")
+    scaled = None if weights is None else _scaled(weights, panel.ids)
     votes = {cell: panel.votes(*cell) for cell in panel.cells}
     if rule == "dawid-skene":
+        if scaled is not None:
+            raise InputError(
+                "--weights: dawid-skene weighs raters by its own fit; use majority or mean"
+            )
         merged, fit = _dawid_skene(panel, votes, quorum)
     else:
         decide = _majority if rule == "majority" else _mean
-        merged, fit = [decide(cell, votes[cell], quorum) for cell in panel.cells], None
+        merged, fit = [decide(cell, votes[cell], quorum, scaled) for cell in panel.cells], None
+    merged = [_with_distribution(m, scaled, split_uncertain) for m in merged]
     frame = panel.frame
     cells: dict[str, dict[str, Vulnerability]] = {lid: {} for lid in frame.layer_ids}
     for m in merged:
-        cells[m.layer][m.mode] = _vulnerability(m, votes[(m.layer, m.mode)], rule, quorum)
+        cells[m.layer][m.mode] = _vulnerability(m, votes[(m.layer, m.mode)], rule, quorum, scaled)
     references = tuple(dict.fromkeys(ref for r in panel.raters for ref in r.frame.references))
     base = "" if frame.id == "matrix" else f"{frame.id}-"
     matrix = Matrix(
@@ -143,8 +194,12 @@ def merge(panel: Panel, rule: MergeRule = "majority", quorum: int = 1) -> Merge:
         version=frame.version,
         description=(
             f"Merged by cofail merge from the rater files of {', '.join(panel.ids)}, by "
-            f"{_RULE_TEXT[rule]}, quorum {quorum}. Each cell's votes list every rater's "
-            f"level; layer and failure-mode names are those of {panel.ids[0]}'s file."
+            f"{_RULE_TEXT[rule]}, quorum {quorum}"
+            + ("" if scaled is None else ", votes weighted by evidence")
+            + (", every cell the raters split on made U" if split_uncertain else "")
+            + ". Each cell's votes list every rater's level; a U cell they split on carries "
+            "q ~ beta(1/2 + V votes, 1/2 + N votes) (--uncertain own reads it); layer and "
+            f"failure-mode names are those of {panel.ids[0]}'s file."
         ),
         references=references,
         failure_modes=frame.failure_modes,
@@ -159,15 +214,41 @@ def merge(panel: Panel, rule: MergeRule = "majority", quorum: int = 1) -> Merge:
         sources=tuple(r.source for r in panel.raters),
         cells=merged,
         fit=fit,
+        weights=scaled,
+        split_uncertain=split_uncertain,
     )
 
 
-def _agreement(levels: list[Level]) -> float | None:
-    m = len(levels)
-    if m < 2:
-        return None
-    same = sum(n * (n - 1) for n in vote_counts(levels).values())
-    return same / (m * (m - 1))
+def _scaled(weights: dict[str, float], raters: tuple[str, ...]) -> dict[str, float]:
+    """The weights of ``raters`` scaled to mean 1 (``InputError`` for a missing or bad one)."""
+    missing = [r for r in raters if r not in weights]
+    if missing:
+        raise InputError(f"--weights: no weight for rater {missing[0]!r}")
+    bad = [r for r in raters if not (weights[r] > 0 and np.isfinite(weights[r]))]
+    if bad:
+        raise InputError(f"--weights: the weight of {bad[0]!r} must be a positive number")
+    mean = sum(weights[r] for r in raters) / len(raters)
+    return {r: weights[r] / mean for r in raters}
+
+
+def _with_distribution(
+    m: MergedCell, weights: dict[str, float] | None, split_uncertain: bool
+) -> MergedCell:
+    """The cell with its votes' beta when it is U (made U when split and asked to)."""
+    from dataclasses import replace
+
+    if not is_split(m.votes):
+        return m
+    if split_uncertain and m.level != "U":
+        m = replace(m, level="U", outcome="split")
+    if m.level != "U":
+        return m
+    ab = vote_beta(m.votes, weights)
+    if ab is None:
+        return m
+    from cofail.probability.distributions import Distribution
+
+    return replace(m, distribution=str(Distribution("beta", *ab)))
 
 
 def _undecided(votes: dict[str, Vulnerability], quorum: int) -> str | None:
@@ -188,30 +269,51 @@ def _cell(
 ) -> MergedCell:
     levels = {r: v.level for r, v in votes.items()}
     return MergedCell(
-        cell[0], cell[1], level, levels, _agreement(list(levels.values())), outcome, posterior
+        cell[0], cell[1], level, levels, pair_agreement(list(levels.values())), outcome, posterior
     )
 
 
-def _majority(cell: tuple[str, str], votes: dict[str, Vulnerability], quorum: int) -> MergedCell:
+def _majority(
+    cell: tuple[str, str],
+    votes: dict[str, Vulnerability],
+    quorum: int,
+    weights: dict[str, float] | None = None,
+) -> MergedCell:
     outcome = _undecided(votes, quorum)
     if outcome:
         return _cell(cell, votes, "U", outcome)
-    ranked = list(vote_counts([v.level for v in votes.values()]).items())
-    if len(ranked) > 1 and ranked[0][1] == ranked[1][1]:
+    if weights is None:
+        ranked: list[tuple[Level, float]] = list(
+            vote_counts([v.level for v in votes.values()]).items()
+        )
+    else:
+        totals: dict[Level, float] = {}
+        for rater, v in votes.items():
+            key = canonical(v.level)
+            totals[key] = totals.get(key, 0.0) + weights[rater]
+        ranked = sorted(totals.items(), key=lambda kv: (-kv[1], ordinal_key(kv[0])))
+    if len(ranked) > 1 and abs(ranked[0][1] - ranked[1][1]) < 1e-9:
         return _cell(cell, votes, "U", "tie")
     return _cell(cell, votes, ranked[0][0], "decided")
 
 
-def _mean(cell: tuple[str, str], votes: dict[str, Vulnerability], quorum: int) -> MergedCell:
+def _mean(
+    cell: tuple[str, str],
+    votes: dict[str, Vulnerability],
+    quorum: int,
+    weights: dict[str, float] | None = None,
+) -> MergedCell:
     outcome = _undecided(votes, quorum)
     if outcome:
         return _cell(cell, votes, "U", outcome)
-    counted = [canonical(v.level) for v in votes.values() if v.level != "U"]
+    counted = [(r, canonical(v.level)) for r, v in votes.items() if v.level != "U"]
     if not counted:
         return _cell(cell, votes, "U", "all U")
-    if all(c == counted[0] for c in counted) and isinstance(counted[0], str):
-        return _cell(cell, votes, counted[0], "decided")
-    mean = round(float(np.mean([interval_value(c) for c in counted])), 6)
+    levels = [c for _, c in counted]
+    if all(c == levels[0] for c in levels) and isinstance(levels[0], str):
+        return _cell(cell, votes, levels[0], "decided")
+    w = [1.0 if weights is None else weights[r] for r, _ in counted]
+    mean = round(float(np.average([interval_value(c) for c in levels], weights=w)), 6)
     return _cell(cell, votes, canonical(mean), "decided")
 
 
@@ -270,7 +372,11 @@ def _dawid_skene(
 
 
 def _vulnerability(
-    m: MergedCell, votes: dict[str, Vulnerability], rule: MergeRule, quorum: int
+    m: MergedCell,
+    votes: dict[str, Vulnerability],
+    rule: MergeRule,
+    quorum: int,
+    weights: dict[str, float] | None = None,
 ) -> Vulnerability:
     counts = ", ".join(f"{k} {n}" for k, n in vote_counts(list(m.votes.values())).items())
     n = len(m.votes)
@@ -278,6 +384,8 @@ def _vulnerability(
     agree = "" if m.agreement is None else f"; agreement {m.agreement:.2f}"
     if m.outcome == "decided":
         how = {"majority": "majority", "mean": "mean", "dawid-skene": "Dawid–Skene"}[rule]
+        if weights is not None:
+            how = f"{how} weighted by evidence"
         if m.posterior is not None:
             how += f", P = {m.posterior[str(m.level)]:.2f}"
         summary = f"Consensus {m.level} ({how}: {tally}{agree})."
@@ -285,8 +393,17 @@ def _vulnerability(
         summary = f"U: {tally}, fewer than the quorum of {quorum}{agree}."
     elif m.outcome == "no votes":
         summary = "U: no rater judged this cell."
+    elif m.outcome == "split":
+        summary = f"U: the raters split ({tally}{agree})."
     else:
         summary = f"U: {m.outcome} ({tally}{agree})."
+    if m.distribution is not None:
+        weighted = "" if weights is None else ", each vote by its rater's weight"
+        summary += (
+            f" q ~ {m.distribution}: the Jeffreys prior beta(1/2, 1/2) updated by the votes "
+            f"(V adds 1 to a, N 1 to b, U left out{weighted}); mean "
+            f"{_mean_of(m.distribution):.3g}."
+        )
     reasons = [
         f"{r} ({v.level}): {' '.join(v.rationale.split())}" for r, v in votes.items() if v.rationale
     ]
@@ -298,7 +415,13 @@ def _vulnerability(
             [f"cofail merge ({rule}) of {', '.join(m.votes) or 'no rater'}", *sources]
         ),
         votes=m.votes or None,
+        distribution=m.distribution,
     )
+
+
+def _mean_of(distribution: str) -> float:
+    a, b = (float(x) for x in distribution.partition(":")[2].split(","))
+    return a / (a + b)
 
 
 def _tally(outcomes: Any) -> dict[str, int]:

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 from cofail.report.tabular import Table
 
 if TYPE_CHECKING:
-    from cofail.raters import Agreement, AlphaLevel, Merge, PartAgreement
+    from cofail.raters import Agreement, AlphaLevel, EvidenceWeights, Merge, PartAgreement
 
-__all__ = ["agreement_tables", "merge_tables"]
+__all__ = ["agreement_tables", "evidence_table", "merge_tables"]
 
 _LEVELS: tuple[AlphaLevel, ...] = ("nominal", "ordinal", "interval")
 
@@ -121,7 +121,7 @@ def merge_tables(result: Merge, note: str = "") -> list[Table]:
     >>> panel = panel_of([loads_rater_file("layer,A\\nL,V\\n", "csv", "a.csv"),
     ...                   loads_rater_file("layer,A\\nL,N\\n", "csv", "b.csv")])
     >>> merge_tables(merge(panel))[1].rows
-    [['L', 'A', 'tie', 'a: V, b: N', 0.0]]
+    [['L', 'A', 'tie', 'a: V, b: N', 0.0, 'beta:1.5,1.5']]
     """
     from cofail.report.views import matrix_table
 
@@ -132,20 +132,70 @@ def merge_tables(result: Merge, note: str = "") -> list[Table]:
             c.outcome,
             ", ".join(f"{r}: {v}" for r, v in c.votes.items()) or "-",
             None if c.agreement is None else round(c.agreement, 3),
+            c.distribution or "-",
         ]
         for c in result.cells
         if c.outcome != "decided"
     ]
+    data = result.to_dict()
+    weighted = (
+        "; votes weighted by evidence: "
+        + ", ".join(f"{r} {w:.3g}" for r, w in result.weights.items())
+        if result.weights is not None
+        else ""
+    )
     return [
         matrix_table(result.matrix),
         Table(
             "Undecided cells (U in the consensus)",
-            ["layer", "failure mode", "why", "votes", "agreement"],
+            ["layer", "failure mode", "why", "votes", "agreement", "q ~"],
             undecided,
             notes=[
-                f"rule: {result.to_dict()['rule_text']}; quorum {result.quorum}; "
-                f"raters: {', '.join(result.raters)}",
+                f"rule: {data['rule_text']}; quorum {result.quorum}; "
+                f"raters: {', '.join(result.raters)}{weighted}",
+                f"q ~: {data['distribution']}",
                 note,
             ],
         ),
     ]
+
+
+def evidence_table(result: EvidenceWeights) -> Table:
+    """Return the seed cells a log measured and each rater's score and weight on them.
+
+    >>> from cofail.empirical import PatternHistogram
+    >>> from cofail.raters import evidence_weights, loads_rater_file, panel_of
+    >>> panel = panel_of([loads_rater_file("layer,A\\nL,V\\n", "csv", "ann.csv"),
+    ...                   loads_rater_file("layer,A\\nL,N\\n", "csv", "bo.csv")])
+    >>> h = PatternHistogram.from_counts(("L",), {"A": {0: 2, 1: 8}})
+    >>> evidence_table(evidence_weights(panel, h)).rows[0]
+    ['ann', 1, 0.1825, -0.64, 1.708]
+    """
+    seeds = ", ".join(
+        f"{s.layer}×{s.mode} {s.failures:g}/{s.cases:g} = {s.rate:.3g}" for s in result.seeds
+    )
+    return Table(
+        f"Raters scored on {len(result.seeds)} seed cell{'s' if len(result.seeds) != 1 else ''}",
+        ["rater", "seed cells judged", "Brier", "log score", "weight"],
+        [
+            [
+                s.rater,
+                s.judged,
+                None if s.brier is None else round(s.brier, 4),
+                None if s.log is None else round(s.log, 3),
+                round(s.weight, 3),
+            ]
+            for s in result.scores
+        ],
+        notes=[
+            f"seed cells (measured failure rate on the cases of the mode, from {result.source or 'the log'}): "
+            + seeds,
+            "Brier: lower is better; log score: higher is better; " + _evidence_text(),
+        ],
+    )
+
+
+def _evidence_text() -> str:
+    from cofail.raters._evidence import MAPPING, WEIGHTING
+
+    return f"{MAPPING}; {WEIGHTING}"
