@@ -28,12 +28,27 @@ class Tool(StrEnum):
     harmbench = "harmbench"
     promptfoo = "promptfoo"
     garak = "garak"
+    json = "json"
 
 
 WideOpt = Annotated[bool, typer.Option(help="One row per case, one 0/1 column per layer.")]
-CaseColOpt = Annotated[str, typer.Option("--case-col", help="Case id column.")]
-LayerColOpt = Annotated[str, typer.Option("--layer-col", help="Layer column (long format).")]
-FailedColOpt = Annotated[str, typer.Option("--failed-col", help="Outcome column (long format).")]
+CaseColOpt = Annotated[
+    str, typer.Option("--case-col", help="Case id column (--tool json: a field path, a.b).")
+]
+LayerColOpt = Annotated[
+    str,
+    typer.Option(
+        "--layer-col",
+        help="Layer column (long format; --tool json: a field path, e.g. 'results[].name').",
+    ),
+]
+FailedColOpt = Annotated[
+    str,
+    typer.Option(
+        "--failed-col",
+        help="Outcome column (long format; --tool json: a field path, e.g. 'results[].flag').",
+    ),
+]
 StratumColOpt = Annotated[
     str | None, typer.Option("--stratum-col", help="Analyse per stratum too (e.g. model).")
 ]
@@ -41,7 +56,10 @@ WeightColOpt = Annotated[str | None, typer.Option("--weight-col", help="Case wei
 PolarityOpt = Annotated[
     Polarity, typer.Option(help="What 1 in the outcome means: the layer failed, or passed.")
 ]
-ToolOpt = Annotated[Tool, typer.Option(help="The tool that wrote the logs.")]
+ToolOpt = Annotated[
+    Tool,
+    typer.Option(help="The tool that wrote the logs; json: any nested JSON, read by field paths."),
+]
 NameOpt = Annotated[
     str | None,
     typer.Option(

@@ -23,8 +23,16 @@ from cofail.io.json_text import loads_json
 
 __all__ = ["FRAMEWORKS", "Framework", "FrameworkOptions", "Rows", "detect", "read_framework"]
 
-Framework = Literal["inspect", "jailbreakbench", "harmbench", "promptfoo", "garak"]
-FRAMEWORKS: tuple[Framework, ...] = ("inspect", "jailbreakbench", "harmbench", "promptfoo", "garak")
+Framework = Literal["inspect", "jailbreakbench", "harmbench", "promptfoo", "garak", "json"]
+FRAMEWORKS: tuple[Framework, ...] = (
+    "inspect",
+    "jailbreakbench",
+    "harmbench",
+    "promptfoo",
+    "garak",
+    "json",
+)
+"""The tools whose logs are read; ``json`` is any nested JSON log read through field paths."""
 
 _MAX_LOG_BYTES = 2 * 1024**3
 

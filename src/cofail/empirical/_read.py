@@ -9,6 +9,7 @@ from pathlib import Path
 from cofail.empirical._build import LogSpec, histogram_from_arrow, histogram_from_files
 from cofail.empirical._frameworks import Framework, FrameworkOptions, detect, read_framework
 from cofail.empirical._histogram import PatternHistogram
+from cofail.empirical._nested import read_nested
 from cofail.errors import InputError
 from cofail.io.files import require_file
 
@@ -26,7 +27,8 @@ def read_log(
 
     CSV, Parquet and JSONL (long, or wide with ``spec.wide``) stream through DuckDB. Inspect AI
     (``.eval``, ``.json``), JailbreakBench, HarmBench, promptfoo and garak files are recognised
-    by their content, or named with ``framework``.
+    by their content, or named with ``framework``; ``framework="json"`` reads any nested JSON
+    log through the field paths in ``spec`` (see ``_nested``).
     """
     files = [Path(p) for p in paths]
     if not files:
@@ -41,8 +43,15 @@ def read_log(
         framework = found.pop()
     if framework is None:
         return histogram_from_files(files, spec)
-    rows = read_framework(files, framework, options)
     source = ", ".join(str(p) for p in files)
+    if framework == "json":
+        table = read_nested(files, spec)
+        what = "the layer failed" if spec.polarity == "failed" else "the layer passed (inverted)"
+        histogram = histogram_from_arrow(
+            table, replace(LogSpec(), stratum="stratum" if spec.stratum else None), source
+        )
+        return replace(histogram, polarity=f"JSON field {spec.failed!r}: true means {what}")
+    rows = read_framework(files, framework, options)
     strata = set(rows.table.column("stratum").to_pylist())
     normalised = replace(LogSpec(), stratum="stratum" if len(strata) > 1 and spec.stratum else None)
     histogram = histogram_from_arrow(rows.table, normalised, source)

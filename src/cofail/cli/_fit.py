@@ -1,0 +1,164 @@
+"""The fit command: evaluation logs → the common-cause model's parameters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from cofail.cli._common import Fmt, FormatOpt, SeedOpt, app, emit, load_matrix, name_matrix, tell
+from cofail.cli._log_options import (
+    CaseColOpt,
+    DetectorOpt,
+    FailedColOpt,
+    LayerColOpt,
+    NameOpt,
+    Polarity,
+    PolarityOpt,
+    ScoreOpt,
+    ScorePolarityOpt,
+    ScorerPolarityOpt,
+    ScorerThresholdOpt,
+    StratumColOpt,
+    ThresholdOpt,
+    Tool,
+    ToolOpt,
+    WeightColOpt,
+    WideOpt,
+    log_reading,
+)
+from cofail.errors import InputError
+
+if TYPE_CHECKING:
+    from cofail.empirical import PatternHistogram
+
+
+@app.command("fit")
+def fit_cmd(
+    logs: Annotated[list[Path], typer.Argument(help="Log files (any format `empirical` reads).")],
+    matrix: Annotated[
+        str | None,
+        typer.Option(
+            "--matrix",
+            "-m",
+            help="Matrix whose structure to fit (its V/U cells estimated, N cells tested); "
+            "without it, the number of latent modes is chosen by BIC.",
+        ),
+    ] = None,
+    binary: Annotated[
+        bool, typer.Option(help="Hold V cells at q = 1; estimate U cells, p and r only.")
+    ] = False,
+    stack: Annotated[
+        str | None,
+        typer.Option(
+            "--stack", "-s", help="Layers whose P(stack fails) to predict (default: all)."
+        ),
+    ] = None,
+    alpha: Annotated[float, typer.Option(min=0.0001, max=0.5, help="1 − confidence level.")] = 0.05,
+    max_modes: Annotated[
+        int, typer.Option(min=0, max=8, help="Without --matrix: most latent modes tried.")
+    ] = 4,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Write the matrix with the fitted q, p and r here (needs --matrix)."),
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Overwrite --out.")] = False,
+    stratum: Annotated[
+        str | None,
+        typer.Option(
+            "--stratum",
+            help="Fit one stratum of the log (its --stratum-col value); default: all pooled.",
+        ),
+    ] = None,
+    seed: SeedOpt = 0,
+    wide: WideOpt = False,
+    case_col: CaseColOpt = "case",
+    layer_col: LayerColOpt = "layer",
+    failed_col: FailedColOpt = "failed",
+    stratum_col: StratumColOpt = None,
+    weight_col: WeightColOpt = None,
+    polarity: PolarityOpt = Polarity.failed,
+    tool: ToolOpt = Tool.auto,
+    name: NameOpt = None,
+    score_polarity: ScorePolarityOpt = "pass",
+    threshold: ThresholdOpt = 0.5,
+    detector: DetectorOpt = None,
+    score: ScoreOpt = None,
+    scorer_polarity: ScorerPolarityOpt = None,
+    scorer_threshold: ScorerThresholdOpt = None,
+    fmt: FormatOpt = Fmt.table,
+) -> None:
+    """Fit the common-cause model to evaluation logs: p, q and r with intervals, the
+    judgements the data contradict, and P(stack fails) predicted."""
+    from cofail.fit import discover, fit_matrix
+    from cofail.report.fit_views import discovery_tables, fit_tables
+
+    if not 0.0001 <= alpha <= 0.5:
+        raise InputError(f"--alpha: expected a number in [0.0001, 0.5], got {alpha:g}")
+    if out is not None and matrix is None:
+        raise InputError("--out writes a fitted matrix: give the matrix to fit with --matrix")
+    if out is not None and out.exists() and not force:
+        raise InputError("file exists; pass --force to overwrite it", source=str(out))
+    reading = log_reading(
+        wide=wide,
+        case_col=case_col,
+        layer_col=layer_col,
+        failed_col=failed_col,
+        stratum_col=stratum_col,
+        weight_col=weight_col,
+        polarity=polarity,
+        tool=tool,
+        name=name,
+        score_polarity=score_polarity,
+        threshold=threshold,
+        detector=detector,
+        score=score,
+        scorer_polarity=scorer_polarity,
+        scorer_threshold=scorer_threshold,
+    )
+    histogram = reading.read(logs)
+    if stratum is not None:
+        histogram = _one_stratum(histogram, stratum, stratum_col)
+    layers = (
+        None
+        if stack is None or stack.strip().lower() == "all"
+        else tuple(x.strip() for x in stack.split(","))
+    )
+    if matrix is None:
+        if layers is not None:
+            raise InputError("--stack predicts from a fitted matrix: give --matrix")
+        found = discover(histogram, max_modes=max_modes, seed=seed)
+        data = {**found.to_dict(), "source": histogram.source, "polarity": histogram.polarity}
+        emit(discovery_tables(data), fmt, data)
+        return
+    m = load_matrix(matrix)
+    result = fit_matrix(histogram, m, binary=binary, alpha=alpha, seed=seed)
+    data = name_matrix(m, {**result.to_dict(layers), "polarity": histogram.polarity})
+    if out is not None:
+        from cofail.io import write_matrix
+
+        write_matrix(result.to_matrix(m, ", ".join(p.name for p in logs)), out)
+        data["wrote"] = str(out)
+    emit(fit_tables(data), fmt, data)
+    if out is not None:
+        tell(f"wrote {out}: the matrix with the fitted q, p and r (every command reads it)")
+
+
+def _one_stratum(histogram: PatternHistogram, stratum: str, column: str | None) -> PatternHistogram:
+    """Return the histogram of one stratum alone."""
+    from dataclasses import replace
+
+    if column is None:
+        raise InputError("--stratum picks a value of --stratum-col: give the column too")
+    if stratum not in histogram.strata:
+        raise InputError(
+            f"--stratum {stratum!r}: no such value in column {column!r} (values: "
+            f"{', '.join(histogram.strata)})"
+        )
+    return replace(
+        histogram,
+        patterns={stratum: histogram.patterns[stratum]},
+        counts={stratum: histogram.counts[stratum]},
+        source=f"{histogram.source} ({column} = {stratum})",
+    )

@@ -1,0 +1,409 @@
+"""Fit the common-cause model of a matrix to an evaluation log; say what the data contradict."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+from scipy.stats import chi2
+
+from cofail.empirical import PatternHistogram
+from cofail.errors import InputError
+from cofail.fit._estimate import (
+    Estimate,
+    maximise,
+    pattern_fit,
+    predicted_failure,
+    prediction_interval,
+    starts,
+    with_intervals,
+)
+from cofail.fit._groups import ModeGroups, group_modes
+from cofail.fit._latent import Params, Structure, em
+from cofail.model import Matrix
+
+__all__ = ["MAX_GROUPS", "Fit", "fit_matrix"]
+
+MAX_GROUPS = 12
+"""Most groups of failure modes fitted at once: the E-step sums over 2^groups states."""
+MAX_WORK = 2**28
+"""Most patterns × states × layers per E-step (a few hundred ms)."""
+_STARTS = 4
+
+
+@dataclass(frozen=True)
+class Fit:
+    """The fitted model: estimates with intervals, its fit to the log, the contradicted cells."""
+
+    layers: tuple[str, ...]
+    groups: ModeGroups
+    structure: Structure
+    estimate: Estimate
+    bits: np.ndarray
+    counts: np.ndarray
+    alpha: float
+    binary: bool
+    fit: dict[str, Any]
+    contradicted: tuple[dict[str, Any], ...]
+    source: str
+    seed: int
+
+    @property
+    def n_cases(self) -> float:
+        """Number of cases fitted."""
+        return float(self.counts.sum())
+
+    def _index(self) -> dict[str, int]:
+        return {
+            "p": 0,
+            "q": int(self.structure.p_free.sum()),
+            "r": int(self.structure.p_free.sum() + self.structure.q_free.sum()),
+        }
+
+    def _interval(self, kind: str, position: int) -> dict[str, Any]:
+        k = self._index()[kind] + position
+        e = self.estimate
+        return {
+            "interval": [float(e.low[k]), float(e.high[k])],
+            "method": e.methods[k],
+            "identified": not bool(e.loose[k]),
+        }
+
+    def modes(self) -> list[dict[str, Any]]:
+        """Return each group of modes with its fitted presence p (P(any of them present))."""
+        out = []
+        p = self.estimate.params.p
+        for g, modes in enumerate(self.groups.groups):
+            item = {"modes": list(modes), "p": float(p[g]), **self._interval("p", g)}
+            notes = []
+            if len(modes) > 1:
+                notes.append(
+                    "these modes expose the same layers: no log of them can tell them apart, so "
+                    "p is the probability that any of them is present"
+                )
+            if not item["identified"]:
+                notes.append("the log does not pin this down: the interval is wide")
+            item["note"] = "; ".join(notes)
+            out.append(item)
+        return out
+
+    def residuals(self) -> dict[str, dict[str, Any]]:
+        """Return each layer's fitted residual r."""
+        return {
+            lid: {"r": float(self.estimate.params.r[i]), **self._interval("r", i)}
+            for i, lid in enumerate(self.layers)
+        }
+
+    def cells(self) -> list[dict[str, Any]]:
+        """Return each exposed cell's fitted q (its chance of failing when the mode is present)."""
+        out = []
+        rows, cols = np.nonzero(self.structure.q_free)
+        free = dict(
+            zip(zip(rows.tolist(), cols.tolist(), strict=True), range(len(rows)), strict=True)
+        )
+        q = self.estimate.params.q
+        for i, lid in enumerate(self.layers):
+            for g, modes in enumerate(self.groups.groups):
+                if not self.groups.support[i, g]:
+                    continue
+                item: dict[str, Any] = {
+                    "layer": lid,
+                    "modes": list(modes),
+                    "judged": self.groups.levels[i][g],
+                    "q": float(q[i, g]),
+                }
+                if (i, g) in free:
+                    item.update(self._interval("q", free[(i, g)]))
+                else:
+                    item.update({"interval": [float(q[i, g])] * 2, "method": "held (--binary)"})
+                out.append(item)
+        return out
+
+    def predict(self, stack: tuple[str, ...]) -> dict[str, Any]:
+        """Return the fitted P(stack fails) with an interval from the parameters' uncertainty,
+        against the product of the fitted marginal rates (independence)."""
+        unknown = [x for x in stack if x not in self.layers]
+        if unknown:
+            raise InputError(
+                f"--stack: {unknown[0]!r} is not a fitted layer (fitted: {', '.join(self.layers)})"
+            )
+        index = np.array([self.layers.index(x) for x in stack])
+        value = predicted_failure(self.estimate.params, index)
+        marginals = [predicted_failure(self.estimate.params, np.array([i])) for i in index]
+        lo, hi = prediction_interval(self.estimate, self.structure, index, self.alpha)
+        return {
+            "layers": list(stack),
+            "p_fails": value,
+            "interval": [lo, hi],
+            "method": "delta method on logit P over the interior parameters' logits "
+            "(observed information); parameters on the boundary held at their estimate",
+            "note": ""
+            if lo is not None
+            else "the log does not identify this probability: it moves along parameters the "
+            "likelihood leaves flat",
+            "independent": float(np.prod(marginals)),
+        }
+
+    def to_dict(self, stack: tuple[str, ...] | None = None) -> dict[str, Any]:
+        """Return the JSON contract of ``cofail fit``."""
+        e = self.estimate
+        return {
+            "layers": list(self.layers),
+            "n_cases": int(self.n_cases) if self.n_cases.is_integer() else self.n_cases,
+            "source": self.source,
+            "method": (
+                "maximum likelihood (EM over the latent failure modes, exact E-step over all "
+                f"{2 ** len(self.groups.groups)} states, best of {_STARTS} starts, "
+                f"{e.iterations} iterations); intervals at {100 * (1 - self.alpha):g}%: "
+                "observed information (Wald on the logit scale) inside (0, 1), profile "
+                "likelihood on the boundary"
+                + ("; V cells held at q = 1 (--binary)" if self.binary else "")
+            ),
+            "loglik": e.loglik,
+            "modes": self.modes(),
+            "unmeasured_modes": list(self.groups.unmeasured),
+            "residuals": self.residuals(),
+            "cells": self.cells(),
+            "fit": self.fit,
+            "contradicted": list(self.contradicted),
+            "prediction": self.predict(stack or self.layers),
+        }
+
+    def to_matrix(self, matrix: Matrix, note: str) -> Matrix:
+        """Return ``matrix`` with the fitted q (graded cells), p (``presence``) and r
+        (``residual``) of the fitted layers and modes; everything else as it was."""
+        params = self.estimate.params
+        cells = {lid: dict(row) for lid, row in matrix.cells.items()}
+        for item in self.cells():
+            for mid in item["modes"]:
+                old = cells[item["layer"]][mid]
+                lo, hi = item["interval"]
+                cells[item["layer"]][mid] = old.model_copy(
+                    update={
+                        "level": round(item["q"], 6),
+                        "rationale": f"fitted from {note}: q = {item['q']:.3g} "
+                        f"[{lo:.3g}, {hi:.3g}]; judged {item['judged']}"
+                        + (f". {old.rationale}" if old.rationale else ""),
+                        "source": f"cofail fit ({note})",
+                        "votes": old.votes,
+                    }
+                )
+        modes = []
+        for f in matrix.failure_modes:
+            g = next((k for k, grp in enumerate(self.groups.groups) if f.id in grp), None)
+            if g is None:
+                modes.append(f)
+                continue
+            # k modes that no log tells apart share P(any present): each gets 1 − (1 − p)^(1/k).
+            share = 1 - (1 - float(params.p[g])) ** (1 / len(self.groups.groups[g]))
+            modes.append(f.model_copy(update={"presence": round(share, 9)}))
+        layers = [
+            x.model_copy(update={"residual": round(float(params.r[self.layers.index(x.id)]), 9)})
+            if x.id in self.layers
+            else x
+            for x in matrix.layers
+        ]
+        return Matrix.model_validate(
+            {
+                **matrix.model_dump(exclude={"cells", "failure_modes", "layers"}),
+                "failure_modes": [m.model_dump() for m in modes],
+                "layers": [x.model_dump() for x in layers],
+                "cells": {
+                    lid: {mid: c.model_dump() for mid, c in row.items()}
+                    for lid, row in cells.items()
+                },
+                "version": f"{matrix.version}+fit",
+            }
+        )
+
+
+def fit_matrix(
+    histogram: PatternHistogram,
+    matrix: Matrix,
+    *,
+    binary: bool = False,
+    alpha: float = 0.05,
+    seed: int = 0,
+) -> Fit:
+    """Return the common-cause model of ``matrix`` fitted to the log's pattern histogram.
+
+    Parameters
+    ----------
+    histogram
+        The log, pooled over strata; its layers must be layers of ``matrix``.
+    matrix
+        Says which cells may be non-zero: V, U and graded cells are estimated (V held at
+        q = 1 with ``binary``), N cells are held at 0 and then tested one at a time.
+
+    Examples
+    --------
+    A log drawn from the model with known parameters gives them back.
+
+    >>> from cofail import catalog
+    >>> from cofail.empirical import LogSpec, histogram_from_arrow, simulate
+    >>> from cofail.model import Stack
+    >>> from cofail.probability import Scenario
+    >>> m = catalog.load()
+    >>> stack = Stack(layers=("RLHF", "DEBATE", "RE", "SCI-AI"))
+    >>> log = simulate(m, stack, Scenario(p_default=0.2, residual_default=0.05), 20000, seed=1)
+    >>> f = fit_matrix(histogram_from_arrow(log, LogSpec(wide=True), "sim"), m, binary=True)
+    >>> all(r["interval"][0] <= 0.05 <= r["interval"][1] for r in f.residuals().values())
+    True
+
+    Notes
+    -----
+    Modes whose columns are identical over the fitted layers are one group (one p: P(any
+    present)); modes no fitted layer is exposed to are left out and listed. An N cell is
+    contradicted when freeing its q raises the likelihood significantly (likelihood-ratio
+    test; q = 0 is on the boundary, so the p-value is half the χ²₁ tail; Holm over the N cells);
+    a V cell when its interval for q excludes 1, the value V stands for in every risk figure.
+    """
+    layers = histogram.layers
+    missing = [lid for lid in layers if lid not in matrix.layer_ids]
+    if missing:
+        raise InputError(
+            f"layer {missing[0]!r} of the log is not in matrix {matrix.id} (its layers: "
+            f"{', '.join(matrix.layer_ids)}); rename the log's layers with --name, or fit "
+            "without --matrix"
+        )
+    groups = group_modes(matrix, layers)
+    n_groups = len(groups.groups)
+    patterns, counts = histogram.pooled()
+    bits = np.ascontiguousarray(histogram.bits(patterns))
+    _check_size(n_groups, len(bits), len(layers))
+    judged_v = np.array([[lv == "V" for lv in row] for row in groups.levels], dtype=bool)
+    support = groups.support
+    q_free = support & ~(judged_v if binary else np.zeros_like(support))
+    structure = Structure(
+        q_free=q_free,
+        q_fixed=np.where(support & ~q_free, 1.0, 0.0),
+        p_free=np.ones(n_groups, dtype=bool),
+        r_free=np.ones(len(layers), dtype=bool),
+    )
+    params, loglik, iterations = maximise(
+        structure, bits, counts, starts(structure, bits, counts, _STARTS, seed)
+    )
+    estimate = with_intervals(params, loglik, iterations, structure, bits, counts, alpha)
+    fit = Fit(
+        layers=layers,
+        groups=groups,
+        structure=structure,
+        estimate=estimate,
+        bits=bits,
+        counts=counts,
+        alpha=alpha,
+        binary=binary,
+        fit=pattern_fit(params, bits, counts, structure.n_free),
+        contradicted=(),
+        source=histogram.source,
+        seed=seed,
+    )
+    return replace(fit, contradicted=tuple(_contradicted(fit, matrix)))
+
+
+def _check_size(groups: int, patterns: int, layers: int) -> None:
+    if groups > MAX_GROUPS:
+        raise InputError(
+            f"{groups} groups of failure modes to fit; at most {MAX_GROUPS} (the fit sums over "
+            f"2^groups states): fit fewer layers or a matrix with fewer distinct columns"
+        )
+    work = patterns * 2**groups * layers
+    if work > MAX_WORK:
+        raise InputError(
+            f"{patterns:,} distinct failure patterns × {2**groups:,} mode states is too large "
+            "to fit; fit fewer layers"
+        )
+
+
+def _contradicted(fit: Fit, matrix: Matrix) -> list[dict[str, Any]]:
+    """Return the judgements the data reject, each with its evidence."""
+    out: list[dict[str, Any]] = []
+    tests = _n_cell_tests(fit) + ([] if fit.binary else _v_cell_tests(fit))
+    # Holm: the k-th smallest p-value against alpha / (m − k + 1), stopping at the first miss.
+    ordered = sorted(tests, key=lambda t: t["p_value"])
+    for k, t in enumerate(ordered):
+        if t["p_value"] > fit.alpha / (len(ordered) - k):
+            break
+        out.append(t)
+    return out
+
+
+def _v_cell_tests(fit: Fit) -> list[dict[str, Any]]:
+    """Test each V cell against q = 1, the value every risk figure gives V: refit with q held
+    at 1, likelihood ratio (q = 1 is on the boundary: half the χ²₁ tail)."""
+    s, e = fit.structure, fit.estimate
+    tests = []
+    for i, lid in enumerate(fit.layers):
+        for g, modes in enumerate(fit.groups.groups):
+            if fit.groups.levels[i][g] != "V" or not s.q_free[i, g]:
+                continue
+            if e.params.q[i, g] > 1 - 1e-6:
+                continue  # at 1 already: nothing to test
+            q_free = s.q_free.copy()
+            q_free[i, g] = False
+            q = e.params.q.copy()
+            q[i, g] = 1.0
+            held = replace(s, q_free=q_free, q_fixed=np.where(q_free, s.q_fixed, q))
+            # The optimum's neighbourhood can hold q = 1 only at p = 0, where EM cannot move
+            # again: fresh starts too, the best taken.
+            warm = Params(e.params.p, q, e.params.r)
+            fresh = starts(held, fit.bits, fit.counts, _STARTS, fit.seed)
+            _, ll, _ = maximise(held, fit.bits, fit.counts, [warm, *fresh], tol=1e-8)
+            tests.append(
+                _test(
+                    lid,
+                    modes,
+                    "V",
+                    float(e.params.q[i, g]),
+                    max(0.0, 2 * (e.loglik - ll)),
+                    "V, but the layer fails less often than always when the mode is present "
+                    "(risk figures read V as q = 1)",
+                )
+            )
+    return tests
+
+
+def _test(
+    layer: str, modes: tuple[str, ...], judged: str, q: float, lr: float, kind: str
+) -> dict[str, Any]:
+    p_value = 0.5 * float(chi2.sf(lr, 1)) if lr > 0 else 1.0
+    held = "0" if judged == "N" else "1"
+    return {
+        "layer": layer,
+        "modes": list(modes),
+        "judged": judged,
+        "q": q,
+        "kind": kind,
+        "evidence": f"likelihood ratio {lr:.3g} against q = {held}, p = {p_value:.3g} (half the "
+        f"chi-square(1) tail: q = {held} is on the boundary; Holm over the tested cells)",
+        "p_value": p_value,
+    }
+
+
+def _n_cell_tests(fit: Fit) -> list[dict[str, Any]]:
+    """Test each N cell of an exposed group: refit with its q free, likelihood ratio."""
+    s, e = fit.structure, fit.estimate
+    tests = []
+    for i, lid in enumerate(fit.layers):
+        for g, modes in enumerate(fit.groups.groups):
+            if fit.groups.support[i, g]:
+                continue
+            q_free = s.q_free.copy()
+            q_free[i, g] = True
+            freed = replace(s, q_free=q_free)
+            q = e.params.q.copy()
+            q[i, g] = 0.1
+            start = Params(e.params.p, q, e.params.r)
+            params, ll, _ = em(start, freed, fit.bits, fit.counts, tol=1e-8, max_iter=2000)
+            tests.append(
+                _test(
+                    lid,
+                    modes,
+                    "N",
+                    float(params.q[i, g]),
+                    max(0.0, 2 * (ll - e.loglik)),
+                    "N, but the layer fails when the mode is present",
+                )
+            )
+    return tests

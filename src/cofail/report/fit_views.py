@@ -1,0 +1,138 @@
+"""Tables for `cofail fit`: the fitted model, its fit to the log, what the data contradict."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cofail.report.tabular import Table
+
+__all__ = ["discovery_tables", "fit_tables"]
+
+
+def _interval(item: dict[str, Any], digits: int = 3) -> list[float | None]:
+    return [None if x is None else round(x, digits) for x in item["interval"]]
+
+
+def fit_tables(data: dict[str, Any]) -> list[Table]:
+    """Return the tables of a ``Fit.to_dict()``."""
+    level = data["method"].split("intervals at ", 1)[-1].split("%", 1)[0]
+    modes = Table(
+        title="Failure modes: presence p",
+        columns=["modes", "p", f"{level}% interval", "interval", "note"],
+        rows=[
+            [" + ".join(m["modes"]), m["p"], _interval(m), m["method"], m["note"]]
+            for m in data["modes"]
+        ],
+        notes=[data["method"]]
+        + (
+            [
+                f"not measured by these layers (no fitted layer is exposed): "
+                f"{', '.join(data['unmeasured_modes'])}"
+            ]
+            if data["unmeasured_modes"]
+            else []
+        ),
+    )
+    residuals = Table(
+        title="Residual r per layer (fails with no failure mode present)",
+        columns=["layer", "r", "interval", "identified"],
+        rows=[
+            [lid, r["r"], _interval(r), "yes" if r["identified"] else "no: wide"]
+            for lid, r in data["residuals"].items()
+        ],
+    )
+    cells = Table(
+        title="Exposure q per cell (P(layer fails | mode present))",
+        columns=["layer", "modes", "judged", "q", "interval", "identified"],
+        rows=[
+            [
+                c["layer"],
+                " + ".join(c["modes"]),
+                c["judged"],
+                c["q"],
+                _interval(c),
+                "yes" if c.get("identified", True) else "no: wide",
+            ]
+            for c in data["cells"]
+        ],
+    )
+    fit = data["fit"]
+    contradicted = Table(
+        title="Judgements the log contradicts",
+        columns=["layer", "modes", "judged", "q", "kind", "evidence"],
+        rows=[
+            [c["layer"], " + ".join(c["modes"]), c["judged"], c["q"], c["kind"], c["evidence"]]
+            for c in data["contradicted"]
+        ],
+        notes=[
+            f"fit to the pattern histogram: G2 = {fit['g2']:.4g} on {fit['df']} degrees of "
+            "freedom, p = "
+            + ("-" if fit["p_value"] is None else f"{fit['p_value']:.3g}")
+            + (f"; {fit['note']}" if fit["note"] else ""),
+            *(["none: every tested judgement stands"] if not data["contradicted"] else []),
+        ],
+    )
+    pred = data["prediction"]
+    prediction = Table(
+        title="Predicted P(stack fails)",
+        columns=["stack", "P(fails)", "interval", "independent", "note"],
+        rows=[
+            [
+                "+".join(pred["layers"]),
+                pred["p_fails"],
+                [None if x is None else round(x, 6) for x in pred["interval"]],
+                pred["independent"],
+                pred["note"],
+            ]
+        ],
+        notes=[pred["method"]],
+    )
+    return [modes, residuals, cells, contradicted, prediction]
+
+
+def discovery_tables(data: dict[str, Any]) -> list[Table]:
+    """Return the tables of a ``Discovery.to_dict()``."""
+    candidates = Table(
+        title="How many latent failure modes: BIC",
+        columns=["modes", "parameters", "log-likelihood", "BIC", "chosen"],
+        rows=[
+            [
+                c["modes"],
+                c["parameters"],
+                c["loglik"],
+                c["bic"],
+                "*" if c["modes"] == data["chosen"] else "",
+            ]
+            for c in data["candidates"]
+        ],
+        notes=[data["method"]],
+    )
+    layers = data["layers"]
+    learned = Table(
+        title="Learned modes: p and q per layer",
+        columns=["mode", "p", *layers],
+        rows=[
+            [f"latent {k + 1}", m["p"], *(m["q"][lid] for lid in layers)]
+            for k, m in enumerate(data["modes"])
+        ],
+        notes=["residuals: " + ", ".join(f"{k} {v:.3g}" for k, v in data["residuals"].items())],
+    )
+    tables = [candidates, learned]
+    if data["beside_matrix"]:
+        tables.append(
+            Table(
+                title="Learned modes beside the matrix's",
+                columns=["learned", "expert mode", "Jaccard", "learned exposes", "expert exposes"],
+                rows=[
+                    [
+                        f"latent {b['learned'] + 1}",
+                        b["expert_mode"],
+                        b["jaccard"],
+                        b["learned_exposes"],
+                        b["expert_exposes"],
+                    ]
+                    for b in data["beside_matrix"]
+                ],
+            )
+        )
+    return tables
