@@ -75,6 +75,9 @@ class FailureMode(_Frozen):
     """Human-readable name, e.g. ``deceptive alignment``."""
     description: str = ""
     """What it means for a layer to be vulnerable to this mode."""
+    presence: float | None = Field(default=None, ge=0, le=1, allow_inf_nan=False)
+    """Probability p that the mode is present on a case, when the matrix states it (``cofail
+    fit`` writes the fitted value); risk figures use it unless ``--p`` sets another."""
 
 
 class Layer(_Frozen):
@@ -94,6 +97,9 @@ class Layer(_Frozen):
     """Qualifier on the tax judgement, e.g. ``uncertain``."""
     description: str = ""
     """One or two sentences on how the layer provides safety."""
+    residual: float | None = Field(default=None, ge=0, le=1, allow_inf_nan=False)
+    """Probability r that the layer fails on its own, with no failure mode present, when the
+    matrix states it (``cofail fit`` writes the fitted value); ``--residual`` overrides it."""
 
     @property
     def cost(self) -> float:
@@ -115,6 +121,11 @@ class Vulnerability(_Frozen):
     votes: dict[str, Level] | None = None
     """Each rater's level, by rater id, when the cell is a consensus (``cofail merge``); a
     rater who left the cell blank has no entry. ``None`` for a cell judged by one source."""
+    distribution: str | None = None
+    """What q follows while the cell is U: ``beta:a,b``, ``uniform:low,high`` or
+    ``lognormal:mean,error_factor``. ``cofail merge`` writes a beta from the votes of a cell the
+    raters split on; ``--uncertain own`` reads it (``risk``: q at its mean; ``uncertainty``:
+    one input per cell). Ignored once the cell is V, N or graded."""
 
     @field_validator("level", mode="before")
     @classmethod
@@ -133,6 +144,20 @@ class Vulnerability(_Frozen):
                     raise ValueError(f"vote of {rater!r}: {exc}") from None
             return out
         return value
+
+    @field_validator("distribution", mode="before")
+    @classmethod
+    def _parse_distribution(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise ValueError(f"expected text such as beta:2,5, got {type(value).__name__}")
+        from cofail.probability.distributions import Distribution  # no SciPy: parsing only
+
+        try:
+            return str(Distribution.parse(value.strip()))
+        except InputError as exc:
+            raise ValueError(exc.message) from None
 
     @model_validator(mode="before")
     @classmethod
@@ -305,6 +330,25 @@ class Matrix(_Frozen):
             ],
             dtype=float,
         )
+
+    def own_distributions(self) -> dict[tuple[str, str], str]:
+        """Return the distribution of each U cell that carries one (``Vulnerability.distribution``),
+        by (layer, mode), in row-major order.
+
+        >>> m = Matrix(failure_modes=[FailureMode(id="A"), FailureMode(id="B")],
+        ...            layers=[Layer(id="L")],
+        ...            cells={"L": {"A": {"level": "U", "distribution": "beta:1.5, 2.5"},
+        ...                         "B": {"level": "V", "distribution": "beta:2,2"}}})
+        >>> m.own_distributions()
+        {('L', 'A'): 'beta:1.5,2.5'}
+        """
+        out: dict[tuple[str, str], str] = {}
+        for lid in self.layer_ids:
+            for mid in self.mode_ids:
+                cell = self.cells[lid][mid]
+                if cell.is_uncertain and cell.distribution is not None:
+                    out[(lid, mid)] = cell.distribution
+        return out
 
     def uncertain_cells(self) -> list[tuple[str, str]]:
         """Return the (layer, mode) pairs of all U cells, in row-major order."""

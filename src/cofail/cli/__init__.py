@@ -16,15 +16,27 @@ from cofail.errors import InputError
 __all__ = ["app", "main", "register"]
 
 # Importing a module registers its commands; this order is the order of `cofail --help`.
-_MODULES = ("_structure", "_risk", "_decide", "_empirical", "_raters", "_report", "_files")
+_MODULES = (
+    "_structure",
+    "_risk",
+    "_decide",
+    "_empirical",
+    "_fit",
+    "_raters",
+    "_report",
+    "_files",
+    "_app",
+)
 _COMMANDS = {
     **dict.fromkeys(("show", "explain", "overlap", "audit", "claims"), "_structure"),
     **dict.fromkeys(("risk", "export", "mef", "uncertainty"), "_risk"),
     **dict.fromkeys(("recommend", "next", "frontier", "robustness"), "_decide"),
     **dict.fromkeys(("empirical", "simulate"), "_empirical"),
+    "fit": "_fit",
     **dict.fromkeys(("elicit", "agreement", "merge"), "_raters"),
     "report": "_report",
     **dict.fromkeys(("validate", "init", "convert", "catalogs"), "_files"),
+    "app": "_app",
 }
 
 

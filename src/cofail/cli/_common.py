@@ -96,7 +96,9 @@ UncertainValueOpt = Annotated[
         "-u",
         help="U cells: optimistic (q 0), pessimistic (q 1), a value of q, or a distribution "
         "each U cell follows on its own (beta:a,b, uniform:low,high, lognormal:mean,EF; risk "
-        "and export use its mean, which gives the expected P).",
+        "and export use its mean, which gives the expected P); or own[,READING]: each U cell "
+        "by the distribution it carries (a consensus's split cells), the others by READING "
+        "(default pessimistic).",
     ),
 ]
 SeedOpt = Annotated[

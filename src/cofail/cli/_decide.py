@@ -54,7 +54,8 @@ def _setup(
 ) -> tuple[Matrix, UncertainPolicy, Scenario]:
     """Return the matrix, the U reading and the scenario every decision command starts from."""
     reading = policy(uncertain)
-    return load_matrix(matrix), reading, parse_scenario(p, residual, reading)
+    m = load_matrix(matrix)
+    return m, reading, parse_scenario(p, residual, reading).for_matrix(m)
 
 
 def _tax(value: Tax | None) -> TaxLevel | None:

@@ -216,7 +216,7 @@ def simulate_cmd(
     from cofail.empirical import simulate
 
     m = load_matrix(matrix)
-    scenario = parse_scenario(p, residual, uncertain)
+    scenario = parse_scenario(p, residual, uncertain).for_matrix(m)
     if out.exists() and not force:
         raise InputError("file exists; pass --force to overwrite it", source=str(out))
     table = simulate(m, parse_stack(stack, m), scenario, cases, seed=seed)

@@ -46,6 +46,14 @@ def report(
         Path, typer.Option(help="Folder for report.html, report.md and figures.")
     ] = Path("cofail-report"),
     uncertain: UncertainOpt = Uncertain.pessimistic,
+    raters: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--raters",
+            help="Rater files (repeat): add 'Where the raters disagree'; without --matrix the "
+            "report is on their majority consensus.",
+        ),
+    ] = None,
     log: Annotated[
         list[Path] | None,
         typer.Option(help="Evaluation log(s), any format `empirical` reads, to add as evidence."),
@@ -72,7 +80,12 @@ def report(
     """Write the HTML report (self-contained) and its Markdown twin."""
     from cofail.report.document import write_report
 
-    m = load_matrix(matrix)
+    panel = None
+    if raters:
+        from cofail.raters import merge, read_panel
+
+        panel = read_panel(raters)
+    m = merge(panel).matrix if panel is not None and matrix is None else load_matrix(matrix)
     evidence = None
     if log:  # cofail.empirical (scipy.stats, DuckDB) only when there is a log to read
         from cofail.empirical import analyse
@@ -95,7 +108,7 @@ def report(
             scorer_threshold=scorer_threshold,
         )
         evidence = analyse(reading.read(log))
-    paths = write_report(m, out, uncertain=policy(uncertain), evidence=evidence)
+    paths = write_report(m, out, uncertain=policy(uncertain), evidence=evidence, raters=panel)
     data = {
         "html": str(paths.html.resolve()),
         "markdown": str(paths.markdown.resolve()),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -30,6 +30,9 @@ from cofail.cli._common import (
 from cofail.errors import InputError
 from cofail.io import write_atomic
 from cofail.report.tabular import Table
+
+if TYPE_CHECKING:
+    from cofail.model import Matrix, Stack, UncertainPolicy
 
 
 @app.command("risk")
@@ -61,7 +64,7 @@ def risk_cmd(
     parsed = parse_stack(stack, m, k)
     from cofail.probability import Scenario, risk
 
-    scenario = Scenario.parse(p, residual, uncertain)
+    scenario = Scenario.parse(p, residual, uncertain).for_matrix(m)
     result = risk(m, parsed, scenario, mc_samples=mc, seed=seed, with_importance=importance)
     data = name_matrix(m, result.to_dict())
     summary_rows: list[list[object]] = [
@@ -110,7 +113,12 @@ def risk_cmd(
 def export_cmd(
     stack: StackOpt = "all",
     to: Annotated[
-        str, typer.Option("--to", help="Format: mef (Open-PSA Model Exchange Format).")
+        str,
+        typer.Option(
+            "--to",
+            help="Format: mef (Open-PSA Model Exchange Format) or navigator (ATT&CK Navigator "
+            "layers: the stack's coverage, then one layer per layer of the stack).",
+        ),
     ] = "mef",
     out: Annotated[
         Path | None, typer.Option(help="File to write (default: standard output).")
@@ -124,15 +132,18 @@ def export_cmd(
         Fmt, typer.Option("--format", "-f", help="With --out: how to report what was written.")
     ] = Fmt.table,
 ) -> None:
-    """Export a stack's fault tree (Open-PSA MEF, accepted by SCRAM)."""
-    if to != "mef":
-        raise InputError(f"--to: only 'mef' is supported, got {to!r}")
+    """Export a stack's fault tree (Open-PSA MEF, accepted by SCRAM) or Navigator layers."""
+    if to not in ("mef", "navigator"):
+        raise InputError(f"--to: expected mef or navigator, got {to!r}")
     m = load_matrix(matrix)
     parsed = parse_stack(stack, m, k)
+    if to == "navigator":
+        _export_navigator(m, parsed, uncertain, out, fmt, stack_given=p or residual or k)
+        return
     from cofail.faulttree import export_stack
     from cofail.probability import Scenario
 
-    scenario = Scenario.parse(p, residual, uncertain)
+    scenario = Scenario.parse(p, residual, uncertain).for_matrix(m)
     q, pm, r = scenario.arrays(m, parsed)
     text = export_stack(m, parsed, q, pm, r, scenario.mef_cells(m, parsed))
     if out is None:
@@ -142,6 +153,37 @@ def export_cmd(
         data = {"wrote": str(out), "to": to, "stack": "+".join(parsed.layers)}
         data = name_matrix(m, {**data, "assumptions": scenario.describe()})
         written(fmt, data, f"wrote {out} ({data['assumptions']})")
+
+
+def _export_navigator(
+    m: Matrix, stack: Stack, uncertain: str, out: Path | None, fmt: Fmt, *, stack_given: object
+) -> None:
+    """Write the stack's coverage layer and its layers' own as one Navigator layer file."""
+    from cofail.io.navigator import coverage_layer, dumps_navigator, matrix_layers
+
+    if stack_given:
+        raise InputError("--p, --residual and --k belong to --to mef; a Navigator layer has none")
+    if uncertain not in ("pessimistic", "optimistic"):
+        raise InputError(
+            f"--uncertain: with --to navigator, expected pessimistic or optimistic, got {uncertain!r}"
+        )
+    reading: UncertainPolicy = "optimistic" if uncertain == "optimistic" else "pessimistic"
+    own = [x for lid, x in zip(m.layer_ids, matrix_layers(m), strict=True) if lid in stack.layers]
+    text = dumps_navigator([coverage_layer(m, stack, uncertain=reading), *own])
+    if out is None:
+        sys.stdout.write(text)
+        return
+    write_atomic(out, text)
+    data = name_matrix(
+        m,
+        {
+            "wrote": str(out),
+            "to": "navigator",
+            "stack": "+".join(stack.layers),
+            "layers": 1 + len(own),
+        },
+    )
+    written(fmt, data, f"wrote {out} (Navigator layer format 4.5: coverage + {len(own)} layers)")
 
 
 @app.command("mef")
@@ -289,9 +331,15 @@ def uncertainty_cmd(
     parsed = parse_stack(stack, m, k)
     from cofail.probability import Scenario
 
-    scenario = Scenario.parse(p, residual, uncertain)
+    scenario = Scenario.parse(p, residual, uncertain).for_matrix(m)
     inputs = parse_uncertain(
-        m, parsed, p_dist or [], q_dist or [], r_dist or [], scenario.u_distribution
+        m,
+        parsed,
+        p_dist or [],
+        q_dist or [],
+        r_dist or [],
+        scenario.u_distribution,
+        own=scenario.own_distributions,
     )
     result = propagate(
         m, parsed, scenario, inputs, samples=samples, seed=seed, sobol_base=sobol,

@@ -40,6 +40,10 @@ class Scenario(BaseModel):
     """A distribution each U cell's q follows on its own, e.g. ``beta:2,5``; ``uncertain`` then
     holds its mean. P(stack fails) is linear in each cell's q, so with independent cells the
     exact P at the means is the expected P."""
+    own_distributions: bool = False
+    """U cells that carry their own distribution (``Vulnerability.distribution``, which
+    ``cofail merge`` writes from the raters' votes) follow it: q at its mean here, one input
+    each in ``uncertainty``; ``uncertain`` reads the other U cells (``--uncertain own``)."""
 
     @model_validator(mode="after")
     def _mean_of_the_distribution(self) -> Scenario:
@@ -66,9 +70,22 @@ class Scenario(BaseModel):
         {('IDA', 'DEC-AL'): '<uniform-deviate><float value="0.2"/><float value="0.4"/></uniform-deviate>'}
         """
         u = self.u_distribution
-        if u is None:
+        own = self._own(matrix)
+        cells = {}
+        for c in matrix.uncertain_cells():
+            if c[0] not in stack.layers:
+                continue
+            if c in own:
+                cells[c] = own[c].mef()
+            elif u is not None:
+                cells[c] = u.mef()
+        return cells
+
+    def _own(self, matrix: Matrix) -> dict[tuple[str, str], Distribution]:
+        """The U cells that follow their own distribution in this scenario."""
+        if not self.own_distributions:
             return {}
-        return {c: u.mef() for c in matrix.uncertain_cells() if c[0] in stack.layers}
+        return {c: Distribution.parse(d) for c, d in matrix.own_distributions().items()}
 
     @classmethod
     def parse(
@@ -77,7 +94,19 @@ class Scenario(BaseModel):
         residual: list[str] | None = None,
         uncertain: str = "pessimistic",
     ) -> Scenario:
-        """Build a scenario from CLI strings: ``0.1`` sets the default, ``ID=0.3`` one item."""
+        """Build a scenario from CLI strings: ``0.1`` sets the default, ``ID=0.3`` one item.
+
+        ``uncertain`` is ``optimistic``, ``pessimistic``, a value of q or a distribution; or
+        ``own`` (each U cell by its own distribution, the others pessimistic) or ``own,READING``
+        (the others by READING).
+
+        >>> s = Scenario.parse(uncertain="own,beta:2,6")
+        >>> s.own_distributions, s.uncertain, s.uncertain_distribution
+        (True, 0.25, 'beta:2,6')
+        """
+        own = uncertain == "own" or uncertain.startswith("own,")
+        if own:
+            uncertain = uncertain[4:].strip() or "pessimistic"
         p_default, p_mode = _split("--p", p or [], 0.1)
         r_default, r_layer = _split("--residual", residual or [], 0.01)
         distribution = _u_distribution(uncertain)
@@ -88,6 +117,7 @@ class Scenario(BaseModel):
             residual_layer=r_layer,
             uncertain=_uncertain(uncertain) if distribution is None else distribution.mean(),
             uncertain_distribution=None if distribution is None else str(distribution),
+            own_distributions=own,
         )
 
     def check(self, matrix: Matrix) -> None:
@@ -109,12 +139,51 @@ class Scenario(BaseModel):
         """Return (q, p, r) for the stack's layers (default: all layers, matrix order)."""
         self.check(matrix)
         rows = stack.indices(matrix) if stack is not None else list(range(len(matrix.layers)))
-        q = matrix.probabilities(self.uncertain)[rows]
-        p = np.array([self.p_mode.get(mid, self.p_default) for mid in matrix.mode_ids])
+        q = matrix.probabilities(self.uncertain)
+        if self.own_distributions:
+            row, column = {x: i for i, x in enumerate(matrix.layer_ids)}, matrix.mode_ids.index
+            for (lid, mid), d in self._own(matrix).items():
+                q[row[lid], column(mid)] = d.mean()
+        q = q[rows]
+        full = self.for_matrix(matrix)
+        p = np.array([full.p_mode.get(mid, full.p_default) for mid in matrix.mode_ids])
         r = np.array(
-            [self.residual_layer.get(matrix.layer_ids[i], self.residual_default) for i in rows]
+            [full.residual_layer.get(matrix.layer_ids[i], full.residual_default) for i in rows]
         )
         return q, p, r
+
+    def for_matrix(self, matrix: Matrix) -> Scenario:
+        """Return this scenario with the p and r the matrix states (a fitted matrix does) for
+        every mode and layer this scenario does not set itself.
+
+        >>> from cofail import catalog
+        >>> m = catalog.load()
+        >>> fitted = m.model_copy(update={"failure_modes": (
+        ...     m.failure_modes[0].model_copy(update={"presence": 0.2}), *m.failure_modes[1:])})
+        >>> s = Scenario().for_matrix(fitted)
+        >>> s.p_mode, s.p_default
+        ({'S-TAX': 0.2}, 0.1)
+        >>> Scenario.parse(p=["S-TAX=0.5"]).for_matrix(fitted).p_mode
+        {'S-TAX': 0.5}
+        """
+        p_mode = {
+            f.id: f.presence
+            for f in matrix.failure_modes
+            if f.presence is not None and f.id not in self.p_mode
+        }
+        residual = {
+            x.id: x.residual
+            for x in matrix.layers
+            if x.residual is not None and x.id not in self.residual_layer
+        }
+        if not p_mode and not residual:
+            return self
+        return self.model_copy(
+            update={
+                "p_mode": {**p_mode, **self.p_mode},
+                "residual_layer": {**residual, **self.residual_layer},
+            }
+        )
 
     def describe(self) -> str:
         """Return a one-line statement of the assumptions.
@@ -137,6 +206,11 @@ class Scenario(BaseModel):
             u = f"U cells q = {self.uncertain:g}"
         else:
             u = f"U cells {self.uncertain} (q = {1 if self.uncertain == 'pessimistic' else 0})"
+        if self.own_distributions:
+            u = (
+                "U cells with their own distribution (a consensus's split cells) at its mean "
+                f"(P is linear in each q); other {u}"
+            )
         return f"scenario: {p}; {r}; {u}"
 
     def to_dict(self) -> dict[str, Any]:
@@ -180,7 +254,7 @@ def _uncertain(text: str) -> UncertainPolicy | float:
     if not 0.0 <= value <= 1.0:  # also NaN
         raise InputError(
             f"--uncertain {text!r}: expected optimistic, pessimistic, a value of q in [0, 1], "
-            "or a distribution (beta:a,b, uniform:low,high, lognormal:mean,EF)"
+            "a distribution (beta:a,b, uniform:low,high, lognormal:mean,EF), or own[,READING]"
         )
     return value
 

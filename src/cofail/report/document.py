@@ -47,6 +47,7 @@ from cofail.structure import audit, overlap
 
 if TYPE_CHECKING:  # only with --log: cofail.empirical brings scipy.stats (about 1.9 s)
     from cofail.empirical import StratifiedAnalysis
+    from cofail.raters import Panel
 
 __all__ = [
     "Figure",
@@ -202,7 +203,7 @@ def build_sections(matrix: Matrix, uncertain: UncertainPolicy = "pessimistic") -
 
 
 def _risk_section(matrix: Matrix, uncertain: UncertainPolicy) -> Section:
-    scenario = Scenario(uncertain=uncertain)
+    scenario = Scenario(uncertain=uncertain).for_matrix(matrix)
     rows = []
     for layers in notable_stacks(matrix):
         if not 2 <= len(layers) <= MAX_EXACT_LAYERS:  # one layer: exact = independent
@@ -288,7 +289,7 @@ def _cell_list(cells: list[tuple[str, str]]) -> str:
 
 
 def _deploy_section(matrix: Matrix, uncertain: UncertainPolicy) -> Section:
-    scenario = Scenario(uncertain=uncertain)
+    scenario = Scenario(uncertain=uncertain).for_matrix(matrix)
     note = f"{assumption_note(matrix, uncertain)}; {scenario.describe()}"
     n = len(matrix.layers)
     enumerable = n <= MAX_ENUMERATED
@@ -356,13 +357,22 @@ def write_report(
     *,
     uncertain: UncertainPolicy = "pessimistic",
     evidence: StratifiedAnalysis | None = None,
+    raters: Panel | None = None,
 ) -> ReportPaths:
     """Write ``report.html`` (self-contained), ``report.md`` and ``figures/*.svg`` under ``out``.
 
     With ``evidence`` (an analysis of an evaluation log) the report gains an evidence section.
+    With ``raters`` (a panel of rater files), or when the matrix's cells keep votes (a
+    consensus), it gains "Where the raters disagree" before the glossary.
     Every file is written to a temporary name and renamed, so a reader never sees half a report.
     """
     sections = build_sections(matrix, uncertain)
+    if raters is not None or any(
+        matrix.cell(lid, mid).votes for lid in matrix.layer_ids for mid in matrix.mode_ids
+    ):
+        from cofail.report.rater_section import raters_section
+
+        sections.insert(-1, raters_section(matrix, raters))
     if evidence is not None:
         sections.append(evidence_section(evidence))
     header = f"cofail {__version__} · {assumption_note(matrix, uncertain)}"

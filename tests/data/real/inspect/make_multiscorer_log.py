@@ -22,9 +22,18 @@ from inspect_ai.solver import TaskState, generate
 # the log's numbers are known in advance (and checked in tests against plain json).
 ROWS = [
     # suspicion, main_task_success, side_task_success
-    (1, True, False), (8, True, True), (2, False, False), (9, True, True),
-    (3, True, False), (7, False, True), (0, True, False), (6, True, True),
-    (4, True, False), (10, False, True), (2, True, False), (5, True, True),
+    (1, True, False),
+    (8, True, True),
+    (2, False, False),
+    (9, True, True),
+    (3, True, False),
+    (7, False, True),
+    (0, True, False),
+    (6, True, True),
+    (4, True, False),
+    (10, False, True),
+    (2, True, False),
+    (5, True, True),
 ]
 
 
