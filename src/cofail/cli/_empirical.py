@@ -29,50 +29,17 @@ from cofail.cli._common import (
     tell,
     written,
 )
-from cofail.cli._log_options import (
-    CaseColOpt,
-    DetectorOpt,
-    FailedColOpt,
-    LayerColOpt,
-    NameOpt,
-    Polarity,
-    PolarityOpt,
-    ScoreOpt,
-    ScorePolarityOpt,
-    ScorerPolarityOpt,
-    ScorerThresholdOpt,
-    StratumColOpt,
-    ThresholdOpt,
-    Tool,
-    ToolOpt,
-    WeightColOpt,
-    WideOpt,
-    log_reading,
-)
+from cofail.cli._log_options import LogOptions, reads_logs
 from cofail.errors import InputError
 from cofail.io.files import write_atomic
 
 
 @app.command("empirical")
+@reads_logs
 def empirical_cmd(
     logs: Annotated[
         list[Path], typer.Argument(help="Log files (CSV, Parquet, JSONL, or a tool's).")
     ],
-    wide: WideOpt = False,
-    case_col: CaseColOpt = "case",
-    layer_col: LayerColOpt = "layer",
-    failed_col: FailedColOpt = "failed",
-    stratum_col: StratumColOpt = None,
-    weight_col: WeightColOpt = None,
-    polarity: PolarityOpt = Polarity.failed,
-    tool: ToolOpt = Tool.auto,
-    name: NameOpt = None,
-    score_polarity: ScorePolarityOpt = "pass",
-    threshold: ThresholdOpt = 0.5,
-    detector: DetectorOpt = None,
-    score: ScoreOpt = None,
-    scorer_polarity: ScorerPolarityOpt = None,
-    scorer_threshold: ScorerThresholdOpt = None,
     stack: Annotated[
         str | None,
         typer.Option("--stack", "-s", help="Layers whose joint failure to test (default: all)."),
@@ -88,6 +55,8 @@ def empirical_cmd(
         ),
     ] = None,
     fmt: FormatOpt = Fmt.table,
+    *,
+    log_options: LogOptions,
 ) -> None:
     """Measured co-failure from evaluation logs: which layers fail on the same cases."""
     from cofail.empirical import analyse
@@ -103,23 +72,7 @@ def empirical_cmd(
 
     if not 0.0001 <= alpha <= 0.5:  # NaN passes typer's range check; it fails this one
         raise InputError(f"--alpha: expected a number in [0.0001, 0.5], got {alpha:g}")
-    reading = log_reading(
-        wide=wide,
-        case_col=case_col,
-        layer_col=layer_col,
-        failed_col=failed_col,
-        stratum_col=stratum_col,
-        weight_col=weight_col,
-        polarity=polarity,
-        tool=tool,
-        name=name,
-        score_polarity=score_polarity,
-        threshold=threshold,
-        detector=detector,
-        score=score,
-        scorer_polarity=scorer_polarity,
-        scorer_threshold=scorer_threshold,
-    )
+    reading = log_options.reading()
     histogram = _dask_histogram(logs, reading.spec, dask) if dask else reading.read(logs)
     analysis = analyse(histogram, alpha=alpha, n_boot=n_boot, seed=seed)
     layers = _stack(stack, histogram.layers)

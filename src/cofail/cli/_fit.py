@@ -8,26 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cofail.cli._common import Fmt, FormatOpt, SeedOpt, app, emit, load_matrix, name_matrix, tell
-from cofail.cli._log_options import (
-    CaseColOpt,
-    DetectorOpt,
-    FailedColOpt,
-    LayerColOpt,
-    NameOpt,
-    Polarity,
-    PolarityOpt,
-    ScoreOpt,
-    ScorePolarityOpt,
-    ScorerPolarityOpt,
-    ScorerThresholdOpt,
-    StratumColOpt,
-    ThresholdOpt,
-    Tool,
-    ToolOpt,
-    WeightColOpt,
-    WideOpt,
-    log_reading,
-)
+from cofail.cli._log_options import LogOptions, reads_logs
 from cofail.errors import InputError
 
 if TYPE_CHECKING:
@@ -35,6 +16,7 @@ if TYPE_CHECKING:
 
 
 @app.command("fit")
+@reads_logs
 def fit_cmd(
     logs: Annotated[list[Path], typer.Argument(help="Log files (any format `empirical` reads).")],
     matrix: Annotated[
@@ -72,22 +54,9 @@ def fit_cmd(
         ),
     ] = None,
     seed: SeedOpt = 0,
-    wide: WideOpt = False,
-    case_col: CaseColOpt = "case",
-    layer_col: LayerColOpt = "layer",
-    failed_col: FailedColOpt = "failed",
-    stratum_col: StratumColOpt = None,
-    weight_col: WeightColOpt = None,
-    polarity: PolarityOpt = Polarity.failed,
-    tool: ToolOpt = Tool.auto,
-    name: NameOpt = None,
-    score_polarity: ScorePolarityOpt = "pass",
-    threshold: ThresholdOpt = 0.5,
-    detector: DetectorOpt = None,
-    score: ScoreOpt = None,
-    scorer_polarity: ScorerPolarityOpt = None,
-    scorer_threshold: ScorerThresholdOpt = None,
     fmt: FormatOpt = Fmt.table,
+    *,
+    log_options: LogOptions,
 ) -> None:
     """Fit the common-cause model to evaluation logs: p, q and r with intervals, the
     judgements the data contradict, and P(stack fails) predicted."""
@@ -100,26 +69,10 @@ def fit_cmd(
         raise InputError("--out writes a fitted matrix: give the matrix to fit with --matrix")
     if out is not None and out.exists() and not force:
         raise InputError("file exists; pass --force to overwrite it", source=str(out))
-    reading = log_reading(
-        wide=wide,
-        case_col=case_col,
-        layer_col=layer_col,
-        failed_col=failed_col,
-        stratum_col=stratum_col,
-        weight_col=weight_col,
-        polarity=polarity,
-        tool=tool,
-        name=name,
-        score_polarity=score_polarity,
-        threshold=threshold,
-        detector=detector,
-        score=score,
-        scorer_polarity=scorer_polarity,
-        scorer_threshold=scorer_threshold,
-    )
+    reading = log_options.reading()
     histogram = reading.read(logs)
     if stratum is not None:
-        histogram = _one_stratum(histogram, stratum, stratum_col)
+        histogram = _one_stratum(histogram, stratum, log_options.stratum_col)
     layers = (
         None
         if stack is None or stack.strip().lower() == "all"

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal, cast
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar, cast
 
 import typer
 
@@ -190,3 +193,87 @@ def _pairs(option: str, values: list[str] | None) -> list[tuple[str, str]]:
             raise InputError(f"{option} {text!r}: expected SCORE=VALUE, e.g. monitor=5")
         out.append((key.strip(), value.strip()))
     return out
+
+
+@dataclass(frozen=True)
+class LogOptions:
+    """The reader options as the command line gave them; :meth:`reading` checks them."""
+
+    wide: bool = False
+    case_col: str = "case"
+    layer_col: str = "layer"
+    failed_col: str = "failed"
+    stratum_col: str | None = None
+    weight_col: str | None = None
+    polarity: Polarity = Polarity.failed
+    tool: Tool = Tool.auto
+    name: str | None = None
+    score_polarity: str = "pass"
+    threshold: float = 0.5
+    detector: list[str] | None = None
+    score: list[str] | None = None
+    scorer_polarity: list[str] | None = None
+    scorer_threshold: list[str] | None = None
+
+    def reading(self) -> LogReading:
+        """Return the checked reader options (imports the log readers: only when needed)."""
+        return log_reading(**asdict(self))
+
+
+_OPTIONS: dict[str, Any] = {
+    "wide": WideOpt,
+    "case_col": CaseColOpt,
+    "layer_col": LayerColOpt,
+    "failed_col": FailedColOpt,
+    "stratum_col": StratumColOpt,
+    "weight_col": WeightColOpt,
+    "polarity": PolarityOpt,
+    "tool": ToolOpt,
+    "name": NameOpt,
+    "score_polarity": ScorePolarityOpt,
+    "threshold": ThresholdOpt,
+    "detector": DetectorOpt,
+    "score": ScoreOpt,
+    "scorer_polarity": ScorerPolarityOpt,
+    "scorer_threshold": ScorerThresholdOpt,
+}
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def reads_logs(command: F) -> F:
+    """Give a command every reader option, declared once here: typer sees them in the
+    command's signature, and the command receives them as one ``log_options: LogOptions``.
+
+    >>> @reads_logs
+    ... def cmd(log_options: LogOptions) -> str:
+    ...     return log_options.layer_col
+    >>> "scorer_threshold" in inspect.signature(cmd).parameters, cmd(layer_col="model")
+    (True, 'model')
+    """
+    own = inspect.signature(command, eval_str=True)
+    defaults = LogOptions()
+    added = [
+        inspect.Parameter(
+            name, inspect.Parameter.KEYWORD_ONLY, default=getattr(defaults, name), annotation=alias
+        )
+        for name, alias in _OPTIONS.items()
+    ]
+    kept = [p for p in own.parameters.values() if p.name != "log_options"]
+    positional = [p for p in kept if p.kind is not inspect.Parameter.KEYWORD_ONLY]
+    keyword = [p for p in kept if p.kind is inspect.Parameter.KEYWORD_ONLY]
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        values = {name: kwargs.pop(name) for name in _OPTIONS if name in kwargs}
+        return command(*args, log_options=LogOptions(**values), **kwargs)
+
+    wrapper.__signature__ = own.replace(  # type: ignore[attr-defined]
+        parameters=[*positional, *keyword, *added]
+    )
+    wrapper.__annotations__ = {
+        **{p.name: p.annotation for p in kept},
+        **{p.name: p.annotation for p in added},
+        "return": own.return_annotation,
+    }
+    return cast(F, wrapper)

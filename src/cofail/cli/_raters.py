@@ -10,26 +10,7 @@ from typing import Annotated
 import typer
 
 from cofail.cli._common import Fmt, FormatOpt, MatrixOpt, SeedOpt, app, emit, load_matrix, written
-from cofail.cli._log_options import (
-    CaseColOpt,
-    DetectorOpt,
-    FailedColOpt,
-    LayerColOpt,
-    NameOpt,
-    Polarity,
-    PolarityOpt,
-    ScoreOpt,
-    ScorePolarityOpt,
-    ScorerPolarityOpt,
-    ScorerThresholdOpt,
-    StratumColOpt,
-    ThresholdOpt,
-    Tool,
-    ToolOpt,
-    WeightColOpt,
-    WideOpt,
-    log_reading,
-)
+from cofail.cli._log_options import LogOptions, reads_logs
 from cofail.errors import InputError
 
 RaterFilesArg = Annotated[
@@ -127,6 +108,7 @@ def agreement_cmd(
 
 
 @app.command("merge")
+@reads_logs
 def merge_cmd(
     files: RaterFilesArg,
     out: Annotated[
@@ -160,23 +142,10 @@ def merge_cmd(
             "(e.g. --stratum-col mode), any format `empirical` reads."
         ),
     ] = None,
-    wide: WideOpt = False,
-    case_col: CaseColOpt = "case",
-    layer_col: LayerColOpt = "layer",
-    failed_col: FailedColOpt = "failed",
-    stratum_col: StratumColOpt = None,
-    weight_col: WeightColOpt = None,
-    polarity: PolarityOpt = Polarity.failed,
-    tool: ToolOpt = Tool.auto,
-    name: NameOpt = None,
-    score_polarity: ScorePolarityOpt = "pass",
-    threshold: ThresholdOpt = 0.5,
-    detector: DetectorOpt = None,
-    score: ScoreOpt = None,
-    scorer_polarity: ScorerPolarityOpt = None,
-    scorer_threshold: ScorerThresholdOpt = None,
     force: ForceOpt = False,
     fmt: FormatOpt = Fmt.table,
+    *,
+    log_options: LogOptions,
 ) -> None:
     """Merge rater files into one consensus matrix whose cells keep their votes."""
     from cofail.io import format_of, write_matrix
@@ -196,23 +165,7 @@ def merge_cmd(
     panel = read_panel(files)
     evidence = None
     if log:
-        reading = log_reading(
-            wide=wide,
-            case_col=case_col,
-            layer_col=layer_col,
-            failed_col=failed_col,
-            stratum_col=stratum_col,
-            weight_col=weight_col,
-            polarity=polarity,
-            tool=tool,
-            name=name,
-            score_polarity=score_polarity,
-            threshold=threshold,
-            detector=detector,
-            score=score,
-            scorer_polarity=scorer_polarity,
-            scorer_threshold=scorer_threshold,
-        )
+        reading = log_options.reading()
         evidence = evidence_weights(panel, reading.read(log))
     result = merge(
         panel,

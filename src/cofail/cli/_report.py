@@ -17,29 +17,11 @@ from cofail.cli._common import (
     policy,
     written,
 )
-from cofail.cli._log_options import (
-    CaseColOpt,
-    DetectorOpt,
-    FailedColOpt,
-    LayerColOpt,
-    NameOpt,
-    Polarity,
-    PolarityOpt,
-    ScoreOpt,
-    ScorePolarityOpt,
-    ScorerPolarityOpt,
-    ScorerThresholdOpt,
-    StratumColOpt,
-    ThresholdOpt,
-    Tool,
-    ToolOpt,
-    WeightColOpt,
-    WideOpt,
-    log_reading,
-)
+from cofail.cli._log_options import LogOptions, reads_logs
 
 
 @app.command()
+@reads_logs
 def report(
     matrix: MatrixOpt = None,
     out: Annotated[
@@ -58,24 +40,11 @@ def report(
         list[Path] | None,
         typer.Option(help="Evaluation log(s), any format `empirical` reads, to add as evidence."),
     ] = None,
-    wide: WideOpt = False,
-    case_col: CaseColOpt = "case",
-    layer_col: LayerColOpt = "layer",
-    failed_col: FailedColOpt = "failed",
-    stratum_col: StratumColOpt = None,
-    weight_col: WeightColOpt = None,
-    polarity: PolarityOpt = Polarity.failed,
-    tool: ToolOpt = Tool.auto,
-    name: NameOpt = None,
-    score_polarity: ScorePolarityOpt = "pass",
-    threshold: ThresholdOpt = 0.5,
-    detector: DetectorOpt = None,
-    score: ScoreOpt = None,
-    scorer_polarity: ScorerPolarityOpt = None,
-    scorer_threshold: ScorerThresholdOpt = None,
     fmt: Annotated[
         Fmt, typer.Option("--format", "-f", help="How to report what was written.")
     ] = Fmt.table,
+    *,
+    log_options: LogOptions,
 ) -> None:
     """Write the HTML report (self-contained) and its Markdown twin."""
     from cofail.report.document import write_report
@@ -90,23 +59,7 @@ def report(
     if log:  # cofail.empirical (scipy.stats, DuckDB) only when there is a log to read
         from cofail.empirical import analyse
 
-        reading = log_reading(
-            wide=wide,
-            case_col=case_col,
-            layer_col=layer_col,
-            failed_col=failed_col,
-            stratum_col=stratum_col,
-            weight_col=weight_col,
-            polarity=polarity,
-            tool=tool,
-            name=name,
-            score_polarity=score_polarity,
-            threshold=threshold,
-            detector=detector,
-            score=score,
-            scorer_polarity=scorer_polarity,
-            scorer_threshold=scorer_threshold,
-        )
+        reading = log_options.reading()
         evidence = analyse(reading.read(log))
     paths = write_report(m, out, uncertain=policy(uncertain), evidence=evidence, raters=panel)
     data = {
