@@ -307,7 +307,7 @@ def _parse_matrix(text: str, kind: str, label: str) -> Matrix:
 def _analyse_log(body: bytes, suffix: str, label: str, q: QueryParams) -> dict[str, Any]:
     """Return what ``cofail empirical LOG --format json`` prints for the uploaded log."""
     from cofail.cli._log_options import Polarity, Tool, log_reading
-    from cofail.empirical import analyse
+    from cofail.empirical import analyse, log_stack
 
     tool = _choice(q, "tool", tuple(t.value for t in Tool), "auto")
     polarity = _choice(q, "polarity", ("failed", "passed"), "failed")
@@ -336,21 +336,10 @@ def _analyse_log(body: bytes, suffix: str, label: str, q: QueryParams) -> dict[s
             )
         except InputError as exc:
             raise InputError(str(exc).replace(str(path), label)) from None
-        return analysis.to_dict(_log_stack(q.get("stack"), histogram.layers))
+        return analysis.to_dict(log_stack(q.get("stack"), histogram.layers))
 
 
 # -- small parsers -------------------------------------------------------------------------------
-
-
-def _log_stack(text: str | None, layers: tuple[str, ...]) -> tuple[str, ...] | None:
-    """The layers whose joint failure to test, as ``empirical --stack`` reads them."""
-    if not text or text.strip().lower() == "all":
-        return None
-    chosen = tuple(x.strip() for x in text.split(","))
-    unknown = [x for x in chosen if x not in layers]
-    if unknown:
-        raise InputError(f"--stack: unknown layer {unknown[0]!r} (in the log: {', '.join(layers)})")
-    return chosen
 
 
 def _asset_text(name: str) -> str:

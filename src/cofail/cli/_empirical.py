@@ -59,7 +59,7 @@ def empirical_cmd(
     log_options: LogOptions,
 ) -> None:
     """Measured co-failure from evaluation logs: which layers fail on the same cases."""
-    from cofail.empirical import analyse
+    from cofail.empirical import analyse, log_stack
     from cofail.report.document import evidence_section, write_document
     from cofail.report.views import (
         effective_layers_table,
@@ -75,7 +75,7 @@ def empirical_cmd(
     reading = log_options.reading()
     histogram = _dask_histogram(logs, reading.spec, dask) if dask else reading.read(logs)
     analysis = analyse(histogram, alpha=alpha, n_boot=n_boot, seed=seed)
-    layers = _stack(stack, histogram.layers)
+    layers = log_stack(stack, histogram.layers)
     result = analysis.pooled.stack_failure_(layers)
     data = analysis.to_dict(layers)
     note = f"{histogram.n_cases:g} cases from {histogram.source}; polarity: {histogram.polarity}"
@@ -129,16 +129,6 @@ def _dask_histogram(logs: list[Path], spec: LogSpec, address: str) -> PatternHis
 
 _CONNECT_SECONDS = 10
 """How long --dask waits for its scheduler to answer."""
-
-
-def _stack(text: str | None, layers: tuple[str, ...]) -> tuple[str, ...] | None:
-    if text is None or text.strip().lower() == "all":
-        return None
-    chosen = tuple(x.strip() for x in text.split(","))
-    unknown = [x for x in chosen if x not in layers]
-    if unknown:
-        raise InputError(f"--stack: unknown layer {unknown[0]!r} (in the log: {', '.join(layers)})")
-    return chosen
 
 
 MAX_SIMULATED_CASES = 100_000_000

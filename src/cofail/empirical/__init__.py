@@ -5,7 +5,7 @@ from cofail.empirical._dask import histogram_dask
 from cofail.empirical._estimator import CoFailure, Marginal, Pair, StackFailure, wilson
 from cofail.empirical._frameworks import FRAMEWORKS, Framework, FrameworkOptions
 from cofail.empirical._histogram import POOLED, PatternHistogram
-from cofail.empirical._read import read_log
+from cofail.empirical._read import log_stack, read_log
 from cofail.empirical._simulate import simulate
 from cofail.empirical._strata import StratifiedAnalysis, analyse
 
@@ -26,6 +26,7 @@ __all__ = [
     "histogram_dask",
     "histogram_from_arrow",
     "histogram_from_files",
+    "log_stack",
     "read_log",
     "simulate",
     "wilson",

@@ -13,7 +13,7 @@ from cofail.empirical._nested import read_nested
 from cofail.errors import InputError
 from cofail.io.files import require_file
 
-__all__ = ["read_log"]
+__all__ = ["log_stack", "read_log"]
 
 
 def read_log(
@@ -56,3 +56,18 @@ def read_log(
     normalised = replace(LogSpec(), stratum="stratum" if len(strata) > 1 and spec.stratum else None)
     histogram = histogram_from_arrow(rows.table, normalised, source)
     return replace(histogram, polarity=rows.polarity, notes=histogram.notes + rows.notes)
+
+
+def log_stack(text: str | None, layers: tuple[str, ...]) -> tuple[str, ...] | None:
+    """Return the layers of a ``--stack A,B`` over a log's layers; ``None`` for all of them.
+
+    >>> log_stack("a, b", ("a", "b", "c")), log_stack("all", ("a",))
+    (('a', 'b'), None)
+    """
+    if text is None or not text.strip() or text.strip().lower() == "all":
+        return None
+    chosen = tuple(x.strip() for x in text.split(","))
+    unknown = [x for x in chosen if x not in layers]
+    if unknown:
+        raise InputError(f"--stack: unknown layer {unknown[0]!r} (in the log: {', '.join(layers)})")
+    return chosen
