@@ -280,3 +280,53 @@ def test_a_zstd_eval_archive_without_inspect_ai_says_what_to_install(
     monkeypatch.setitem(sys.modules, "inspect_ai.log", None)  # as if the extra were absent
     with pytest.raises(InputError, match=r"zstd-compressed; pip install 'cofail\[inspect\]'"):
         read_log([path])
+
+
+def test_garak_one_layer_per_detector(cli: Cli) -> None:
+    path = REAL / "garak" / "trustyai_garak_0.14.1_earlystop_run.truncated.report.jsonl"
+    attempts = [
+        e
+        for e in map(json.loads, path.read_text().splitlines())
+        if e.get("entry_type") == "attempt" and e.get("status") == 2
+    ]
+    # Each probe brings its own detectors; the intent probe's two judge the same attempts.
+    detectors = {"garak.detectors.judge.ModelAsJudge", "garak.detectors.judge.Refusal"}
+    complete = [e for e in attempts if set(e["detector_results"]) == detectors]
+    assert len(complete) == 8
+
+    def flat(values: object) -> list[float]:
+        if isinstance(values, list):
+            return [v for item in values for v in flat(item)]
+        return [] if values is None else [float(values)]  # type: ignore[arg-type]
+
+    chosen = [x for d in sorted(detectors) for x in ("--detector", d)]
+    r = cli("empirical", str(path), "--per-detector", *chosen, "--n-boot", "100", "-f", "json")
+    assert r.code == 0, r.err
+    data = r.json()
+    got = {k.split(":", 1)[1]: v["failures"] for k, v in data["marginal_intervals"].items()}
+    assert set(got) == detectors and len(detectors) > 1
+    for d in detectors:
+        assert got[d] == sum(
+            any(v >= 0.5 for v in flat(e["detector_results"][d])) for e in complete
+        )
+    assert "one layer per detector" in data["polarity"]
+
+
+def test_promptfoo_red_team_plugin_and_strategy_as_strata(cli: Cli, tmp_path: Path) -> None:
+    # promptfoo's own two-provider export, with red-team metadata added where promptfoo's
+    # red-team runs write it (testCase.metadata.pluginId / strategyId): no public red-team
+    # output was found to keep here.
+    source = REAL / "promptfoo" / "promptfoo_sample-export_2providers_v3.json"
+    data = json.loads(source.read_text())
+    for r in data["results"]["results"]:
+        r.setdefault("testCase", {})["metadata"] = {
+            "pluginId": "pii" if r["testIdx"] == 0 else "harmful:hate",
+            "strategyId": "jailbreak",
+        }
+    path = tmp_path / "redteam.json"
+    path.write_text(json.dumps(data))
+    r = cli("empirical", str(path), "--stratum-col", "plugin", "--n-boot", "100", "-f", "json")
+    assert r.code == 0, r.err
+    assert set(r.json()["strata"]) == {"pii", "harmful:hate"}
+    plain = cli("empirical", str(source), "--stratum-col", "plugin")
+    assert plain.code == 2 and "no 'pluginId' in its metadata or vars" in plain.err

@@ -84,6 +84,9 @@ DetectorOpt = Annotated[
         "default: any detector).",
     ),
 ]
+PerDetectorOpt = Annotated[
+    bool, typer.Option("--per-detector", help="garak: one layer per detector.")
+]
 ScoreOpt = Annotated[
     list[str] | None,
     typer.Option(
@@ -138,6 +141,7 @@ def log_reading(
     score_polarity: str = "pass",
     threshold: float = 0.5,
     detector: list[str] | None = None,
+    per_detector: bool = False,
     score: list[str] | None = None,
     scorer_polarity: list[str] | None = None,
     scorer_threshold: list[str] | None = None,
@@ -177,6 +181,8 @@ def log_reading(
         polarity=cast(Literal["pass", "fail"], score_polarity),
         threshold=threshold,
         detectors=tuple(detector or ()),
+        per_detector=per_detector,
+        stratum=stratum_col,
         scores=tuple(score or ()),
         score_polarity=tuple(polarities),
         score_threshold=tuple(thresholds),
@@ -211,6 +217,7 @@ class LogOptions:
     score_polarity: str = "pass"
     threshold: float = 0.5
     detector: list[str] | None = None
+    per_detector: bool = False
     score: list[str] | None = None
     scorer_polarity: list[str] | None = None
     scorer_threshold: list[str] | None = None
@@ -233,6 +240,7 @@ _OPTIONS: dict[str, Any] = {
     "score_polarity": ScorePolarityOpt,
     "threshold": ThresholdOpt,
     "detector": DetectorOpt,
+    "per_detector": PerDetectorOpt,
     "score": ScoreOpt,
     "scorer_polarity": ScorerPolarityOpt,
     "scorer_threshold": ScorerThresholdOpt,

@@ -72,6 +72,11 @@ class FrameworkOptions:
     keys) or one ``scorer.key``."""
     score_threshold: tuple[tuple[str, float], ...] = ()
     """Inspect: ``(score, threshold)`` pairs that override ``threshold`` likewise."""
+    per_detector: bool = False
+    """garak: one layer per detector (``<model>:<detector>``) instead of one per report."""
+    stratum: str | None = None
+    """promptfoo: the stratum of each case: ``plugin`` or ``strategy`` (a red-team run's
+    ``pluginId`` / ``strategyId``), or any metadata or vars key."""
 
     def rule(self, score: str) -> tuple[Literal["pass", "fail"], float]:
         """Return the polarity and threshold of one Inspect score: ``scorer.key``'s own, else
@@ -460,7 +465,7 @@ def _read_promptfoo(path: Path, options: FrameworkOptions) -> tuple[list[Outcome
     results = (
         block if isinstance(block, list) else _field(block, "results", f"{path.name}: results")
     )
-    rows: list[tuple[str, str, str, bool]] = []
+    rows: list[tuple[str, str, str, bool, str]] = []
     for n, r in enumerate(results):
         where = f"{path.name}: results[{n}]"
         provider = r.get("provider") or {}
@@ -478,18 +483,46 @@ def _read_promptfoo(path: Path, options: FrameworkOptions) -> tuple[list[Outcome
         test = r.get("testIdx")
         case = str(test) if test is not None else json.dumps(r.get("vars") or {}, sort_keys=True)
         failed = not _flag(_field(r, "success", where), f"{where}.success")
-        rows.append((case, name, prompt_name, failed))
+        stratum = _promptfoo_stratum(r, options.stratum, where) if options.stratum else ""
+        rows.append((case, name, prompt_name, failed, stratum))
     prompts: dict[str, set[str]] = {}
-    for _, name, prompt_name, _ in rows:
+    for _, name, prompt_name, _, _ in rows:
         prompts.setdefault(name, set()).add(prompt_name)
     out: list[Outcome] = []
-    for case, name, prompt_name, failed in rows:
+    for case, name, prompt_name, failed, stratum in rows:
         # One provider run on several prompts is several layers (a prompt is part of a layer).
         layer = options.layer or (
             name if len(prompts[name]) == 1 else f"{name} | {prompt_name[:60]}"
         )
-        out.append((case, layer, failed, ""))
+        out.append((case, layer, failed, stratum))
     return out, "promptfoo: success = false means the layer failed (case = test, layer = provider)"
+
+
+_PROMPTFOO_KEYS = {"plugin": "pluginId", "strategy": "strategyId"}
+
+
+def _promptfoo_stratum(result: dict[str, Any], key: str, where: str) -> str:
+    """Return a promptfoo result's value of ``key`` (``plugin`` and ``strategy`` name a red-team
+    run's ``pluginId`` and ``strategyId``), looked up where promptfoo writes metadata: on the
+    result, its test case, its grading result, then its vars.
+
+    >>> _promptfoo_stratum({"testCase": {"metadata": {"pluginId": "pii"}}}, "plugin", "r")
+    'pii'
+    """
+    name = _PROMPTFOO_KEYS.get(key, key)
+    places = [
+        result.get("metadata"),
+        (result.get("testCase") or {}).get("metadata"),
+        (result.get("gradingResult") or {}).get("metadata"),
+        result.get("vars"),
+    ]
+    for place in places:
+        if isinstance(place, dict) and place.get(name) is not None:
+            return str(place[name])
+    raise InputError(
+        f"{where}: no {name!r} in its metadata or vars (--stratum-col {key}); red-team runs "
+        "have plugin and strategy"
+    )
 
 
 def _read_garak(path: Path, options: FrameworkOptions) -> tuple[list[Outcome], str]:
@@ -523,7 +556,6 @@ def _read_garak(path: Path, options: FrameworkOptions) -> tuple[list[Outcome], s
             _score_value(v, where) for values in chosen.values() for v in _flatten(values)
             if v is not None
         ]  # fmt: skip
-        fail = any(v >= options.threshold for v in scores)
         probe = _field(entry, "probe_classname", f"{path.name}:{line_no}")
         # garak 0.14 writes no seq on some attempts: the uuid, else the prompt, names the case.
         # seq numbers a probe's attempts alike in every run, so runs of one probe line up;
@@ -532,7 +564,15 @@ def _read_garak(path: Path, options: FrameworkOptions) -> tuple[list[Outcome], s
         key = seq if isinstance(seq, int) and seq >= 0 else entry.get("uuid")
         if key is None:
             key = json.dumps(entry.get("prompt"), sort_keys=True)
-        out.append((f"{probe}#{key}", model or path.stem, fail, probe.split(".")[0]))
+        layer = model or path.stem
+        if options.per_detector:
+            for detector, values in chosen.items():
+                fired = [_score_value(v, where) for v in _flatten(values) if v is not None]
+                fail = any(v >= options.threshold for v in fired)
+                out.append((f"{probe}#{key}", f"{layer}:{detector}", fail, probe.split(".")[0]))
+        else:
+            fail = any(v >= options.threshold for v in scores)
+            out.append((f"{probe}#{key}", layer, fail, probe.split(".")[0]))
     missing = [d for d in options.detectors if d not in seen]
     if missing:
         raise InputError(
@@ -541,6 +581,8 @@ def _read_garak(path: Path, options: FrameworkOptions) -> tuple[list[Outcome], s
             source=str(path),
         )
     which = "any detector" if not options.detectors else ", ".join(options.detectors) + " only"
+    if options.per_detector:
+        which += "; one layer per detector"
     what = (
         f"garak: a detector score at or above {options.threshold:g} ({which}) on any output "
         "means the attack succeeded, i.e. the target failed"
