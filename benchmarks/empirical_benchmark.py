@@ -90,8 +90,8 @@ print(t.num_rows)
 """
 
 COFAIL = """
-from cofail.empirical import LogSpec, analyse, read_log
-h = read_log([PATH], LogSpec(wide=True))
+from cofail.empirical import LogSpec, analyse, read
+h = read(LogSpec(wide=True), [PATH])
 data = analyse(h).to_dict()
 s = data["stack"]
 print(len(data["pairs"]), s["observed"], s["independent"], len(h.patterns[""]), "patterns")

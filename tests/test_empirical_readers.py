@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from cofail.empirical import FrameworkOptions, LogSpec, PatternHistogram, read_log
+from cofail.empirical import LogSpec, PatternHistogram, read
 from cofail.errors import InputError
 from conftest import Run
 
@@ -51,7 +51,7 @@ def test_long_csv_parquet_jsonl(tmp_path: Path) -> None:
     jsonl = tmp_path / "log.jsonl"
     jsonl.write_text("".join(json.dumps(r) + "\n" for r in rows))
     for path in (csv, parquet, jsonl):
-        h = read_log([path])
+        h = read(LogSpec(), [path])
         assert h.layers == ("a", "b")
         assert _as_dict(h) == EXPECTED, path.suffix
 
@@ -59,14 +59,14 @@ def test_long_csv_parquet_jsonl(tmp_path: Path) -> None:
 def test_wide_and_polarity_and_custom_columns(tmp_path: Path) -> None:
     wide = tmp_path / "wide.csv"
     wide.write_text("id,a,b\n" + "".join(f"{c},{r['a']},{r['b']}\n" for c, r in OUTCOMES.items()))
-    assert _as_dict(read_log([wide], LogSpec(wide=True, case="id"))) == EXPECTED
+    assert _as_dict(read(LogSpec(wide=True, case="id"), [wide])) == EXPECTED
     # The same log recorded as "passed": every bit inverts.
     passed = tmp_path / "passed.csv"
     passed.write_text(
         "item,guard,ok\n"
         + "".join(f"{c},{lid},{1 - f}\n" for c, row in OUTCOMES.items() for lid, f in row.items())
     )
-    h = read_log([passed], LogSpec(case="item", layer="guard", failed="ok", polarity="passed"))
+    h = read(LogSpec(case="item", layer="guard", failed="ok", polarity="passed"), [passed])
     assert _as_dict(h) == EXPECTED
     assert "passed (inverted)" in h.polarity
 
@@ -79,7 +79,7 @@ def test_text_booleans_strata_weights_and_incomplete_cases(tmp_path: Path) -> No
         "2,a,false,m2,1\n2,b,no,m2,1\n"
         "3,a,1,m2,1\n"  # no outcome for b: left out, and said so
     )
-    h = read_log([path], LogSpec(stratum="model", weight="w"))
+    h = read(LogSpec(stratum="model", weight="w"), [path])
     assert h.strata == ("m1", "m2")
     assert _as_dict(h, "m1") == {0b11: 2.0} and _as_dict(h, "m2") == {0b00: 1.0}
     assert "1 case(s) without an outcome for every layer" in h.notes[0]
@@ -97,7 +97,7 @@ def test_bad_logs_name_the_problem(tmp_path: Path, content: str, message: str) -
     path = tmp_path / "bad.csv"
     path.write_text(content)
     with pytest.raises(InputError, match=message):
-        read_log([path])
+        read(LogSpec(), [path])
 
 
 def test_inspect_json_and_eval_zip(tmp_path: Path) -> None:
@@ -119,16 +119,16 @@ def test_inspect_json_and_eval_zip(tmp_path: Path) -> None:
         for s in samples:
             z.writestr(f"samples/{s['id']}_epoch_1.json", json.dumps(s))
     for name in ("log.json", "log.eval"):
-        h = read_log([tmp_path / name])
+        h = read(LogSpec(), [tmp_path / name])
         assert h.layers == ("m:judge", "m:refusal")
         # bit 0 = judge (layer b), bit 1 = refusal (layer a)
         swapped = {((p & 1) << 1) | (p >> 1): c for p, c in EXPECTED.items()}
         assert _as_dict(h) == swapped, name
         assert "layer failed" in h.polarity
     # Polarity "fail": a high score means the attack worked, so every outcome inverts.
-    inverted = read_log([tmp_path / "log.json"], options=FrameworkOptions(polarity="fail"))
+    inverted = read(LogSpec(score_polarity="fail"), [tmp_path / "log.json"])
     assert _as_dict(inverted) == {
-        3 - p: c for p, c in _as_dict(read_log([tmp_path / "log.json"])).items()
+        3 - p: c for p, c in _as_dict(read(LogSpec(), [tmp_path / "log.json"])).items()
     }
 
 
@@ -147,10 +147,10 @@ def test_jailbreakbench_harmbench_promptfoo(tmp_path: Path) -> None:
             for c, r in OUTCOMES.items()
         }
         (tmp_path / f"{lid}.json").write_text(json.dumps(hb))
-    h = read_log(sorted(tmp_path.glob("jbb-*.json")))
+    h = read(LogSpec(), sorted(tmp_path.glob("jbb-*.json")))
     assert h.layers == ("a", "b") and _as_dict(h) == EXPECTED
     assert "jailbroken = true" in h.polarity
-    h = read_log([tmp_path / "a.json", tmp_path / "b.json"])
+    h = read(LogSpec(), [tmp_path / "a.json", tmp_path / "b.json"])
     assert h.layers == ("a", "b") and _as_dict(h) == EXPECTED
     assert "label 1" in h.polarity
     pf = {
@@ -168,7 +168,7 @@ def test_jailbreakbench_harmbench_promptfoo(tmp_path: Path) -> None:
         }
     }
     (tmp_path / "pf.json").write_text(json.dumps(pf))
-    h = read_log([tmp_path / "pf.json"])
+    h = read(LogSpec(), [tmp_path / "pf.json"])
     assert _as_dict(h) == EXPECTED and "success = false" in h.polarity
 
 
@@ -191,7 +191,7 @@ def test_garak_report(tmp_path: Path) -> None:
         (tmp_path / f"garak-{lid}.report.jsonl").write_text(
             "".join(json.dumps(x) + "\n" for x in lines)
         )
-    h = read_log(sorted(tmp_path.glob("garak-*.jsonl")))
+    h = read(LogSpec(), sorted(tmp_path.glob("garak-*.jsonl")))
     assert h.layers == ("a", "b") and _as_dict(h) == EXPECTED
     assert "detector score at or above 0.5" in h.polarity
 
@@ -238,7 +238,7 @@ def test_histogram_counts_match_a_row_count(tmp_path: Path) -> None:
     pq.write_table(
         pa.table({"case": np.arange(500), **{f"L{i}": fails[:, i] for i in range(4)}}), path
     )
-    h = read_log([path], LogSpec(wide=True))
+    h = read(LogSpec(wide=True), [path])
     patterns = Counter(int((row * (1 << np.arange(4))).sum()) for row in fails)
     assert _as_dict(h) == {p: float(c) for p, c in patterns.items()}
 
@@ -248,7 +248,7 @@ def test_wide_numeric_columns_must_be_zero_or_one(tmp_path: Path, bad: str) -> N
     path = tmp_path / "wide.csv"
     path.write_text(f"case,a,b\n1,1,0\n2,{bad},1\n3,0,0\n")
     with pytest.raises(InputError):
-        read_log([path], LogSpec(wide=True))
+        read(LogSpec(wide=True), [path])
 
 
 def test_wide_booleans_and_passed_polarity(tmp_path: Path) -> None:
@@ -259,6 +259,6 @@ def test_wide_booleans_and_passed_polarity(tmp_path: Path) -> None:
         ),
         path,
     )
-    assert _as_dict(read_log([path], LogSpec(wide=True))) == EXPECTED
-    inverted = read_log([path], LogSpec(wide=True, polarity="passed"))
+    assert _as_dict(read(LogSpec(wide=True), [path])) == EXPECTED
+    inverted = read(LogSpec(wide=True, polarity="passed"), [path])
     assert _as_dict(inverted) == {3 - p: c for p, c in EXPECTED.items()}

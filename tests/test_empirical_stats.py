@@ -24,7 +24,7 @@ from cofail.empirical import (
     analyse,
     histogram_dask,
     histogram_from_arrow,
-    read_log,
+    read,
     simulate,
     wilson,
 )
@@ -97,9 +97,7 @@ def test_layer_that_never_fails_gets_reasons_not_nans() -> None:
 
 
 def test_xstest_monitor_errors_reproduce_the_readme() -> None:
-    h = read_log(
-        [shared_path("data", "xstest", "xstest-monitor-errors.csv")], LogSpec(stratum="model")
-    )
+    h = read(LogSpec(stratum="model"), [shared_path("data", "xstest", "xstest-monitor-errors.csv")])
     analysis = analyse(h, n_boot=200)
     pair = analysis.pooled.pairs_[0]
     assert (pair.a, pair.b) == ("gpt4-judge", "string-match")
@@ -116,9 +114,9 @@ def test_xstest_monitor_errors_reproduce_the_readme() -> None:
 
 
 def test_xstest_safe_prompts_llama_pair() -> None:
-    h = read_log(
-        [shared_path("data", "xstest", "xstest-model-failures.csv")],
+    h = read(
         LogSpec(stratum="prompt_class"),
+        [shared_path("data", "xstest", "xstest-model-failures.csv")],
     )
     co = CoFailure(stratum="safe", n_boot=200).fit(h)
     pair = next(p for p in co.pairs_ if (p.a, p.b) == ("llama2new", "llama2orig"))
@@ -213,7 +211,7 @@ def test_dask_histogram_equals_duckdb(tmp_path: Path, dask_client) -> None:  # t
         ("long", LogSpec(stratum="grp")),
     ):
         files = sorted(tmp_path.glob(f"{prefix}-*.parquet"))
-        local = read_log(files, spec)
+        local = read(spec, files)
         remote = histogram_dask(files, spec, scheduler=dask_client)
         assert remote.layers == local.layers and remote.strata == local.strata
         for s in local.strata:

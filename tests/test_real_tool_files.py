@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from cofail.empirical import read_log
+from cofail.empirical import LogSpec, read
 from conftest import Run
 
 REAL = Path(__file__).parent / "data" / "real"
@@ -23,7 +23,7 @@ def test_promptfoo_with_two_providers_lines_them_up_on_the_test() -> None:
     # provider (0 and 1), so keying cases on promptIdx gave "the log has no complete case".
     path = REAL / "promptfoo" / "promptfoo_sample-export_2providers_v3.json"
     rows = json.loads(path.read_text())["results"]["results"]
-    h = read_log([path])
+    h = read(LogSpec(), [path])
     assert (
         set(h.layers)
         == {r["provider"]["id"] for r in rows}
@@ -39,14 +39,14 @@ def test_promptfoo_with_two_providers_lines_them_up_on_the_test() -> None:
 def test_promptfoo_one_provider_on_two_prompts_is_two_layers() -> None:
     path = REAL / "promptfoo" / "promptfoo_examples_simple-cli_output_v3.json"
     rows = json.loads(path.read_text())["results"]["results"]
-    h = read_log([path])
+    h = read(LogSpec(), [path])
     assert len(h.layers) == len({r["promptIdx"] for r in rows}) == 2
     assert h.n_cases == len({r["testIdx"] for r in rows}) == 4
 
 
 def test_promptfoo_v4_eval_with_a_flat_result_list() -> None:
     path = REAL / "promptfoo" / "promptfoo_test_server_v4evalToShare.json"
-    h = read_log([path], framework="promptfoo")
+    h = read(LogSpec(tool="promptfoo"), [path])
     assert h.n_cases == 4 and len(h.layers) == 2
 
 
@@ -57,7 +57,7 @@ def test_jailbreakbench_cases_are_keyed_by_index_and_two_attacks_stay_apart() ->
     pair = REAL / "jailbreakbench" / "PAIR_black_box_gpt-4-0125-preview.json"
     raw = {p: json.loads(p.read_text())["jailbreaks"] for p in (gcg, pair)}
     assert raw[gcg][51]["behavior"] != raw[pair][51]["behavior"]
-    h = read_log([gcg, pair])
+    h = read(LogSpec(), [gcg, pair])
     assert h.n_cases == 100
     assert len(h.layers) == 2 and any("[PAIR_black_box" in lid for lid in h.layers)
     assert sorted(h.failures().tolist()) == sorted(
@@ -75,7 +75,7 @@ def test_garak_0_14_nested_scores_and_harness_attempts_without_a_seq() -> None:
         if (e := json.loads(line)).get("entry_type") == "attempt" and e.get("status") == 2
     ]
     assert any(isinstance(v[0], list) for e in attempts for v in e["detector_results"].values())
-    h = read_log([path])
+    h = read(LogSpec(), [path])
     assert h.n_cases == len(attempts)
 
     def fired(values: list) -> bool:  # type: ignore[type-arg]
@@ -89,10 +89,10 @@ def test_garak_0_14_nested_scores_and_harness_attempts_without_a_seq() -> None:
 def test_harmbench_results_and_inspect_logs() -> None:
     hb = REAL / "harmbench" / "Wendy_DirectRequest_default_results_llama2_7b.truncated.json"
     data = json.loads(hb.read_text())
-    h = read_log([hb], framework="harmbench")
+    h = read(LogSpec(tool="harmbench"), [hb])
     assert h.n_cases == sum(len(v) for v in data.values())
     assert h.failures().tolist() == [float(sum(c["label"] == 1 for v in data.values() for c in v))]
-    ev = read_log([REAL / "inspect" / "inspect_ai_log_streaming.eval"])
+    ev = read(LogSpec(), [REAL / "inspect" / "inspect_ai_log_streaming.eval"])
     assert ev.n_cases > 0 and len(ev.layers) >= 1
 
 
@@ -279,7 +279,7 @@ def test_a_zstd_eval_archive_without_inspect_ai_says_what_to_install(
         assert {i.compress_type for i in archive.infolist()} == {93}
     monkeypatch.setitem(sys.modules, "inspect_ai.log", None)  # as if the extra were absent
     with pytest.raises(InputError, match=r"zstd-compressed; pip install 'cofail\[inspect\]'"):
-        read_log([path])
+        read(LogSpec(), [path])
 
 
 def test_garak_one_layer_per_detector(cli: Cli) -> None:

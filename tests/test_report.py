@@ -119,7 +119,7 @@ def _svg_texts(svg: str) -> list[str]:
 def test_evidence_report_figures_show_the_measured_numbers(
     cli: Callable[..., Run], tmp_path: Path
 ) -> None:
-    from cofail.empirical import LogSpec, read_log
+    from cofail.empirical import LogSpec, read
     from conftest import shared_path
 
     log = shared_path("data", "xstest", "xstest-model-failures.csv")
@@ -134,7 +134,7 @@ def test_evidence_report_figures_show_the_measured_numbers(
     for pair in data["pairs"]:
         assert f"{pair['phi']:.2f}" in heat, pair
     # The UpSet bars are the most frequent patterns, counted another way: from the log itself.
-    hist = read_log([log], LogSpec())
+    hist = read(LogSpec(), [log])
     _, counts = hist.table(None)
     top = sorted(counts.tolist(), reverse=True)[:20]
     labels = _svg_texts(figures["patterns.svg"])

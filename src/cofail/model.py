@@ -427,15 +427,18 @@ class Stack(_Frozen):
         return self.k if self.k is not None else len(self.layers)
 
     @classmethod
-    def parse(cls, text: str, matrix: Matrix) -> Stack:
-        """Parse ``A,B,C`` or ``all`` against ``matrix``; unknown ids raise ``InputError``.
+    def parse(cls, text: str, matrix: Matrix, k: int | None = None) -> Stack:
+        """Parse ``A,B,C`` or ``all`` (and a k-out-of-n ``k``) against ``matrix``; unknown ids
+        and a ``k`` beyond the stack raise ``InputError`` naming ``--stack`` / ``--k``.
 
         >>> from cofail import catalog
         >>> Stack.parse("debate, re", catalog.load()).layers
         ('DEBATE', 'RE')
+        >>> Stack.parse("all", catalog.load(), k=2).threshold
+        2
         """
         if text.strip().lower() == "all":
-            return cls(layers=matrix.layer_ids)
+            return cls._with_k(matrix.layer_ids, k)
         by_upper = {lid.upper(): lid for lid in matrix.layer_ids}
         ids: list[str] = []
         for raw in text.split(","):
@@ -450,7 +453,13 @@ class Stack(_Frozen):
             if lid in ids:
                 raise InputError(f"--stack: layer {lid} is listed twice")
             ids.append(lid)
-        return cls(layers=tuple(ids))
+        return cls._with_k(tuple(ids), k)
+
+    @classmethod
+    def _with_k(cls, layers: tuple[str, ...], k: int | None) -> Stack:
+        if k is not None and k > len(layers):
+            raise InputError(f"--k {k} exceeds the stack's {len(layers)} layers")
+        return cls(layers=layers, k=k)
 
     def indices(self, matrix: Matrix) -> list[int]:
         """Return the row indices of the stack's layers in ``matrix``."""

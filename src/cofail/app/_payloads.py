@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Any, Literal, cast
 
-from cofail.cli._common import name_matrix, parse_stack
 from cofail.errors import InputError
-from cofail.model import Matrix, TaxLevel, UncertainPolicy
+from cofail.model import Matrix, Stack, TaxLevel, UncertainPolicy
+from cofail.report.views import name_matrix
 
 __all__ = [
     "audit_data",
@@ -82,7 +82,7 @@ def audit_data(
     if not 0.0 < threshold <= 1.0:  # also refuses NaN
         raise InputError(f"--threshold: expected a number in (0, 1], got {threshold:g}")
     note = assumption_note(matrix, uncertain, threshold)
-    parsed = parse_stack(stack, matrix, k)
+    parsed = Stack.parse(stack, matrix, k)
     result = audit(matrix, parsed, max_order=max_order, uncertain=uncertain, threshold=threshold)
     return {**result.to_dict(), "assumptions": note}
 
@@ -105,7 +105,7 @@ def risk_data(
     """
     from cofail.probability import Scenario, risk
 
-    parsed = parse_stack(stack, matrix, k)
+    parsed = Stack.parse(stack, matrix, k)
     scenario = Scenario.parse(p, residual, uncertain).for_matrix(matrix)
     return name_matrix(matrix, risk(matrix, parsed, scenario).to_dict())
 
@@ -174,7 +174,7 @@ def robustness_data(
 
     if not matrix.uncertain_cells():
         raise InputError(f"matrix {matrix.id} has no U cells: every conclusion is certain")
-    parsed = [parse_stack(s, matrix).layers for s in stacks] if stacks else None
+    parsed = [Stack.parse(s, matrix).layers for s in stacks] if stacks else None
     decisions: list[tuple[int | None, TaxLevel | None, float | None]] = [
         (2, None, None),
         (2, "moderate", None),

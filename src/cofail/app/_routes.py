@@ -35,7 +35,7 @@ from cofail.app._payloads import (
 )
 from cofail.app._session import Session
 from cofail.errors import InputError
-from cofail.model import Matrix, UncertainPolicy
+from cofail.model import Matrix, Stack, UncertainPolicy
 
 __all__ = ["create_app"]
 
@@ -249,9 +249,7 @@ class _Routes:
         m = self.session.matrix
         stack = q.get("stack")
         if stack:
-            from cofail.cli._common import parse_stack
-
-            parsed = parse_stack(stack, m)
+            parsed = Stack.parse(stack, m)
             layers = [
                 coverage_layer(
                     m, parsed, uncertain=_policy(q), threshold=_float(q, "threshold", 0.5)
@@ -306,19 +304,16 @@ def _parse_matrix(text: str, kind: str, label: str) -> Matrix:
 
 def _analyse_log(body: bytes, suffix: str, label: str, q: QueryParams) -> dict[str, Any]:
     """Return what ``cofail empirical LOG --format json`` prints for the uploaded log."""
-    from cofail.cli._log_options import Polarity, Tool, log_reading
-    from cofail.empirical import analyse, log_stack
+    from cofail.empirical import TOOLS, LogSpec, analyse, log_stack, read
 
-    tool = _choice(q, "tool", tuple(t.value for t in Tool), "auto")
-    polarity = _choice(q, "polarity", ("failed", "passed"), "failed")
-    reading = log_reading(
+    spec = LogSpec.build(
+        tool=_choice(q, "tool", TOOLS, "auto"),
         wide=q.get("wide", "") in ("1", "true", "on"),
-        case_col=q.get("case_col") or "case",
-        layer_col=q.get("layer_col") or "layer",
-        failed_col=q.get("failed_col") or "failed",
-        stratum_col=q.get("stratum_col") or None,
-        polarity=Polarity(polarity),
-        tool=Tool(tool),
+        case=q.get("case_col") or "case",
+        layer=q.get("layer_col") or "layer",
+        failed=q.get("failed_col") or "failed",
+        stratum=q.get("stratum_col") or None,
+        polarity=_choice(q, "polarity", ("failed", "passed"), "failed"),
         name=q.get("layer_name") or None,
     )
     # A private folder (mode 0700) and a name of the server's choosing: nothing the client
@@ -327,7 +322,7 @@ def _analyse_log(body: bytes, suffix: str, label: str, q: QueryParams) -> dict[s
         path = Path(folder) / f"log{suffix}"
         path.write_bytes(body)
         try:
-            histogram = reading.read([path])
+            histogram = read(spec, [path])
             analysis = analyse(
                 histogram,
                 alpha=_float(q, "alpha", 0.05),

@@ -11,6 +11,7 @@ import typer
 
 from cofail.errors import InputError
 from cofail.report.tabular import OutputFormat, Table, print_tables, render
+from cofail.report.views import name_matrix
 
 if TYPE_CHECKING:  # the matrix model (pydantic, NumPy) loads only for commands that read one
     from cofail.model import Matrix, Stack, UncertainPolicy
@@ -113,15 +114,10 @@ KOpt = Annotated[
 
 
 def parse_stack(text: str, matrix: Matrix, k: int | None = None) -> Stack:
-    """Return the stack named by ``--stack`` (and ``--k``), checked against ``matrix``."""
+    """Return the stack named by ``--stack`` (and ``--k``): :meth:`Stack.parse`, loaded late."""
     from cofail.model import Stack
 
-    stack = Stack.parse(text, matrix)
-    if k is None:
-        return stack
-    if k > len(stack.layers):
-        raise InputError(f"--k {k} exceeds the stack's {len(stack.layers)} layers")
-    return Stack(layers=stack.layers, k=k)
+    return Stack.parse(text, matrix, k)
 
 
 def parse_scenario(p: list[str] | None, residual: list[str] | None, uncertain: str) -> Scenario:
@@ -149,16 +145,6 @@ def load_matrix(spec: str | None) -> Matrix:
             source=spec,
         )
     return read_matrix(spec)
-
-
-def name_matrix(matrix: Matrix, data: dict[str, Any]) -> dict[str, Any]:
-    """Return ``data`` with the matrix's id and version first and in its ``assumptions``."""
-    from cofail.report.views import matrix_label
-
-    out = {"matrix": matrix.id, "version": matrix.version, **data}
-    if "assumptions" in out:
-        out["assumptions"] = f"{matrix_label(matrix)}; {out['assumptions']}"
-    return out
 
 
 def emit(tables: list[Table], fmt: Fmt, data: dict[str, Any]) -> None:

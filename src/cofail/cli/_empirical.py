@@ -59,7 +59,7 @@ def empirical_cmd(
     log_options: LogOptions,
 ) -> None:
     """Measured co-failure from evaluation logs: which layers fail on the same cases."""
-    from cofail.empirical import analyse, log_stack
+    from cofail.empirical import analyse, log_stack, read
     from cofail.report.document import evidence_section, write_document
     from cofail.report.views import (
         effective_layers_table,
@@ -72,8 +72,8 @@ def empirical_cmd(
 
     if not 0.0001 <= alpha <= 0.5:  # NaN passes typer's range check; it fails this one
         raise InputError(f"--alpha: expected a number in [0.0001, 0.5], got {alpha:g}")
-    reading = log_options.reading()
-    histogram = _dask_histogram(logs, reading.spec, dask) if dask else reading.read(logs)
+    spec = log_options.spec()
+    histogram = _dask_histogram(logs, spec, dask) if dask else read(spec, logs)
     analysis = analyse(histogram, alpha=alpha, n_boot=n_boot, seed=seed)
     layers = log_stack(stack, histogram.layers)
     result = analysis.pooled.stack_failure_(layers)

@@ -60,6 +60,7 @@ def fit_cmd(
 ) -> None:
     """Fit the common-cause model to evaluation logs: p, q and r with intervals, the
     judgements the data contradict, and P(stack fails) predicted."""
+    from cofail.empirical import read
     from cofail.fit import discover, fit_matrix
     from cofail.report.fit_views import discovery_tables, fit_tables
 
@@ -69,8 +70,7 @@ def fit_cmd(
         raise InputError("--out writes a fitted matrix: give the matrix to fit with --matrix")
     if out is not None and out.exists() and not force:
         raise InputError("file exists; pass --force to overwrite it", source=str(out))
-    reading = log_options.reading()
-    histogram = reading.read(logs)
+    histogram = read(log_options.spec(), logs)
     if stratum is not None:
         histogram = _one_stratum(histogram, stratum, log_options.stratum_col)
     layers = (

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import functools
 import inspect
-import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from enum import StrEnum
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
 import typer
 
 from cofail.errors import InputError
 
 if TYPE_CHECKING:
-    from cofail.empirical import Framework, FrameworkOptions, LogSpec, PatternHistogram
+    from cofail.empirical import LogSpec
 
 
 class Polarity(StrEnum):
@@ -25,6 +23,13 @@ class Polarity(StrEnum):
 
 
 class Tool(StrEnum):
+    """The library's :data:`~cofail.empirical.TOOLS`, as a typer choice.
+
+    >>> from cofail.empirical import TOOLS
+    >>> tuple(Tool) == TOOLS
+    True
+    """
+
     auto = "auto"
     inspect = "inspect"
     jailbreakbench = "jailbreakbench"
@@ -112,22 +117,25 @@ ScorerThresholdOpt = Annotated[
 ]
 
 
-@dataclass(frozen=True)
-class LogReading:
-    """The parsed reader options: a layout for plain logs, options for tools' logs."""
+_OPTION_OF_FIELD = {
+    "tool": "--tool",
+    "case": "--case-col",
+    "layer": "--layer-col",
+    "failed": "--failed-col",
+    "stratum": "--stratum-col",
+    "weight": "--weight-col",
+    "polarity": "--polarity",
+    "name": "--name",
+    "score_polarity": "--score-polarity",
+    "threshold": "--threshold",
+    "detectors": "--detector",
+    "scores": "--score",
+    "scorer_polarity": "--scorer-polarity",
+    "scorer_threshold": "--scorer-threshold",
+}
 
-    spec: LogSpec
-    framework: Framework | None
-    options: FrameworkOptions
 
-    def read(self, logs: list[Path]) -> PatternHistogram:
-        """Return the pattern histogram of ``logs``."""
-        from cofail.empirical import read_log
-
-        return read_log(logs, self.spec, framework=self.framework, options=self.options)
-
-
-def log_reading(
+def log_spec(
     *,
     wide: bool = False,
     case_col: str = "case",
@@ -145,50 +153,43 @@ def log_reading(
     score: list[str] | None = None,
     scorer_polarity: list[str] | None = None,
     scorer_threshold: list[str] | None = None,
-) -> LogReading:
-    """Return the reader options, each checked, from the command line's values."""
-    from cofail.empirical import FrameworkOptions, LogSpec
+) -> LogSpec:
+    """Return the library's :class:`~cofail.empirical.LogSpec` of the command line's values;
+    a bad value is an ``InputError`` that names its option."""
+    from cofail.empirical import LogSpec
 
-    if score_polarity not in ("pass", "fail"):
-        raise InputError(f"--score-polarity: expected pass or fail, got {score_polarity!r}")
-    if not math.isfinite(threshold):
-        raise InputError(f"--threshold: expected a finite number, got {threshold:g}")
-    polarities = []
-    for score_name, value in _pairs("--scorer-polarity", scorer_polarity):
-        if value not in ("pass", "fail"):
-            raise InputError(f"--scorer-polarity {score_name}={value}: expected pass or fail")
-        polarities.append((score_name, cast(Literal["pass", "fail"], value)))
     thresholds = []
     for score_name, value in _pairs("--scorer-threshold", scorer_threshold):
         try:
-            number = float(value)
+            thresholds.append((score_name, float(value)))
         except ValueError:
-            number = math.nan
-        if not math.isfinite(number):
-            raise InputError(f"--scorer-threshold {score_name}={value}: expected a finite number")
-        thresholds.append((score_name, number))
-    spec = LogSpec(
-        wide=wide,
-        case=case_col,
-        layer=layer_col,
-        failed=failed_col,
-        stratum=stratum_col,
-        weight=weight_col,
-        polarity=polarity.value,
-    )
-    options = FrameworkOptions(
-        layer=name,
-        polarity=cast(Literal["pass", "fail"], score_polarity),
-        threshold=threshold,
-        detectors=tuple(detector or ()),
-        per_detector=per_detector,
-        stratum=stratum_col,
-        scores=tuple(score or ()),
-        score_polarity=tuple(polarities),
-        score_threshold=tuple(thresholds),
-    )
-    framework = None if tool is Tool.auto else cast("Framework", tool.value)
-    return LogReading(spec=spec, framework=framework, options=options)
+            raise InputError(
+                f"--scorer-threshold {score_name}={value}: expected a finite number"
+            ) from None
+    try:
+        return LogSpec.build(
+            tool=tool.value,
+            wide=wide,
+            case=case_col,
+            layer=layer_col,
+            failed=failed_col,
+            stratum=stratum_col,
+            weight=weight_col,
+            polarity=polarity.value,
+            name=name,
+            score_polarity=score_polarity,
+            threshold=threshold,
+            detectors=tuple(detector or ()),
+            per_detector=per_detector,
+            scores=tuple(score or ()),
+            scorer_polarity=tuple(_pairs("--scorer-polarity", scorer_polarity)),
+            scorer_threshold=tuple(thresholds),
+        )
+    except InputError as exc:
+        field, sep, rest = exc.message.partition(": ")
+        if not sep or field not in _OPTION_OF_FIELD:
+            raise
+        raise InputError(f"{_OPTION_OF_FIELD[field]}: {rest}") from None
 
 
 def _pairs(option: str, values: list[str] | None) -> list[tuple[str, str]]:
@@ -203,7 +204,7 @@ def _pairs(option: str, values: list[str] | None) -> list[tuple[str, str]]:
 
 @dataclass(frozen=True)
 class LogOptions:
-    """The reader options as the command line gave them; :meth:`reading` checks them."""
+    """The reader options as the command line gave them; :meth:`spec` checks them."""
 
     wide: bool = False
     case_col: str = "case"
@@ -222,9 +223,10 @@ class LogOptions:
     scorer_polarity: list[str] | None = None
     scorer_threshold: list[str] | None = None
 
-    def reading(self) -> LogReading:
-        """Return the checked reader options (imports the log readers: only when needed)."""
-        return log_reading(**asdict(self))
+    def spec(self) -> LogSpec:
+        """Return the checked :class:`~cofail.empirical.LogSpec` (imports the log readers: only
+        when a log is read)."""
+        return log_spec(**asdict(self))
 
 
 _OPTIONS: dict[str, Any] = {

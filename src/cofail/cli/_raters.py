@@ -165,8 +165,9 @@ def merge_cmd(
     panel = read_panel(files)
     evidence = None
     if log:
-        reading = log_options.reading()
-        evidence = evidence_weights(panel, reading.read(log))
+        from cofail.empirical import read
+
+        evidence = evidence_weights(panel, read(log_options.spec(), log))
     result = merge(
         panel,
         chosen,

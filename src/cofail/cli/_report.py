@@ -57,10 +57,9 @@ def report(
     m = merge(panel).matrix if panel is not None and matrix is None else load_matrix(matrix)
     evidence = None
     if log:  # cofail.empirical (scipy.stats, DuckDB) only when there is a log to read
-        from cofail.empirical import analyse
+        from cofail.empirical import analyse, read
 
-        reading = log_options.reading()
-        evidence = analyse(reading.read(log))
+        evidence = analyse(read(log_options.spec(), log))
     paths = write_report(m, out, uncertain=policy(uncertain), evidence=evidence, raters=panel)
     data = {
         "html": str(paths.html.resolve()),

@@ -7,18 +7,18 @@ rows in Python.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import duckdb
 import numpy as np
 
 from cofail.empirical._histogram import PatternHistogram
+from cofail.empirical._spec import LogSpec
 from cofail.errors import InputError
 from cofail.io.files import require_file
 
-__all__ = ["MAX_LAYERS", "LogSpec", "histogram_from_arrow", "histogram_from_files"]
+__all__ = ["MAX_LAYERS", "histogram_from_arrow", "histogram_from_files"]
 
 MAX_LAYERS = 63
 """Most layers a pattern bitmask holds."""
@@ -39,29 +39,6 @@ _NUMERIC = {
 }
 _TRUE = ("1", "true", "t", "yes", "y", "1.0")
 _FALSE = ("0", "false", "f", "no", "n", "0.0")
-
-
-@dataclass(frozen=True)
-class LogSpec:
-    """How to read an evaluation log: layout, column names and polarity."""
-
-    wide: bool = False
-    """Wide: one row per case, one 0/1 column per layer. Long: one row per (case, layer)."""
-    case: str = "case"
-    layer: str = "layer"
-    failed: str = "failed"
-    stratum: str | None = None
-    weight: str | None = None
-    polarity: Literal["failed", "passed"] = "failed"
-    """What a 1 in the outcome column means: the layer ``failed`` or the layer ``passed``."""
-    layers: tuple[str, ...] | None = None
-    """Wide format: the layer columns (default: every column but case, stratum and weight)."""
-
-    def describe(self) -> str:
-        """Return the polarity statement printed with every result."""
-        what = "the layer failed" if self.polarity == "failed" else "the layer passed (inverted)"
-        column = "each layer column" if self.wide else f"column {self.failed!r}"
-        return f"{column}: 1 means {what}"
 
 
 def _source_sql(paths: Sequence[Path]) -> str:

@@ -12,8 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from cofail.empirical._build import MAX_LAYERS, LogSpec
+from cofail.empirical._build import MAX_LAYERS
 from cofail.empirical._histogram import PatternHistogram
+from cofail.empirical._spec import LogSpec
 from cofail.errors import InputError
 
 __all__ = ["histogram_dask"]

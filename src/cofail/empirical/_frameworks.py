@@ -17,11 +17,12 @@ from typing import Any, Literal
 
 import pyarrow as pa
 
+from cofail.empirical._spec import LogSpec
 from cofail.errors import InputError, brief
 from cofail.io.files import read_text
 from cofail.io.json_text import loads_json
 
-__all__ = ["FRAMEWORKS", "Framework", "FrameworkOptions", "Rows", "detect", "read_framework"]
+__all__ = ["FRAMEWORKS", "Framework", "Rows", "detect", "read_framework"]
 
 Framework = Literal["inspect", "jailbreakbench", "harmbench", "promptfoo", "garak", "json"]
 FRAMEWORKS: tuple[Framework, ...] = (
@@ -46,53 +47,6 @@ class Rows:
     polarity: str
     notes: tuple[str, ...] = ()
     """What the reader changed and why (e.g. layers renamed so that two files do not merge)."""
-
-
-@dataclass(frozen=True)
-class FrameworkOptions:
-    """Reader options that some frameworks need."""
-
-    layer: str | None = None
-    """Layer name for every file (default: the model named in the file), or a template of the
-    file's fields: ``{method}/{model}`` for JailbreakBench, ``{stem}`` (the file name without
-    its suffix) for any log; see :func:`layer_name`."""
-    polarity: Literal["pass", "fail"] = "pass"
-    """Inspect: does a high score mean the layer held (``pass``) or the attack worked (``fail``)?"""
-    threshold: float = 0.5
-    """Inspect scores and garak detector scores at or above this count as positive."""
-    detectors: tuple[str, ...] = ()
-    """garak: only these detectors decide (default: any detector that fires fails the case).
-    A detector that fires when the defence blocks the input would otherwise count every
-    blocked attempt as a failure."""
-    scores: tuple[str, ...] = ()
-    """Inspect: the scores to read, each ``scorer`` or ``scorer.key`` for a dict-valued score
-    (default: every score, one layer per scorer and per key of a dict)."""
-    score_polarity: tuple[tuple[str, Literal["pass", "fail"]], ...] = ()
-    """Inspect: ``(score, polarity)`` pairs that override ``polarity`` for one scorer (all its
-    keys) or one ``scorer.key``."""
-    score_threshold: tuple[tuple[str, float], ...] = ()
-    """Inspect: ``(score, threshold)`` pairs that override ``threshold`` likewise."""
-    per_detector: bool = False
-    """garak: one layer per detector (``<model>:<detector>``) instead of one per report."""
-    stratum: str | None = None
-    """promptfoo: the stratum of each case: ``plugin`` or ``strategy`` (a red-team run's
-    ``pluginId`` / ``strategyId``), or any metadata or vars key."""
-
-    def rule(self, score: str) -> tuple[Literal["pass", "fail"], float]:
-        """Return the polarity and threshold of one Inspect score: ``scorer.key``'s own, else
-        its scorer's, else the defaults.
-
-        >>> o = FrameworkOptions(score_polarity=(("monitor", "fail"),),
-        ...     score_threshold=(("monitor", 5.0), ("ctl.side", 1.0)))
-        >>> o.rule("monitor"), o.rule("ctl.side"), o.rule("match")
-        (('fail', 5.0), ('pass', 1.0), ('pass', 0.5))
-        """
-        scorer = score.split(".", 1)[0]
-        polarity, threshold = dict(self.score_polarity), dict(self.score_threshold)
-        return (
-            polarity.get(score, polarity.get(scorer, self.polarity)),
-            threshold.get(score, threshold.get(scorer, self.threshold)),
-        )
 
 
 def layer_name(template: str | None, path: Path, fields: dict[str, Any], default: str) -> str:
@@ -157,10 +111,10 @@ def detect(path: Path) -> Framework | None:
 
 
 def read_framework(
-    paths: Iterable[Path], framework: Framework, options: FrameworkOptions | None = None
+    paths: Iterable[Path], framework: Framework, options: LogSpec | None = None
 ) -> Rows:
     """Read framework files into one normalised table."""
-    options = options or FrameworkOptions()
+    options = options or LogSpec()
     reader = _READERS[framework]
     cases: list[str] = []
     layers: list[str] = []
@@ -182,7 +136,7 @@ def read_framework(
         # Two files naming the same layer (two attacks on one model) would merge into one
         # layer with two outcomes per case: the later file's layers get its file name.
         names = {str(layer) for _, layer, _, _ in rows}
-        clash = {n for n in names if n in owner and owner[n] != path and not options.layer}
+        clash = {n for n in names if n in owner and owner[n] != path and not options.name}
         for name in names:
             owner.setdefault(name, path)
         if clash:
@@ -204,7 +158,7 @@ def read_framework(
 
 
 Outcome = tuple[object, object, bool, object]
-Reader = Callable[[Path, FrameworkOptions], tuple[list[Outcome], str]]
+Reader = Callable[[Path, LogSpec], tuple[list[Outcome], str]]
 
 
 _ZIP_ZSTD = 93
@@ -336,9 +290,9 @@ def _inspect_log(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     return log.get("eval", {}), list(log.get("samples") or [])
 
 
-def _read_inspect(path: Path, options: FrameworkOptions) -> tuple[list[Outcome], str]:
+def _read_inspect(path: Path, options: LogSpec) -> tuple[list[Outcome], str]:
     spec, samples = _inspect_log(path)
-    model = layer_name(options.layer, path, spec, spec.get("model") or path.stem)
+    model = layer_name(options.name, path, spec, spec.get("model") or path.stem)
     task = spec.get("task", "")
     values: list[tuple[object, str, Any, str]] = []  # case, score name, value, where
     seen: dict[str, None] = {}
@@ -364,19 +318,19 @@ def _read_inspect(path: Path, options: FrameworkOptions) -> tuple[list[Outcome],
         polarity, threshold = options.rule(name)
         positive = _score_value(item, where) >= threshold
         fail = not positive if polarity == "pass" else positive
-        layer = f"{model}:{name}" if several or not options.layer else model
+        layer = f"{model}:{name}" if several or not options.name else model
         out.append((case, layer, fail, task))
     return out, "; ".join(_inspect_rule(name, *options.rule(name)) for name in chosen)
 
 
-def _chosen_scores(options: FrameworkOptions, names: list[str], path: Path) -> list[str]:
+def _chosen_scores(options: LogSpec, names: list[str], path: Path) -> list[str]:
     """Return the scores to read: ``options.scores`` (a scorer stands for all its keys), or
     all; a name in any score option that the log does not have is refused."""
     scorers = {n.split(".", 1)[0] for n in names}
     named = [
         *options.scores,
-        *(k for k, _ in options.score_polarity),
-        *(k for k, _ in options.score_threshold),
+        *(k for k, _ in options.scorer_polarity),
+        *(k for k, _ in options.scorer_threshold),
     ]
     for name in named:
         if name not in names and name not in scorers:
@@ -401,10 +355,10 @@ def _inspect_rule(name: str, polarity: str, threshold: float) -> str:
     )
 
 
-def _read_jailbreakbench(path: Path, options: FrameworkOptions) -> tuple[list[Outcome], str]:
+def _read_jailbreakbench(path: Path, options: LogSpec) -> tuple[list[Outcome], str]:
     data = _load_json(path)
     params = data.get("parameters", {})
-    model = layer_name(options.layer, path, params, params.get("model") or path.stem)
+    model = layer_name(options.name, path, params, params.get("model") or path.stem)
     out: list[Outcome] = []
     for n, j in enumerate(_field(data, "jailbreaks", path.name)):
         where = f"{path.name}: jailbreaks[{n}]"
@@ -416,7 +370,7 @@ def _read_jailbreakbench(path: Path, options: FrameworkOptions) -> tuple[list[Ou
     return out, "JailbreakBench: jailbroken = true means the target model failed"
 
 
-def _read_harmbench(path: Path, options: FrameworkOptions) -> tuple[list[Outcome], str]:
+def _read_harmbench(path: Path, options: LogSpec) -> tuple[list[Outcome], str]:
     data = _load_json(path)
     if not isinstance(data, dict):
         raise InputError(
@@ -430,7 +384,7 @@ def _read_harmbench(path: Path, options: FrameworkOptions) -> tuple[list[Outcome
         )
     fields = _harmbench_fields(path)
     default = f"{fields['method']}/{fields['model']}" if "method" in fields else path.stem
-    layer = layer_name(options.layer, path, fields, default)
+    layer = layer_name(options.name, path, fields, default)
     out: list[Outcome] = []
     for behavior, cases in data.items():
         for k, case in enumerate(cases):
@@ -458,7 +412,7 @@ def _harmbench_fields(path: Path) -> dict[str, Any]:
     return {}
 
 
-def _read_promptfoo(path: Path, options: FrameworkOptions) -> tuple[list[Outcome], str]:
+def _read_promptfoo(path: Path, options: LogSpec) -> tuple[list[Outcome], str]:
     data = _load_json(path)
     block = _field(data, "results", path.name)
     # v2-v3 outputs nest the rows in results.results; a v4 eval (and v1) has them in results.
@@ -491,7 +445,7 @@ def _read_promptfoo(path: Path, options: FrameworkOptions) -> tuple[list[Outcome
     out: list[Outcome] = []
     for case, name, prompt_name, failed, stratum in rows:
         # One provider run on several prompts is several layers (a prompt is part of a layer).
-        layer = options.layer or (
+        layer = options.name or (
             name if len(prompts[name]) == 1 else f"{name} | {prompt_name[:60]}"
         )
         out.append((case, layer, failed, stratum))
@@ -525,8 +479,8 @@ def _promptfoo_stratum(result: dict[str, Any], key: str, where: str) -> str:
     )
 
 
-def _read_garak(path: Path, options: FrameworkOptions) -> tuple[list[Outcome], str]:
-    model = options.layer
+def _read_garak(path: Path, options: LogSpec) -> tuple[list[Outcome], str]:
+    model = options.name
     out: list[Outcome] = []
     seen: set[str] = set()
     text = read_text(path, max_bytes=_MAX_LOG_BYTES)

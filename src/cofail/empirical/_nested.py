@@ -18,7 +18,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from cofail.empirical._build import LogSpec
+from cofail.empirical._spec import LogSpec
 from cofail.errors import InputError, brief
 from cofail.io.files import read_text
 from cofail.io.json_text import loads_json

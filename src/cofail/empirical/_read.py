@@ -6,29 +6,33 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from cofail.empirical._build import LogSpec, histogram_from_arrow, histogram_from_files
-from cofail.empirical._frameworks import Framework, FrameworkOptions, detect, read_framework
+from cofail.empirical._build import histogram_from_arrow, histogram_from_files
+from cofail.empirical._frameworks import detect, read_framework
 from cofail.empirical._histogram import PatternHistogram
 from cofail.empirical._nested import read_nested
+from cofail.empirical._spec import LogSpec
 from cofail.errors import InputError
 from cofail.io.files import require_file
 
-__all__ = ["log_stack", "read_log"]
+__all__ = ["log_stack", "read"]
 
 
-def read_log(
-    paths: Sequence[str | Path],
-    spec: LogSpec | None = None,
-    *,
-    framework: Framework | None = None,
-    options: FrameworkOptions | None = None,
-) -> PatternHistogram:
+def read(spec: LogSpec | None, paths: Sequence[str | Path]) -> PatternHistogram:
     """Return the pattern histogram of an evaluation log in any supported format.
 
     CSV, Parquet and JSONL (long, or wide with ``spec.wide``) stream through DuckDB. Inspect AI
     (``.eval``, ``.json``), JailbreakBench, HarmBench, promptfoo and garak files are recognised
-    by their content, or named with ``framework``; ``framework="json"`` reads any nested JSON
-    log through the field paths in ``spec`` (see ``_nested``).
+    by their content, or named with ``spec.tool``; ``tool="json"`` reads any nested JSON log
+    through the field paths in ``spec`` (see ``_nested``).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "log.csv").write_text("id,filter,judge\\n1,1,0\\n2,1,1\\n3,0,0\\n")
+    >>> h = read(LogSpec(wide=True, case="id"), [d / "log.csv"])
+    >>> h.layers, h.failures().tolist(), h.polarity
+    (('filter', 'judge'), [2.0, 1.0], 'each layer column: 1 means the layer failed')
     """
     files = [Path(p) for p in paths]
     if not files:
@@ -36,6 +40,7 @@ def read_log(
     for p in files:
         require_file(p)
     spec = spec or LogSpec()
+    framework = None if spec.tool == "auto" else spec.tool
     if framework is None:
         found = {detect(p) for p in files}
         if len(found) > 1:
@@ -48,12 +53,12 @@ def read_log(
         table = read_nested(files, spec)
         what = "the layer failed" if spec.polarity == "failed" else "the layer passed (inverted)"
         histogram = histogram_from_arrow(
-            table, replace(LogSpec(), stratum="stratum" if spec.stratum else None), source
+            table, LogSpec(stratum="stratum" if spec.stratum else None), source
         )
         return replace(histogram, polarity=f"JSON field {spec.failed!r}: true means {what}")
-    rows = read_framework(files, framework, options)
+    rows = read_framework(files, framework, spec)
     strata = set(rows.table.column("stratum").to_pylist())
-    normalised = replace(LogSpec(), stratum="stratum" if len(strata) > 1 and spec.stratum else None)
+    normalised = LogSpec(stratum="stratum" if len(strata) > 1 and spec.stratum else None)
     histogram = histogram_from_arrow(rows.table, normalised, source)
     return replace(histogram, polarity=rows.polarity, notes=histogram.notes + rows.notes)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cofail.report.tabular import Table
 
@@ -28,6 +28,7 @@ __all__ = [
     "marginals_table",
     "matrix_label",
     "matrix_table",
+    "name_matrix",
     "overlap_tables",
     "pairs_table",
     "ranking_table",
@@ -40,6 +41,21 @@ __all__ = [
 def matrix_label(matrix: Matrix) -> str:
     """Return how every output names the matrix behind it: its id and version."""
     return f"matrix {matrix.id} v{matrix.version}"
+
+
+def name_matrix(matrix: Matrix, data: dict[str, Any]) -> dict[str, Any]:
+    """Return ``data`` with the matrix's id and version first and in its ``assumptions``: what
+    every command and the app print for a matrix.
+
+    >>> from cofail import catalog
+    >>> d = name_matrix(catalog.load(), {"assumptions": "U -> V"})
+    >>> d["matrix"], d["assumptions"].endswith("; U -> V")
+    ('dung-mai-2025', True)
+    """
+    out = {"matrix": matrix.id, "version": matrix.version, **data}
+    if "assumptions" in out:
+        out["assumptions"] = f"{matrix_label(matrix)}; {out['assumptions']}"
+    return out
 
 
 def assumption_note(
