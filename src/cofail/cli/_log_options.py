@@ -7,6 +7,7 @@ import inspect
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
 import typer
@@ -20,6 +21,11 @@ if TYPE_CHECKING:
 class Polarity(StrEnum):
     failed = "failed"
     passed = "passed"
+
+
+class ThresholdRule(StrEnum):
+    controlarena = "controlarena"
+    conservative = "conservative"
 
 
 class Tool(StrEnum):
@@ -80,7 +86,58 @@ ScorePolarityOpt = Annotated[
     str,
     typer.Option(help="Inspect: 'pass' (high score = layer held) or 'fail' (= attack worked)."),
 ]
-ThresholdOpt = Annotated[float, typer.Option(help="Inspect/garak score threshold.")]
+ThresholdOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--threshold",
+        help="Inspect/garak: the score threshold (a number, default 0.5); scored layers: "
+        "LAYER=T, a fixed threshold for one layer (repeatable).",
+    ),
+]
+HonestOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--honest",
+        help="Scored layers: a log of honest cases (repeatable), which sets the thresholds and "
+        "counts false positives; the LOGS are then the attack cases.",
+    ),
+]
+SetColOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--set-col",
+        help="Scored layers: the column (Inspect: metadata key) saying honest or attack for "
+        "each case, e.g. eval_mode; instead of --honest.",
+    ),
+]
+ScoreColOpt = Annotated[
+    str, typer.Option("--score-col", help="Scored layers: the score column of a long log.")
+]
+BudgetOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--budget",
+        help="Scored layers: the false-positive rate on honest cases that sets every layer's "
+        "threshold: a fraction (0.01) or a percentage (1%).",
+    ),
+]
+ThresholdRuleOpt = Annotated[
+    ThresholdRule,
+    typer.Option(
+        "--threshold-rule",
+        help="controlarena: np.percentile(honest, 100 - budget), flag when strictly above "
+        "(ControlArena's rule); conservative: the lowest threshold whose false-positive rate "
+        "is at most the budget.",
+    ),
+]
+LowerOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--lower-is-suspicious",
+        help="Scored layers: this layer flags a case whose score is below its threshold "
+        "(repeatable); by default a higher score is more suspicious.",
+    ),
+]
 DetectorOpt = Annotated[
     list[str] | None,
     typer.Option(
@@ -132,6 +189,12 @@ _OPTION_OF_FIELD = {
     "scores": "--score",
     "scorer_polarity": "--scorer-polarity",
     "scorer_threshold": "--scorer-threshold",
+    "honest": "--honest",
+    "set_col": "--set-col",
+    "score_col": "--score-col",
+    "budget": "--budget",
+    "layer_thresholds": "--threshold",
+    "lower_is_suspicious": "--lower-is-suspicious",
 }
 
 
@@ -147,12 +210,18 @@ def log_spec(
     tool: Tool = Tool.auto,
     name: str | None = None,
     score_polarity: str = "pass",
-    threshold: float = 0.5,
+    threshold: list[str] | None = None,
     detector: list[str] | None = None,
     per_detector: bool = False,
     score: list[str] | None = None,
     scorer_polarity: list[str] | None = None,
     scorer_threshold: list[str] | None = None,
+    honest: list[Path] | None = None,
+    set_col: str | None = None,
+    score_col: str = "score",
+    budget: str | None = None,
+    threshold_rule: ThresholdRule = ThresholdRule.controlarena,
+    lower_is_suspicious: list[str] | None = None,
 ) -> LogSpec:
     """Return the library's :class:`~cofail.empirical.LogSpec` of the command line's values;
     a bad value is an ``InputError`` that names its option."""
@@ -166,6 +235,23 @@ def log_spec(
             raise InputError(
                 f"--scorer-threshold {score_name}={value}: expected a finite number"
             ) from None
+    plain = [t for t in threshold or () if "=" not in t]
+    if len(plain) > 1:
+        raise InputError(f"--threshold: one number for every score, got {', '.join(plain)}")
+    number = 0.5
+    if plain:
+        try:
+            number = float(plain[0])
+        except ValueError:
+            raise InputError(
+                f"--threshold {plain[0]!r}: expected a number, or LAYER=T for a scored layer"
+            ) from None
+    fixed = []
+    for layer, value in _pairs("--threshold", [t for t in threshold or () if "=" in t]):
+        try:
+            fixed.append((layer, float(value)))
+        except ValueError:
+            raise InputError(f"--threshold {layer}={value}: expected a finite number") from None
     try:
         return LogSpec.build(
             tool=tool.value,
@@ -178,18 +264,53 @@ def log_spec(
             polarity=polarity.value,
             name=name,
             score_polarity=score_polarity,
-            threshold=threshold,
+            threshold=number,
             detectors=tuple(detector or ()),
             per_detector=per_detector,
             scores=tuple(score or ()),
             scorer_polarity=tuple(_pairs("--scorer-polarity", scorer_polarity)),
             scorer_threshold=tuple(thresholds),
+            honest=tuple(str(p) for p in honest or ()),
+            set_col=set_col,
+            score_col=score_col,
+            budget=parse_budget(budget),
+            threshold_rule=threshold_rule.value,
+            layer_thresholds=tuple(fixed),
+            lower_is_suspicious=tuple(lower_is_suspicious or ()),
         )
     except InputError as exc:
         field, sep, rest = exc.message.partition(": ")
         if not sep or field not in _OPTION_OF_FIELD:
             raise
         raise InputError(f"{_OPTION_OF_FIELD[field]}: {rest}") from None
+
+
+def parse_budget(text: str | None, option: str = "--budget") -> float | None:
+    """Return a false-positive budget given as a fraction or a percentage.
+
+    >>> parse_budget("1%"), parse_budget("0.02"), parse_budget(None)
+    (0.01, 0.02, None)
+    >>> parse_budget("1")
+    Traceback (most recent call last):
+    ...
+    cofail.errors.InputError: --budget 1: a budget of 100%? write 1% for one percent, or 0.01
+    """
+    if text is None:
+        return None
+    raw = text.strip()
+    percent = raw.endswith("%")
+    try:
+        value = float(raw.removesuffix("%"))
+    except ValueError:
+        raise InputError(
+            f"{option} {text!r}: expected a fraction (0.01) or a percentage (1%)"
+        ) from None
+    if not percent and value == 1.0:
+        raise InputError(f"{option} {text}: a budget of 100%? write 1% for one percent, or 0.01")
+    value = value / 100 if percent else value
+    if not 0.0 <= value <= 1.0:  # also NaN
+        raise InputError(f"{option} {text}: expected a false-positive rate in [0, 1] (or 0%-100%)")
+    return round(value, 12)
 
 
 def _pairs(option: str, values: list[str] | None) -> list[tuple[str, str]]:
@@ -216,12 +337,18 @@ class LogOptions:
     tool: Tool = Tool.auto
     name: str | None = None
     score_polarity: str = "pass"
-    threshold: float = 0.5
+    threshold: list[str] | None = None
     detector: list[str] | None = None
     per_detector: bool = False
     score: list[str] | None = None
     scorer_polarity: list[str] | None = None
     scorer_threshold: list[str] | None = None
+    honest: list[Path] | None = None
+    set_col: str | None = None
+    score_col: str = "score"
+    budget: str | None = None
+    threshold_rule: ThresholdRule = ThresholdRule.controlarena
+    lower_is_suspicious: list[str] | None = None
 
     def spec(self) -> LogSpec:
         """Return the checked :class:`~cofail.empirical.LogSpec` (imports the log readers: only
@@ -246,6 +373,12 @@ _OPTIONS: dict[str, Any] = {
     "score": ScoreOpt,
     "scorer_polarity": ScorerPolarityOpt,
     "scorer_threshold": ScorerThresholdOpt,
+    "honest": HonestOpt,
+    "set_col": SetColOpt,
+    "score_col": ScoreColOpt,
+    "budget": BudgetOpt,
+    "threshold_rule": ThresholdRuleOpt,
+    "lower_is_suspicious": LowerOpt,
 }
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -6,9 +6,18 @@ from cofail.empirical._estimator import CoFailure, Marginal, Pair, StackFailure,
 from cofail.empirical._frameworks import FRAMEWORKS, Framework
 from cofail.empirical._histogram import POOLED, PatternHistogram
 from cofail.empirical._read import log_stack, read
+from cofail.empirical._scored import ScoredLog, read_scores
 from cofail.empirical._simulate import simulate
 from cofail.empirical._spec import TOOLS, LogSpec, Tool
 from cofail.empirical._strata import StratifiedAnalysis, analyse
+from cofail.empirical._thresholds import (
+    LayerThreshold,
+    budget_threshold,
+    budget_thresholds,
+    layer_thresholds,
+    miss_histogram,
+    missed,
+)
 
 __all__ = [
     "FRAMEWORKS",
@@ -17,19 +26,27 @@ __all__ = [
     "TOOLS",
     "CoFailure",
     "Framework",
+    "LayerThreshold",
     "LogSpec",
     "Marginal",
     "Pair",
     "PatternHistogram",
+    "ScoredLog",
     "StackFailure",
     "StratifiedAnalysis",
     "Tool",
     "analyse",
+    "budget_threshold",
+    "budget_thresholds",
     "histogram_dask",
     "histogram_from_arrow",
     "histogram_from_files",
+    "layer_thresholds",
     "log_stack",
+    "miss_histogram",
+    "missed",
     "read",
+    "read_scores",
     "simulate",
     "wilson",
 ]

@@ -232,30 +232,26 @@ def _wide(
     _check_layers(tuple(layers), source)
     numeric = all(columns[c] in _NUMERIC for c in layers)
     if numeric:
-        # One scan: shift each column into its bit, and check that the column values add up to
-        # the pattern's popcount, which holds exactly when every value is 0 or 1.
-        values = [f"CAST({_ident(c)} AS INTEGER)" for c in layers]
-        if spec.polarity == "passed":
-            values = [f"(1 - {v})" for v in values]
+        # One scan: each column's 0/1 into its bit. Any other value (or a missing one) makes
+        # its CASE, hence the whole pattern, NULL: one group to look for, no cast that a 7 or a
+        # 1e20 could overflow inside DuckDB.
+        one, zero = ("0", "1") if spec.polarity == "passed" else ("1", "0")
+        values = [
+            f"(CASE WHEN {_ident(c)} = 1 THEN {one} WHEN {_ident(c)} = 0 THEN {zero} END)"
+            for c in layers
+        ]
         pattern = " | ".join(f"(CAST({v} AS UBIGINT) << {i})" for i, v in enumerate(values))
-        # Whole-number columns add up as integers (faster); a float column must be summed as a
-        # float, so that a 0.5 is seen.
-        whole = all(columns[c] not in ("FLOAT", "DOUBLE") for c in layers)
-        kind = "BIGINT" if whole else "DOUBLE"
-        total = " + ".join(f"CAST({_ident(c)} AS {kind})" for c in layers)
-        if spec.polarity == "passed":
-            total = f"{len(layers)} - ({total})"
         rows = con.execute(
-            f"""SELECT s, pat, sum(w), max(coalesce(abs(chk), 1.0)) FROM (
-                SELECT {stratum} AS s, {pattern} AS pat, {weight} AS w,
-                       ({total}) - bit_count(pat) AS chk FROM {src})
+            f"""SELECT s, pat, sum(w), bool_or(pat IS NULL) FROM (
+                SELECT {stratum} AS s, {pattern} AS pat, {weight} AS w FROM {src})
             GROUP BY ALL ORDER BY s, pat"""
         ).fetchnumpy()
         keys = list(rows)
-        # A missing value makes chk NULL, counted as 1 by coalesce: any non-zero is a bad value.
-        if np.any(np.asarray(rows[keys[3]], dtype=float) != 0.0):
+        if np.any(np.asarray(rows[keys[3]], dtype=bool)):
             raise InputError(
-                "every layer column must be 0/1 or true/false (found other or missing values)",
+                "every layer column must be 0/1 or true/false (found other or missing values); "
+                "if these are scores, give --budget B (with --honest FILE or --set-col) or "
+                "--threshold LAYER=T",
                 source=source,
             )
         return _assemble(tuple(layers), {k: rows[k] for k in keys[:3]}, spec, source, ())

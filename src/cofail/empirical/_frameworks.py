@@ -13,7 +13,7 @@ import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import pyarrow as pa
 
@@ -120,6 +120,8 @@ def read_framework(
     layers: list[str] = []
     failed: list[int] = []
     strata: list[str] = []
+    scores: list[float | None] = []
+    labels: list[str | None] = []
     polarity = ""
     notes: list[str] = []
     owner: dict[str, Path] = {}  # layer name -> the file that first used it
@@ -135,7 +137,7 @@ def read_framework(
             ) from None
         # Two files naming the same layer (two attacks on one model) would merge into one
         # layer with two outcomes per case: the later file's layers get its file name.
-        names = {str(layer) for _, layer, _, _ in rows}
+        names = {str(row.layer) for row in rows}
         clash = {n for n in names if n in owner and owner[n] != path and not options.name}
         for name in names:
             owner.setdefault(name, path)
@@ -144,20 +146,41 @@ def read_framework(
                 f"{path.name}: layer(s) {', '.join(sorted(clash))} also named by "
                 f"{owner[min(clash)].name}; renamed '<layer> [{path.stem}]' (--name sets names)"
             )
-        for case, layer, fail, stratum in rows:
-            cases.append(str(case))
-            layers.append(f"{layer} [{path.stem}]" if str(layer) in clash else str(layer))
-            failed.append(int(fail))
-            strata.append(str(stratum))
+        for row in rows:
+            layer = str(row.layer)
+            cases.append(str(row.case))
+            layers.append(f"{layer} [{path.stem}]" if layer in clash else layer)
+            failed.append(int(row.failed))
+            strata.append(str(row.stratum))
+            scores.append(row.score)
+            labels.append(row.label)
     if not cases:
         raise InputError(f"no outcomes found in the {framework} file(s)")
-    table = pa.table(
-        {"case": cases, "layer": layers, "failed": pa.array(failed, pa.int8()), "stratum": strata}
-    )
-    return Rows(table=table, polarity=polarity, notes=tuple(notes))
+    columns: dict[str, Any] = {
+        "case": cases,
+        "layer": layers,
+        "failed": pa.array(failed, pa.int8()),
+        "stratum": strata,
+    }
+    if options.scored:  # the raw scores, and the sets when a field names them
+        columns["score"] = pa.array(scores, pa.float64())
+        columns["set"] = pa.array(labels, pa.string())
+    return Rows(table=pa.table(columns), polarity=polarity, notes=tuple(notes))
 
 
-Outcome = tuple[object, object, bool, object]
+class Outcome(NamedTuple):
+    """One layer's outcome on one case, as a reader found it."""
+
+    case: object
+    layer: object
+    failed: bool
+    stratum: object
+    score: float | None = None
+    """The layer's raw score where the tool writes one (Inspect, garak, promptfoo)."""
+    label: str | None = None
+    """The case's set, ``honest`` or ``attack``, from ``LogSpec.set_col`` (Inspect)."""
+
+
 Reader = Callable[[Path, LogSpec], tuple[list[Outcome], str]]
 
 
@@ -294,11 +317,13 @@ def _read_inspect(path: Path, options: LogSpec) -> tuple[list[Outcome], str]:
     spec, samples = _inspect_log(path)
     model = layer_name(options.name, path, spec, spec.get("model") or path.stem)
     task = spec.get("task", "")
-    values: list[tuple[object, str, Any, str]] = []  # case, score name, value, where
+    # case, score name, value, where, set label
+    values: list[tuple[object, str, Any, str, str | None]] = []
     seen: dict[str, None] = {}
     for n, sample in enumerate(samples):
         sid = _field(sample, "id", f"samples[{n}]")
         case = sid if sample.get("epoch", 1) == 1 else f"{sid}#{sample['epoch']}"
+        label = _inspect_set(options.set_col, sample, spec, f"{path.name}: samples[{n}]")
         for scorer, score in (sample.get("scores") or {}).items():
             where = f"{path.name}: samples[{n}].scores.{scorer}.value"
             value = _field(score, "value", where)
@@ -308,19 +333,55 @@ def _read_inspect(path: Path, options: LogSpec) -> tuple[list[Outcome], str]:
             for key, item in items:
                 name = scorer if key is None else f"{scorer}.{key}"
                 seen[name] = None
-                values.append((case, name, item, where if key is None else f"{where}.{key}"))
+                at = where if key is None else f"{where}.{key}"
+                values.append((case, name, item, at, label))
     chosen = _chosen_scores(options, list(seen), path)
     several = len(chosen) > 1
     out: list[Outcome] = []
-    for case, name, item, where in values:
+    for case, name, item, where, label in values:
         if name not in chosen:
             continue
         polarity, threshold = options.rule(name)
-        positive = _score_value(item, where) >= threshold
+        number = _score_value(item, where)
+        positive = number >= threshold
         fail = not positive if polarity == "pass" else positive
         layer = f"{model}:{name}" if several or not options.name else model
-        out.append((case, layer, fail, task))
+        out.append(Outcome(case, layer, fail, task, number, label))
     return out, "; ".join(_inspect_rule(name, *options.rule(name)) for name in chosen)
+
+
+def _inspect_set(
+    key: str | None, sample: dict[str, Any], spec: dict[str, Any], where: str
+) -> str | None:
+    """The sample's set (``honest`` / ``attack``) under ``key``: in the sample's metadata, else
+    the eval's metadata or task arguments (ControlArena writes ``eval_mode`` there).
+
+    >>> _inspect_set("eval_mode", {"metadata": {"eval_mode": "ATTACK"}}, {}, "s")
+    'attack'
+    >>> _inspect_set("eval_mode", {}, {"metadata": {"eval_mode": "honest"}}, "s")
+    'honest'
+    """
+    if key is None:
+        return None
+    for place in (sample.get("metadata"), spec.get("metadata"), spec.get("task_args")):
+        if isinstance(place, dict) and place.get(key) is not None:
+            return set_label(place[key], f"{where}: {key}")
+    raise InputError(
+        f"{where}: no {key!r} in the sample's metadata, the eval's metadata or its task "
+        "arguments (--set-col names the field that says honest or attack)"
+    )
+
+
+def set_label(value: object, where: str) -> str:
+    """Return ``honest`` or ``attack`` for a set label, any case; an ``InputError`` otherwise.
+
+    >>> set_label(" Attack", "row 2"), set_label("HONEST", "row 3")
+    ('attack', 'honest')
+    """
+    text = str(value).strip().lower() if isinstance(value, str) else ""
+    if text not in ("honest", "attack"):
+        raise InputError(f"{where}: expected honest or attack, got {brief(value)}")
+    return text
 
 
 def _chosen_scores(options: LogSpec, names: list[str], path: Path) -> list[str]:
@@ -366,7 +427,7 @@ def _read_jailbreakbench(path: Path, options: LogSpec) -> tuple[list[Outcome], s
         # The index is the case: the official artifacts spell a behaviour's name differently
         # from file to file ("9_11 conspiracy" / "September 11th conspiracy" at index 51).
         case = j.get("index", j.get("behavior"))
-        out.append((str(case), model, flag, j.get("category", "")))
+        out.append(Outcome(str(case), model, flag, j.get("category", "")))
     return out, "JailbreakBench: jailbroken = true means the target model failed"
 
 
@@ -393,7 +454,7 @@ def _read_harmbench(path: Path, options: LogSpec) -> tuple[list[Outcome], str]:
             label = _field(case, "label", where.removesuffix(".label"))
             if isinstance(label, bool) or label not in (0, 1):  # HarmBench's classifier: 0 or 1
                 raise InputError(f"{where}: expected 0 or 1, got {brief(label)}")
-            out.append((case_id, layer, label == 1, ""))
+            out.append(Outcome(case_id, layer, label == 1, ""))
     return out, "HarmBench: label 1 means the attack succeeded, i.e. the target failed"
 
 
@@ -419,7 +480,7 @@ def _read_promptfoo(path: Path, options: LogSpec) -> tuple[list[Outcome], str]:
     results = (
         block if isinstance(block, list) else _field(block, "results", f"{path.name}: results")
     )
-    rows: list[tuple[str, str, str, bool, str]] = []
+    rows: list[tuple[str, str, str, bool, str, float | None]] = []
     for n, r in enumerate(results):
         where = f"{path.name}: results[{n}]"
         provider = r.get("provider") or {}
@@ -438,17 +499,18 @@ def _read_promptfoo(path: Path, options: LogSpec) -> tuple[list[Outcome], str]:
         case = str(test) if test is not None else json.dumps(r.get("vars") or {}, sort_keys=True)
         failed = not _flag(_field(r, "success", where), f"{where}.success")
         stratum = _promptfoo_stratum(r, options.stratum, where) if options.stratum else ""
-        rows.append((case, name, prompt_name, failed, stratum))
+        score = _number(_field(r, "score", where), f"{where}.score") if options.scored else None
+        rows.append((case, name, prompt_name, failed, stratum, score))
     prompts: dict[str, set[str]] = {}
-    for _, name, prompt_name, _, _ in rows:
+    for _, name, prompt_name, _, _, _ in rows:
         prompts.setdefault(name, set()).add(prompt_name)
     out: list[Outcome] = []
-    for case, name, prompt_name, failed, stratum in rows:
+    for case, name, prompt_name, failed, stratum, score in rows:
         # One provider run on several prompts is several layers (a prompt is part of a layer).
         layer = options.name or (
             name if len(prompts[name]) == 1 else f"{name} | {prompt_name[:60]}"
         )
-        out.append((case, layer, failed, stratum))
+        out.append(Outcome(case, layer, failed, stratum, score))
     return out, "promptfoo: success = false means the layer failed (case = test, layer = provider)"
 
 
@@ -506,10 +568,11 @@ def _read_garak(path: Path, options: LogSpec) -> tuple[list[Outcome], str]:
             if not options.detectors
             else {d: v for d, v in results.items() if d in options.detectors}
         )
-        scores = [
-            _score_value(v, where) for values in chosen.values() for v in _flatten(values)
-            if v is not None
-        ]  # fmt: skip
+        fired = {
+            detector: [_detector_score(v, where, detector) for v in _flatten(values)]
+            for detector, values in chosen.items()
+        }
+        scores = [v for values in fired.values() for v in values if v is not None]
         probe = _field(entry, "probe_classname", f"{path.name}:{line_no}")
         # garak 0.14 writes no seq on some attempts: the uuid, else the prompt, names the case.
         # seq numbers a probe's attempts alike in every run, so runs of one probe line up;
@@ -519,14 +582,19 @@ def _read_garak(path: Path, options: LogSpec) -> tuple[list[Outcome], str]:
         if key is None:
             key = json.dumps(entry.get("prompt"), sort_keys=True)
         layer = model or path.stem
+        # The score of an attempt is its highest detector score over the outputs: a detector
+        # flags the attempt when any output scores at or above the threshold.
+        case, stratum = f"{probe}#{key}", probe.split(".")[0]
         if options.per_detector:
-            for detector, values in chosen.items():
-                fired = [_score_value(v, where) for v in _flatten(values) if v is not None]
-                fail = any(v >= options.threshold for v in fired)
-                out.append((f"{probe}#{key}", f"{layer}:{detector}", fail, probe.split(".")[0]))
+            for detector, values in fired.items():
+                numbers = [v for v in values if v is not None]
+                top = max(numbers, default=None)
+                fail = top is not None and top >= options.threshold
+                out.append(Outcome(case, f"{layer}:{detector}", fail, stratum, top))
         else:
-            fail = any(v >= options.threshold for v in scores)
-            out.append((f"{probe}#{key}", layer, fail, probe.split(".")[0]))
+            top = max(scores, default=None)
+            fail = top is not None and top >= options.threshold
+            out.append(Outcome(case, layer, fail, stratum, top))
     missing = [d for d in options.detectors if d not in seen]
     if missing:
         raise InputError(
@@ -542,6 +610,40 @@ def _read_garak(path: Path, options: LogSpec) -> tuple[list[Outcome], str]:
         "means the attack succeeded, i.e. the target failed"
     )
     return out, what
+
+
+def _detector_score(value: Any, where: str, detector: str) -> float | None:
+    """A garak detector score: a JSON number in [0, 1] (``None``: no output to judge).
+
+    >>> _detector_score(0.25, "r.jsonl:3", "d"), _detector_score(None, "r.jsonl:3", "d")
+    (0.25, None)
+    >>> _detector_score("0.9", "r.jsonl:3: detector_results", "dan.DAN")
+    Traceback (most recent call last):
+    cofail.errors.InputError: r.jsonl:3: detector_results.dan.DAN: expected a number, got '0.9'
+    """
+    if value is None:
+        return None
+    return _number(value, f"{where}.{detector}")
+
+
+def _number(value: Any, where: str) -> float:
+    """A score that must be a JSON number: not a string, a boolean or a non-finite value.
+
+    >>> _number(3, "x"), _number(0.5, "x")
+    (3.0, 0.5)
+    >>> _number(True, "results[0].score")
+    Traceback (most recent call last):
+    cofail.errors.InputError: results[0].score: expected a number, got True
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InputError(f"{where}: expected a number, got {brief(value)}")
+    try:
+        number = float(value)
+    except OverflowError:  # an integer past float's range
+        number = math.inf
+    if not math.isfinite(number):
+        raise InputError(f"{where}: expected a finite number, got {brief(value)}")
+    return number
 
 
 def _flatten(values: Any) -> list[Any]:

@@ -10,7 +10,9 @@ from cofail.empirical._build import histogram_from_arrow, histogram_from_files
 from cofail.empirical._frameworks import detect, read_framework
 from cofail.empirical._histogram import PatternHistogram
 from cofail.empirical._nested import read_nested
+from cofail.empirical._scored import read_scores
 from cofail.empirical._spec import LogSpec
+from cofail.empirical._thresholds import budget_thresholds, miss_histogram
 from cofail.errors import InputError
 from cofail.io.files import require_file
 
@@ -24,6 +26,10 @@ def read(spec: LogSpec | None, paths: Sequence[str | Path]) -> PatternHistogram:
     (``.eval``, ``.json``), JailbreakBench, HarmBench, promptfoo and garak files are recognised
     by their content, or named with ``spec.tool``; ``tool="json"`` reads any nested JSON log
     through the field paths in ``spec`` (see ``_nested``).
+
+    A scored spec (a budget, fixed thresholds, honest files or a set column) reads each layer's
+    score instead, sets its threshold, and returns the histogram of the *attack* cases'
+    misses: a layer fails on an attack case it does not flag.
 
     Examples
     --------
@@ -40,6 +46,9 @@ def read(spec: LogSpec | None, paths: Sequence[str | Path]) -> PatternHistogram:
     for p in files:
         require_file(p)
     spec = spec or LogSpec()
+    if spec.scored:  # scores thresholded into flags: a layer fails on an attack it misses
+        scored = read_scores(spec, files)
+        return miss_histogram(scored, budget_thresholds(scored, spec), spec)
     framework = None if spec.tool == "auto" else spec.tool
     if framework is None:
         found = {detect(p) for p in files}

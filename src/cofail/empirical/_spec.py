@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from cofail.errors import InputError, brief
 
-__all__ = ["TOOLS", "LogSpec", "Tool"]
+__all__ = ["TOOLS", "LogSpec", "ThresholdRule", "Tool"]
 
 Tool = Literal["auto", "inspect", "jailbreakbench", "harmbench", "promptfoo", "garak", "json"]
 TOOLS: tuple[Tool, ...] = (
@@ -32,6 +32,7 @@ TOOLS: tuple[Tool, ...] = (
 """``auto`` recognises a tool's file by its content, and reads anything else as a plain log."""
 
 ScorePolarity = Literal["pass", "fail"]
+ThresholdRule = Literal["controlarena", "conservative"]
 
 
 class LogSpec(BaseModel):
@@ -99,7 +100,30 @@ class LogSpec(BaseModel):
     """Inspect: ``(score, threshold)`` pairs that override ``threshold`` likewise; a mapping is
     accepted."""
 
-    @field_validator("scorer_polarity", "scorer_threshold", mode="before")
+    honest: tuple[str, ...] = ()
+    """Scored layers: files of honest cases, which set each layer's threshold and count its
+    false positives; the files read are then the attack cases (their case ids are their own)."""
+    set_col: str | None = None
+    """Scored layers: the column (Inspect: sample metadata or eval metadata key) that labels
+    each case ``honest`` or ``attack``, e.g. ControlArena's ``eval_mode``; instead of
+    ``honest``."""
+    score_col: str = "score"
+    """Scored layers: the score column of a long log (wide logs: each layer column)."""
+    budget: float | None = None
+    """Scored layers: the false-positive rate on honest cases that sets each layer's
+    threshold, a fraction in [0, 1]."""
+    threshold_rule: ThresholdRule = "controlarena"
+    """How a budget B becomes a threshold: ``controlarena`` (ControlArena's rule,
+    ``np.percentile(honest, 100 - 100 B)``, flag when strictly greater) or ``conservative``
+    (the lowest threshold whose realised false-positive rate is at most B)."""
+    layer_thresholds: tuple[tuple[str, float], ...] = ()
+    """Scored layers: ``(layer, T)`` pairs, a fixed threshold for a layer instead of the
+    budget's; a mapping is accepted."""
+    lower_is_suspicious: tuple[str, ...] = ()
+    """Scored layers whose *lower* score is the more suspicious (a classifier's 'safe'
+    probability); every other layer flags a case whose score is above its threshold."""
+
+    @field_validator("scorer_polarity", "scorer_threshold", "layer_thresholds", mode="before")
     @classmethod
     def _pairs(cls, value: Any) -> Any:
         return tuple(value.items()) if isinstance(value, Mapping) else value
@@ -111,7 +135,14 @@ class LogSpec(BaseModel):
             raise ValueError(f"expected a finite number, got {value:g}")
         return value
 
-    @field_validator("scorer_threshold")
+    @field_validator("budget")
+    @classmethod
+    def _fraction(cls, value: float | None) -> float | None:
+        if value is not None and not 0.0 <= value <= 1.0:  # also refuses NaN
+            raise ValueError(f"expected a false-positive rate in [0, 1], got {value:g}")
+        return value
+
+    @field_validator("scorer_threshold", "layer_thresholds")
     @classmethod
     def _finite_pairs(cls, value: tuple[tuple[str, float], ...]) -> tuple[tuple[str, float], ...]:
         for score, number in value:
@@ -119,7 +150,7 @@ class LogSpec(BaseModel):
                 raise ValueError(f"{score}={number:g}: expected a finite number")
         return value
 
-    @field_validator("case", "layer", "failed", "stratum", "weight", "name")
+    @field_validator("case", "layer", "failed", "stratum", "weight", "name", "set_col", "score_col")
     @classmethod
     def _named(cls, value: str | None) -> str | None:
         if value is not None and not value.strip():
@@ -149,6 +180,16 @@ class LogSpec(BaseModel):
             elif err["type"] == "extra_forbidden":
                 message = "unknown field (check its spelling)"
             raise InputError(f"{where}: {message}") from None
+
+    @property
+    def scored(self) -> bool:
+        """Whether the log's layers are read as scores thresholded into flags (a budget, fixed
+        thresholds, honest files or a set column), rather than as pass/fail outcomes.
+
+        >>> LogSpec().scored, LogSpec(budget=0.01).scored
+        (False, True)
+        """
+        return bool(self.budget is not None or self.layer_thresholds or self.honest or self.set_col)
 
     def describe(self) -> str:
         """Return the polarity statement printed with every result of a plain log."""

@@ -1,0 +1,405 @@
+"""Scored layers: read each layer's score on honest and attack cases, keep them as arrays.
+
+A monitor or classifier gives a score; a threshold turns it into a flag. The *honest* cases set
+the thresholds and count false positives; the *attack* cases count catches and misses. Inside,
+every score is oriented so that a higher value is more suspicious (a layer named in
+``LogSpec.lower_is_suspicious`` is negated on the way in and shown in its own units on the way
+out), and a layer flags a case whose score is strictly above its threshold.
+
+Plain CSV, Parquet and JSONL logs stream through DuckDB into one float64 array per set; tools'
+logs (Inspect / ControlArena, garak, promptfoo) go through their readers, which keep the raw
+score beside the outcome.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from cofail.empirical._build import _check_layers, _connect, _ident, _refuse_nul, _source_sql
+from cofail.empirical._frameworks import detect, read_framework, set_label
+from cofail.empirical._spec import LogSpec
+from cofail.errors import InputError, brief
+from cofail.io.files import require_file
+
+__all__ = ["ScoredLog", "read_scores"]
+
+_NUMBER_TYPES = {
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+    "FLOAT",
+    "DOUBLE",
+}
+
+
+@dataclass(frozen=True)
+class ScoredLog:
+    """Each layer's score on every honest and attack case, higher = more suspicious.
+
+    Examples
+    --------
+    >>> s = ScoredLog(("m",), np.array([[1.0], [2.0]]), np.array([[3.0]]), (False,), "a", "h")
+    >>> s.n_honest, s.n_attack, s.raw(-2.5, 0)
+    (2, 1, -2.5)
+    """
+
+    layers: tuple[str, ...]
+    """Layer ids; column i of each array."""
+    honest: np.ndarray
+    """Honest cases × layers, float64 (empty when no honest cases were given)."""
+    attack: np.ndarray
+    """Attack cases × layers, float64."""
+    lower: tuple[bool, ...]
+    """Per layer: its raw score is negated inside (a lower raw score is more suspicious)."""
+    source: str
+    """The attack cases' files."""
+    honest_source: str
+    """The honest cases' files ('' when none)."""
+    notes: tuple[str, ...] = ()
+
+    @property
+    def n_honest(self) -> int:
+        return int(self.honest.shape[0])
+
+    @property
+    def n_attack(self) -> int:
+        return int(self.attack.shape[0])
+
+    def raw(self, value: float, layer: int) -> float:
+        """Return a threshold or score of layer ``layer`` in the layer's own units."""
+        return -value if self.lower[layer] else value
+
+    def direction(self, layer: int) -> str:
+        """How layer ``layer`` flags a case, in its own units: ``score > T`` or ``score < T``."""
+        return "score < T" if self.lower[layer] else "score > T"
+
+
+def read_scores(spec: LogSpec, paths: Sequence[str | Path]) -> ScoredLog:
+    """Return each layer's scores on the honest and the attack cases of a scored log.
+
+    The attack cases are ``paths``; the honest ones are ``spec.honest``, or the rows of
+    ``paths`` whose ``spec.set_col`` says ``honest``. Without either there are attack cases
+    only (fixed thresholds still apply, false-positive rates are unknown).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "a.csv").write_text("case,m1,m2\\n1,9,0.5\\n2,2,0.9\\n")
+    >>> _ = (d / "h.csv").write_text("case,m1,m2\\n7,1,0.1\\n8,3,0.2\\n9,0,0.3\\n")
+    >>> s = read_scores(LogSpec(wide=True, honest=(str(d / "h.csv"),)), [d / "a.csv"])
+    >>> s.layers, s.n_honest, s.n_attack, s.attack[:, 0].tolist()
+    (('m1', 'm2'), 3, 2, [9.0, 2.0])
+    """
+    files = [Path(p) for p in paths]
+    if not files:
+        raise InputError("no log file given")
+    if spec.weight:
+        raise InputError("--weight-col: case weights are not supported for scored layers")
+    if spec.honest and spec.set_col:
+        raise InputError("give the honest cases either as --honest files or by --set-col, not both")
+    lower = set(spec.lower_is_suspicious)
+    if spec.honest:
+        attack = _read_set(spec, files)
+        honest = _read_set(spec, [Path(p) for p in spec.honest])
+        layers, attack_scores = attack
+        honest_layers, honest_scores = honest
+        if set(honest_layers) != set(layers):
+            raise InputError(
+                f"the honest and attack cases score different layers: honest "
+                f"{', '.join(honest_layers)}; attack {', '.join(layers)}"
+            )
+        order = [honest_layers.index(x) for x in layers]
+        honest_scores = honest_scores[:, order]
+    else:
+        layers, attack_scores, honest_scores = _read_labelled(spec, files)
+    unknown = sorted(lower - set(layers))
+    if unknown:
+        raise InputError(
+            f"--lower-is-suspicious: no layer {unknown[0]!r} (layers: {', '.join(layers)})"
+        )
+    flips = tuple(x in lower for x in layers)
+    for i, flip in enumerate(flips):  # in place: the arrays are this reader's own
+        if flip:
+            np.negative(attack_scores[:, i], out=attack_scores[:, i])
+            np.negative(honest_scores[:, i], out=honest_scores[:, i])
+    if attack_scores.shape[0] == 0:
+        raise InputError("no attack case in the log(s): the catch rates need some")
+    return ScoredLog(
+        layers=layers,
+        honest=honest_scores,
+        attack=attack_scores,
+        lower=flips,
+        source=", ".join(str(p) for p in files),
+        honest_source=", ".join(spec.honest) if spec.honest else (
+            f"rows with {spec.set_col} = honest" if spec.set_col else ""
+        ),
+    )  # fmt: skip
+
+
+def _read_set(spec: LogSpec, files: list[Path]) -> tuple[tuple[str, ...], np.ndarray]:
+    layers, scores, _ = _read_table(spec, files)
+    return layers, scores
+
+
+def _read_labelled(
+    spec: LogSpec, files: list[Path]
+) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
+    layers, scores, labels = _read_table(spec, files)
+    if labels is None:
+        return layers, scores, np.empty((0, len(layers)))
+    honest = labels == "honest"
+    return layers, scores[~honest], scores[honest]
+
+
+def _read_table(
+    spec: LogSpec, files: list[Path]
+) -> tuple[tuple[str, ...], np.ndarray, np.ndarray | None]:
+    """Layers, cases × layers scores, and each case's set label (``None`` without a set
+    column)."""
+    for p in files:
+        require_file(p)
+    framework = None if spec.tool == "auto" else spec.tool
+    if framework is None:
+        found = {detect(p) for p in files}
+        if len(found) > 1:
+            raise InputError(f"the files come from different tools: {sorted(map(str, found))}")
+        framework = found.pop()
+    if framework == "json":
+        raise InputError("--tool json logs carry outcomes, not scores: give a wide or long log")
+    if framework is not None:
+        rows = read_framework(files, framework, spec)
+        return _pivot_arrow(rows.table, spec, ", ".join(map(str, files)), framework)
+    for p in files:
+        if p.suffix.lower() in (".csv", ".tsv", ".txt"):
+            _refuse_nul(p)
+    source = ", ".join(str(p) for p in files)
+    con = _connect()
+    try:
+        src = _source_sql(files)
+        return _wide(con, src, spec, source) if spec.wide else _long(con, src, spec, source)
+    except duckdb.Error as exc:
+        raise InputError(
+            f"cannot read the log: {str(exc).splitlines()[0]}", source=source
+        ) from None
+    finally:
+        con.close()
+
+
+def _columns(con: duckdb.DuckDBPyConnection, src: str) -> dict[str, str]:
+    rows = con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()
+    return {str(r[0]): str(r[1]) for r in rows}
+
+
+def _require(columns: dict[str, str], names: Sequence[str | None], source: str) -> None:
+    for name in names:
+        if name is not None and name not in columns:
+            raise InputError(
+                f"no column {name!r} (columns: {', '.join(columns)}); set the column name "
+                "with --case-col / --layer-col / --score-col / --set-col",
+                source=source,
+            )
+
+
+def _score_sql(column: str, dtype: str) -> str:
+    """SQL for a column's score as DOUBLE: NULL where the value is not a number."""
+    col = _ident(column)
+    if dtype in _NUMBER_TYPES:
+        return f"CAST({col} AS DOUBLE)"
+    if dtype == "BOOLEAN":
+        return "CAST(NULL AS DOUBLE)"  # a flag is not a score: refused below, by name
+    return f"TRY_CAST(trim(CAST({col} AS VARCHAR)) AS DOUBLE)"
+
+
+def _check_scores(
+    con: duckdb.DuckDBPyConnection,
+    src: str,
+    checks: list[tuple[str, str, str]],
+    case: str,
+    source: str,
+) -> None:
+    """Refuse a missing, non-numeric, NaN or infinite score: one line naming the row (the
+    data row, 1 = the first after the header), the case and the layer."""
+    if not checks:
+        return
+    bad = " OR ".join(f"({v} IS NULL OR isnan({v}) OR isinf({v}))" for _, _, v in checks)
+    found = con.execute(
+        f"""SELECT * FROM (SELECT row_number() OVER () AS cofail_row, * FROM {src})
+        WHERE {bad} LIMIT 1"""
+    ).fetchone()
+    if found is None:
+        return
+    names = [str(r[0]) for r in con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()]
+    record = dict(zip(["cofail_row", *names], found, strict=True))
+    for layer, column, sql in checks:
+        value = con.execute(
+            f"""SELECT {sql}, CAST({_ident(column)} AS VARCHAR) FROM (
+                SELECT row_number() OVER () AS cofail_row, * FROM {src})
+            WHERE cofail_row = {int(record["cofail_row"])}"""
+        ).fetchone()
+        if value is None:
+            continue
+        number, text = value
+        if number is None or not np.isfinite(number):
+            shown = "(empty)" if text is None else brief(text)
+            raise InputError(
+                f"row {record['cofail_row']} (case {brief(str(record.get(case)))}), layer "
+                f"{brief(layer)}: score {shown}; expected a finite number",
+                source=source,
+            )
+
+
+def _check_labels(con: duckdb.DuckDBPyConnection, src: str, spec: LogSpec, source: str) -> None:
+    """Refuse a set label other than honest / attack (any case), naming its row."""
+    if spec.set_col is None:
+        return
+    col = f"lower(trim(CAST({_ident(spec.set_col)} AS VARCHAR)))"
+    bad = con.execute(
+        f"""SELECT cofail_row, CAST({_ident(spec.set_col)} AS VARCHAR) FROM (
+            SELECT row_number() OVER () AS cofail_row, * FROM {src})
+        WHERE {col} IS NULL OR {col} NOT IN ('honest', 'attack') LIMIT 1"""
+    ).fetchone()
+    if bad:
+        raise InputError(
+            f"row {bad[0]}: column {spec.set_col!r} is "
+            f"{'(empty)' if bad[1] is None else brief(bad[1])}; expected honest or attack",
+            source=source,
+        )
+
+
+def _wide(
+    con: duckdb.DuckDBPyConnection, src: str, spec: LogSpec, source: str
+) -> tuple[tuple[str, ...], np.ndarray, np.ndarray | None]:
+    columns = _columns(con, src)
+    _require(columns, [spec.case, spec.stratum, spec.set_col, *(spec.layers or ())], source)
+    reserved = {spec.case, spec.stratum, spec.set_col}
+    layers = tuple(spec.layers or [c for c in columns if c not in reserved])
+    _check_layers(layers, source)
+    checks = [(c, c, _score_sql(c, columns[c])) for c in layers]
+    _check_scores(con, src, checks, spec.case, source)
+    _check_labels(con, src, spec, source)
+    label = (
+        f", lower(trim(CAST({_ident(spec.set_col)} AS VARCHAR))) = 'honest' AS honest"
+        if spec.set_col
+        else ""
+    )
+    select = ", ".join(f"{sql} AS {_ident(f'v{i}')}" for i, (_, _, sql) in enumerate(checks))
+    data = con.execute(f"SELECT {select}{label} FROM {src}").fetchnumpy()
+    scores = np.empty((len(data["v0"]), len(layers)), dtype=np.float64)
+    for i in range(len(layers)):
+        scores[:, i] = np.asarray(data.pop(f"v{i}"), dtype=np.float64)
+    labels = None
+    if spec.set_col:
+        labels = np.where(np.asarray(data["honest"], dtype=bool), "honest", "attack")
+    return layers, scores, labels
+
+
+def _long(
+    con: duckdb.DuckDBPyConnection, src: str, spec: LogSpec, source: str
+) -> tuple[tuple[str, ...], np.ndarray, np.ndarray | None]:
+    columns = _columns(con, src)
+    _require(columns, [spec.case, spec.layer, spec.score_col, spec.set_col], source)
+    sql = _score_sql(spec.score_col, columns[spec.score_col])
+    layer_sql = f"CAST({_ident(spec.layer)} AS VARCHAR)"
+    con.execute(
+        f"""CREATE TEMP VIEW scored AS SELECT row_number() OVER () AS cofail_row, * FROM {src}"""
+    )
+    bad = con.execute(
+        f"""SELECT cofail_row, CAST({_ident(spec.case)} AS VARCHAR), {layer_sql},
+        CAST({_ident(spec.score_col)} AS VARCHAR) FROM scored
+        WHERE {sql} IS NULL OR isnan({sql}) OR isinf({sql}) OR {layer_sql} IS NULL
+        OR {_ident(spec.case)} IS NULL LIMIT 1"""
+    ).fetchone()
+    if bad:
+        shown = "(empty)" if bad[3] is None else brief(bad[3])
+        raise InputError(
+            f"row {bad[0]} (case {brief(bad[1])}), layer {brief(bad[2])}: score {shown}; "
+            "expected a finite number (and a case and a layer)",
+            source=source,
+        )
+    _check_labels(con, "scored", spec, source)
+    label = f"lower(trim(CAST({_ident(spec.set_col)} AS VARCHAR)))" if spec.set_col else "'attack'"
+    table = pa.table(
+        con.execute(
+            f"""SELECT CAST({_ident(spec.case)} AS VARCHAR) AS "case", {layer_sql} AS layer,
+            {sql} AS score, {label} AS "set" FROM scored"""
+        ).fetchnumpy()
+    )
+    return _pivot_arrow(table, spec, source, None)
+
+
+def _pivot_arrow(
+    table: pa.Table, spec: LogSpec, source: str, framework: str | None
+) -> tuple[tuple[str, ...], np.ndarray, np.ndarray | None]:
+    """Cases × layers from long rows ``case, layer, score[, set]``: a case must have one score
+    for every layer (incomplete cases are refused: a missing score is not a miss)."""
+    cases = np.asarray(table.column("case").to_numpy(zero_copy_only=False), dtype=object)
+    layer_col = np.asarray(table.column("layer").to_numpy(zero_copy_only=False), dtype=object)
+    score = np.asarray(table.column("score").to_numpy(zero_copy_only=False), dtype=float)
+    has_set = "set" in table.column_names and spec.set_col is not None
+    sets = (
+        np.asarray(table.column("set").to_numpy(zero_copy_only=False), dtype=object)
+        if has_set
+        else None
+    )
+    if framework is not None and np.isnan(score).any():
+        at = int(np.flatnonzero(np.isnan(score))[0])
+        raise InputError(
+            f"case {brief(str(cases[at]))}, layer {brief(str(layer_col[at]))}: the {framework} "
+            "log gives no score here (its outcome is pass/fail only); scored layers need a "
+            "score for every case",
+            source=source,
+        )
+    if sets is not None and any(s is None for s in sets):
+        at = next(i for i, s in enumerate(sets) if s is None)
+        raise InputError(f"case {brief(str(cases[at]))}: no {spec.set_col!r}", source=source)
+    layers = tuple(sorted(set(layer_col.tolist())))
+    _check_layers(layers, source)
+    position = {name: i for i, name in enumerate(layers)}
+    # A case id names a case within its set: honest case 7 and attack case 7 are two cases.
+    keys = (
+        cases
+        if sets is None
+        else np.array([f"{s}\x00{c}" for s, c in zip(sets, cases, strict=True)], dtype=object)
+    )
+    unique, row = np.unique(keys.astype(str), return_inverse=True)
+    col = np.fromiter((position[x] for x in layer_col), dtype=np.intp, count=len(layer_col))
+    scores = np.full((len(unique), len(layers)), np.nan)
+    seen = np.zeros((len(unique), len(layers)), dtype=np.int64)
+    np.add.at(seen, (row, col), 1)
+    if (seen > 1).any():
+        r, c = np.argwhere(seen > 1)[0]
+        raise InputError(
+            f"case {brief(_case_of(unique[r]))} has more than one score for layer "
+            f"{brief(layers[c])}; give one score per (case, layer)",
+            source=source,
+        )
+    if (seen == 0).any():
+        r, c = np.argwhere(seen == 0)[0]
+        raise InputError(
+            f"case {brief(_case_of(unique[r]))} has no score for layer {brief(layers[c])}; "
+            "every case needs a score from every layer",
+            source=source,
+        )
+    scores[row, col] = score
+    labels = None
+    if sets is not None:
+        labels = np.array([set_label(k.split("\x00", 1)[0], source) for k in unique])
+    return layers, scores, labels
+
+
+def _case_of(key: Any) -> str:
+    return str(key).split("\x00", 1)[-1]

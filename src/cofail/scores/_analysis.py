@@ -1,0 +1,412 @@
+"""What a false-positive budget buys from scored layers, alone and together.
+
+At one budget: each layer's threshold, realised false-positive rate, catch rate and ROC AUC;
+each pair's and the whole stack's share of attacks that every layer misses, against the
+independence product; the effective number of independent layers; and the thresholds that
+split the budget across the layers best (rule ``any``), in sample and cross-validated. Over a
+curve of budgets: the same rates, so that the cost of correlated misses can be read at any
+audit budget.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from cofail.empirical import (
+    CoFailure,
+    LayerThreshold,
+    LogSpec,
+    PatternHistogram,
+    ScoredLog,
+    StackFailure,
+    budget_threshold,
+    budget_thresholds,
+    miss_histogram,
+)
+from cofail.empirical._spec import ThresholdRule
+from cofail.errors import InputError
+from cofail.intervals import wilson
+from cofail.scores._combine import Combination, CrossValidation, Rule, combine, cross_validate
+from cofail.scores._roc import layer_intervals, mann_whitney_auc, roc_points
+
+__all__ = ["CurvePoint", "LayerScore", "ScoreAnalysis", "analyse_scores", "default_budgets"]
+
+_CURVE_COMBINATIONS = 10
+"""Budgets of the curve at which a large log's combination is searched (every one otherwise)."""
+_SMALL = 200_000
+
+
+def default_budgets(budget: float | None = None, n: int = 50) -> tuple[float, ...]:
+    """Return ``n`` budgets spaced evenly on a log scale from 0.1 % to 20 %, with ``budget``.
+
+    >>> b = default_budgets(0.01)
+    >>> len(b), b[0], b[-1], 0.01 in b
+    (51, 0.001, 0.2, True)
+    """
+    grid = {round(float(x), 10) for x in np.geomspace(0.001, 0.2, n)}
+    if budget is not None:
+        grid.add(round(budget, 10))
+    return tuple(sorted(grid))
+
+
+@dataclass(frozen=True)
+class LayerScore:
+    """One scored layer at the budget: its threshold and rates, its AUC, their intervals."""
+
+    threshold: LayerThreshold
+    auc: float
+    auc_interval: tuple[float, float]
+    tpr_interval: tuple[float, float]
+    method: str
+    roc: tuple[np.ndarray, np.ndarray] = field(repr=False)
+    """(FPR, TPR) points of the layer's ROC curve, for figures."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.threshold.to_dict(),
+            "tpr_interval": list(self.tpr_interval),
+            "auc": self.auc,
+            "auc_interval": list(self.auc_interval),
+            "interval_method": self.method,
+        }
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    """The rates at one budget of the curve."""
+
+    budget: float
+    thresholds: dict[str, float]
+    fpr: dict[str, float]
+    tpr: dict[str, float]
+    all_miss: float
+    """Share of attacks every layer misses, each layer at its own budget threshold."""
+    independent: float
+    """The product of the layers' miss rates: ``all_miss`` if they missed independently."""
+    union_fpr: float
+    """False-positive rate of auditing when any layer flags, each at its own threshold."""
+    combination: Combination | None = None
+    """The best split of the budget for rule ``any`` (``None`` where not searched)."""
+    combination_independent: float | None = None
+    """The combination's catch rate if its layers missed independently at its thresholds."""
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "budget": self.budget,
+            "thresholds": self.thresholds,
+            "fpr": self.fpr,
+            "tpr": self.tpr,
+            "all_miss": self.all_miss,
+            "independent": self.independent,
+            "union_fpr": self.union_fpr,
+        }
+        if self.combination is not None:
+            out["any"] = {
+                "tpr": self.combination.tpr,
+                "fpr": self.combination.fpr,
+                "independent": self.combination_independent,
+            }
+        return out
+
+
+@dataclass(frozen=True)
+class ScoreAnalysis:
+    """Scored layers at a budget and over a curve of budgets; see :func:`analyse_scores`."""
+
+    budget: float
+    rule: ThresholdRule
+    scored: ScoredLog = field(repr=False)
+    layers: tuple[LayerScore, ...]
+    misses: PatternHistogram = field(repr=False)
+    co: CoFailure = field(repr=False)
+    stack: StackFailure
+    union: tuple[int, int]
+    """(honest, attack) cases flagged when any layer flags at its own budget threshold."""
+    combination: Combination | None
+    out_of_sample: CrossValidation | None
+    cascade: Combination | None
+    curve: tuple[CurvePoint, ...]
+    alpha: float
+    notes: tuple[str, ...] = ()
+
+    @property
+    def assumptions(self) -> str:
+        """What every figure rests on: the sets, the budget rule and the meaning of a miss."""
+        rule = (
+            "ControlArena's rule: np.percentile(honest, 100 - budget), flag when strictly above"
+            if self.rule == "controlarena"
+            else "conservative rule: the lowest threshold whose false-positive rate is at most "
+            "the budget"
+        )
+        return (
+            f"{self.scored.n_attack} attack cases ({self.scored.source}), "
+            f"{self.scored.n_honest} honest cases ({self.scored.honest_source}); thresholds "
+            f"from a {100 * self.budget:g}% false-positive budget on the honest cases ({rule}); "
+            "a layer misses an attack it does not flag; rates are exact fractions of the cases "
+            "given; intervals at "
+            f"{100 * (1 - self.alpha):g}%"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return plain data for JSON: the keys of ``cofail scores --format json``."""
+        n_a, n_h = self.scored.n_attack, self.scored.n_honest
+        pairs = [
+            {
+                "a": p.a,
+                "b": p.b,
+                "both_miss": p.joint,
+                "both_miss_interval": [p.joint_low, p.joint_high],
+                "independent": self._rate(p.a) * self._rate(p.b),
+                "ratio": None
+                if self._rate(p.a) * self._rate(p.b) == 0
+                else p.joint / (self._rate(p.a) * self._rate(p.b)),
+                "phi": p.phi,
+                "n_both_miss": p.n11,
+            }
+            for p in self.co.pairs_
+        ]
+        stack = self.stack.to_dict()
+        out: dict[str, Any] = {
+            "budget": self.budget,
+            "threshold_rule": self.rule,
+            "n_honest": n_h,
+            "n_attack": n_a,
+            "layers": [layer.to_dict() for layer in self.layers],
+            "pairs": pairs,
+            "stack": {
+                "layers": stack["layers"],
+                "all_miss": stack["observed"],
+                "independent": stack["independent"],
+                "ratio": stack["ratio"],
+                "interval": stack["interval"],
+                "effective_layers": stack["effective_layers"],
+                "union_fpr": self.union[0] / n_h,
+                "union_tpr": self.union[1] / n_a,
+            },
+            "combination": None
+            if self.combination is None
+            else _combination_dict(self.combination, self.out_of_sample, self.scored, self.alpha),
+            "curve": [p.to_dict() for p in self.curve],
+            "assumptions": self.assumptions,
+            "notes": list(self.notes),
+        }
+        if self.cascade is not None:
+            out["cascade"] = _combination_dict(self.cascade, None, self.scored, self.alpha)
+        return out
+
+    def _rate(self, layer: str) -> float:
+        return 1.0 - next(x.threshold.tpr for x in self.layers if x.threshold.layer == layer)
+
+
+def _combination_dict(
+    c: Combination, cv: CrossValidation | None, scored: ScoredLog, alpha: float
+) -> dict[str, Any]:
+    caught = [int(np.count_nonzero(scored.attack[:, i] > t)) for i, t in enumerate(c.thresholds)]
+    miss = math.prod(1 - k / c.n_attack for k in caught)
+    out: dict[str, Any] = {
+        "rule": c.rule,
+        "thresholds": {
+            layer: None if math.isinf(t) else scored.raw(t, i)
+            for i, (layer, t) in enumerate(zip(scored.layers, c.thresholds, strict=True))
+        },
+        "fpr": c.fpr,
+        "tpr": c.tpr,
+        "tpr_interval": list(wilson(c.caught, c.n_attack, alpha)),
+        "independent": 1 - miss if c.rule == "any" else math.prod(k / c.n_attack for k in caught),
+        "false_positives": c.false_positives,
+        "caught": c.caught,
+        "method": c.method,
+        "in_sample": True,
+    }
+    if cv is not None:
+        out["out_of_sample"] = {
+            "tpr": cv.tpr,
+            "tpr_interval": list(wilson(cv.caught, cv.n_attack, alpha)),
+            "fpr": cv.fpr,
+            "method": cv.method,
+            "in_sample_advantage": c.tpr - cv.tpr,
+        }
+    return out
+
+
+def analyse_scores(
+    scored: ScoredLog,
+    spec: LogSpec,
+    *,
+    alpha: float = 0.05,
+    n_boot: int = 2000,
+    seed: int = 0,
+    budgets: Sequence[float] | None = None,
+    combine_rule: Rule | None = "any",
+    cascade: bool = False,
+    folds: int | None = None,
+) -> ScoreAnalysis:
+    """Return the analysis of scored layers at ``spec.budget`` and over a curve of budgets.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> z_h, z_a = rng.normal(size=(500, 1)), rng.normal(size=(300, 1))
+    >>> h = z_h + rng.normal(size=(500, 2))          # a shared factor: the monitors agree
+    >>> a = 2.0 + z_a + rng.normal(size=(300, 2))
+    >>> s = ScoredLog(("m1", "m2"), h, a, (False, False), "attack.csv", "honest.csv")
+    >>> r = analyse_scores(s, LogSpec(budget=0.02), n_boot=200, budgets=(0.01, 0.02))
+    >>> r.stack.observed > r.stack.independent  # they miss together more than by chance
+    True
+    """
+    if spec.budget is None:
+        raise InputError("cofail scores needs --budget B: the false-positive rate on honest cases")
+    if scored.n_honest == 0:
+        raise InputError(
+            "cofail scores needs honest cases to set thresholds: --honest FILE… or --set-col"
+        )
+    thresholds = budget_thresholds(scored, spec)
+    misses = miss_histogram(scored, thresholds, spec)
+    co = CoFailure(alpha=alpha, n_boot=n_boot, seed=seed).fit(misses)
+    stack = co.stack_failure_(None)
+    honest_sorted = [np.sort(scored.honest[:, i]) for i in range(len(scored.layers))]
+    attack_sorted = [np.sort(scored.attack[:, i]) for i in range(len(scored.layers))]
+    layers = []
+    for i, t in enumerate(thresholds):
+        iv = layer_intervals(
+            honest_sorted[i],
+            attack_sorted[i],
+            t.threshold,
+            spec.budget if t.origin == "budget" else None,
+            spec.threshold_rule,
+            alpha=alpha,
+            n_boot=n_boot,
+            seed=seed + i,
+        )
+        layers.append(
+            LayerScore(
+                threshold=t,
+                auc=mann_whitney_auc(honest_sorted[i], attack_sorted[i]),
+                auc_interval=iv.auc,
+                tpr_interval=iv.tpr,
+                method=iv.method,
+                roc=roc_points(honest_sorted[i], attack_sorted[i]),
+            )
+        )
+    oriented = [t.threshold for t in thresholds]
+    union = (_union_count(scored.honest, oriented), _union_count(scored.attack, oriented))
+    notes: list[str] = []
+    combination = out = casc = None
+    if combine_rule is not None and len(scored.layers) > 1:
+        combination = combine(scored.honest, scored.attack, spec.budget, combine_rule)
+        out = cross_validate(
+            scored.honest, scored.attack, spec.budget, combine_rule, folds=folds, seed=seed
+        )
+    if cascade and len(scored.layers) > 1:
+        casc = combine(scored.honest, scored.attack, spec.budget, "all")
+    curve = _curve(
+        scored,
+        honest_sorted,
+        attack_sorted,
+        default_budgets(spec.budget) if budgets is None else tuple(budgets),
+        spec.threshold_rule,
+        combine_rule if len(scored.layers) > 1 else None,
+        notes,
+    )
+    fixed = [t.layer for t in thresholds if t.origin == "fixed"]
+    if fixed:
+        notes.append(
+            f"{', '.join(fixed)}: threshold fixed by --threshold at the budget; the curve "
+            "sets every layer's threshold from each budget"
+        )
+    return ScoreAnalysis(
+        budget=spec.budget,
+        rule=spec.threshold_rule,
+        scored=scored,
+        layers=tuple(layers),
+        misses=misses,
+        co=co,
+        stack=stack,
+        union=union,
+        combination=combination,
+        out_of_sample=out,
+        cascade=casc,
+        curve=tuple(curve),
+        alpha=alpha,
+        notes=tuple(notes),
+    )
+
+
+def _union_count(scores: np.ndarray, oriented: Sequence[float]) -> int:
+    flagged = np.zeros(scores.shape[0], dtype=bool)
+    for i, t in enumerate(oriented):
+        flagged |= scores[:, i] > t
+    return int(np.count_nonzero(flagged))
+
+
+def _first_caught(column: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """Per case, the index of the first budget (ascending) at which it is flagged; ``len``
+    when none is. Thresholds fall as budgets rise, so a case is flagged at a suffix of the
+    budgets: counting the thresholds below its score gives that suffix's length."""
+    ascending = thresholds[::-1]
+    below = np.searchsorted(ascending, column, side="left")
+    return (len(thresholds) - below).astype(np.uint8)
+
+
+def _curve(
+    scored: ScoredLog,
+    honest_sorted: Sequence[np.ndarray],
+    attack_sorted: Sequence[np.ndarray],
+    budgets: tuple[float, ...],
+    rule: ThresholdRule,
+    combine_rule: Rule | None,
+    notes: list[str],
+) -> list[CurvePoint]:
+    if len(budgets) > 250:
+        raise InputError(f"at most 250 budgets in a curve, got {len(budgets)}")
+    nb, d = len(budgets), len(scored.layers)
+    n_h, n_a = scored.n_honest, scored.n_attack
+    t = np.array([[budget_threshold(honest_sorted[i], b, rule) for b in budgets] for i in range(d)])
+    # The share every layer misses at budget j: cases whose earliest catch, over the layers,
+    # comes after j. One uint8 per case and layer instead of a pass per budget.
+    first_a = np.full(n_a, nb, dtype=np.uint8)
+    first_h = np.full(n_h, nb, dtype=np.uint8)
+    for i in range(d):
+        np.minimum(first_a, _first_caught(scored.attack[:, i], t[i]), out=first_a)
+        np.minimum(first_h, _first_caught(scored.honest[:, i], t[i]), out=first_h)
+    missed_all = n_a - np.cumsum(np.bincount(first_a, minlength=nb + 1))[:nb]
+    flagged_h = np.cumsum(np.bincount(first_h, minlength=nb + 1))[:nb]
+    fp = np.array([n_h - np.searchsorted(honest_sorted[i], t[i], "right") for i in range(d)])
+    tp = np.array([n_a - np.searchsorted(attack_sorted[i], t[i], "right") for i in range(d)])
+    searched = set(range(nb))
+    if combine_rule is not None and n_h + n_a > _SMALL and nb > _CURVE_COMBINATIONS:
+        picks = np.unique(np.linspace(0, nb - 1, _CURVE_COMBINATIONS).round().astype(int))
+        searched = set(picks.tolist())
+        notes.append(
+            f"the curve's combination is searched at {len(searched)} of its {nb} budgets "
+            f"({n_h + n_a:,} cases: each search costs seconds)"
+        )
+    points = []
+    for j, b in enumerate(budgets):
+        best = best_ind = None
+        if combine_rule is not None and j in searched:
+            best = combine(scored.honest, scored.attack, b, combine_rule)
+            caught = [
+                int(np.count_nonzero(scored.attack[:, i] > x))
+                for i, x in enumerate(best.thresholds)
+            ]
+            best_ind = 1 - math.prod(1 - k / n_a for k in caught)
+        points.append(
+            CurvePoint(
+                budget=b,
+                thresholds={x: scored.raw(float(t[i, j]), i) for i, x in enumerate(scored.layers)},
+                fpr={x: int(fp[i, j]) / n_h for i, x in enumerate(scored.layers)},
+                tpr={x: int(tp[i, j]) / n_a for i, x in enumerate(scored.layers)},
+                all_miss=int(missed_all[j]) / n_a,
+                independent=math.prod(1 - int(tp[i, j]) / n_a for i in range(d)),
+                union_fpr=int(flagged_h[j]) / n_h,
+                combination=best,
+                combination_independent=best_ind,
+            )
+        )
+    return points

@@ -1,0 +1,419 @@
+"""Combining scored layers under one false-positive budget: which thresholds catch the most.
+
+Rule ``any`` audits a case when any layer flags it; rule ``all`` (a cascade) only when every
+layer does. Both choose one threshold per layer to maximise the catch rate on attack cases
+subject to the *realised* false-positive rate of the combined rule on honest cases being at
+most the budget.
+
+The search. A threshold between two honest scores flags the same honest cases as the lower of
+the two and more attacks, so the optimum lies at distinct honest scores (or "off"). Each layer's
+candidates are coded once (``code = number of candidates below the score``, so a case is
+flagged at candidate j exactly when ``code > j``); a d-dimensional histogram of the codes and
+its cumulative sums then give the combined false-positive and catch counts of *every*
+combination of candidates at once. That is exact while the grid has at most 2^22 cells (up to
+3 layers on logs of a few thousand honest cases). Past that, each layer's candidates are
+thinned to an even grid of ranks and the search is refined around the best cell, and beyond 3
+layers pairs of layers are re-optimised in turn with the others fixed (a local optimum). The
+result always says which search produced it.
+
+An in-sample optimum is optimistic, so :func:`cross_validate` refits the thresholds on folds
+and scores them on the cases left out.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from cofail.errors import InputError
+
+__all__ = ["Combination", "CrossValidation", "combine", "cross_validate", "evaluate"]
+
+Rule = Literal["any", "all"]
+_MAX_CELLS = 1 << 22
+_REFINE = 4
+_SWEEPS = 8
+
+
+@dataclass(frozen=True)
+class Combination:
+    """The best thresholds found for a combined rule, and their in-sample rates."""
+
+    rule: Rule
+    thresholds: tuple[float, ...]
+    """One per layer, oriented scale; ``inf`` means the layer is off (never flags)."""
+    false_positives: int
+    n_honest: int
+    caught: int
+    n_attack: int
+    budget: float
+    method: str
+    """Which search produced the thresholds: exact, grid and refined, or pairwise."""
+
+    @property
+    def fpr(self) -> float:
+        return self.false_positives / self.n_honest
+
+    @property
+    def tpr(self) -> float:
+        return self.caught / self.n_attack
+
+
+@dataclass(frozen=True)
+class CrossValidation:
+    """Out-of-sample rates of a combination refitted on folds."""
+
+    folds: int
+    method: str
+    caught: int
+    n_attack: int
+    false_positives: int
+    n_honest: int
+    per_fold_tpr: tuple[float, ...] = field(default_factory=tuple)
+
+    @property
+    def tpr(self) -> float:
+        return self.caught / self.n_attack
+
+    @property
+    def fpr(self) -> float:
+        return self.false_positives / self.n_honest
+
+
+def evaluate(
+    honest: np.ndarray, attack: np.ndarray, thresholds: Sequence[float], rule: Rule
+) -> tuple[int, int]:
+    """Return (honest cases flagged, attack cases flagged) by ``rule`` at ``thresholds``.
+
+    >>> h = np.array([[1.0, 1.0], [5.0, 0.0], [0.0, 5.0]])
+    >>> a = np.array([[6.0, 0.0], [0.0, 0.0], [6.0, 6.0]])
+    >>> evaluate(h, a, [4.0, 4.0], "any"), evaluate(h, a, [4.0, 4.0], "all")
+    ((2, 2), (0, 1))
+    """
+    return _flag_count(honest, thresholds, rule), _flag_count(attack, thresholds, rule)
+
+
+def _flag_count(scores: np.ndarray, thresholds: Sequence[float], rule: Rule) -> int:
+    if scores.shape[0] == 0:
+        return 0
+    acc = scores[:, 0] > thresholds[0]
+    for i in range(1, scores.shape[1]):
+        flag = scores[:, i] > thresholds[i]
+        acc = (acc | flag) if rule == "any" else (acc & flag)
+    return int(np.count_nonzero(acc))
+
+
+def combine(
+    honest: np.ndarray, attack: np.ndarray, budget: float, rule: Rule = "any"
+) -> Combination:
+    """Return the thresholds that catch the most attacks with the combined rule's realised
+    false-positive rate on ``honest`` at most ``budget``.
+
+    Parameters
+    ----------
+    honest, attack : cases × layers, oriented scores (higher = more suspicious).
+    budget : the false-positive rate allowed, in [0, 1].
+    rule : ``any`` (audit when any layer flags) or ``all`` (only when every layer does).
+
+    Examples
+    --------
+    Two monitors that miss different attacks: each alone, at a budget of one honest case in
+    four, catches 2 of 4 attacks; together, splitting the budget, they catch 3.
+
+    >>> h = np.array([[9.0, 0.0], [0.0, 9.0], [1.0, 1.0], [2.0, 2.0]])
+    >>> a = np.array([[5.0, 0.0], [0.0, 5.0], [5.0, 5.0], [0.0, 0.0]])
+    >>> c = combine(h, a, 0.5)
+    >>> c.caught, c.false_positives, c.method.split(":")[0]
+    (3, 2, 'exact')
+
+    Notes
+    -----
+    Exact over distinct honest scores while the candidate grid has at most 2^22 cells;
+    otherwise a grid of ranks refined around its best cell, and for more than 3 layers a
+    pairwise coordinate search (see the module docstring). Cost O(n d + cells) per grid.
+    """
+    if honest.shape[0] == 0:
+        raise InputError("a combination under a budget needs honest cases")
+    n_h, d = honest.shape
+    allowed = math.floor(budget * n_h + 1e-9)  # honest cases the rule may flag
+    if d <= 3:
+        cands = [_candidates(honest[:, i], allowed, rule) for i in range(d)]
+        best, exact = _grid_search(honest, attack, cands, allowed, rule, list(range(d)))
+        method = "exact: every combination of thresholds at distinct honest scores"
+        if not exact:
+            best = _refine(honest, attack, cands, best, allowed, rule)
+            method = (
+                "grid: thresholds on an even grid of each layer's candidate scores, refined "
+                f"{_REFINE} times around the best (the best found, not proven optimal)"
+            )
+    else:
+        best = _pairwise(honest, attack, allowed, rule)
+        method = (
+            "pairwise: each pair of layers re-optimised exactly in turn with the others "
+            f"fixed, up to {_SWEEPS} sweeps (a local optimum, not proven global)"
+        )
+    fp, tp = evaluate(honest, attack, best, rule)
+    return Combination(
+        rule=rule,
+        thresholds=tuple(float(t) for t in best),
+        false_positives=fp,
+        n_honest=n_h,
+        caught=tp,
+        n_attack=attack.shape[0],
+        budget=budget,
+        method=method,
+    )
+
+
+def _candidates(column: np.ndarray, allowed: int, rule: Rule) -> np.ndarray:
+    """Distinct honest scores worth trying as thresholds, ascending, then ``inf`` (off).
+
+    For ``any`` a layer alone may flag at most ``allowed`` honest cases, so only the top
+    ``allowed + 1`` honest scores can be thresholds. For ``all`` any honest score can, and
+    ``-inf`` (flag every case) takes the layer out of the cascade.
+    """
+    values = np.unique(column)
+    n = len(column)
+    if rule == "all" or allowed >= n:
+        values = np.concatenate(([-np.inf], values))
+    else:
+        values = values[values >= np.partition(column, n - allowed - 1)[n - allowed - 1]]
+    return np.concatenate((values, [np.inf]))
+
+
+def _thin(cands: np.ndarray, size: int) -> np.ndarray:
+    """At most ``size`` of ``cands`` at evenly spaced ranks, keeping both ends."""
+    if len(cands) <= size:
+        return cands
+    pick = np.unique(np.linspace(0, len(cands) - 1, size).round().astype(np.int64))
+    return cands[pick]
+
+
+def _grid_search(
+    honest: np.ndarray,
+    attack: np.ndarray,
+    cands: Sequence[np.ndarray],
+    allowed: int,
+    rule: Rule,
+    layers: Sequence[int],
+    base_h: np.ndarray | None = None,
+    base_a: np.ndarray | None = None,
+    fixed: Sequence[float] | None = None,
+) -> tuple[list[float], bool]:
+    """Best thresholds of ``layers`` over (possibly thinned) candidate grids.
+
+    ``base_h`` / ``base_a`` mark the cases the other (fixed) layers already decide: for
+    ``any``, cases they flag (counted as flagged whatever these layers do); for ``all``, cases
+    they do not flag (never flagged). Returns the thresholds of every layer (``fixed`` for the
+    others) and whether the grid was exact.
+    """
+    k = len(layers)
+    size = max(2, int(_MAX_CELLS ** (1.0 / k)))
+    grids = [_thin(cands[j], size) for j in range(k)]
+    exact = all(len(g) == len(c) for g, c in zip(grids, cands, strict=True))
+    shape = tuple(len(g) for g in grids)
+    # Cases the fixed layers decide drop out; the rest are coded on the grids.
+    free_h = slice(None) if base_h is None else ~base_h
+    free_a = slice(None) if base_a is None else ~base_a
+    hist_h = _histogram(honest[free_h][:, list(layers)], grids, shape)
+    hist_a = _histogram(attack[free_a][:, list(layers)], grids, shape)
+    decided_h = 0 if base_h is None else int(np.count_nonzero(base_h))
+    decided_a = 0 if base_a is None else int(np.count_nonzero(base_a))
+    if rule == "any":
+        # flagged by any of these at cell j = free cases minus those with every code <= j_l
+        fp = decided_h + (hist_h.sum() - _cumulative(hist_h, reverse=False))
+        tp = decided_a + (hist_a.sum() - _cumulative(hist_a, reverse=False))
+    else:
+        # flagged by all at cell j = cases with every code > j_l (reverse cumulative, shifted)
+        fp = _shifted_survival(hist_h)
+        tp = _shifted_survival(hist_a)
+    feasible = fp <= allowed
+    score = np.where(feasible, tp.astype(np.float64) - fp / (2.0 * (honest.shape[0] + 1)), -1.0)
+    cell = np.unravel_index(int(np.argmax(score)), shape)
+    out = list(fixed) if fixed is not None else [np.inf] * honest.shape[1]
+    for j, layer in enumerate(layers):
+        out[layer] = float(grids[j][cell[j]])
+    return out, exact
+
+
+def _histogram(scores: np.ndarray, grids: Sequence[np.ndarray], shape: tuple[int, ...]) -> Any:
+    """Counts of cases by the tuple of their codes (number of grid values below the score)."""
+    index = np.zeros(scores.shape[0], dtype=np.int64)
+    stride = 1
+    for j in reversed(range(len(grids))):
+        # searchsorted 'left' counts grid values strictly below: flagged at j iff code > j.
+        code = np.searchsorted(grids[j], scores[:, j], side="left")
+        index += code * stride
+        stride *= shape[j] + 1  # codes run 0 … len(grid)
+    full = tuple(s + 1 for s in shape)
+    counts = np.bincount(index, minlength=int(np.prod(full))).reshape(full)
+    return counts
+
+
+def _cumulative(hist: np.ndarray, *, reverse: bool) -> np.ndarray:
+    """Cases with every code <= j, for every cell j of the grid (drops the last code row)."""
+    out = hist
+    for axis in range(hist.ndim):
+        out = np.cumsum(out, axis=axis)
+    return out[tuple(slice(0, s - 1) for s in hist.shape)]
+
+
+def _shifted_survival(hist: np.ndarray) -> np.ndarray:
+    """Cases with every code > j, for every cell j."""
+    out = hist
+    for axis in range(hist.ndim):
+        out = np.flip(np.cumsum(np.flip(out, axis=axis), axis=axis), axis=axis)
+    return out[tuple(slice(1, None) for _ in hist.shape)]
+
+
+def _refine(
+    honest: np.ndarray,
+    attack: np.ndarray,
+    cands: Sequence[np.ndarray],
+    best: list[float],
+    allowed: int,
+    rule: Rule,
+) -> list[float]:
+    """Narrow each layer's candidates to the grid cells beside ``best`` and search again."""
+    d = len(cands)
+    size = max(2, int(_MAX_CELLS ** (1.0 / d)))
+    windows, current = list(cands), best
+    for _ in range(_REFINE):
+        narrowed = []
+        for j, window in enumerate(windows):
+            if len(window) <= size:
+                narrowed.append(window)
+                continue
+            step = math.ceil(len(window) / (size - 1))
+            pos = int(np.searchsorted(window, current[j]))
+            narrowed.append(window[max(0, pos - step) : pos + step + 1])
+        windows = narrowed
+        found, exact = _grid_search(honest, attack, windows, allowed, rule, list(range(d)))
+        if _better(honest, attack, found, current, allowed, rule):
+            current = found
+        if exact:
+            break
+    return current
+
+
+def _better(
+    honest: np.ndarray,
+    attack: np.ndarray,
+    new: Sequence[float],
+    old: Sequence[float],
+    allowed: int,
+    rule: Rule,
+) -> bool:
+    fp_new, tp_new = evaluate(honest, attack, new, rule)
+    fp_old, tp_old = evaluate(honest, attack, old, rule)
+    return fp_new <= allowed and (tp_new, -fp_new) > (tp_old, -fp_old)
+
+
+def _pairwise(honest: np.ndarray, attack: np.ndarray, allowed: int, rule: Rule) -> list[float]:
+    """Pairwise coordinate search from the best single layer and from an even split."""
+    d = honest.shape[1]
+    neutral = np.inf if rule == "any" else -np.inf  # a layer that changes nothing
+    starts = []
+    for i in range(d):  # the whole budget to one layer
+        t = [neutral] * d
+        t[i] = float(_candidates(honest[:, i], allowed, "any")[0])
+        starts.append(t)
+    if rule == "any":  # an even split is feasible by the union bound
+        share = math.floor(allowed / d)
+        starts.append([float(_candidates(honest[:, i], share, "any")[0]) for i in range(d)])
+    starts = [s for s in starts if _flag_count(honest, s, rule) <= allowed]
+    if not starts:
+        starts = [[np.inf] * d]
+    best = max(starts, key=lambda s: _flag_count(attack, s, rule))
+    for _ in range(_SWEEPS):
+        improved = False
+        for pair in itertools.combinations(range(d), 2):
+            others = [i for i in range(d) if i not in pair]
+            base_h = _decided(honest, best, others, rule)
+            base_a = _decided(attack, best, others, rule)
+            free = honest if base_h is None else honest[~base_h]
+            room = allowed - (0 if base_h is None or rule == "all" else int(base_h.sum()))
+            cands = [_candidates(free[:, i], max(room, 0), rule) for i in pair]
+            found, _ = _grid_search(
+                honest, attack, cands, allowed, rule, list(pair), base_h, base_a, best
+            )
+            if _better(honest, attack, found, best, allowed, rule):
+                best, improved = found, True
+        if not improved:
+            break
+    return best
+
+
+def _decided(
+    scores: np.ndarray, thresholds: Sequence[float], others: Sequence[int], rule: Rule
+) -> np.ndarray | None:
+    """Cases the layers ``others`` decide: flagged by one of them (``any``), or not flagged by
+    one of them (``all``)."""
+    if not others:
+        return None
+    if rule == "any":
+        out = np.zeros(scores.shape[0], dtype=bool)
+        for i in others:
+            out |= scores[:, i] > thresholds[i]
+        return out
+    out = np.zeros(scores.shape[0], dtype=bool)
+    for i in others:
+        out |= scores[:, i] <= thresholds[i]
+    return out
+
+
+def cross_validate(
+    honest: np.ndarray,
+    attack: np.ndarray,
+    budget: float,
+    rule: Rule = "any",
+    *,
+    folds: int | None = None,
+    seed: int = 0,
+) -> CrossValidation:
+    """Return the out-of-sample rates of :func:`combine`: refit on all folds but one, count
+    catches and false positives on the fold left out, summed over the folds.
+
+    Five folds by default; two (each half fitted on the other) once there are more than a
+    million honest cases, where the in-sample optimism is small and each fit costs seconds.
+
+    >>> rng = np.random.default_rng(0)
+    >>> h, a = rng.normal(size=(400, 2)), rng.normal(1.5, size=(300, 2))
+    >>> cv = cross_validate(h, a, 0.05)
+    >>> cv.folds, cv.n_attack, 0.0 < cv.tpr < 1.0
+    (5, 300, True)
+    """
+    k = folds or (2 if honest.shape[0] > 1_000_000 else 5)
+    if honest.shape[0] < k or attack.shape[0] < k:
+        raise InputError(f"cross-validation needs at least {k} honest and {k} attack cases")
+    rng = np.random.default_rng(seed)
+    fold_h = rng.permutation(honest.shape[0]) % k
+    fold_a = rng.permutation(attack.shape[0]) % k
+    caught = fp = 0
+    per_fold = []
+    for f in range(k):
+        fit = combine(honest[fold_h != f], attack[fold_a != f], budget, rule)
+        test_h, test_a = honest[fold_h == f], attack[fold_a == f]
+        f_fp, f_tp = evaluate(test_h, test_a, fit.thresholds, rule)
+        caught, fp = caught + f_tp, fp + f_fp
+        per_fold.append(f_tp / max(1, test_a.shape[0]))
+    method = (
+        f"{k}-fold cross-validation (seed {seed}): thresholds refitted on {k - 1} folds, "
+        "catches and false positives counted on the fold left out"
+        if k > 2
+        else f"2-fold held-out halves (seed {seed}): each half fitted on the other"
+    )
+    return CrossValidation(
+        folds=k,
+        method=method,
+        caught=caught,
+        n_attack=attack.shape[0],
+        false_positives=fp,
+        n_honest=honest.shape[0],
+        per_fold_tpr=tuple(per_fold),
+    )

@@ -1,0 +1,185 @@
+"""One scored layer on its own: ROC AUC, the ROC curve, and intervals for AUC and catch rate.
+
+The AUC is the Mann–Whitney statistic, P(attack score > honest score) + ½ P(equal), computed
+from the two sorted samples in integers, so it is exact. Its interval, and the catch rate's at
+a budget, come from a bootstrap that resamples the honest and the attack cases separately and
+*re-derives the threshold* from each honest resample: the catch rate's uncertainty includes the
+threshold's. The bootstrap resamples the histogram of distinct scores (a monitor scoring 0-10
+has 11), so its cost does not grow with the number of cases; when there are too many distinct
+scores for that, the AUC's interval is DeLong's (on the logit scale) and the catch rate's is
+Wilson's with the threshold held fixed, and the method says so.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import cast
+
+import numpy as np
+from scipy.special import expit, logit
+from scipy.stats import norm
+
+from cofail.empirical import budget_threshold
+from cofail.empirical._spec import ThresholdRule
+from cofail.intervals import wilson
+
+__all__ = ["LayerIntervals", "layer_intervals", "mann_whitney_auc", "roc_points"]
+
+_MAX_DISTINCT = 20_000
+"""Most distinct scores the histogram bootstrap resamples (B × K draws)."""
+_CHUNK = 100
+
+
+def mann_whitney_auc(honest_sorted: np.ndarray, attack_sorted: np.ndarray) -> float:
+    """Return the ROC AUC of a layer: P(attack > honest) + ½ P(attack = honest).
+
+    Both samples ascending. Exact: the counts are integers, divided once.
+
+    >>> mann_whitney_auc(np.array([0.0, 1.0, 2.0]), np.array([1.0, 3.0]))
+    0.75
+    """
+    below = np.searchsorted(honest_sorted, attack_sorted, side="left").sum(dtype=np.int64)
+    upto = np.searchsorted(honest_sorted, attack_sorted, side="right").sum(dtype=np.int64)
+    # below + (upto - below) / 2 pairs, as an exact integer numerator over 2 n_h n_a
+    return float(int(below) + int(upto)) / (2.0 * len(honest_sorted) * len(attack_sorted))
+
+
+def roc_points(
+    honest_sorted: np.ndarray, attack_sorted: np.ndarray, max_points: int = 400
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return (FPR, TPR) of the rule 'flag when score > t' at distinct scores t, from (1, 1)
+    down to (0, 0), thinned to about ``max_points`` (both ends kept).
+
+    >>> f, t = roc_points(np.array([0.0, 1.0]), np.array([1.0, 2.0]))
+    >>> f.tolist(), t.tolist()
+    ([1.0, 0.5, 0.0, 0.0], [1.0, 1.0, 0.5, 0.0])
+    """
+    values = np.unique(np.concatenate((honest_sorted, attack_sorted)))
+    cuts = np.concatenate(([-np.inf], values))
+    if len(cuts) > max_points:
+        cuts = cuts[np.unique(np.linspace(0, len(cuts) - 1, max_points).round().astype(int))]
+    n_h, n_a = len(honest_sorted), len(attack_sorted)
+    fpr = (n_h - np.searchsorted(honest_sorted, cuts, side="right")) / n_h
+    tpr = (n_a - np.searchsorted(attack_sorted, cuts, side="right")) / n_a
+    return fpr, tpr
+
+
+@dataclass(frozen=True)
+class LayerIntervals:
+    """Intervals of one layer's AUC and of its catch rate at the budget's threshold."""
+
+    auc: tuple[float, float]
+    tpr: tuple[float, float]
+    method: str
+
+
+def layer_intervals(
+    honest_sorted: np.ndarray,
+    attack_sorted: np.ndarray,
+    threshold: float,
+    budget: float | None,
+    rule: ThresholdRule,
+    *,
+    alpha: float = 0.05,
+    n_boot: int = 2000,
+    seed: int = 0,
+) -> LayerIntervals:
+    """Return the AUC's and the catch rate's intervals (see the module docstring).
+
+    ``budget`` ``None`` means the threshold was fixed by hand: it is held fixed.
+    """
+    values, inverse = np.unique(np.concatenate((honest_sorted, attack_sorted)), return_inverse=True)
+    n_h, n_a = len(honest_sorted), len(attack_sorted)
+    caught = int(np.count_nonzero(attack_sorted > threshold))
+    if len(values) > _MAX_DISTINCT or n_h == 0:
+        auc = mann_whitney_auc(honest_sorted, attack_sorted) if n_h else math.nan
+        return LayerIntervals(
+            auc=_delong(honest_sorted, attack_sorted, auc, alpha) if n_h else (math.nan,) * 2,
+            tpr=wilson(caught, n_a, alpha),
+            method=(
+                f"AUC: DeLong, logit scale ({len(values):,} distinct scores, too many to "
+                "resample); catch rate: Wilson, threshold held fixed"
+            ),
+        )
+    count_h = np.bincount(inverse[:n_h], minlength=len(values))
+    count_a = np.bincount(inverse[n_h:], minlength=len(values))
+    rng = np.random.default_rng(seed)
+    aucs, tprs = [], []
+    for start in range(0, n_boot, _CHUNK):
+        b = min(_CHUNK, n_boot - start)
+        h = rng.multinomial(n_h, count_h / n_h, size=b)
+        a = rng.multinomial(n_a, count_a / n_a, size=b)
+        cum_h = np.cumsum(h, axis=1)
+        below = np.concatenate((np.zeros((b, 1), dtype=np.int64), cum_h[:, :-1]), axis=1)
+        aucs.append(((a * (2 * below + h)).sum(axis=1)) / (2.0 * n_h * n_a))
+        if budget is None:
+            t = np.full(b, threshold)
+        else:
+            t = np.array([_threshold_of_counts(values, row, budget, rule) for row in cum_h])
+        above = np.searchsorted(values, t, side="right")  # first value > t
+        cum_a = np.concatenate((np.zeros((b, 1), dtype=np.int64), np.cumsum(a, axis=1)), axis=1)
+        tprs.append((n_a - cum_a[np.arange(b), above]) / n_a)
+    q = (alpha / 2, 1 - alpha / 2)
+    auc_q = np.quantile(np.concatenate(aucs), q)
+    tpr_q = np.quantile(np.concatenate(tprs), q)
+    held = "re-derived from each honest resample" if budget is not None else "held fixed"
+    return LayerIntervals(
+        auc=(float(auc_q[0]), float(auc_q[1])),
+        tpr=(float(tpr_q[0]), float(tpr_q[1])),
+        method=(
+            f"percentile bootstrap, {n_boot} resamples of the honest and the attack cases "
+            f"apart (seed {seed}), threshold {held}"
+        ),
+    )
+
+
+def _threshold_of_counts(
+    values: np.ndarray, cumulative: np.ndarray, budget: float, rule: ThresholdRule
+) -> float:
+    """The budget's threshold of a resampled honest set given as cumulative counts over
+    ``values``: the same rule as :func:`budget_threshold` on the expanded sample, reading only
+    the two order statistics it needs."""
+    n = int(cumulative[-1])
+    order = _OrderStatistics(values, cumulative)
+    if rule == "conservative":
+        allowed = math.floor(budget * n + 1e-9)
+        return -math.inf if allowed >= n else order[n - allowed - 1]
+    return budget_threshold(cast(np.ndarray, order), budget, rule)  # reads len and 4 items
+
+
+class _OrderStatistics:
+    """A sorted sample stored as counts, indexable like the expanded array."""
+
+    def __init__(self, values: np.ndarray, cumulative: np.ndarray) -> None:
+        self.values, self.cumulative = values, cumulative
+
+    def __len__(self) -> int:
+        return int(self.cumulative[-1])
+
+    def __getitem__(self, i: int) -> float:
+        i = i if i >= 0 else len(self) + i
+        return float(self.values[int(np.searchsorted(self.cumulative, i, side="right"))])
+
+
+def _delong(
+    honest: np.ndarray, attack: np.ndarray, auc: float, alpha: float
+) -> tuple[float, float]:
+    """DeLong's interval for the AUC, on the logit scale so that it stays inside (0, 1)."""
+    n_h, n_a = len(honest), len(attack)
+    # Structural components: each attack's share of honest cases below it, and each honest
+    # case's share of attacks above it (ties half).
+    v10 = (np.searchsorted(honest, attack, "left") + np.searchsorted(honest, attack, "right")) / (
+        2.0 * n_h
+    )
+    v01 = (
+        (n_a - np.searchsorted(attack, honest, "right"))
+        + (n_a - np.searchsorted(attack, honest, "left"))
+    ) / (2.0 * n_a)
+    var = np.var(v10, ddof=1) / n_a + np.var(v01, ddof=1) / n_h if min(n_h, n_a) > 1 else 0.0
+    if not 0.0 < auc < 1.0 or var <= 0:
+        return (auc, auc)
+    z = float(norm.ppf(1 - alpha / 2))
+    half = z * math.sqrt(var) / (auc * (1 - auc))
+    centre = float(logit(auc))
+    return (float(expit(centre - half)), float(expit(centre + half)))
