@@ -41,14 +41,19 @@ _CURVE_COMBINATIONS = 10
 _SMALL = 200_000
 
 
-def default_budgets(budget: float | None = None, n: int = 50) -> tuple[float, ...]:
-    """Return ``n`` budgets spaced evenly on a log scale from 0.1 % to 20 %, with ``budget``.
+_ROUND_BUDGETS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2)
 
-    >>> b = default_budgets(0.01)
-    >>> len(b), b[0], b[-1], 0.01 in b
-    (51, 0.001, 0.2, True)
+
+def default_budgets(budget: float | None = None, n: int = 50) -> tuple[float, ...]:
+    """Return ``n`` budgets spaced evenly on a log scale from 0.1 % to 20 %, with the round
+    ones (0.1, 0.2, 0.5, 1, 2, 5, 10, 20 %) and ``budget``.
+
+    >>> b = default_budgets(0.03)
+    >>> len(b), b[0], b[-1], 0.01 in b, 0.03 in b
+    (57, 0.001, 0.2, True, True)
     """
     grid = {round(float(x), 10) for x in np.geomspace(0.001, 0.2, n)}
+    grid |= set(_ROUND_BUDGETS)  # the budgets people quote, exactly
     if budget is not None:
         grid.add(round(budget, 10))
     return tuple(sorted(grid))

@@ -129,7 +129,7 @@ def layer_intervals(
         tpr=(float(tpr_q[0]), float(tpr_q[1])),
         method=(
             f"percentile bootstrap, {n_boot} resamples of the honest and the attack cases "
-            f"apart (seed {seed}), threshold {held}"
+            f"apart, threshold {held}"
         ),
     )
 
