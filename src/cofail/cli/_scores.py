@@ -49,7 +49,7 @@ def scores_cmd(
             min=2,
             max=20,
             help="Cross-validation folds for the combination's out-of-sample figure (default 5; "
-            "2 past a million honest cases).",
+            "2 past 50,000 honest cases).",
         ),
     ] = None,
     report: Annotated[
