@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 
 from cofail.empirical._bootstrap import bit_sums
+from cofail.empirical._pairwise import kappa as pair_kappa
+from cofail.empirical._pairwise import phi as pair_phi
 from cofail.intervals import wilson
 
 __all__ = ["BOOTSTRAP_WORK", "EffectiveLayers", "PairConsistency", "effective_layers"]
@@ -130,7 +132,7 @@ def effective_layers(
     first, second = bit_sums(bits, counts) if moments is None else moments
     p, joint = first / n, second / n
     index = list(combinations(range(k), 2))
-    phi, kappa = _phi(p, joint, index), _kappa(p, joint, index)
+    phi, kappa = pair_phi(p, joint, index), pair_kappa(p, joint, index)
     defined = ~np.isnan(phi)
     notes = []
     if k < 2:
@@ -203,36 +205,6 @@ def _design(mean_phi: float | None, k: int) -> tuple[float | None, float | None]
     return design, (k / design if design > 0 else None)
 
 
-def _phi(p: np.ndarray, joint: np.ndarray, index: list[tuple[int, int]]) -> np.ndarray:
-    """Return φ of each pair (NaN where a layer never or always fails); works on a batch of
-    resamples too (leading axes)."""
-    i, j = _columns(index)
-    pi, pj = p[..., i], p[..., j]
-    denom = np.sqrt(pi * (1 - pi) * pj * (1 - pj))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        phi = (joint[..., i, j] - pi * pj) / denom
-    return np.where(denom > 0, phi, np.nan)
-
-
-def _kappa(p: np.ndarray, joint: np.ndarray, index: list[tuple[int, int]]) -> np.ndarray:
-    """Return Cohen's κ of each pair's failure indicators: 2 (p_ab − p_a p_b) / (p_a + p_b −
-    2 p_a p_b); 0 where a layer never or always fails, NaN where both always agree."""
-    i, j = _columns(index)
-    pi, pj = p[..., i], p[..., j]
-    denom = pi + pj - 2 * pi * pj
-    with np.errstate(divide="ignore", invalid="ignore"):
-        kappa = 2 * (joint[..., i, j] - pi * pj) / denom
-    degenerate = (pi * (1 - pi) == 0) | (pj * (1 - pj) == 0)
-    return np.where(denom > 0, np.where(degenerate, 0.0, kappa), np.nan)
-
-
-def _columns(index: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
-    return (
-        np.array([a for a, _ in index], dtype=np.intp),
-        np.array([b for _, b in index], dtype=np.intp),
-    )
-
-
 def _bootstrap(
     bits: np.ndarray,
     counts: np.ndarray,
@@ -252,14 +224,14 @@ def _bootstrap(
         draws = rng.multinomial(n, counts / counts.sum(), size=min(step, n_boot - start)) / n
         p = draws @ as_float
         joint = np.einsum("bp,pi,pj->bij", draws, as_float, as_float, optimize=True)
-        phi = _phi(p, joint, index)[:, defined]
+        phi = pair_phi(p, joint, index)[:, defined]
         # A pair undefined in a resample (a layer drawn never failing) is left out of its mean.
         known = (~np.isnan(phi)).sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             mean_phi[start : start + len(draws)] = np.where(
                 known > 0, np.nansum(phi, axis=1) / known, np.nan
             )
-        kappa[start : start + len(draws)] = _kappa(p, joint, index)
+        kappa[start : start + len(draws)] = pair_kappa(p, joint, index)
     return mean_phi, kappa
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import combinations
-from math import sqrt
 from typing import Any
 
 import numpy as np
@@ -14,6 +13,8 @@ from cofail.empirical._bootstrap import bit_sums, resample_stack
 from cofail.empirical._effective import EffectiveLayers, effective_layers
 from cofail.empirical._fisher import fisher_two_sided
 from cofail.empirical._histogram import POOLED, PatternHistogram, sum_by_pattern
+from cofail.empirical._pairwise import phi as pair_phi
+from cofail.empirical._pairwise import phi_max as pair_phi_max
 from cofail.errors import InputError
 from cofail.intervals import wilson
 
@@ -175,6 +176,8 @@ class CoFailure:
             if index
             else np.array([])
         )
+        phi = pair_phi(fails / n, both / n, index)
+        phi_max = pair_phi_max(fails / n, index)
         self.pairs_ = [
             _pair(
                 histogram.layers[i],
@@ -183,6 +186,7 @@ class CoFailure:
                 n,
                 self.alpha,
                 float(p_values[k]),
+                (_defined(phi[k]), _defined(phi_max[k])),
             )
             for k, (i, j) in enumerate(index)
         ]
@@ -318,9 +322,20 @@ def _with(p: Pair, **changes: Any) -> Pair:
     return Pair(**values)
 
 
+def _defined(x: float) -> float | None:
+    return None if np.isnan(x) else float(x)
+
+
 def _pair(
-    a: str, b: str, cells: tuple[float, float, float], n: float, alpha: float, fisher_p: float
+    a: str,
+    b: str,
+    cells: tuple[float, float, float],
+    n: float,
+    alpha: float,
+    fisher_p: float,
+    phis: tuple[float | None, float | None],
 ) -> Pair:
+    """Return one pair's table and statistics; ``phis`` are its φ and φ_max, batched."""
     n11, n10, n01 = (count(c) for c in cells)
     n00 = count(n - n11 - n10 - n01)
     pa, pb = (n11 + n10) / n, (n11 + n01) / n
@@ -332,12 +347,7 @@ def _pair(
         notes.append(
             f"{', '.join(degenerate)} never or always failed: phi, kappa and lift are undefined"
         )
-    denom = sqrt(pa * (1 - pa) * pb * (1 - pb))
-    phi = (joint - pa * pb) / denom if denom > 0 else None
-    phi_max = None
-    if denom > 0:
-        lo_p, hi_p = min(pa, pb), max(pa, pb)
-        phi_max = sqrt(lo_p * (1 - hi_p) / (hi_p * (1 - lo_p)))
+    phi, phi_max = phis
     p_obs = (n11 + n00) / n
     p_exp = pa * pb + (1 - pa) * (1 - pb)
     kappa = (p_obs - p_exp) / (1 - p_exp) if p_exp < 1 else None
