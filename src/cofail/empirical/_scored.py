@@ -123,7 +123,8 @@ def read_scores(spec: LogSpec, paths: Sequence[str | Path]) -> ScoredLog:
                 f"{', '.join(honest_layers)}; attack {', '.join(layers)}"
             )
         order = [honest_layers.index(x) for x in layers]
-        honest_scores = honest_scores[:, order]
+        if order != sorted(order):  # the same columns in another order: one copy, in ours
+            honest_scores = np.asfortranarray(honest_scores[:, order])
     else:
         layers, attack_scores, honest_scores = _read_labelled(spec, files)
     unknown = sorted(lower - set(layers))
@@ -296,11 +297,21 @@ def _wide(
         if spec.set_col
         else ""
     )
-    select = ", ".join(f"{sql} AS {_ident(f'v{i}')}" for i, (_, _, sql) in enumerate(checks))
-    data = con.execute(f"SELECT {select}{label} FROM {src}").fetchnumpy()
-    scores = np.empty((len(data["v0"]), len(layers)), dtype=np.float64)
-    for i in range(len(layers)):
-        scores[:, i] = np.asarray(data.pop(f"v{i}"), dtype=np.float64)
+    count = con.execute(f"SELECT count(*) FROM {src}").fetchone()
+    scores = np.empty((int(count[0]) if count else 0, len(layers)), dtype=np.float64, order="F")
+    # Column-major, and for Parquet one column per query: a column is what every later step
+    # reads, and the transient copy is one column, not the whole log (CSV is scanned once).
+    if src.startswith("read_parquet"):
+        for i, (_, _, sql) in enumerate(checks):
+            column = con.execute(f"SELECT {sql} AS v FROM {src}").fetchnumpy()["v"]
+            scores[:, i] = np.asarray(column, dtype=np.float64)
+            del column
+        data = con.execute(f"SELECT 1{label} FROM {src}").fetchnumpy() if spec.set_col else {}
+    else:
+        select = ", ".join(f"{sql} AS {_ident(f'v{i}')}" for i, (_, _, sql) in enumerate(checks))
+        data = con.execute(f"SELECT {select}{label} FROM {src}").fetchnumpy()
+        for i in range(len(layers)):
+            scores[:, i] = np.asarray(data.pop(f"v{i}"), dtype=np.float64)
     labels = None
     if spec.set_col:
         labels = np.where(np.asarray(data["honest"], dtype=bool), "honest", "attack")

@@ -274,13 +274,21 @@ def analyse_scores(
     misses = miss_histogram(scored, thresholds, spec)
     co = CoFailure(alpha=alpha, n_boot=n_boot, seed=seed).fit(misses)
     stack = co.stack_failure_(None)
-    honest_sorted = [np.sort(scored.honest[:, i]) for i in range(len(scored.layers))]
-    attack_sorted = [np.sort(scored.attack[:, i]) for i in range(len(scored.layers))]
+    grid = default_budgets(spec.budget) if budgets is None else tuple(budgets)
+    if len(grid) > 250:
+        raise InputError(f"at most 250 budgets in a curve, got {len(grid)}")
+    d = len(scored.layers)
+    curve_t = np.empty((d, len(grid)))
+    curve_fp = np.empty((d, len(grid)), dtype=np.int64)
+    curve_tp = np.empty((d, len(grid)), dtype=np.int64)
     layers = []
+    # One layer at a time: its two sorted columns serve the AUC, the intervals, the ROC and
+    # the curve, and are dropped before the next layer's (memory: the data plus two columns).
     for i, t in enumerate(thresholds):
+        h_sorted, a_sorted = np.sort(scored.honest[:, i]), np.sort(scored.attack[:, i])
         iv = layer_intervals(
-            honest_sorted[i],
-            attack_sorted[i],
+            h_sorted,
+            a_sorted,
             t.threshold,
             spec.budget if t.origin == "budget" else None,
             spec.threshold_rule,
@@ -291,32 +299,35 @@ def analyse_scores(
         layers.append(
             LayerScore(
                 threshold=t,
-                auc=mann_whitney_auc(honest_sorted[i], attack_sorted[i]),
+                auc=mann_whitney_auc(h_sorted, a_sorted),
                 auc_interval=iv.auc,
                 tpr_interval=iv.tpr,
                 method=iv.method,
-                roc=roc_points(honest_sorted[i], attack_sorted[i]),
+                roc=roc_points(h_sorted, a_sorted),
             )
         )
+        curve_t[i] = [budget_threshold(h_sorted, b, spec.threshold_rule) for b in grid]
+        curve_fp[i] = scored.n_honest - np.searchsorted(h_sorted, curve_t[i], "right")
+        curve_tp[i] = scored.n_attack - np.searchsorted(a_sorted, curve_t[i], "right")
+        del h_sorted, a_sorted
     oriented = [t.threshold for t in thresholds]
     union = (_union_count(scored.honest, oriented), _union_count(scored.attack, oriented))
     notes: list[str] = []
     combination = out = casc = None
     if combine_rule is not None and len(scored.layers) > 1:
-        combination = combine(scored.honest, scored.attack, spec.budget, combine_rule)
+        combination = combine(scored.honest, scored.attack, spec.budget, combine_rule, seed=seed)
         out = cross_validate(
             scored.honest, scored.attack, spec.budget, combine_rule, folds=folds, seed=seed
         )
     if cascade and len(scored.layers) > 1:
-        casc = combine(scored.honest, scored.attack, spec.budget, "all")
+        casc = combine(scored.honest, scored.attack, spec.budget, "all", seed=seed)
     curve = _curve(
         scored,
-        honest_sorted,
-        attack_sorted,
-        default_budgets(spec.budget) if budgets is None else tuple(budgets),
-        spec.threshold_rule,
+        grid,
+        (curve_t, curve_fp, curve_tp),
         combine_rule if len(scored.layers) > 1 else None,
         notes,
+        seed,
     )
     fixed = [t.layer for t in thresholds if t.origin == "fixed"]
     if fixed:
@@ -360,20 +371,19 @@ def _first_caught(column: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
 
 def _curve(
     scored: ScoredLog,
-    honest_sorted: Sequence[np.ndarray],
-    attack_sorted: Sequence[np.ndarray],
     budgets: tuple[float, ...],
-    rule: ThresholdRule,
+    per_layer: tuple[np.ndarray, np.ndarray, np.ndarray],
     combine_rule: Rule | None,
     notes: list[str],
+    seed: int,
 ) -> list[CurvePoint]:
-    if len(budgets) > 250:
-        raise InputError(f"at most 250 budgets in a curve, got {len(budgets)}")
+    """The curve's points from each layer's thresholds, false positives and catches per
+    budget (layers × budgets), with the joint rates counted here."""
+    t, fp, tp = per_layer
     nb, d = len(budgets), len(scored.layers)
     n_h, n_a = scored.n_honest, scored.n_attack
-    t = np.array([[budget_threshold(honest_sorted[i], b, rule) for b in budgets] for i in range(d)])
     # The share every layer misses at budget j: cases whose earliest catch, over the layers,
-    # comes after j. One uint8 per case and layer instead of a pass per budget.
+    # comes after j. One uint8 per case instead of a pass per budget.
     first_a = np.full(n_a, nb, dtype=np.uint8)
     first_h = np.full(n_h, nb, dtype=np.uint8)
     for i in range(d):
@@ -381,8 +391,6 @@ def _curve(
         np.minimum(first_h, _first_caught(scored.honest[:, i], t[i]), out=first_h)
     missed_all = n_a - np.cumsum(np.bincount(first_a, minlength=nb + 1))[:nb]
     flagged_h = np.cumsum(np.bincount(first_h, minlength=nb + 1))[:nb]
-    fp = np.array([n_h - np.searchsorted(honest_sorted[i], t[i], "right") for i in range(d)])
-    tp = np.array([n_a - np.searchsorted(attack_sorted[i], t[i], "right") for i in range(d)])
     searched = set(range(nb))
     if combine_rule is not None and n_h + n_a > _SMALL and nb > _CURVE_COMBINATIONS:
         picks = np.unique(np.linspace(0, nb - 1, _CURVE_COMBINATIONS).round().astype(int))
@@ -395,7 +403,7 @@ def _curve(
     for j, b in enumerate(budgets):
         best = best_ind = None
         if combine_rule is not None and j in searched:
-            best = combine(scored.honest, scored.attack, b, combine_rule)
+            best = combine(scored.honest, scored.attack, b, combine_rule, seed=seed)
             caught = [
                 int(np.count_nonzero(scored.attack[:, i] > x))
                 for i, x in enumerate(best.thresholds)

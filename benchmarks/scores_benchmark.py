@@ -1,0 +1,146 @@
+"""Benchmark: ``cofail scores`` against reading the file, and against a pandas baseline.
+
+The case that hurts: 10M attack + 10M honest cases × 8 monitors with continuous scores (every
+score distinct, so no histogram shortcut), sharing a difficulty factor, in two wide Parquet
+files (``--cases`` changes the size). Each way runs in a fresh interpreter, so that peak memory
+(VmHWM) is its own:
+
+- read:   ``pyarrow.parquet.read_table`` of both files and every column to NumPy (the floor);
+- cofail: ``cofail scores ATTACK --wide --honest HONEST --budget 1% -f json``: per layer the
+          threshold, FPR, TPR with its interval, AUC with its interval; every pair's and the
+          stack's joint misses with bootstrap intervals; the effective number of layers; the
+          best split of the budget (rule any) in sample and cross-validated; the 56-budget
+          curve with the combination at 10 of its budgets;
+- pandas: ``pd.read_parquet`` both, then per layer ``np.percentile`` thresholds at the 56
+          budgets, TPR, scikit-learn's ``roc_auc_score``, every pair's joint misses and the
+          whole stack's at the budget, and the all-miss curve (a pass per budget) — no
+          intervals and no combination, so the ratio favours pandas.
+
+Run (the files are written once to --data and reused):
+
+    .venv/bin/python benchmarks/scores_benchmark.py [--cases 10000000] [--layers 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+CHUNK = 1_000_000
+
+
+def make_log(path: Path, cases: int, layers: int, shift: float, seed: int) -> None:
+    """Write a wide Parquet log of continuous monitor scores with a shared factor."""
+    rng = np.random.default_rng(seed)
+    writer = None
+    for start in range(0, cases, CHUNK):
+        n = min(CHUNK, cases - start)
+        z = rng.normal(size=n)
+        columns = {"case": np.arange(start, start + n, dtype=np.int64)}
+        for k in range(layers):
+            columns[f"m{k}"] = shift + 0.6 * z + 0.8 * rng.normal(size=n)
+        table = pa.table(columns)
+        if writer is None:
+            writer = pq.ParquetWriter(path, table.schema)
+        writer.write_table(table)
+    assert writer is not None
+    writer.close()
+
+
+READ = """
+import numpy as np, pyarrow.parquet as pq
+for path in (ATTACK, HONEST):
+    t = pq.read_table(path)
+    cols = [t.column(c).to_numpy() for c in t.column_names[1:]]
+print(len(cols), len(cols[0]))
+"""
+
+PANDAS = """
+import numpy as np, pandas as pd
+from itertools import combinations
+from sklearn.metrics import roc_auc_score
+a = pd.read_parquet(ATTACK).set_index("case")
+h = pd.read_parquet(HONEST).set_index("case")
+budgets = np.unique(np.r_[np.geomspace(0.001, 0.2, 50), [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2]])
+t = {c: np.percentile(h[c].to_numpy(), 100 - 100 * budgets) for c in h.columns}
+tpr = {c: [(a[c].to_numpy() > x).mean() for x in t[c]] for c in h.columns}
+y = np.r_[np.zeros(len(h)), np.ones(len(a))]
+auc = {c: roc_auc_score(y, np.r_[h[c].to_numpy(), a[c].to_numpy()]) for c in h.columns}
+at = {c: np.percentile(h[c].to_numpy(), 99) for c in h.columns}
+miss = pd.DataFrame({c: a[c].to_numpy() <= at[c] for c in h.columns})
+pairs = {(p, q): (miss[p] & miss[q]).mean() for p, q in combinations(miss.columns, 2)}
+all_miss = miss.all(axis=1).mean()
+curve = [np.all(np.stack([a[c].to_numpy() <= t[c][j] for c in h.columns]), axis=0).mean()
+         for j in range(len(budgets))]
+print(len(pairs), all_miss, np.prod(miss.mean().to_numpy()))
+"""
+
+COFAIL = """
+import subprocess, sys, json
+from cofail.cli import main
+sys.argv = ["cofail", "scores", ATTACK, "--wide", "--honest", HONEST, "--budget", "1%", "-f", "json"]
+import io, contextlib
+buf = io.StringIO()
+with contextlib.redirect_stdout(buf):
+    code = main(sys.argv[1:])
+d = json.loads(buf.getvalue())
+print(code, d["stack"]["all_miss"], d["stack"]["independent"], d["combination"]["tpr"],
+      d["combination"]["out_of_sample"]["tpr"], len(d["curve"]), len(d["pairs"]))
+"""
+
+
+def run(code: str, attack: Path, honest: Path) -> tuple[float, float, str]:
+    """Run ``code`` in a fresh interpreter; return (seconds, peak RSS in MiB, stdout)."""
+    program = (
+        "import time\n"
+        f"ATTACK = {str(attack)!r}\nHONEST = {str(honest)!r}\n"
+        "t0 = time.perf_counter()\n" + code + "\nprint('ELAPSED', time.perf_counter() - t0)\n"
+        # VmHWM, not ru_maxrss: Linux carries ru_maxrss across fork and exec.
+        "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]\n"
+        "print('RSS', int(hwm.split()[1]) / 1024)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True
+    ).stdout
+    lines = out.strip().splitlines()
+    seconds = float(next(x for x in lines if x.startswith("ELAPSED")).split()[1])
+    rss = float(next(x for x in lines if x.startswith("RSS")).split()[1])
+    return seconds, rss, "\n".join(x for x in lines if not x.startswith(("ELAPSED", "RSS")))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=10_000_000, help="cases per set")
+    parser.add_argument("--layers", type=int, default=8)
+    parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "cofail-bench")
+    args = parser.parse_args()
+    args.data.mkdir(parents=True, exist_ok=True)
+    stem = f"scores-{args.cases}x{args.layers}"
+    attack, honest = args.data / f"{stem}-attack.parquet", args.data / f"{stem}-honest.parquet"
+    if not attack.exists():
+        make_log(attack, args.cases, args.layers, 1.0, seed=1)
+    if not honest.exists():
+        make_log(honest, args.cases, args.layers, 0.0, seed=2)
+    results = {}
+    for name, code in (("read", READ), ("cofail", COFAIL), ("pandas", PANDAS)):
+        seconds, rss, out = run(code, attack, honest)
+        results[name] = {"seconds": round(seconds, 2), "peak_mib": round(rss), "out": out}
+        print(f"{name:7s} {seconds:8.2f} s  {rss:8.0f} MiB   {out.splitlines()[-1][:110]}")
+    read, cofail, pandas = (results[k]["seconds"] for k in ("read", "cofail", "pandas"))
+    print(
+        f"cofail / read = {cofail / read:.2f}×   pandas / cofail = {pandas / cofail:.2f}×   "
+        f"cofail peak {results['cofail']['peak_mib']} MiB"
+    )
+    print(json.dumps({"cases": args.cases, "layers": args.layers, **results}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
