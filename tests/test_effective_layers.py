@@ -107,3 +107,15 @@ def test_the_json_carries_the_effective_layers() -> None:
     assert set(data) >= {"k", "mean_phi", "design_effect", "effective", "interval", "pairs"}
     assert data["k"] == 4 and len(data["pairs"]) == 6
     assert data["interval"]["level"] == 0.95
+
+
+def test_the_pairs_and_the_effective_layers_share_phi_and_agree_on_kappa() -> None:
+    """pairs_ and the effective number of layers take φ from one function (the mean is the same
+    to the bit); κ is written two ways that must agree (see ``_estimator._pair``)."""
+    co = CoFailure(n_boot=100).fit(_histogram(_correlated(3_000, seed=2)))
+    e = co.stack_failure_().effective
+    assert e is not None
+    assert e.mean_phi == float(np.mean([p.phi for p in co.pairs_]))
+    for pair, consistency in zip(co.pairs_, e.pairs, strict=True):
+        assert (pair.a, pair.b) == (consistency.a, consistency.b)
+        assert pair.kappa == pytest.approx(consistency.error_consistency, abs=1e-12)

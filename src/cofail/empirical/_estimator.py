@@ -348,6 +348,10 @@ def _pair(
             f"{', '.join(degenerate)} never or always failed: phi, kappa and lift are undefined"
         )
     phi, phi_max = phis
+    # Not _pairwise.kappa: its form 2 (p_ab − p_a p_b) / (p_a + p_b − 2 p_a p_b) is the same
+    # number in exact arithmetic but rounds differently in the last bit on some tables, and this
+    # κ (like the error consistency of the effective layers) is in every JSON output. Both
+    # agree to 1e-12 (tests/test_effective_layers.py); one formula would change one of them.
     p_obs = (n11 + n00) / n
     p_exp = pa * pb + (1 - pa) * (1 - pb)
     kappa = (p_obs - p_exp) / (1 - p_exp) if p_exp < 1 else None

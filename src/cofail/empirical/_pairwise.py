@@ -1,9 +1,10 @@
 """φ, its bound and Cohen's κ of every pair of layers at once, from failure rates.
 
-``CoFailure.pairs_`` and the effective number of layers (with its bootstrap) take their pair
-statistics from here, so the two cannot drift apart. Each function takes every layer's failure
-rate ``p`` (last axis: layers), every pair's joint failure rate ``joint`` (last two axes) and
-the pairs ``(i, j)`` wanted; leading axes are a batch of resamples.
+``CoFailure.pairs_`` takes its φ and φ_max from here, and the effective number of layers (with
+its bootstrap) its φ and κ, so the two cannot drift apart; ``pairs_`` writes κ in Cohen's own
+form, which rounds differently (see ``_estimator._pair``). Each function takes every layer's
+failure rate ``p`` (last axis: layers), every pair's joint failure rate ``joint`` (last two
+axes) and the pairs ``(i, j)`` wanted; leading axes are a batch of resamples.
 """
 
 from __future__ import annotations
