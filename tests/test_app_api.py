@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 pytest.importorskip("starlette", reason="the app extra is not installed")
@@ -368,3 +369,43 @@ def test_session_json_view(session: Session) -> None:
     view = matrix_view(session.matrix)
     json.dumps(view)  # plain data
     assert view["total_cost"] == sum(layer.cost for layer in session.matrix.layers)
+
+
+# -- scored layers: the upload, then the budget slider ------------------------------------------
+
+
+def test_scored_log_api_equals_cli_json_and_the_slider_rethresholds(
+    client: TestClient,
+    session: Session,
+    cli: Callable[..., Run],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rng = np.random.default_rng(2)
+    rows = ["case,mon_a,mon_b,eval_mode"]
+    for i in range(300):
+        mode = "attack" if i % 3 == 0 else "honest"
+        shift = 1.5 if mode == "attack" else 0.0
+        z = rng.normal()
+        rows.append(f"{i},{shift + z + rng.normal():.3f},{shift + z + rng.normal():.3f},{mode}")
+    text = "\n".join(rows) + "\n"
+    monkeypatch.chdir(tmp_path)
+    Path("run.csv").write_text(text)
+    r = post(client, session, "/api/scores?name=run.csv&wide=1&set_col=eval_mode&budget=0.02",
+             content=text.encode())  # fmt: skip
+    assert r.status_code == 200, r.text  # type: ignore[attr-defined]
+    expected = cli("scores", "run.csv", "--wide", "--set-col", "eval_mode", "--budget", "0.02",
+                   "--n-boot", "500", "-f", "json")  # fmt: skip
+    assert expected.code == 0, expected.err
+    assert r.json() == expected.json()  # type: ignore[attr-defined]
+    moved = client.get("/api/scores?budget=0.1").json()
+    again = cli("scores", "run.csv", "--wide", "--set-col", "eval_mode", "--budget", "0.1",
+                "--n-boot", "500", "-f", "json").json()  # fmt: skip
+    assert moved == again and moved["layers"][0]["tpr"] > r.json()["layers"][0]["tpr"]  # type: ignore[attr-defined]
+    bad = client.get("/api/scores?budget=2")
+    assert bad.status_code == 400 and "budget" in bad.json()["error"]
+
+
+def test_the_slider_before_any_scored_log_is_a_clear_error(client: TestClient) -> None:
+    r = client.get("/api/scores?budget=0.01")
+    assert r.status_code == 400 and "no scored log yet" in r.json()["error"]

@@ -241,3 +241,33 @@ def test_open_a_navigator_layer_and_drop_a_log(
     )
     shoot(page, "navigator-and-evidence-700")
     page.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_drop_scored_monitors_and_move_the_budget_slider(
+    browser: Browser, served: tuple[str, Session], width: int, tmp_path: Path
+) -> None:
+    """Real scores (Hua et al. 2025): honest and attack cases in one file; the slider moves
+    the budget and the catch rates follow."""
+    data = Path(__file__).parent / "data" / "real" / "monitors"
+    rows = ["case,llama31_70b,llama31_8b,eval_mode"]
+    for name, mode in (("honest.csv", "honest"), ("attack.csv", "attack")):
+        for line in (data / name).read_text().splitlines()[1:]:
+            case, a, b, _ = line.split(",")
+            rows.append(f"{mode}{case},{a},{b},{mode}")
+    log = tmp_path / "monitors.csv"
+    log.write_text("\n".join(rows) + "\n")
+    url, _ = served
+    page = open_app(browser, url, width)
+    page.get_by_label("Scored log").set_input_files(str(log))
+    summary = page.locator("#scores-summary")
+    expect(summary).to_contain_text("all 2 layers miss")
+    expect(summary).to_contain_text("of the 318 attacks")
+    before = summary.text_content()
+    page.get_by_label("False-positive budget").fill("100")  # 20 %
+    expect(page.locator("#scores-budget-text")).to_have_text("20.0%")
+    expect(summary).not_to_have_text(before or "")
+    expect(summary).to_contain_text("At a 20.0% budget")
+    expect(page.get_by_role("table", name="Scored layers")).to_contain_text("llama31_70b")
+    shoot(page, f"scores-{width}")
+    assert page.errors == []  # type: ignore[attr-defined]

@@ -11,6 +11,7 @@ import html
 import re
 import tempfile
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -76,6 +77,8 @@ def create_app(session: Session) -> Guard:
             Route("/api/robustness", routes.robustness),
             Route("/api/navigator", routes.navigator),
             Route("/api/evidence", routes.evidence, methods=["POST"]),
+            Route("/api/scores", routes.scores_upload, methods=["POST"]),
+            Route("/api/scores", routes.scores_budget, methods=["GET"]),
         ],
         exception_handlers={InputError: _input_error},
     )
@@ -276,6 +279,69 @@ class _Routes:
             raise InputError(f"{label}: the file is empty")
         data = await run_in_threadpool(_analyse_log, body, suffix, label, q)
         return _json(data)
+
+    # -- scored layers ----------------------------------------------------------------------
+    async def scores_upload(self, request: Request) -> Response:
+        """A scored log with honest and attack cases in it (``set_col``): read, kept for the
+        budget slider, analysed at ``budget``."""
+        q = request.query_params
+        label = _display_name(q.get("name", "")) or "scores.csv"
+        suffix = Path(label).suffix.lower()
+        if suffix not in _LOG_SUFFIXES:
+            raise InputError(
+                f"{label}: unknown log type {suffix or '(none)'!r}; expected one of "
+                f"{', '.join(_LOG_SUFFIXES)}"
+            )
+        body = await request.body()
+        if not body.strip():
+            raise InputError(f"{label}: the file is empty")
+        self.session.scored = await run_in_threadpool(_read_scored, body, suffix, label, q)
+        return await self.scores_budget(request)
+
+    async def scores_budget(self, request: Request) -> Response:
+        """The kept scored log at the budget ``budget`` (a fraction): ``cofail scores``'s JSON."""
+        if self.session.scored is None:
+            raise InputError("no scored log yet: drop one with honest and attack cases first")
+        scored, spec = self.session.scored
+        budget = _float(request.query_params, "budget", spec.budget)
+        spec = spec.model_copy(update={"budget": budget})
+        spec = type(spec).build(**spec.model_dump())  # checks the budget like the CLI does
+        data = await run_in_threadpool(_analyse_scored, scored, spec)
+        return _json(data)
+
+
+def _read_scored(body: bytes, suffix: str, label: str, q: QueryParams) -> tuple[Any, Any]:
+    """Return (the scored log, its spec) of an uploaded log whose set column says honest or
+    attack for each case."""
+    from cofail.empirical import TOOLS, LogSpec, read_scores
+
+    spec = LogSpec.build(
+        tool=_choice(q, "tool", TOOLS, "auto"),
+        wide=q.get("wide", "") in ("1", "true", "on"),
+        case=q.get("case_col") or "case",
+        layer=q.get("layer_col") or "layer",
+        score_col=q.get("score_col") or "score",
+        set_col=q.get("set_col") or "eval_mode",
+        budget=_float(q, "budget", 0.01),
+        lower_is_suspicious=tuple(x.strip() for x in q.get("lower", "").split(",") if x.strip()),
+    )
+    with tempfile.TemporaryDirectory(prefix="cofail-app-") as folder:
+        path = Path(folder) / f"log{suffix}"
+        path.write_bytes(body)
+        try:
+            scored = read_scores(spec, [path])
+        except InputError as exc:
+            raise InputError(str(exc).replace(str(path), label)) from None
+    if scored.n_honest == 0:
+        raise InputError(f"{label}: no honest case (column {spec.set_col!r} says honest or attack)")
+    return replace(scored, source=label), spec
+
+
+def _analyse_scored(scored: Any, spec: Any) -> dict[str, Any]:
+    """What ``cofail scores --format json`` prints, with 500 resamples for a quick slider."""
+    from cofail.scores import analyse_scores
+
+    return dict(analyse_scores(scored, spec, n_boot=500).to_dict())
 
 
 def _layer_id(layer: dict[str, Any]) -> str:

@@ -37,6 +37,9 @@ class Session:
     future: list[Matrix] = field(default_factory=list)
     cache: dict[tuple[Any, ...], Any] = field(default_factory=dict)
     """Slow results (robustness) of the current revision, by their arguments."""
+    scored: Any = None
+    """The last scored log dropped on the page (a ``cofail.empirical.ScoredLog``) and its
+    reader spec, so that the budget slider re-thresholds it without a new upload."""
 
     def replace(self, matrix: Matrix) -> None:
         """Make ``matrix`` the current one, keeping the old one for undo."""

@@ -500,7 +500,70 @@ function renderEvidence(d, name) {
   w.replaceChildren(...(d.warnings || []).map((x) => el("li", { text: x })));
 }
 
+// -- scored layers ----------------------------------------------------------------------------
+
+// The slider runs over 0.1 % … 20 % on a log scale: position 0..100 → budget.
+const budgetAt = (pos) => 0.001 * Math.pow(200, pos / 100);
+const pct = (x) => (x === null || x === undefined ? "n/a" : `${(100 * x).toPrecision(3)}%`);
+let scoresTimer = null;
+
+async function sendScores(file) {
+  status(`reading ${file.name}…`);
+  const params = new URLSearchParams({
+    name: file.name, wide: $("scores-wide").checked ? "1" : "0", set_col: $("scores-set").value.trim(),
+    lower: $("scores-lower").value.trim(), budget: String(budgetAt(Number($("scores-budget").value))),
+  });
+  const data = await change("POST", "/api/scores?" + params, await file.arrayBuffer(), { "Content-Type": "application/octet-stream" });
+  if (!data) { status(""); return; }
+  renderScores(data);
+  status(`analysed ${file.name}`);
+}
+
+async function rethreshold() {
+  const budget = budgetAt(Number($("scores-budget").value));
+  $("scores-budget-text").textContent = pct(budget);
+  clearTimeout(scoresTimer);
+  scoresTimer = setTimeout(async () => {
+    const data = await change("GET", "/api/scores?" + new URLSearchParams({ budget: String(budget) }));
+    if (data) renderScores(data);
+  }, 120);
+}
+
+function renderScores(d) {
+  $("scores-out").hidden = false;
+  $("scores-budget-text").textContent = pct(d.budget);
+  $("scores-summary").textContent = `At a ${pct(d.budget)} budget each, all ${d.layers.length} layers miss ${pct(d.stack.all_miss)} of the ${d.n_attack} attacks; independent misses would be ${pct(d.stack.independent)}.`;
+  const t = $("scores-layers");
+  t.replaceChildren(el("tr", {}, ...["layer", "flags", "FPR", "catch rate", "AUC"].map((h) => el("th", { text: h }))));
+  for (const x of d.layers) {
+    t.append(el("tr", {}, el("td", { text: x.layer }), el("td", { text: x.flags }), el("td", { text: pct(x.fpr) }),
+      el("td", { text: `${pct(x.tpr)} (${pct(x.tpr_interval[0])} – ${pct(x.tpr_interval[1])})` }), el("td", { text: num(x.auc) })));
+  }
+  const j = $("scores-joint");
+  j.replaceChildren(
+    el("tr", {}, el("th", { scope: "row", text: "measured" }), el("td", { text: pct(d.stack.all_miss) })),
+    el("tr", {}, el("th", { scope: "row", text: "if misses were independent" }), el("td", { text: pct(d.stack.independent) })),
+    el("tr", {}, el("th", { scope: "row", text: "effective independent layers" }),
+      el("td", { text: d.stack.effective_layers ? `${num(d.stack.effective_layers.effective)} of ${d.layers.length}` : "n/a" })),
+    el("tr", {}, el("th", { scope: "row", text: "audit if any flags: FPR" }), el("td", { text: pct(d.stack.union_fpr) })),
+  );
+  const c = $("scores-combination");
+  c.replaceChildren();
+  if (d.combination) {
+    const k = d.combination, o = k.out_of_sample;
+    c.append(
+      el("tr", {}, el("th", { scope: "row", text: "thresholds" }), el("td", { text: Object.entries(k.thresholds).map(([l, v]) => `${l} ${v === null ? "off" : num(v)}`).join(", ") })),
+      el("tr", {}, el("th", { scope: "row", text: "caught, in sample" }), el("td", { text: `${pct(k.tpr)} at FPR ${pct(k.fpr)}` })),
+      el("tr", {}, el("th", { scope: "row", text: "caught, out of sample" }), el("td", { text: o ? `${pct(o.tpr)} at FPR ${pct(o.fpr)}` : "n/a" })),
+      el("tr", {}, el("th", { scope: "row", text: "if misses were independent" }), el("td", { text: pct(k.independent) })),
+    );
+  }
+  $("scores-note").textContent = d.assumptions;
+}
+
 function wire() {
+  $("scores-file").addEventListener("change", (e) => { if (e.target.files[0]) sendScores(e.target.files[0]); e.target.value = ""; });
+  $("scores-budget").addEventListener("input", rethreshold);
   $("open-file").addEventListener("change", (e) => { if (e.target.files[0]) openFile(e.target.files[0]); e.target.value = ""; });
   $("log-file").addEventListener("change", (e) => { if (e.target.files[0]) sendLog(e.target.files[0]); e.target.value = ""; });
   const drop = $("drop");
