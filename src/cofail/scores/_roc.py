@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from typing import cast
 
 import numpy as np
-from scipy.special import expit, logit
-from scipy.stats import norm
+from scipy.special import expit, logit, ndtri
 
 from cofail.empirical import budget_threshold
 from cofail.empirical._spec import ThresholdRule
@@ -179,7 +178,7 @@ def _delong(
     var = np.var(v10, ddof=1) / n_a + np.var(v01, ddof=1) / n_h if min(n_h, n_a) > 1 else 0.0
     if not 0.0 < auc < 1.0 or var <= 0:
         return (auc, auc)
-    z = float(norm.ppf(1 - alpha / 2))
+    z = float(ndtri(1 - alpha / 2))
     half = z * math.sqrt(var) / (auc * (1 - auc))
     centre = float(logit(auc))
     return (float(expit(centre - half)), float(expit(centre + half)))
