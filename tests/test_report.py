@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from cofail.model import Matrix, Stack
-from cofail.report.document import write_report
+from cofail.report.matrix_report import write_report
 from conftest import Run
 
 

@@ -60,7 +60,8 @@ def empirical_cmd(
 ) -> None:
     """Measured co-failure from evaluation logs: which layers fail on the same cases."""
     from cofail.empirical import analyse, log_stack, read
-    from cofail.report.document import evidence_section, write_document
+    from cofail.report.document import write_document
+    from cofail.report.evidence_section import evidence_section
     from cofail.report.views import (
         effective_layers_table,
         error_consistency_table,

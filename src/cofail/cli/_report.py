@@ -47,7 +47,7 @@ def report(
     log_options: LogOptions,
 ) -> None:
     """Write the HTML report (self-contained) and its Markdown twin."""
-    from cofail.report.document import write_report
+    from cofail.report.matrix_report import write_report
 
     panel = None
     if raters:

@@ -17,8 +17,8 @@ from cofail.raters import (
     split_cells,
 )
 from cofail.report import rater_figures
-from cofail.report.document import Figure, Section
 from cofail.report.rater_views import agreement_tables
+from cofail.report.section import Figure, Section
 from cofail.report.tabular import Table
 
 __all__ = ["TITLE", "raters_section", "with_votes"]

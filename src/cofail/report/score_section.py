@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from cofail.report import score_figures
-from cofail.report.document import Figure, Section
 from cofail.report.score_views import score_tables
+from cofail.report.section import Figure, Section
 
 if TYPE_CHECKING:
     from cofail.scores import ScoreAnalysis

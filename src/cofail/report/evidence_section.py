@@ -1,0 +1,68 @@
+"""The report's evidence section: what an evaluation log says about co-failure."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from cofail.report import evidence_figures
+from cofail.report.section import Figure, Section
+from cofail.report.views import (
+    effective_layers_table,
+    error_consistency_table,
+    marginals_table,
+    pairs_table,
+    stack_failure_table,
+    strata_tables,
+)
+
+if TYPE_CHECKING:  # only with --log: cofail.empirical brings scipy.stats (about 1.9 s)
+    from cofail.empirical import StratifiedAnalysis
+
+__all__ = ["evidence_section"]
+
+
+def evidence_section(analysis: StratifiedAnalysis, stacks: int = 12) -> Section:
+    """Return the evidence section: what an evaluation log says about co-failure."""
+    co = analysis.pooled
+    h = co.histogram_
+    assert h is not None
+    # With two layers the one pair is the whole stack: listed once, not twice.
+    pairs = sorted(co.pairs_, key=lambda p: -(p.phi or 0.0))[:stacks] if len(h.layers) > 2 else []
+    results = [co.stack_failure_((p.a, p.b)) for p in pairs] + [co.stack_failure_()]
+    paragraphs = [
+        f"Evaluation log: {h.source}. {int(h.n_cases)} cases, {len(h.layers)} layers"
+        + (f", strata: {', '.join(h.strata)}" if len(h.strata) > 1 else "")
+        + f". Polarity: {h.polarity}.",
+        *(f"Warning: {w}" for w in analysis.warnings),  # the readers' notes are among them
+    ]
+    return Section(
+        "Evidence: which layers fail together",
+        paragraphs,
+        [
+            Figure(
+                "cofailure.svg",
+                evidence_figures.cofailure_heatmap_svg(co),
+                "φ between layers' failures over the test cases.",
+            ),
+            Figure(
+                "patterns.svg",
+                evidence_figures.upset_svg(co),
+                "The most frequent failure patterns (UpSet plot).",
+            ),
+            Figure(
+                "stack-failure.svg",
+                evidence_figures.stack_failure_svg(results),
+                "Observed joint failure against the independence product, with bootstrap "
+                "intervals; points above the diagonal fail together more than independence "
+                "predicts.",
+            ),
+        ],
+        [
+            marginals_table(co, f"polarity: {h.polarity}"),
+            pairs_table(co),
+            stack_failure_table(results),
+            effective_layers_table(results),
+            error_consistency_table(results[-1]),
+            *strata_tables(analysis, None),
+        ],
+    )
