@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 
 from cofail.errors import InputError
 from cofail.faulttree import _bdd
-from cofail.faulttree._bdd import ORDERS, _race, find_modules, top_event_probability
+from cofail.faulttree._bdd import ORDERS, _race, top_event_probability
 from cofail.faulttree._mef import FaultTree, Formula
+from cofail.faulttree._modules import find_modules
 from cofail.faulttree._simplify import simplify
 from conftest import shared_path
 from strategies import examples, stack_models

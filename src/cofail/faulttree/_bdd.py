@@ -20,6 +20,7 @@ from cofail.errors import InputError
 from cofail.faulttree._compiled import bdd_kernels as _kernels
 from cofail.faulttree._compiled import flat_bdd as _flat_bdd
 from cofail.faulttree._mef import FaultTree, Formula
+from cofail.faulttree._modules import find_modules
 from cofail.faulttree._simplify import simplify
 
 __all__ = [
@@ -27,7 +28,6 @@ __all__ = [
     "BddResult",
     "Order",
     "SolveTimeoutError",
-    "find_modules",
     "top_event_probability",
 ]
 
@@ -79,65 +79,6 @@ class BddResult:
     """Independent sub-trees (modules) solved one at a time, the top gate included."""
     order: Order = "size"
     """The variable-order heuristic that gave the answer (see :data:`ORDERS`)."""
-
-
-def find_modules(tree: FaultTree, top: str) -> tuple[list[str], set[str]]:
-    """Return (gates under ``top`` in post-order, the gates that are modules).
-
-    A module is a gate whose sub-tree shares no event or gate with the rest of the tree, so its
-    probability can be computed alone and used as a basic event's (Dutuit & Rauzy, "A
-    linear-time algorithm to find modules of fault trees", IEEE Trans. Reliab. 45(3), 1996).
-
-    >>> e = lambda n: Formula("event", name=n, kind="event")
-    >>> t = FaultTree(gates={"top": Formula("and", (e("g1"), e("g2"))),
-    ...     "g1": Formula("or", (e("a"), e("b"))), "g2": Formula("or", (e("b"), e("c")))},
-    ...     basic_events={"a": 0.1, "b": 0.2, "c": 0.3})
-    >>> find_modules(t, "top")  # b is shared: g1 and g2 are not modules
-    (['g1', 'g2', 'top'], {'top'})
-
-    Notes
-    -----
-    One depth-first traversal dates every visit of every node; a gate is a module when all its
-    descendants are first visited after it is entered and last visited before it is left.
-    O(gates + references).
-    """
-    first: dict[str, int] = {top: 1}
-    last: dict[str, int] = {top: 1}
-    leave: dict[str, int] = {}
-    order: list[str] = []
-    children = {top: tree.gates[top].references()}
-    clock = 1
-    stack: list[tuple[str, int]] = [(top, 0)]
-    while stack:
-        gate, index = stack[-1]
-        kids = children[gate]
-        clock += 1
-        if index == len(kids):
-            leave[gate] = clock
-            order.append(gate)
-            stack.pop()
-            continue
-        stack[-1] = (gate, index + 1)
-        child = kids[index]
-        if child in first:
-            last[child] = clock
-            continue
-        first[child] = last[child] = clock
-        if child in tree.gates:
-            children[child] = tree.gates[child].references()
-            stack.append((child, 0))
-    low: dict[str, int] = {}
-    high: dict[str, int] = {}
-    modules: set[str] = set()
-    for gate in order:  # children before parents
-        lo, hi = leave[gate], first[gate]
-        for child in children[gate]:
-            lo = min(lo, first[child], low.get(child, lo))
-            hi = max(hi, last[child], high.get(child, hi))
-        low[gate], high[gate] = lo, hi
-        if first[gate] < lo and hi < leave[gate]:
-            modules.add(gate)
-    return order, modules
 
 
 def _variable_order(tree: FaultTree, root: str, leaves: set[str], heuristic: Order) -> list[str]:
