@@ -13,6 +13,7 @@ from types import ModuleType
 import numpy as np
 
 from cofail.probability._compiled import kernels
+from cofail.probability._masks import column_masks, is_binary
 
 __all__ = [
     "CERTIFY_RTOL",
@@ -159,7 +160,7 @@ def stack_failure(q: np.ndarray, p: np.ndarray, r: np.ndarray, k: int | None = N
     k = n if k is None else k
     if n > MAX_EXACT_LAYERS:
         return _beyond_arrays(q, p, r, k)[0]
-    if _kernels is not None and 0 < n <= MAX_EXACT_LAYERS and _is_binary(q):
+    if _kernels is not None and 0 < n <= MAX_EXACT_LAYERS and is_binary(q):
         masks, probs = binary_modes(q, p)
         probability, _, _ = _kernels.dp_binary(masks, probs, r, n, k, 0)
         return float(probability)
@@ -205,7 +206,7 @@ def exact_with_engine(
     if n > MAX_EXACT_LAYERS:
         return _beyond_arrays(q, p, r, k)
     k_all = k is None or k == n
-    binary = _is_binary(q)
+    binary = is_binary(q)
     if _kernels is not None and binary and 0 < n <= MAX_EXACT_LAYERS:
         masks, probs = binary_modes(q, p)
         return compiled_binary(masks, probs, np.ascontiguousarray(r, dtype=float), k)
@@ -276,7 +277,7 @@ def _beyond_arrays(q: np.ndarray, p: np.ndarray, r: np.ndarray, k: int | None) -
     # Beyond the DPs' 2^n arrays: the sparse DP with its sets in a hash table when the cells
     # are binary and few enough sets are reachable, else the stack's fault tree in a BDD.
     n = q.shape[0]
-    if _kernels is not None and n <= 63 and _is_binary(q):
+    if _kernels is not None and n <= 63 and is_binary(q):
         masks, probs = binary_modes(q, p)
         kk = n if k is None else k
         r = np.ascontiguousarray(r, dtype=float)
@@ -355,23 +356,6 @@ class ModeGroups:
         np.add.at(possible, self.group, by_mode > 0)
         merged: np.ndarray = np.where(possible == 1, single, -np.expm1(log_absent)).T
         return merged
-
-
-def column_masks(q: np.ndarray) -> np.ndarray:
-    """Each 0/1 column of ``q`` as the bitmask (uint64) of the layers it hits (bit i = row i).
-
-    >>> column_masks(np.array([[1, 0], [1, 1]])).tolist()
-    [3, 2]
-    """
-    q = np.asarray(q)
-    weights = np.left_shift(np.uint64(1), np.arange(q.shape[0], dtype=np.uint64))
-    masks: np.ndarray = (q.astype(np.uint64) * weights[:, None]).sum(axis=0, dtype=np.uint64)
-    return masks
-
-
-def _is_binary(q: np.ndarray) -> bool:
-    q = np.asarray(q)
-    return bool(np.all((q == 0.0) | (q == 1.0)))
 
 
 def failed_set_distribution(q: np.ndarray, p: np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cofail.probability._exact import _is_binary, column_masks
+from cofail.probability._masks import column_masks, is_binary
 
 __all__ = ["InclusionResult", "and_stack_inclusion_exclusion"]
 
@@ -50,7 +50,7 @@ def and_stack_inclusion_exclusion(q: np.ndarray, p: np.ndarray, r: np.ndarray) -
     bound says so and the result must not be trusted.
     """
     q = np.asarray(q, dtype=float)
-    if not _is_binary(q):
+    if not is_binary(q):
         raise ValueError("inclusion–exclusion here needs binary q (0 or 1)")
     n = q.shape[0]
     size = 1 << n

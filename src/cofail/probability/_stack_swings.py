@@ -9,7 +9,8 @@ import numpy as np
 
 from cofail.faulttree import Importance
 from cofail.probability._compiled import kernels as _kernels
-from cofail.probability._exact import _is_binary, column_masks, failed_set_distribution
+from cofail.probability._exact import failed_set_distribution
+from cofail.probability._masks import column_masks, is_binary
 
 __all__ = ["Swing", "and_stack_swings", "at_least_k_swings", "stack_swings"]
 
@@ -55,7 +56,7 @@ def and_stack_swings(
     """
     q = np.asarray(q, dtype=float)
     n = q.shape[0]
-    if _kernels is None or not 0 < n <= MAX_LAYERS or not _is_binary(q):
+    if _kernels is None or not 0 < n <= MAX_LAYERS or not is_binary(q):
         return None
     hit = column_masks(q)
     targets = np.unique(np.concatenate([hit, column_masks(np.eye(n))]))
@@ -188,7 +189,7 @@ def stack_swings(
     swings = and_stack_swings(q, p, r, base) if k == n else None
     if swings is not None:
         return swings
-    compiled = _kernels is not None and _is_binary(q)
+    compiled = _kernels is not None and is_binary(q)
     per_state = PASS_SECONDS_PER_STATE["compiled" if compiled else "numpy"]
     estimate = (q.shape[1] + n * n) * 2.0**n * per_state
     return None if budget is not None and estimate > budget else at_least_k_swings(q, p, r, k, base)
