@@ -157,9 +157,16 @@ def _split(
     rng: np.random.Generator,
     moments: tuple[np.ndarray, np.ndarray],
 ) -> tuple[np.ndarray, np.ndarray, str]:
+    # The all-fail patterns seed the exact part, so the rest holds no case in which the whole
+    # stack fails: the joint-failure count (the ratio's numerator, often small) comes from the
+    # exact multinomial alone and never from the normal approximation, which only has to carry
+    # large per-layer counts.
     exact = _exact_part(bits, counts, all_fail, moments[0])
     weight = float(counts.sum())
     exact_weight = float(counts[exact].sum())
+    # A multinomial over all patterns is a binomial split between the two parts followed by an
+    # independent multinomial within each: drawing the split first keeps every resample at
+    # exactly ``total`` cases, and the rest's share varies between resamples as it should.
     in_exact = rng.binomial(total, exact_weight / weight, size=n_boot)
     joint = np.zeros(n_boot)
     fails = np.zeros((n_boot, bits.shape[1]))
@@ -172,8 +179,14 @@ def _split(
     if rest_weight > 0:
         mean = first / rest_weight
         cov = second / rest_weight - np.outer(mean, mean)
+        # A square root by eigenvalues, not Cholesky: the covariance is singular whenever a
+        # layer is constant in the rest (every rare layer is) or two layers fail on the same
+        # cases, and rounding leaves such eigenvalues slightly negative.
         values, vectors = np.linalg.eigh(cov)
         root = vectors * np.sqrt(np.clip(values, 0.0, None))
+        # The rest's count in resample b is a sum of size[b] draws: mean size·μ, covariance
+        # size·Σ. The draw can leave [0, total] when a layer is near 0 or n; resample_stack
+        # clips it.
         size = (total - in_exact).astype(float)
         noise = rng.standard_normal((n_boot, bits.shape[1])) @ root.T
         fails += size[:, None] * mean + np.sqrt(size)[:, None] * noise

@@ -259,6 +259,8 @@ def _race(
     import multiprocessing.connection as mp_connection
     import time
 
+    # Processes, not threads: dd holds the GIL through every CUDD call, so two orders in
+    # threads would take turns instead of racing, and a thread cannot be stopped mid-call.
     # fork, not spawn: the child inherits the tree as it is (no pickling of a large tree, no
     # re-import of cofail), and CUDD starts afresh in each child.
     ctx = mp.get_context("fork")
@@ -343,6 +345,8 @@ def _race_worker(
     _die_with_parent(parent)
     try:
         send.send(("ok", work(tree, top, order)))
+    # Sent, not raised: raised here it would only end this process, and the parent, seeing the
+    # pipe close, would take the tree's fault for a solver that ran out of memory.
     except InputError as exc:
         send.send(("error", str(exc)))
     finally:

@@ -291,6 +291,11 @@ static PyObject *cudd_probability(PyObject *self, PyObject *args) {
         error = "out of memory";
         goto done;
     }
+    /* The GIL is let go while CUDD's nodes are read by address, under no lock of CUDD's: safe
+     * only because nothing can call CUDD on this manager meanwhile, so no garbage collection
+     * or reordering frees or moves a node under the walk. _bdd.py makes a manager per solve
+     * (threads of the app and the raced orders never share one), the thread that builds it is
+     * the one in here, and a CompiledTree that keeps a manager afterwards only reads it. */
     Py_BEGIN_ALLOW_THREADS;
     stack[depth++] = REGULAR(root);
     while (depth && !error) {
@@ -631,6 +636,7 @@ static PyObject *cudd_formula_probability(PyObject *self, PyObject *args) {
     if (max_tuples > 0) c->table.max_count = (size_t)max_tuples;
     c->emit = emit;
     int32_t root = 0;
+    /* Without the GIL over live CUDD nodes, as in cudd_probability: safe for the same reason. */
     Py_BEGIN_ALLOW_THREADS;
     formula_prob(c, nodes, &P, &Q, &root);
     Py_END_ALLOW_THREADS;

@@ -121,11 +121,20 @@ def _logs(params: Params, u: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
 
 def estep(params: Params, bits: np.ndarray, counts: np.ndarray, u: np.ndarray) -> EStep:
     """Return the E-step on a histogram (``bits``: patterns × layers, ``counts``: patterns)."""
+    # The logs are floored at _FLOOR, not left at -inf (a V cell's log(1 − q), a p of 0 or 1):
+    # the matrix products multiply them by 0/1 indicators, and 0 · -inf would be NaN.
     log_prior, log_fail, log_survive = _logs(params, u)
     x = bits.astype(float)
+    # One row per distinct pattern, not per case: the work is patterns × 2^G whatever n is.
+    # Each row is normalised in log space because P(pattern, state) underflows with many
+    # layers long before the posterior weights do.
     joint = x @ log_fail.T + (1 - x) @ log_survive.T + log_prior  # patterns × states
     per_pattern = logsumexp(joint, axis=1)
     w = np.exp(joint - per_pattern[:, None]) * counts[:, None]
+    # Only the state weights are summed over patterns. Which cause of a failure fired is not
+    # posterior-weighted here: given the state it is q_c / f_i(U) whatever the pattern, so the
+    # M-step applies it to these sums (_fired) instead of the E-step carrying a
+    # patterns × states × causes array.
     return EStep(
         loglik=float(counts @ per_pattern),
         m=w.sum(axis=0),
