@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -11,6 +12,10 @@ from cofail import __version__
 from cofail.cli._common import Fmt, FormatOpt, SeedOpt, app, emit, tell
 from cofail.cli._log_options import LogOptions, parse_budget, reads_logs
 from cofail.errors import InputError
+
+if TYPE_CHECKING:
+    from cofail.empirical import LogSpec, ScoredLog
+    from cofail.scores import CostModel, PolicyResult, PolicyTable
 
 
 @app.command("scores")
@@ -52,6 +57,29 @@ def scores_cmd(
             "2 past 50,000 honest cases).",
         ),
     ] = None,
+    total_budget: Annotated[
+        float | None,
+        typer.Option(
+            "--total-budget",
+            help="Cost policies: the expected cost allowed per honest case (monitor calls plus "
+            "audits); ranks policies of calls and audits (needs --cost and --audit-cost).",
+        ),
+    ] = None,
+    cost: Annotated[
+        list[str] | None,
+        typer.Option("--cost", help="Cost policies: LAYER=C, one monitor call's cost (repeat)."),
+    ] = None,
+    audit_cost: Annotated[
+        float | None, typer.Option("--audit-cost", help="Cost policies: one audit's cost.")
+    ] = None,
+    test_attack: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--test-attack",
+            help="Cost policies: a separate attack set (e.g. another task distribution) to "
+            "score the fitted policies on, instead of cross-validation.",
+        ),
+    ] = None,
     report: Annotated[
         Path | None, typer.Option(help="Also write a report (HTML, Markdown, SVG) here.")
     ] = None,
@@ -63,17 +91,22 @@ def scores_cmd(
     catch rate and ROC AUC, how often they all miss the same attack against independence,
     and how best to split the budget across them (in sample and cross-validated)."""
     from cofail.empirical import read_scores
+    from cofail.report.policy_views import policy_section, policy_tables
     from cofail.report.score_views import score_tables
     from cofail.scores import analyse_scores
 
     if not 0.0001 <= alpha <= 0.5:
         raise InputError(f"--alpha: expected a number in [0.0001, 0.5], got {alpha:g}")
     spec = log_options.spec()
-    if spec.budget is None:
+    model = _cost_model(total_budget, cost, audit_cost)
+    if spec.budget is None and model is None:
         raise InputError(
             "cofail scores needs --budget B, the false-positive rate on honest cases "
-            "(e.g. --budget 1%)"
+            "(e.g. --budget 1%), or --total-budget Y with --cost and --audit-cost"
         )
+    if spec.budget is None:
+        _policies_only(spec, logs, model, test_attack, folds, seed, fmt, report)
+        return
     curve = None
     if budgets is not None:
         parsed = [parse_budget(b, "--budgets") for b in budgets.split(",") if b.strip()]
@@ -92,7 +125,13 @@ def scores_cmd(
     )
     for note in result.notes:
         tell(note, label="note: ", style="yellow")
-    emit(score_tables(result), fmt, result.to_dict())
+    data, tables = result.to_dict(), score_tables(result)
+    policies = None
+    if model is not None:
+        policies = _policies(scored, spec, model, test_attack, folds, seed, report is not None)
+        data.update(policies.to_dict())
+        tables += policy_tables(policies)
+    emit(tables, fmt, data)
     if report is not None:
         from cofail.report.document import write_document
         from cofail.report.score_section import score_section
@@ -100,7 +139,105 @@ def scores_cmd(
         paths = write_document(
             "cofail scored-layers report",
             f"cofail {__version__} · {scored.n_attack} attack and {scored.n_honest} honest cases",
-            [score_section(result)],
+            [score_section(result), *([policy_section(policies)] if policies else [])],
+            report,
+        )
+        tell(f"report: {paths.html.resolve()}")
+
+
+def _cost_model(
+    total: float | None, costs: list[str] | None, audit: float | None
+) -> CostModel | None:
+    """The cost model of --total-budget, --cost and --audit-cost; all three or none."""
+    from cofail.scores import CostModel
+
+    if total is None and not costs and audit is None:
+        return None
+    if total is None or not costs or audit is None:
+        raise InputError("cost policies need all of --total-budget Y, --cost LAYER=C (each "
+                         "monitor) and --audit-cost A")  # fmt: skip
+    parsed = {}
+    for text in costs:
+        layer, sep, value = text.partition("=")
+        try:
+            number = float(value)
+        except ValueError:
+            number = math.nan
+        if not sep or not layer.strip() or not math.isfinite(number):
+            raise InputError(f"--cost {text!r}: expected LAYER=C with a finite number, e.g. m1=0.2")
+        parsed[layer.strip()] = number
+    return CostModel(parsed, audit, total)
+
+
+def _policies(
+    scored: ScoredLog,
+    spec: LogSpec,
+    model: CostModel,
+    test_attack: list[Path] | None,
+    folds: int | None,
+    seed: int,
+    with_sweep: bool = False,
+) -> PolicyTable:
+    import numpy as np
+
+    from cofail.empirical import read_scores
+    from cofail.scores import PolicyTable, evaluate_policies, sweep_policies
+
+    test = None
+    if test_attack:
+        attack_only = spec.model_copy(update={"honest": (), "set_col": None})
+        test_log = read_scores(attack_only, test_attack)
+        if test_log.layers != scored.layers:
+            raise InputError(
+                f"--test-attack scores layers {', '.join(test_log.layers)}; the log has "
+                f"{', '.join(scored.layers)}"
+            )
+        test = test_log.attack
+    results = evaluate_policies(
+        scored.honest, scored.attack, scored.layers, model, test_attack=test,
+        folds=folds or 5, seed=seed,
+    )  # fmt: skip
+    where = (
+        f"out of sample: the attack cases of {', '.join(map(str, test_attack))}"
+        if test_attack
+        else f"out of sample: {folds or 5}-fold cross-validation (seed {seed}), every policy refitted"
+    )
+    sweep: tuple[tuple[float, tuple[PolicyResult, ...]], ...] = ()
+    if with_sweep:
+        top = max(model.total * 1.5, min(model.costs.values()) * 2)
+        totals = np.linspace(min(model.costs.values()), top, 12).tolist()
+        sweep = sweep_policies(
+            scored.honest, scored.attack, scored.layers, model, totals, seed=seed
+        )
+    return PolicyTable(model, tuple(results), where, scored.layers, sweep)
+
+
+def _policies_only(
+    spec: LogSpec,
+    logs: list[Path],
+    model: CostModel | None,
+    test_attack: list[Path] | None,
+    folds: int | None,
+    seed: int,
+    fmt: Fmt,
+    report: Path | None,
+) -> None:
+    from cofail.empirical import read_scores
+    from cofail.report.policy_views import policy_section, policy_tables
+
+    assert model is not None
+    scored = read_scores(spec, logs)
+    if scored.n_honest == 0:
+        raise InputError("cost policies need honest cases: --honest FILE… or --set-col")
+    policies = _policies(scored, spec, model, test_attack, folds, seed, report is not None)
+    emit(policy_tables(policies), fmt, policies.to_dict())
+    if report is not None:
+        from cofail.report.document import write_document
+
+        paths = write_document(
+            "cofail monitoring policies report",
+            f"cofail {__version__} · {scored.n_attack} attack and {scored.n_honest} honest cases",
+            [policy_section(policies)],
             report,
         )
         tell(f"report: {paths.html.resolve()}")

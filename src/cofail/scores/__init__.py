@@ -14,21 +14,36 @@ from cofail.scores._analysis import (
     default_budgets,
 )
 from cofail.scores._combine import Combination, CrossValidation, combine, cross_validate, evaluate
+from cofail.scores._kde import GaussianKDE, silverman
+from cofail.scores._policy import (
+    CostModel,
+    PolicyResult,
+    PolicyTable,
+    evaluate_policies,
+    sweep_policies,
+)
 from cofail.scores._roc import LayerIntervals, layer_intervals, mann_whitney_auc, roc_points
 
 __all__ = [
     "Combination",
+    "CostModel",
     "CrossValidation",
     "CurvePoint",
+    "GaussianKDE",
     "LayerIntervals",
     "LayerScore",
+    "PolicyResult",
+    "PolicyTable",
     "ScoreAnalysis",
     "analyse_scores",
     "combine",
     "cross_validate",
     "default_budgets",
     "evaluate",
+    "evaluate_policies",
     "layer_intervals",
     "mann_whitney_auc",
     "roc_points",
+    "silverman",
+    "sweep_policies",
 ]
