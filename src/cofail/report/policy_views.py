@@ -12,8 +12,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure as MplFigure
 
-from cofail.report.document import Figure, Section
 from cofail.report.figures import to_svg
+from cofail.report.section import Figure, Section
 from cofail.report.tabular import Table
 
 if TYPE_CHECKING:
