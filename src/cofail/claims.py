@@ -115,6 +115,8 @@ def _claim2(matrix: Matrix, uncertain: UncertainPolicy) -> ClaimResult:
     sets = _vuln_sets(matrix, uncertain)
     taxes = {x: matrix.layer(x).safety_tax for x in HIGH_TAX}
     ov = overlap(matrix, uncertain=uncertain)
+    # "Differ" made checkable: no pipeline technique shares half or more of the modes either is
+    # vulnerable to (Jaccard < 0.5); the claim's wording gives no number.
     closest = max(
         (p.jaccard or 0.0)
         for p in ov.pairs
@@ -144,6 +146,8 @@ def _claim3(matrix: Matrix, uncertain: UncertainPolicy) -> ClaimResult:
     if missing:
         return _na(3, statement, missing)
     sets = _vuln_sets(matrix, uncertain)
+    # Affordable: a low or moderate safety tax. "The only" and "only AL-GEN" are read strictly:
+    # a second such technique, or a pair that covers AL-GEN too, makes the claim false.
     affordable = [layer.id for layer in matrix.layers if layer.safety_tax != "high"]
     not_dec = [x for x in affordable if "DEC-AL" not in sets[x]]
     re_covers = [m for m in ("COLL", "CAP-DEV", "EM-MIS", "EVAL-DIFF") if m not in sets["RE"]]

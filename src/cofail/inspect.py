@@ -58,6 +58,7 @@ def layer_failures(
                 f"(one key a layer), got {type(value).__name__}; see cofail.inspect.stacked"
             )
         rows.append({str(key): _score_value(v, f"score[{key!r}]") for key, v in value.items()})
+    # Sorted: samples need not list their keys in one order, and bit i is one layer in all.
     layers = tuple(sorted({key for row in rows for key in row}))
     table: dict[int, float] = {}
     for row in rows:

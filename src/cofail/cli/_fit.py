@@ -64,8 +64,9 @@ def fit_cmd(
     from cofail.fit import discover, fit_matrix
     from cofail.report.fit_views import discovery_tables, fit_tables
 
-    if not 0.0001 <= alpha <= 0.5:
+    if not 0.0001 <= alpha <= 0.5:  # NaN passes typer's range check; it fails this one
         raise InputError(f"--alpha: expected a number in [0.0001, 0.5], got {alpha:g}")
+    # --out is refused before the log is read: the fit can take minutes.
     if out is not None and matrix is None:
         raise InputError("--out writes a fitted matrix: give the matrix to fit with --matrix")
     if out is not None and out.exists() and not force:

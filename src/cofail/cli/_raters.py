@@ -56,6 +56,7 @@ def elicit(
         raise InputError("is a file; --out needs a folder", source=str(out))
     files = elicitation_templates(m, raters, rationales=with_rationales)
     paths = [out / name for name in files]
+    # Every path is checked before any is written: a refusal leaves no half-written set.
     existing = [p for p in paths if p.exists()]
     if existing and not force:
         raise InputError("file exists; pass --force to overwrite it", source=str(existing[0]))
@@ -152,7 +153,7 @@ def merge_cmd(
     from cofail.raters import RULES, evidence_weights, merge, read_panel
     from cofail.report.rater_views import evidence_table, merge_tables
 
-    kind = format_of(out)
+    kind = format_of(out)  # first: an unknown suffix is refused before the raters are read
     if out.exists() and not force:
         raise InputError("file exists; pass --force to overwrite it", source=str(out))
     if (weights is Weights.evidence) != bool(log):
@@ -161,7 +162,7 @@ def merge_cmd(
             if log is None or not log
             else "--log: the log serves --weights evidence; give that too"
         )
-    chosen = next(r for r in RULES if r == rule.value)
+    chosen = next(r for r in RULES if r == rule.value)  # the library's Literal, for mypy
     panel = read_panel(files)
     evidence = None
     if log:

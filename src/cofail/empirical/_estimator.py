@@ -222,6 +222,8 @@ class CoFailure:
         rates = moments[0] / n
         independent = float(np.prod(rates))
         ratio = observed / independent if independent > 0 else None
+        # Every stack's bootstrap starts from the same seed, so its interval is the same
+        # whichever stacks were asked for before it.
         boot = resample_stack(
             bits, counts, self.n_boot, np.random.default_rng(self.seed), moments=moments
         )
@@ -229,6 +231,8 @@ class CoFailure:
             boot_ratio = np.where(boot.independent > 0, boot.observed / boot.independent, np.nan)
         q = [100 * self.alpha / 2, 100 * (1 - self.alpha / 2)]
         finite = boot_ratio[np.isfinite(boot_ratio)]
+        # Percentiles of only the resamples in which every layer failed at least once would
+        # describe those, not the ratio: with more than 10% undefined it is left out.
         ratio_interval: tuple[float | None, float | None] = (
             (float(np.percentile(finite, q[0])), float(np.percentile(finite, q[1])))
             if len(finite) >= 0.9 * self.n_boot

@@ -105,6 +105,8 @@ def read_nested(paths: Sequence[Path], spec: LogSpec) -> pa.Table:
     strata: list[str] = []
     for path in paths:
         for where, record in _records(path):
+            # The case and its stratum are the record's, outside the list: every element of
+            # the list is one layer's outcome on that same case.
             case = str(_get(record, spec.case, where))
             stratum = "" if spec.stratum is None else str(_get(record, spec.stratum, where))
             if list_layer is None:

@@ -142,6 +142,8 @@ def budget_thresholds(scored: ScoredLog, spec: LogSpec) -> tuple[LayerThreshold,
             f"layer {missing[0]!r} has no threshold: give --budget B (a false-positive rate on "
             "the honest cases) or --threshold LAYER=T for every layer"
         )
+    # --threshold is on the tool's own scale; inside, a lower-is-suspicious layer's scores are
+    # negated (every rule flags strictly above), so its fixed threshold is negated with them.
     oriented = {
         i: (-fixed[x] if scored.lower[i] else fixed[x])
         for i, x in enumerate(scored.layers)

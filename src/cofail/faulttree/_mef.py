@@ -180,6 +180,8 @@ def read_mef(
     for path in paths:
         source = str(path)
         text = read_text(path, max_bytes=_MAX_MEF_BYTES)
+        # Refused before parsing: ElementTree expands internal entities, so a few lines of
+        # nested ones grow to gigabytes (the "billion laughs").
         if "<!ENTITY" in text or "<!DOCTYPE" in text:
             raise InputError("DTDs and entities are not accepted in MEF files", source=source)
         try:
@@ -195,6 +197,7 @@ def read_mef(
         reader.tree.sources.append(source)
         for child in root:
             reader.top_level(child, source)
+    # Names resolve only once every file is read: a gate may use an event a later file defines.
     tree = reader.finish()
     _resolve_scopes(tree)
     tree.check()

@@ -183,6 +183,9 @@ def _factors(
         )
     factors: dict[int, float] = {}
     for i, f in enumerate(nodes):
+        # A beta factor is the share of the group's failures that take all m members at once,
+        # so its one factor is level m unless it says otherwise; the other models give one
+        # factor per level, read by position, and a level attribute must agree with it.
         default = m if model == "beta-factor" else lowest + i
         level_text = f.get("level", str(default))
         if not level_text.isdigit() or not lowest <= int(level_text) <= m:

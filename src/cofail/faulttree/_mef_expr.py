@@ -374,6 +374,8 @@ class Expressions:
             return self.mission_time
         if tag == "parameter":
             return self._parameter(node.get("name", ""), source, what, scope)
+        # ite and switch evaluate the branch taken only: an untaken branch's deviate must not
+        # draw, or every later draw of the trial would depend on branches that do not count.
         if tag == "ite":
             cond, then, other = self._children(node, source, what, (3,))
             return self._eval(
@@ -381,7 +383,7 @@ class Expressions:
             )
         if tag == "switch":
             return self._switch(node, source, what, scope)
-        if tag == "histogram":
+        if tag == "histogram":  # before the arguments below: its children are <bin>s
             self.used_deviates = True
             values = self._histogram_args(node, source, what, scope)
             return (

@@ -194,6 +194,9 @@ def _group_private(tree: FaultTree, top: str, modules: set[str]) -> None:
             and parents[a.name] == 1
             and (a.name in tree.basic_events or a.name in modules)
         ]
+        # Only basic events and modules: each is one BDD variable with its exact probability,
+        # where a gate used once may still share events below it. One private argument gains
+        # nothing, and all of them would rebuild the gate itself.
         if len(private) < 2 or len(private) == len(f.args):
             continue
         made += 1

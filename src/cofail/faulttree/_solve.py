@@ -75,6 +75,7 @@ class FaultTreeResult:
         data: dict[str, Any] = {
             "files": list(self.sources),
             "probability": self.probability,
+            # None: that top's exact solve did not finish within the time limit.
             "tops": {t: None if r is None else r.probability for t, r in self.exact.items()},
             "gates": self.gates,
             "basic_events": self.basic_events,

@@ -127,6 +127,9 @@ def _beside(params: Params, layers: tuple[str, ...], matrix: Matrix) -> list[dic
     similarity = np.array(
         [[len(a & b) / len(a | b) if a | b else 0.0 for b in expert] for a in learned]
     )
+    # The learned modes come out in no meaningful order (the likelihood is the same under any
+    # relabelling), so they are named by the assignment with the most overlap in all: matching
+    # each to its own best could name two after one expert mode.
     rows, cols = linear_sum_assignment(-similarity)
     return [
         {

@@ -67,6 +67,7 @@ class Distribution:
             return cls("beta", a, b)
         if kind == "uniform" and 0 <= a < b <= 1:
             return cls("uniform", a, b)
+        # An error factor of 1 is a point mass (σ = ln 1 = 0); below 1, σ would be negative.
         if kind == "lognormal" and 0 < a < 1 and b > 1:
             return cls("lognormal", a, b)
         raise InputError(f"{text!r}: invalid parameters for a {kind} on [0, 1]")

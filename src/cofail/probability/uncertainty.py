@@ -65,7 +65,7 @@ def parse_uncertain(
         key, sep, spec = text.rpartition("=") if "=" in text else ("", "", text)
         modes = [key] if sep else list(matrix.mode_ids)
         for mid in modes:
-            matrix.mode(mid)
+            matrix.mode(mid)  # called for its InputError on an unknown mode
             out.append(Uncertain("p", (mid,), _parse("--p-dist", spec)))
     for text in q:
         key, _, spec = text.rpartition("=")

@@ -79,6 +79,9 @@ class Reliability:
         codes = np.full(table.shape, -1, dtype=np.int64)
         codes[present] = np.searchsorted(self.values, table[present])
         m = present.sum(axis=0)
+        # The ordered pairs (see Notes) are kept flat, each with its unit and first rater, not
+        # summed into the coincidence matrix: alpha by layer, by mode, by rater and on bootstrap
+        # resamples of units then re-sums a subset instead of pairing the values again.
         units, i_list, c_list, k_list = [], [], [], []
         for i in range(table.shape[0]):
             for j in range(table.shape[0]):

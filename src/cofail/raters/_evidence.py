@@ -207,6 +207,8 @@ def seed_cells(
             f"no layer of the log ({', '.join(histogram.layers[:8])}) is a layer of the matrix "
             f"({', '.join(layers)})"
         )
+    # A stratum named after a mode holds the cases on which that mode is present: a layer's
+    # failure rate there measures its cell (with its residual failures folded in).
     index = {lid: i for i, lid in enumerate(histogram.layers)}
     out = []
     for lid in known:

@@ -78,6 +78,7 @@ def loads_rater_file(text: str, fmt: str, source: str) -> RaterFile:
         matrix = loads_csv(text, source, blanks=blanks)
     elif fmt in ("yaml", "json"):
         data, locate = loads_matrix_data(text, "yaml" if fmt == "yaml" else "json", source)
+        # Taken out before the matrix is built: a matrix refuses fields it does not know.
         if isinstance(data, dict) and "rater" in data:
             data = dict(data)
             rater = _rater_id(data.pop("rater"), source, locate(("rater",)) if locate else None)

@@ -186,6 +186,7 @@ def merge(
     for m in merged:
         cells[m.layer][m.mode] = _vulnerability(m, votes[(m.layer, m.mode)], rule, quorum, scaled)
     references = tuple(dict.fromkeys(ref for r in panel.raters for ref in r.frame.references))
+    # "matrix" is the id a file without one gets (a CSV rater file): no "matrix-" prefix.
     base = "" if frame.id == "matrix" else f"{frame.id}-"
     matrix = Matrix(
         id=f"{base}consensus",
@@ -310,6 +311,7 @@ def _mean(
     if not counted:
         return _cell(cell, votes, "U", "all U")
     levels = [c for _, c in counted]
+    # Agreeing marks stay a mark (V, not 1.0): the consensus then reads as the raters wrote it.
     if all(c == levels[0] for c in levels) and isinstance(levels[0], str):
         return _cell(cell, votes, levels[0], "decided")
     w = [1.0 if weights is None else weights[r] for r, _ in counted]
@@ -339,6 +341,8 @@ def _dawid_skene(
         for j, rater in enumerate(panel.ids):
             if rater in votes[cell]:
                 labels[u, j] = index[str(canonical(votes[cell][rater].level))]
+    # Fitted on every cell, quorum or not: a cell too thinly judged to decide still tells the
+    # model how each of its raters errs. A U vote is a class of its own, not a missing label.
     fit = dawid_skene(labels, len(classes))
     merged = []
     for u, cell in enumerate(cells):
@@ -349,6 +353,7 @@ def _dawid_skene(
             continue
         row = fit.posterior[u]
         best = int(row.argmax())
+        # Symmetric votes give posteriors equal only up to EM's rounding: a tie within 1e-9.
         if (np.abs(row - row[best]) < 1e-9).sum() > 1:
             merged.append(_cell(cell, votes[cell], "U", "tie", posterior))
             continue

@@ -105,6 +105,7 @@ def _monte_carlo_table(result: FaultTreeResult) -> Table:
         agrees = "-" if exact is None else "yes" if mc.covers(exact) else "NO"
         rows.append([top, mc.estimate, low, high, mc.hits, agrees])
     runs = list((result.monte_carlo or {}).values())
+    # Tops can have run different numbers of trials: a time limit stops each where it stands.
     counts = sorted({mc.samples for mc in runs})
     trials = f"{counts[0]:,}" if len(counts) == 1 else f"{counts[0]:,} to {counts[-1]:,}"
     notes = []

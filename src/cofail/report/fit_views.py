@@ -15,6 +15,8 @@ def _interval(item: dict[str, Any], digits: int = 3) -> list[float | None]:
 
 def fit_tables(data: dict[str, Any]) -> list[Table]:
     """Return the tables of a ``Fit.to_dict()``."""
+    # Fit.to_dict() has no field for the interval level: it is read back from the method's
+    # words ("... intervals at 95%: ...").
     level = data["method"].split("intervals at ", 1)[-1].split("%", 1)[0]
     modes = Table(
         title="Failure modes: presence p",

@@ -169,7 +169,7 @@ def rater_profile_figure(
             label=label,
         )
         for i, (s0, w) in enumerate(zip(start, share, strict=True)):
-            if w * width >= 0.35:
+            if w * width >= 0.35:  # inches: narrower, a "100%" at 7.5 pt spills out of its bar
                 ax.text(
                     s0 + w / 2,
                     i,
@@ -181,7 +181,7 @@ def rater_profile_figure(
                 )
         start += share
     ax.set_xlim(0, 1)
-    ax.set_ylim(n - 0.5, -0.5)
+    ax.set_ylim(n - 0.5, -0.5)  # inverted: the first rater on top
     ax.set_yticks(range(n), labels, fontsize=tick_fs, parse_math=False)
     ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.tick_params(labelsize=8.5)

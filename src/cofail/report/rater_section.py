@@ -152,6 +152,9 @@ def _flips_table(matrix: Matrix) -> tuple[Table, str]:
             c.statement,
             f"{c.holds_in} of {c.resolutions}",
             None if c.probability is None else round(c.probability, 3),
+            # No single cell means two things: enumerated, every one-cell change was tried, so
+            # only several together flip it; sampled, one-cell changes were tried from the
+            # consensus reading only.
             ", ".join(f"{lid} × {mid}" for lid, mid in c.flipped_by)
             or (
                 "no single cell changed alone from the consensus reading"

@@ -85,6 +85,9 @@ def budget_curve_figure(result: ScoreAnalysis) -> Figure:
             alpha=0.8,
             label=layer,
         )
+    # A false-positive rate of 0 has no place on the log axis: drawn at 1e-6. The dashed twin
+    # is independence throughout: catches from the product of misses, and as its cost
+    # 1 − Π(1 − FPR_i), the union's false-positive rate if the honest flags were independent.
     union_x = [max(p.union_fpr, 1e-6) for p in result.curve]
     ind_x = [1 - float(np.prod([1 - p.fpr[x] for x in result.scored.layers])) for p in result.curve]
     ax.plot(

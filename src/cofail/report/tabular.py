@@ -97,6 +97,7 @@ def to_csv(tables: Sequence[Table]) -> str:
     columns: list[str] = []
     for t in tables:
         columns.extend(str(c) for c in t.columns if str(c) not in columns)
+    # The tables of one command share notes (the matrix, its version, the policy): once each.
     notes = list(dict.fromkeys(n for t in tables for n in t.notes if n))
     if notes and "note" not in columns:
         columns.append("note")
@@ -228,6 +229,7 @@ def to_html(t: Table) -> str:
             text = cell_text(v)
             cls = f' class="mark-{text}"' if t.marks and text in _STYLE else ""
             tip = tips[c] if c < len(tips) else ""
+            # tabindex: a keyboard user reaches the cell, and with it the tip, without a mouse.
             title = f' title="{escape(tip, quote=True)}" tabindex="0"' if tip else ""
             cells.append(f"<td{cls}{title}>{escape(text)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
