@@ -61,15 +61,7 @@ def empirical_cmd(
     """Measured co-failure from evaluation logs: which layers fail on the same cases."""
     from cofail.empirical import analyse, log_stack, read
     from cofail.report.document import write_document
-    from cofail.report.evidence_section import evidence_section
-    from cofail.report.views import (
-        effective_layers_table,
-        error_consistency_table,
-        marginals_table,
-        pairs_table,
-        stack_failure_table,
-        strata_tables,
-    )
+    from cofail.report.evidence_section import evidence_section, evidence_tables
 
     if not 0.0001 <= alpha <= 0.5:  # NaN passes typer's range check; it fails this one
         raise InputError(f"--alpha: expected a number in [0.0001, 0.5], got {alpha:g}")
@@ -80,14 +72,7 @@ def empirical_cmd(
     result = analysis.pooled.stack_failure_(layers)
     data = analysis.to_dict(layers)
     note = f"{histogram.n_cases:g} cases from {histogram.source}; polarity: {histogram.polarity}"
-    tables = [
-        marginals_table(analysis.pooled, note),
-        pairs_table(analysis.pooled),
-        stack_failure_table([result]),
-        effective_layers_table([result]),
-        error_consistency_table(result),
-        *strata_tables(analysis, layers),
-    ]
+    tables = evidence_tables(analysis, [result], note, layers)
     for w in analysis.warnings:  # the readers' notes are among them
         tell(w, label="warning: ", style="yellow")
     emit(tables, fmt, data)

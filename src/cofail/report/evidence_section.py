@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from cofail.report import evidence_figures
 from cofail.report.section import Figure, Section
+from cofail.report.tabular import Table
 from cofail.report.views import (
     effective_layers_table,
     error_consistency_table,
@@ -16,9 +17,30 @@ from cofail.report.views import (
 )
 
 if TYPE_CHECKING:  # only with --log: cofail.empirical brings scipy.stats (about 1.9 s)
-    from cofail.empirical import StratifiedAnalysis
+    from cofail.empirical import StackFailure, StratifiedAnalysis
 
-__all__ = ["evidence_section"]
+__all__ = ["evidence_section", "evidence_tables"]
+
+
+def evidence_tables(
+    analysis: StratifiedAnalysis,
+    results: list[StackFailure],
+    note: str,
+    layers: tuple[str, ...] | None = None,
+) -> list[Table]:
+    """Return the tables of a log's evidence: rates (with ``note``), pairs, the stacks of
+    ``results`` (the last one's error consistency) and, per stratum, ``layers`` (default: all).
+
+    ``cofail empirical`` prints them, and the evidence section shows them.
+    """
+    return [
+        marginals_table(analysis.pooled, note),
+        pairs_table(analysis.pooled),
+        stack_failure_table(results),
+        effective_layers_table(results),
+        error_consistency_table(results[-1]),
+        *strata_tables(analysis, layers),
+    ]
 
 
 def evidence_section(analysis: StratifiedAnalysis, stacks: int = 12) -> Section:
@@ -57,12 +79,5 @@ def evidence_section(analysis: StratifiedAnalysis, stacks: int = 12) -> Section:
                 "predicts.",
             ),
         ],
-        [
-            marginals_table(co, f"polarity: {h.polarity}"),
-            pairs_table(co),
-            stack_failure_table(results),
-            effective_layers_table(results),
-            error_consistency_table(results[-1]),
-            *strata_tables(analysis, None),
-        ],
+        evidence_tables(analysis, results, f"polarity: {h.polarity}"),
     )
