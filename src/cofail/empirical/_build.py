@@ -6,6 +6,7 @@ rows in Python.
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,7 @@ def histogram_from_files(paths: Sequence[str | Path], spec: LogSpec) -> PatternH
         require_file(p)
         if p.suffix.lower() in (".csv", ".tsv", ".txt"):
             _refuse_nul(p)
+            _refuse_open_quote(p)
     source = ", ".join(str(p) for p in files)
     con = _connect()
     try:
@@ -91,6 +93,37 @@ def histogram_from_files(paths: Sequence[str | Path], spec: LogSpec) -> PatternH
         ) from None
     finally:
         con.close()
+
+
+def _refuse_open_quote(path: Path) -> None:
+    """Refuse a CSV log with an unterminated quote, naming the line, as the matrix reader does.
+
+    DuckDB's sniffer, finding no well-formed quoting, reads the file as unquoted: a field
+    ``"a`` becomes a layer named ``"a``, silently. When the sniffer says "no quote" and the
+    file has a double quote in it, the file is parsed once more by Python's strict csv reader,
+    which stops at the unterminated quote.
+    """
+    with path.open("rb") as handle:
+        if not any(b'"' in chunk for chunk in iter(lambda: handle.read(1 << 20), b"")):
+            return
+    con = duckdb.connect()
+    try:
+        sniffed = con.execute(f"SELECT Quote FROM sniff_csv({_quote(str(path))})").fetchone()
+    except duckdb.Error:
+        return  # the read itself will say what is wrong
+    finally:
+        con.close()
+    if sniffed and sniffed[0] not in ("(empty)", "", None):
+        return  # DuckDB reads the quotes, and refuses an unterminated one itself
+    with path.open(newline="", encoding="utf-8", errors="replace") as handle:
+        reader = csv.reader(handle, strict=True)
+        try:
+            for _ in reader:
+                pass
+        except csv.Error as exc:
+            raise InputError(
+                f"invalid CSV: {exc}", source=str(path), line=reader.line_num
+            ) from None
 
 
 def _refuse_nul(path: Path) -> None:

@@ -22,7 +22,14 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from cofail.empirical._build import _check_layers, _connect, _ident, _refuse_nul, _source_sql
+from cofail.empirical._build import (
+    _check_layers,
+    _connect,
+    _ident,
+    _refuse_nul,
+    _refuse_open_quote,
+    _source_sql,
+)
 from cofail.empirical._frameworks import detect, read_framework, set_label
 from cofail.empirical._spec import LogSpec
 from cofail.errors import InputError, brief
@@ -187,6 +194,7 @@ def _read_table(
     for p in files:
         if p.suffix.lower() in (".csv", ".tsv", ".txt"):
             _refuse_nul(p)
+            _refuse_open_quote(p)
     source = ", ".join(str(p) for p in files)
     con = _connect()
     try:
