@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -18,6 +18,9 @@ from cofail.cli._common import (
     written,
 )
 from cofail.cli._log_options import LogOptions, reads_logs
+
+if TYPE_CHECKING:
+    from cofail.report.section import Section
 
 
 @app.command()
@@ -56,11 +59,23 @@ def report(
         panel = read_panel(raters)
     m = merge(panel).matrix if panel is not None and matrix is None else load_matrix(matrix)
     evidence = None
+    extra: list[Section] = []
     if log:  # cofail.empirical (scipy.stats, DuckDB) only when there is a log to read
         from cofail.empirical import analyse, read
 
-        evidence = analyse(read(log_options.spec(), log))
-    paths = write_report(m, out, uncertain=policy(uncertain), evidence=evidence, raters=panel)
+        spec = log_options.spec()
+        evidence = analyse(read(spec, log))
+        if spec.scored and spec.budget is not None:  # scores: what the budget buys, too
+            from cofail.empirical import read_scores
+            from cofail.report.score_section import score_section
+            from cofail.scores import analyse_scores
+
+            scored = read_scores(spec, log)
+            if scored.n_honest:
+                extra.append(score_section(analyse_scores(scored, spec)))
+    paths = write_report(
+        m, out, uncertain=policy(uncertain), evidence=evidence, raters=panel, extra=extra
+    )
     data = {
         "html": str(paths.html.resolve()),
         "markdown": str(paths.markdown.resolve()),

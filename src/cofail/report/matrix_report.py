@@ -7,6 +7,7 @@ is given.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -319,12 +320,14 @@ def write_report(
     uncertain: UncertainPolicy = "pessimistic",
     evidence: StratifiedAnalysis | None = None,
     raters: Panel | None = None,
+    extra: Sequence[Section] = (),
 ) -> ReportPaths:
     """Write ``report.html`` (self-contained), ``report.md`` and ``figures/*.svg`` under ``out``.
 
     With ``evidence`` (an analysis of an evaluation log) the report gains an evidence section.
     With ``raters`` (a panel of rater files), or when the matrix's cells keep votes (a
-    consensus), it gains "Where the raters disagree" before the glossary.
+    consensus), it gains "Where the raters disagree" before the glossary. ``extra`` sections
+    (scored layers, say) follow the evidence.
     Every file is written to a temporary name and renamed, so a reader never sees half a report.
     """
     sections = build_sections(matrix, uncertain)
@@ -336,5 +339,6 @@ def write_report(
         sections.insert(-1, raters_section(matrix, raters))
     if evidence is not None:
         sections.append(evidence_section(evidence))
+    sections.extend(extra)
     header = f"cofail {__version__} · {assumption_note(matrix, uncertain)}"
     return write_document(f"cofail report: {matrix.title or matrix.id}", header, sections, out)
