@@ -107,7 +107,8 @@ def budget_curve_figure(result: ScoreAnalysis) -> Figure:
     )
     best = [p for p in result.curve if p.combination is not None]
     if best:
-        x = [p.budget for p in best]
+        # at the realised false-positive rate, like every other curve (at most the budget)
+        x = [max(p.combination.fpr, 1e-6) for p in best if p.combination is not None]
         y = [p.combination.tpr for p in best if p.combination is not None]
         y_ind = [p.combination_independent or 0.0 for p in best]
         ax.plot(
