@@ -18,7 +18,12 @@ if TYPE_CHECKING:
 @app.command("fit")
 @reads_logs
 def fit_cmd(
-    logs: Annotated[list[Path], typer.Argument(help="Log files (any format `empirical` reads).")],
+    logs: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Log files (any format `empirical` reads); none with --check-structure."
+        ),
+    ] = None,
     matrix: Annotated[
         str | None,
         typer.Option(
@@ -46,6 +51,14 @@ def fit_cmd(
         typer.Option(help="Write the matrix with the fitted q, p and r here (needs --matrix)."),
     ] = None,
     force: Annotated[bool, typer.Option(help="Overwrite --out.")] = False,
+    check_structure: Annotated[
+        bool,
+        typer.Option(
+            "--check-structure",
+            help="Read no log: say which parameters of the matrix (over --stack) no log can "
+            "separate (rank of the pattern probabilities' Jacobian).",
+        ),
+    ] = False,
     stratum: Annotated[
         str | None,
         typer.Option(
@@ -62,8 +75,23 @@ def fit_cmd(
     judgements the data contradict, and P(stack fails) predicted."""
     from cofail.empirical import read
     from cofail.fit import discover, fit_matrix
-    from cofail.report.fit_views import discovery_tables, fit_tables
+    from cofail.report.fit_views import discovery_tables, fit_tables, structure_tables
 
+    if check_structure:
+        from cofail.fit import check_matrix
+
+        if matrix is None:
+            raise InputError("--check-structure checks a matrix: give it with --matrix")
+        if logs:
+            raise InputError("--check-structure reads no log: leave the log files out")
+        m = load_matrix(matrix)
+        chosen = None if stack is None or stack.strip().lower() == "all" else _layers(stack)
+        checked = check_matrix(m, chosen, binary=binary, seed=seed)
+        data = name_matrix(m, {"layers": list(chosen or m.layer_ids), **checked.to_dict()})
+        emit(structure_tables(data), fmt, data)
+        return
+    if not logs:
+        raise InputError("give the log files to fit (or --check-structure with --matrix)")
     if not 0.0001 <= alpha <= 0.5:  # NaN passes typer's range check; it fails this one
         raise InputError(f"--alpha: expected a number in [0.0001, 0.5], got {alpha:g}")
     # --out is refused before the log is read: the fit can take minutes.
@@ -74,11 +102,7 @@ def fit_cmd(
     histogram = read(log_options.spec(), logs)
     if stratum is not None:
         histogram = _one_stratum(histogram, stratum, log_options.stratum_col)
-    layers = (
-        None
-        if stack is None or stack.strip().lower() == "all"
-        else tuple(x.strip() for x in stack.split(","))
-    )
+    layers = None if stack is None or stack.strip().lower() == "all" else _layers(stack)
     if matrix is None:
         if layers is not None:
             raise InputError("--stack predicts from a fitted matrix: give --matrix")
@@ -97,6 +121,10 @@ def fit_cmd(
     emit(fit_tables(data), fmt, data)
     if out is not None:
         tell(f"wrote {out}: the matrix with the fitted q, p and r (every command reads it)")
+
+
+def _layers(stack: str) -> tuple[str, ...]:
+    return tuple(x.strip() for x in stack.split(","))
 
 
 def _one_stratum(histogram: PatternHistogram, stratum: str, column: str | None) -> PatternHistogram:

@@ -20,10 +20,11 @@ from cofail.fit._estimate import (
     with_intervals,
 )
 from cofail.fit._groups import ModeGroups, group_modes
+from cofail.fit._identifiability import StructureCheck, check_structure
 from cofail.fit._latent import Params, Structure, em
 from cofail.model import Matrix
 
-__all__ = ["MAX_GROUPS", "Fit", "fit_matrix"]
+__all__ = ["MAX_GROUPS", "Fit", "check_matrix", "fit_matrix", "model_structure"]
 
 MAX_GROUPS = 12
 """Most groups of failure modes fitted at once: the E-step sums over 2^groups states."""
@@ -272,15 +273,7 @@ def fit_matrix(
     patterns, counts = histogram.pooled()
     bits = np.ascontiguousarray(histogram.bits(patterns))
     _check_size(n_groups, len(bits), len(layers))
-    judged_v = np.array([[lv == "V" for lv in row] for row in groups.levels], dtype=bool)
-    support = groups.support
-    q_free = support & ~(judged_v if binary else np.zeros_like(support))
-    structure = Structure(
-        q_free=q_free,
-        q_fixed=np.where(support & ~q_free, 1.0, 0.0),
-        p_free=np.ones(n_groups, dtype=bool),
-        r_free=np.ones(len(layers), dtype=bool),
-    )
+    structure = model_structure(groups, binary=binary)
     params, loglik, iterations = maximise(
         structure, bits, counts, starts(structure, bits, counts, _STARTS, seed)
     )
@@ -300,6 +293,45 @@ def fit_matrix(
         seed=seed,
     )
     return replace(fit, contradicted=tuple(_contradicted(fit, matrix)))
+
+
+def model_structure(groups: ModeGroups, *, binary: bool) -> Structure:
+    """Return which parameters the fit estimates: every p and r, the q of each exposed cell
+    (but V cells, held at 1, under ``binary``)."""
+    judged_v = np.array([[lv == "V" for lv in row] for row in groups.levels], dtype=bool)
+    support = groups.support
+    q_free = support & ~(judged_v if binary else np.zeros_like(support))
+    return Structure(
+        q_free=q_free,
+        q_fixed=np.where(support & ~q_free, 1.0, 0.0),
+        p_free=np.ones(len(groups.groups), dtype=bool),
+        r_free=np.ones(support.shape[0], dtype=bool),
+    )
+
+
+def check_matrix(
+    matrix: Matrix, layers: tuple[str, ...] | None = None, *, binary: bool = False, seed: int = 0
+) -> StructureCheck:
+    """Return which of the parameters ``cofail fit`` would estimate for ``matrix`` over
+    ``layers`` (default: all of its layers) no log can separate, before any log is read.
+
+    Examples
+    --------
+    >>> from cofail import catalog
+    >>> c = check_matrix(catalog.load(), binary=True)
+    >>> c.rank, c.n_parameters, c.trade_offs[0].names
+    (16, 17, ("CAP-DEV's p", "EM-MIS+EVAL-DIFF's p", "CAP-DEV's q on SCI-AI"))
+    """
+    layers = matrix.layer_ids if layers is None else layers
+    unknown = [x for x in layers if x not in matrix.layer_ids]
+    if unknown:
+        raise InputError(
+            f"--stack: {unknown[0]!r} is not a layer of matrix {matrix.id} (its layers: "
+            f"{', '.join(matrix.layer_ids)})"
+        )
+    groups = group_modes(matrix, layers)
+    _check_size(len(groups.groups), 1, len(layers))
+    return check_structure(model_structure(groups, binary=binary), layers, groups.groups, seed=seed)
 
 
 def _check_size(groups: int, patterns: int, layers: int) -> None:

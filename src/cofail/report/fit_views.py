@@ -6,7 +6,7 @@ from typing import Any
 
 from cofail.report.tabular import Table
 
-__all__ = ["discovery_tables", "fit_tables"]
+__all__ = ["discovery_tables", "fit_tables", "structure_tables"]
 
 
 def _interval(item: dict[str, Any], digits: int = 3) -> list[float | None]:
@@ -90,6 +90,41 @@ def fit_tables(data: dict[str, Any]) -> list[Table]:
         notes=[pred["method"]],
     )
     return [modes, residuals, cells, contradicted, prediction]
+
+
+def structure_table(data: dict[str, Any]) -> Table:
+    """Return the table of a ``StructureCheck.to_dict()``: what no log can separate."""
+    rank = data["rank"]
+    summary = (
+        "not checked"
+        if rank is None
+        else f"rank {rank} of {data['parameters']} parameters"
+        + (": every parameter identified" if data["identified"] else "")
+    )
+    weakest = data.get("weakest_direction")
+    return Table(
+        title="Identifiability from the structure (before any log)",
+        columns=["parameters that trade off", "free directions", "what a log fixes"],
+        rows=[
+            [", ".join(t["parameters"]), t["free_directions"], t["note"]]
+            for t in data["trade_offs"]
+        ],
+        notes=[
+            summary
+            + (
+                f"; weakest identified direction {weakest:.2g} of the strongest"
+                if weakest is not None
+                else ""
+            ),
+            data["method"],
+            *([data["note"]] if data["note"] else []),
+        ],
+    )
+
+
+def structure_tables(data: dict[str, Any]) -> list[Table]:
+    """Return the tables of ``cofail fit --check-structure``."""
+    return [structure_table(data)]
 
 
 def discovery_tables(data: dict[str, Any]) -> list[Table]:
