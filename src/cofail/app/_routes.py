@@ -267,16 +267,7 @@ class _Routes:
     # -- evidence ---------------------------------------------------------------------------
     async def evidence(self, request: Request) -> Response:
         q = request.query_params
-        label = _display_name(q.get("name", "")) or "log.csv"
-        suffix = Path(label).suffix.lower()
-        if suffix not in _LOG_SUFFIXES:
-            raise InputError(
-                f"{label}: unknown log type {suffix or '(none)'!r}; expected one of "
-                f"{', '.join(_LOG_SUFFIXES)}"
-            )
-        body = await request.body()
-        if not body.strip():
-            raise InputError(f"{label}: the file is empty")
+        label, suffix, body = await _uploaded_log(request, "log.csv")
         data = await run_in_threadpool(_analyse_log, body, suffix, label, q)
         return _json(data)
 
@@ -285,16 +276,7 @@ class _Routes:
         """A scored log with honest and attack cases in it (``set_col``): read, kept for the
         budget slider, analysed at ``budget``."""
         q = request.query_params
-        label = _display_name(q.get("name", "")) or "scores.csv"
-        suffix = Path(label).suffix.lower()
-        if suffix not in _LOG_SUFFIXES:
-            raise InputError(
-                f"{label}: unknown log type {suffix or '(none)'!r}; expected one of "
-                f"{', '.join(_LOG_SUFFIXES)}"
-            )
-        body = await request.body()
-        if not body.strip():
-            raise InputError(f"{label}: the file is empty")
+        label, suffix, body = await _uploaded_log(request, "scores.csv")
         self.session.scored = await run_in_threadpool(_read_scored, body, suffix, label, q)
         return await self.scores_budget(request)
 
@@ -308,6 +290,22 @@ class _Routes:
         spec = type(spec).build(**spec.model_dump())  # checks the budget like the CLI does
         data = await run_in_threadpool(_analyse_scored, scored, spec)
         return _json(data)
+
+
+async def _uploaded_log(request: Request, default: str) -> tuple[str, str, bytes]:
+    """The uploaded log's label (the client's file name, as a label only), suffix and bytes;
+    an unknown type or an empty body is an ``InputError``."""
+    label = _display_name(request.query_params.get("name", "")) or default
+    suffix = Path(label).suffix.lower()
+    if suffix not in _LOG_SUFFIXES:
+        raise InputError(
+            f"{label}: unknown log type {suffix or '(none)'!r}; expected one of "
+            f"{', '.join(_LOG_SUFFIXES)}"
+        )
+    body = await request.body()
+    if not body.strip():
+        raise InputError(f"{label}: the file is empty")
+    return label, suffix, body
 
 
 def _read_scored(body: bytes, suffix: str, label: str, q: QueryParams) -> tuple[Any, Any]:

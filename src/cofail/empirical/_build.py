@@ -179,7 +179,8 @@ def _require(columns: dict[str, str], names: Sequence[str | None], source: str) 
         if name is not None and name not in columns:
             raise InputError(
                 f"no column {name!r} (columns: {', '.join(columns)}); set the column name "
-                "with --case-col / --layer-col / --failed-col / --stratum-col / --weight-col",
+                "with --case-col / --layer-col / --failed-col / --stratum-col / --weight-col "
+                "(scores: --score-col / --set-col)",
                 source=source,
             )
 

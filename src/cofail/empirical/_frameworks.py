@@ -10,29 +10,22 @@ import json
 import math
 import string
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, cast
 
 import pyarrow as pa
 
-from cofail.empirical._spec import LogSpec
+from cofail.empirical._spec import TOOLS, LogSpec
 from cofail.errors import InputError, brief
 from cofail.io.files import read_text
 from cofail.io.json_text import loads_json
 
-__all__ = ["FRAMEWORKS", "Framework", "Rows", "detect", "read_framework"]
+__all__ = ["FRAMEWORKS", "Framework", "Rows", "detect", "read_framework", "resolve_tool"]
 
 Framework = Literal["inspect", "jailbreakbench", "harmbench", "promptfoo", "garak", "json"]
-FRAMEWORKS: tuple[Framework, ...] = (
-    "inspect",
-    "jailbreakbench",
-    "harmbench",
-    "promptfoo",
-    "garak",
-    "json",
-)
+FRAMEWORKS = cast(tuple[Framework, ...], TOOLS[1:])  # every tool but "auto"
 """The tools whose logs are read; ``json`` is any nested JSON log read through field paths."""
 
 _MAX_LOG_BYTES = 2 * 1024**3
@@ -108,6 +101,17 @@ def detect(path: Path) -> Framework | None:
         if data and all(isinstance(v, list) for v in data.values()):
             return "harmbench"
     return None
+
+
+def resolve_tool(spec: LogSpec, files: Sequence[Path]) -> Framework | None:
+    """The tool ``spec`` names, else the one every file's content shows (``None``: a plain
+    CSV / Parquet / JSONL log); files from different tools are refused."""
+    if spec.tool != "auto":
+        return spec.tool
+    found = {detect(p) for p in files}
+    if len(found) > 1:
+        raise InputError(f"the files come from different tools: {sorted(map(str, found))}")
+    return found.pop()
 
 
 def read_framework(

@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from cofail.empirical._build import histogram_from_arrow, histogram_from_files
-from cofail.empirical._frameworks import detect, read_framework
+from cofail.empirical._frameworks import read_framework, resolve_tool
 from cofail.empirical._histogram import PatternHistogram
 from cofail.empirical._nested import read_nested
 from cofail.empirical._scored import read_scores
@@ -49,12 +49,7 @@ def read(spec: LogSpec | None, paths: Sequence[str | Path]) -> PatternHistogram:
     if spec.scored:  # scores thresholded into flags: a layer fails on an attack it misses
         scored = read_scores(spec, files)
         return miss_histogram(scored, budget_thresholds(scored, spec), spec)
-    framework = None if spec.tool == "auto" else spec.tool
-    if framework is None:
-        found = {detect(p) for p in files}
-        if len(found) > 1:
-            raise InputError(f"the files come from different tools: {sorted(map(str, found))}")
-        framework = found.pop()
+    framework = resolve_tool(spec, files)
     if framework is None:
         return histogram_from_files(files, spec)
     source = ", ".join(str(p) for p in files)

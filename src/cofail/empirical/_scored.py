@@ -24,13 +24,15 @@ import pyarrow as pa
 
 from cofail.empirical._build import (
     _check_layers,
+    _columns,
     _connect,
     _ident,
     _refuse_nul,
     _refuse_open_quote,
+    _require,
     _source_sql,
 )
-from cofail.empirical._frameworks import detect, read_framework, set_label
+from cofail.empirical._frameworks import read_framework, resolve_tool, set_label
 from cofail.empirical._spec import LogSpec
 from cofail.errors import InputError, brief
 from cofail.io.files import require_file
@@ -180,12 +182,7 @@ def _read_table(
     column)."""
     for p in files:
         require_file(p)
-    framework = None if spec.tool == "auto" else spec.tool
-    if framework is None:
-        found = {detect(p) for p in files}
-        if len(found) > 1:
-            raise InputError(f"the files come from different tools: {sorted(map(str, found))}")
-        framework = found.pop()
+    framework = resolve_tool(spec, files)
     if framework == "json":
         raise InputError("--tool json logs carry outcomes, not scores: give a wide or long log")
     if framework is not None:
@@ -206,21 +203,6 @@ def _read_table(
         ) from None
     finally:
         con.close()
-
-
-def _columns(con: duckdb.DuckDBPyConnection, src: str) -> dict[str, str]:
-    rows = con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()
-    return {str(r[0]): str(r[1]) for r in rows}
-
-
-def _require(columns: dict[str, str], names: Sequence[str | None], source: str) -> None:
-    for name in names:
-        if name is not None and name not in columns:
-            raise InputError(
-                f"no column {name!r} (columns: {', '.join(columns)}); set the column name "
-                "with --case-col / --layer-col / --score-col / --set-col",
-                source=source,
-            )
 
 
 def _score_sql(column: str, dtype: str) -> str:
