@@ -25,6 +25,7 @@ _MODULES = (
     "_fit",
     "_raters",
     "_report",
+    "_case",
     "_files",
     "_app",
 )
@@ -37,6 +38,7 @@ _COMMANDS = {
     "fit": "_fit",
     **dict.fromkeys(("elicit", "agreement", "merge"), "_raters"),
     "report": "_report",
+    "case": "_case",
     **dict.fromkeys(("validate", "init", "convert", "catalogs"), "_files"),
     "app": "_app",
 }

@@ -1,0 +1,22 @@
+"""Safety cases: a stack's audit, risk, robustness and evidence as a GSN argument.
+
+:func:`build_case` builds the argument from the library's own results; :func:`dumps_gsn2x`
+writes it as gsn2x YAML and :func:`check_gsn2x` checks a file by gsn2x's documented rules.
+"""
+
+from cofail.case._build import build_case
+from cofail.case._graph import PREFIXES, Kind, Node, SafetyCase, kind_of
+from cofail.case._gsn2x import GSN2X_SOURCE, Finding, check_gsn2x, dumps_gsn2x
+
+__all__ = [
+    "GSN2X_SOURCE",
+    "PREFIXES",
+    "Finding",
+    "Kind",
+    "Node",
+    "SafetyCase",
+    "build_case",
+    "check_gsn2x",
+    "dumps_gsn2x",
+    "kind_of",
+]
