@@ -348,6 +348,7 @@ def _validate_extends(header: Any, nodes: Mapping[str, _Element], found: list[Fi
 
 def _check(nodes: Mapping[str, _Element], found: list[Finding]) -> None:
     """C01-C04, C08, C11-C16 on the file's elements (gsn2x's check_nodes)."""
+    before = len(found)
     for node_id, n in nodes.items():
         for refs, what in ((n.in_context_of, "in context of"), (n.supported_by, "supported by")):
             for ref in refs:
@@ -364,6 +365,11 @@ def _check(nodes: Mapping[str, _Element], found: list[Finding]) -> None:
                             )
                         )
         _check_challenge(node_id, n, nodes, found)
+    # gsn2x stops at the first failing stage: references, then the root, then cycles, then
+    # reachability (check_nodes: `?` and and_then), so a later rule is only checked on a
+    # file that passed the earlier ones.
+    if any(f.severity == "error" for f in found[before:]):
+        return
     referenced = {r for n in nodes.values() for r in (*n.supported_by, *n.in_context_of)}
     roots = sorted(i for i, n in nodes.items() if i not in referenced and n.challenges is None)
     if len(roots) > 1:
@@ -372,13 +378,16 @@ def _check(nodes: Mapping[str, _Element], found: list[Finding]) -> None:
         found.append(_e("C02", f"The root element should be a goal, but {roots[0]} was found."))
     elif not roots and nodes:
         found.append(_e("C01", "There are no unreferenced elements found."))
-    cycle = _first_cycle(nodes)
+    if not roots or (len(roots) == 1 and nodes[roots[0]].kind != "Goal"):
+        return
+    cycle = _first_cycle(roots, nodes)
     if cycle:
         found.append(
             _e("C04", f"Cycle detected at element {cycle[0]}. Cycle is {' -> '.join(cycle)}.")
         )
+        return
     unreachable = [i for i in nodes if i not in _reachable(roots, nodes)]
-    if roots and unreachable:
+    if unreachable:
         found.append(
             _e(
                 "C08",
@@ -440,8 +449,9 @@ def _check_challenge(
             )
 
 
-def _first_cycle(nodes: Mapping[str, _Element]) -> list[str]:
-    """Return a ``supportedBy`` cycle (its first element repeated at the end), or []."""
+def _first_cycle(roots: list[str], nodes: Mapping[str, _Element]) -> list[str]:
+    """Return a ``supportedBy`` cycle reached from the roots (its first element repeated at
+    the end), or []; a cycle no root reaches is C08's, as in gsn2x's get_first_cycle."""
     state: dict[str, int] = {}  # 1 on the path, 2 done
     path: list[str] = []
 
@@ -459,7 +469,7 @@ def _first_cycle(nodes: Mapping[str, _Element]) -> list[str]:
         state[node_id] = 2
         return []
 
-    for node_id in nodes:
+    for node_id in roots:
         if node_id not in state and (ring := visit(node_id)):
             return ring
     return []
