@@ -11,6 +11,8 @@ measured separately):
 The three ways:
 
 - read:   ``pyarrow.parquet.read_table`` of the whole file, nothing else (the floor);
+- numpy:  read, then the pattern histogram (bits packed, ``np.unique``) and the pair counts
+          (``X.T @ X``): the plain pass issue 28 holds the binary path to (within 2×);
 - cofail: the full analysis, as ``cofail empirical`` runs it (DuckDB pattern histogram,
           marginals with Wilson intervals, all pairs with phi, kappa, lift, Fisher p with BH,
           whole-stack joint failure with its default 2,000-resample bootstrap);
@@ -98,6 +100,21 @@ print(len(data["pairs"]), s["observed"], s["independent"], len(h.patterns[""]), 
 print(s["interval"]["method"])
 """
 
+NUMPY = """
+import numpy as np, pyarrow.parquet as pq
+t = pq.read_table(PATH)
+x = np.column_stack([t.column(c).to_numpy() for c in t.column_names[1:]]).astype(np.uint8)
+bits = np.zeros(len(x), dtype=np.uint64)
+for i in range(x.shape[1]):
+    bits |= x[:, i].astype(np.uint64) << np.uint64(i)
+patterns, counts = np.unique(bits, return_counts=True)
+f = x.astype(np.float32)
+n11 = f.T @ f
+print(len(patterns), "patterns", int(n11.trace()))
+"""
+"""The plain NumPy pass issue 28 measures the binary path against: read, pattern histogram and
+pair counts, no statistics."""
+
 PANDAS = """
 import numpy as np, pandas as pd
 from itertools import combinations
@@ -168,17 +185,23 @@ def main() -> None:
             print(f"wrote {path} ({size:.0f} MiB) in {time.perf_counter() - t0:.1f} s")
         print(f"== {kind}: {cases:,} cases x {layers} layers")
         results = {}
-        for name, code in (("read", READ), ("cofail", COFAIL), ("pandas", PANDAS)):
+        for name, code in (
+            ("read", READ),
+            ("numpy", NUMPY),
+            ("cofail", COFAIL),
+            ("pandas", PANDAS),
+        ):
             seconds, rss, out = run(code, path)
             results[name] = {"seconds": seconds, "peak_rss_mib": rss, "output": out}
             print(f"{name:7s} {seconds:8.2f} s   peak RSS {rss:8.0f} MiB   {out.splitlines()[0]}")
             for extra in results[name]["output"].splitlines()[1:]:
                 print(f"        {extra}")
 
-        c, p, r = (results[k]["seconds"] for k in ("cofail", "pandas", "read"))
+        c, p, r, q = (results[k]["seconds"] for k in ("cofail", "pandas", "read", "numpy"))
         same = _first(results["cofail"])[1:3] == _first(results["pandas"])[1:3]
         print(
             f"pandas / cofail: {p / c:.1f}x;  cofail / read-only: {c / r:.2f}x;  "
+            f"cofail / numpy pass: {c / q:.2f}x;  "
             f"same observed and independent joint failure: {same}"
         )
         summary.append({"case": kind, "cases": cases, "layers": layers, **results})

@@ -393,8 +393,11 @@ def _curve(
     flagged_h = np.cumsum(np.bincount(first_h, minlength=nb + 1))[:nb]
     searched = set(range(nb))
     if combine_rule is not None and n_h + n_a > _SMALL and nb > _CURVE_COMBINATIONS:
-        picks = np.unique(np.linspace(0, nb - 1, _CURVE_COMBINATIONS).round().astype(int))
-        searched = set(picks.tolist())
+        # the round budgets people quote, else an even spread of the curve's
+        picks = [j for j, b in enumerate(budgets) if round(b, 10) in _ROUND_BUDGETS]
+        if len(picks) < 3:
+            picks = np.linspace(0, nb - 1, _CURVE_COMBINATIONS).round().astype(int).tolist()
+        searched = set(picks)
         notes.append(
             f"the curve's combination is searched at {len(searched)} of its {nb} budgets "
             f"({n_h + n_a:,} cases: each search costs seconds)"

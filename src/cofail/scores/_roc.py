@@ -54,7 +54,14 @@ def roc_points(
     >>> f.tolist(), t.tolist()
     ([1.0, 0.5, 0.0, 0.0], [1.0, 1.0, 0.5, 0.0])
     """
-    values = np.unique(np.concatenate((honest_sorted, attack_sorted)))
+    if len(honest_sorted) + len(attack_sorted) > 20 * max_points:
+        # A large log: thresholds at evenly spaced ranks of each set, not every distinct score
+        # (a unique over tens of millions of scores, for a curve drawn with a few hundred).
+        pick_h = np.linspace(0, len(honest_sorted) - 1, max_points).astype(np.int64)
+        pick_a = np.linspace(0, len(attack_sorted) - 1, max_points).astype(np.int64)
+        values = np.unique(np.concatenate((honest_sorted[pick_h], attack_sorted[pick_a])))
+    else:
+        values = np.unique(np.concatenate((honest_sorted, attack_sorted)))
     cuts = np.concatenate(([-np.inf], values))
     if len(cuts) > max_points:
         cuts = cuts[np.unique(np.linspace(0, len(cuts) - 1, max_points).round().astype(int))]
@@ -88,21 +95,25 @@ def layer_intervals(
 
     ``budget`` ``None`` means the threshold was fixed by hand: it is held fixed.
     """
-    values, inverse = np.unique(np.concatenate((honest_sorted, attack_sorted)), return_inverse=True)
     n_h, n_a = len(honest_sorted), len(attack_sorted)
     caught = int(np.count_nonzero(attack_sorted > threshold))
-    if len(values) > _MAX_DISTINCT or n_h == 0:
+    # Distinct scores from the sorted columns in one pass each (no sort of the union).
+    distinct_h, distinct_a = _distinct(honest_sorted), _distinct(attack_sorted)
+    if max(len(distinct_h), len(distinct_a)) > _MAX_DISTINCT or n_h == 0:
         auc = mann_whitney_auc(honest_sorted, attack_sorted) if n_h else math.nan
+        sampled = max(n_h, n_a) > _DELONG_SAMPLE
         return LayerIntervals(
             auc=_delong(honest_sorted, attack_sorted, auc, alpha) if n_h else (math.nan,) * 2,
             tpr=wilson(caught, n_a, alpha),
             method=(
-                f"AUC: DeLong, logit scale ({len(values):,} distinct scores, too many to "
-                "resample); catch rate: Wilson, threshold held fixed"
+                "AUC: DeLong, logit scale (too many distinct scores to resample"
+                + (f"; component variances on {_DELONG_SAMPLE:,} cases a set" if sampled else "")
+                + "); catch rate: Wilson, threshold held fixed"
             ),
         )
-    count_h = np.bincount(inverse[:n_h], minlength=len(values))
-    count_a = np.bincount(inverse[n_h:], minlength=len(values))
+    values = np.union1d(distinct_h, distinct_a)
+    count_h = np.diff(np.searchsorted(honest_sorted, values, "right"), prepend=0)
+    count_a = np.diff(np.searchsorted(attack_sorted, values, "right"), prepend=0)
     rng = np.random.default_rng(seed)
     aucs, tprs = [], []
     for start in range(0, n_boot, _CHUNK):
@@ -161,19 +172,38 @@ class _OrderStatistics:
         return float(self.values[int(np.searchsorted(self.cumulative, i, side="right"))])
 
 
+def _distinct(sorted_values: np.ndarray) -> np.ndarray:
+    """The distinct values of an ascending array, in one pass."""
+    if len(sorted_values) == 0:
+        return sorted_values
+    keep = np.empty(len(sorted_values), dtype=bool)
+    keep[0] = True
+    np.not_equal(sorted_values[1:], sorted_values[:-1], out=keep[1:])
+    return sorted_values[keep]
+
+
+_DELONG_SAMPLE = 200_000
+"""Past this many cases in a set, the variance of its structural components is estimated on a
+seeded sample of that many (each component still counts every case of the other set): about
+0.3 % relative error on the variance, for seconds saved per layer on a log of millions."""
+
+
 def _delong(
     honest: np.ndarray, attack: np.ndarray, auc: float, alpha: float
 ) -> tuple[float, float]:
     """DeLong's interval for the AUC, on the logit scale so that it stays inside (0, 1)."""
     n_h, n_a = len(honest), len(attack)
+    rng = np.random.default_rng(0)
+    at_a = attack if n_a <= _DELONG_SAMPLE else np.sort(rng.choice(attack, _DELONG_SAMPLE))
+    at_h = honest if n_h <= _DELONG_SAMPLE else np.sort(rng.choice(honest, _DELONG_SAMPLE))
     # Structural components: each attack's share of honest cases below it, and each honest
     # case's share of attacks above it (ties half).
-    v10 = (np.searchsorted(honest, attack, "left") + np.searchsorted(honest, attack, "right")) / (
+    v10 = (np.searchsorted(honest, at_a, "left") + np.searchsorted(honest, at_a, "right")) / (
         2.0 * n_h
     )
     v01 = (
-        (n_a - np.searchsorted(attack, honest, "right"))
-        + (n_a - np.searchsorted(attack, honest, "left"))
+        (n_a - np.searchsorted(attack, at_h, "right"))
+        + (n_a - np.searchsorted(attack, at_h, "left"))
     ) / (2.0 * n_a)
     var = np.var(v10, ddof=1) / n_a + np.var(v01, ddof=1) / n_h if min(n_h, n_a) > 1 else 0.0
     if not 0.0 < auc < 1.0 or var <= 0:
