@@ -1,0 +1,249 @@
+"""cofail case: the GSN argument's structure, its figures against the CLI's, and the command."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+
+from cofail import catalog
+from cofail.case import SafetyCase, build_case, check_gsn2x, dumps_gsn2x
+from cofail.empirical import PatternHistogram, analyse
+from cofail.errors import InputError
+from cofail.model import Matrix, Stack
+from cofail.probability import Scenario
+from conftest import Run, one_line_error
+
+Cli = Callable[..., Run]
+PAPER = catalog.load()
+
+
+def case_of(
+    stack: str, matrix: Matrix = PAPER, *, uncertain: str = "pessimistic", **kw: object
+) -> SafetyCase:
+    scenario = Scenario.parse(None, None, uncertain).for_matrix(matrix)
+    return build_case(matrix, Stack.parse(stack, matrix), scenario, **kw)
+
+
+def certain_matrix() -> Matrix:
+    return Matrix(
+        id="certain",
+        version="1",
+        failure_modes=[{"id": "A"}, {"id": "B"}],
+        layers=[{"id": "L1"}, {"id": "L2"}],
+        cells={"L1": {"A": "V", "B": "N"}, "L2": {"A": "N", "B": "N"}},
+    )
+
+
+def counts_log(both: int, first: int, second: int, none: int) -> PatternHistogram:
+    return PatternHistogram.from_counts(
+        ("DEBATE", "RE"), {"": {0b11: both, 0b01: first, 0b10: second, 0b00: none}}
+    )
+
+
+WRITTEN = [
+    ("DEBATE,RE", {}),
+    ("DEBATE,RE", {"target": 0.1}),
+    ("DEBATE,RE", {"target": 0.5}),
+    ("DEBATE,RE", {"uncertain": "optimistic"}),
+    ("DEBATE,RE", {"uncertain": "0.3", "target": 0.01}),
+    ("RLHF,RLAIF,W2S", {}),
+    ("SCI-AI", {}),
+    ("IDA,RE", {"target": 0.2}),
+    ("all", {}),
+    ("DEBATE,RE", {"log": (60, 40, 20, 280)}),
+    ("DEBATE,RE", {"log": (500, 0, 0, 500), "target": 0.3}),
+    ("DEBATE,RE", {"log": (1, 99, 99, 801)}),
+]
+
+
+@pytest.mark.parametrize(("stack", "options"), WRITTEN, ids=lambda x: str(x))
+def test_every_case_cofail_writes_passes_gsn2x_checks(stack: str, options: dict) -> None:
+    options = dict(options)
+    if "log" in options:
+        h = counts_log(*options.pop("log"))
+        options.update(histogram=h, analysis=analyse(h, n_boot=200))
+    text = dumps_gsn2x(case_of(stack, **options))
+    assert check_gsn2x(text, extended_check=True) == []
+    assert text == dumps_gsn2x(case_of(stack, **options))  # stable: a diff shows what changed
+
+
+def test_a_matrix_without_u_cells_passes_too() -> None:
+    case = case_of("L1,L2", certain_matrix())
+    assert check_gsn2x(dumps_gsn2x(case)) == []
+    assert "no U cells" in case.node("Sn3").text
+
+
+def test_the_same_inputs_give_the_same_bytes() -> None:
+    h = counts_log(60, 40, 20, 280)
+    texts = {
+        dumps_gsn2x(case_of("DEBATE,RE", histogram=h, analysis=analyse(h, n_boot=300)))
+        for _ in range(2)
+    }
+    assert len(texts) == 1
+
+
+def test_a_target_the_stack_misses_is_defeated_not_claimed() -> None:
+    case = case_of("DEBATE,RE", target=0.1)  # the exact P is 0.1408
+    top = case.top
+    assert top.text == "P(DEBATE+RE fails) ≤ 0.1 under the scenario"
+    assert top.defeated and "Sn0" not in top.supported_by
+    assert case.node("CG0").challenges == "G0"
+    assert "0.1408, above the target 0.1" in case.node("CG0").text
+    met = case_of("DEBATE,RE", target=0.2)
+    assert not met.top.defeated and "Sn0" in met.top.supported_by
+
+
+def test_without_a_target_the_top_goal_states_the_figure() -> None:
+    assert case_of("DEBATE,RE").top.text == "P(DEBATE+RE fails) = 0.1408 under the scenario"
+
+
+def test_an_uncovered_mode_is_a_visible_gap_with_its_defeater() -> None:
+    case = case_of("DEBATE,RE")
+    gap = case.node("G1-AL-GEN")
+    assert gap.undeveloped and gap.defeated
+    assert case.node("CG1-AL-GEN").challenges == "G1-AL-GEN"
+    assert case.node("CG1").challenges == "G1" and case.node("G1").defeated
+    assert "DEBATE V" in case.node("CSn1-AL-GEN").text and "RE V" in case.node("CSn1-AL-GEN").text
+
+
+def test_a_fragile_mode_rests_on_an_assumption_about_its_one_layer() -> None:
+    case = case_of("DEBATE,RE")
+    goal = case.node("G1-DEC-AL")
+    assert goal.text == "DEC-AL is caught by DEBATE alone (fragile)"
+    assert goal.in_context_of == ("A1-DEC-AL",)
+    assert case.node("A1-DEC-AL").text.startswith("DEBATE holds against DEC-AL")
+
+
+def test_a_conclusion_that_flips_with_a_u_cell_is_defeated() -> None:
+    case = case_of("IDA,RE")
+    assert case.node("G3-uncovered").defeated
+    defeater = case.node("CG3-uncovered")
+    assert defeater.challenges == "G3-uncovered" and "IDA×DEC-AL" in defeater.text
+    assert "J3-depth" in case.node("G3-depth").in_context_of  # depth holds in all 16
+
+
+def test_measured_co_failure_above_independence_defeats_the_independence_assumption() -> None:
+    h = counts_log(500, 0, 0, 500)  # the layers always fail together
+    case = case_of("DEBATE,RE", histogram=h, analysis=analyse(h, n_boot=200))
+    assert case.node("A4").defeated and case.node("CG4").challenges == "A4"
+    # 0.5 measured against the model's exact 0.1408: the model misses some dependence
+    assert case.node("G4").defeated and case.node("CG5").challenges == "G4"
+
+
+def test_a_log_consistent_with_independence_raises_no_defeater() -> None:
+    h = counts_log(1, 99, 99, 801)  # 0.001 joint; independence gives 0.01
+    case = case_of("DEBATE,RE", histogram=h, analysis=analyse(h, n_boot=200))
+    ids = {n.id for n in case}
+    assert "CG4" not in ids and "CG5" not in ids and not case.node("A4").defeated
+
+
+def test_a_log_without_the_stack_s_layers_is_refused() -> None:
+    h = PatternHistogram.from_counts(("a", "b"), {"": {0: 5, 3: 5}})
+    with pytest.raises(InputError, match="no layer 'DEBATE'"):
+        case_of("DEBATE,RE", histogram=h, analysis=analyse(h, n_boot=100))
+
+
+# -- every figure is the CLI's --------------------------------------------------------------
+
+
+def layers_of(path: Path) -> dict[str, dict[str, object]]:
+    loaded = yaml.safe_load(path.read_text())
+    loaded.pop("module")
+    return loaded
+
+
+def write_log(path: Path) -> Path:
+    rows = [(1, 1)] * 60 + [(1, 0)] * 40 + [(0, 1)] * 20 + [(0, 0)] * 280
+    path.write_text("case,DEBATE,RE\n" + "".join(f"{i},{a},{b}\n" for i, (a, b) in enumerate(rows)))
+    return path
+
+
+def test_the_figures_are_the_ones_the_commands_print(cli: Cli, tmp_path: Path) -> None:
+    log = write_log(tmp_path / "log.csv")
+    out = tmp_path / "case.gsn.yaml"
+    scenario = ("--p", "0.2", "--residual", "RE=0.05", "--uncertain", "optimistic")
+    r = cli("case", "--stack", "DEBATE,RE", *scenario, "--log", str(log), "--wide",
+            "--out", str(out), "-f", "json")  # fmt: skip
+    assert r.code == 0, r.err
+    case = layers_of(out)
+    risk = cli("risk", "--stack", "DEBATE,RE", *scenario, "-f", "json", "--no-importance").json()
+    for key in ("probability", "independent", "ratio"):
+        assert float(case["G0"][key]) == risk[key]
+    audit = cli("audit", "--stack", "DEBATE,RE", "-u", "optimistic", "-f", "json").json()
+    assert case["CSn1"]["depth"] == str(audit["depth"])
+    assert case["CSn1"]["uncovered"] == ", ".join(audit["uncovered"])
+    assert case["CSn1"]["cut sets"] == "; ".join("+".join(c) for c in audit["cut_sets"])
+    assert case["Sn2"]["fragile"] == "; ".join(f"{m}: {lid}" for m, lid in audit["fragile"].items())
+    robust = cli("robustness", "--stack", "DEBATE,RE", "-f", "json").json()
+    by_id = {c["id"]: c for c in robust["conclusions"]}
+    for key in ("depth", "uncovered"):
+        c = by_id[f"{key}:DEBATE+RE"]
+        assert case[f"Sn3-{key}"]["holds in"] == str(c["holds_in"])
+        assert case[f"Sn3-{key}"]["resolutions"] == str(c["resolutions"])
+    measured = cli("empirical", str(log), "--wide", "--stack", "DEBATE,RE", "-f", "json").json()
+    stack = measured["stack"]
+    sn4 = case["Sn4"]
+    assert float(sn4["observed"]) == stack["observed"]
+    assert float(sn4["ratio"]) == stack["ratio"]
+    assert json.loads(sn4["observed interval"]) == stack["interval"]["observed"]
+    assert json.loads(sn4["ratio interval"]) == stack["interval"]["ratio"]
+    eff = stack["effective_layers"]
+    assert float(sn4["effective layers"]) == eff["effective"]
+    assert json.loads(sn4["effective layers interval"]) == eff["interval"]["effective"]
+
+
+# -- the command ----------------------------------------------------------------------------
+
+
+def test_case_writes_the_file_and_a_json_summary(cli: Cli, tmp_path: Path) -> None:
+    out = tmp_path / "case.gsn.yaml"
+    r = cli("case", "--stack", "DEBATE,RE", "--target", "0.1", "--out", str(out), "-f", "json")
+    assert r.code == 0, r.err
+    data = r.json()
+    assert data["wrote"] == str(out) and data["matrix"] == "dung-mai-2025"
+    assert data["target"] == 0.1 and "G0" in data["defeated"]
+    assert {"id": "CG0", "challenges": "G0"}.items() <= data["defeaters"][0].items()
+    assert data["warnings"] == []
+    assert check_gsn2x(out.read_text()) == []
+    stdout = cli("case", "--stack", "DEBATE,RE", "--target", "0.1")
+    assert stdout.out == out.read_text()
+
+
+def test_case_refuses_to_overwrite_without_force(cli: Cli, tmp_path: Path) -> None:
+    out = tmp_path / "case.gsn.yaml"
+    out.write_text("mine")
+    one_line_error(cli("case", "--stack", "DEBATE,RE", "--out", str(out)), "--force")
+    assert out.read_text() == "mine"
+    assert cli("case", "--stack", "DEBATE,RE", "--out", str(out), "--force").code == 0
+    assert out.read_text().startswith("module:")
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (("--stack", "DEBATE,RE", "--target", "1.5"), "--target"),
+        (("--stack", "DEBATE,RE", "--target", "0"), "--target"),
+        (("--stack", "DEBATE,RE", "--target", "nan"), "--target"),
+        (("--stack", ""), "stack"),
+        (("--stack", "DEBATE,NOPE"), "NOPE"),
+    ],
+)
+def test_bad_input_is_one_line_and_writes_nothing(
+    cli: Cli, tmp_path: Path, args: tuple[str, ...], needle: str
+) -> None:
+    out = tmp_path / "case.gsn.yaml"
+    one_line_error(cli("case", *args, "--out", str(out)), needle)
+    assert not out.exists()
+
+
+def test_a_log_of_other_layers_is_one_line_and_writes_nothing(cli: Cli, tmp_path: Path) -> None:
+    log = tmp_path / "log.csv"
+    log.write_text("case,a,b\n0,1,0\n1,0,1\n")
+    out = tmp_path / "case.gsn.yaml"
+    r = cli("case", "--stack", "DEBATE,RE", "--log", str(log), "--wide", "--out", str(out))
+    one_line_error(r, "DEBATE")
+    assert not out.exists()
