@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,7 +12,7 @@ import pytest
 import yaml
 
 from cofail import catalog
-from cofail.case import SafetyCase, build_case, check_gsn2x, dumps_gsn2x
+from cofail.case import SafetyCase, build_case, check_gsn2x, dumps_gsn2x, dumps_ltac
 from cofail.empirical import PatternHistogram, analyse
 from cofail.errors import InputError
 from cofail.model import Matrix, Stack
@@ -247,3 +249,50 @@ def test_a_log_of_other_layers_is_one_line_and_writes_nothing(cli: Cli, tmp_path
     r = cli("case", "--stack", "DEBATE,RE", "--log", str(log), "--wide", "--out", str(out))
     one_line_error(r, "DEBATE")
     assert not out.exists()
+
+
+# -- LTAC, checked by verocase itself -------------------------------------------------------
+
+
+def verocase_validate(path: Path) -> subprocess.CompletedProcess[str]:
+    pytest.importorskip("verocase", reason="verocase (dev extra) is not installed")
+    # `python -m verocase`, not the `verocase` script: 0.7.2's script passes main()'s True
+    # (success) to sys.exit, so it exits 1 on a valid file; its __main__ block exits right.
+    return subprocess.run(
+        [sys.executable, "-m", "verocase", "--ltac", str(path), "--validate", "--error"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_verocase_refuses_what_it_should(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.ltac"  # two statuses on one element (SACM section 11)
+    bad.write_text("- Claim G0: top {needsSupport, defeated}\n")
+    assert verocase_validate(bad).returncode == 1
+
+
+@pytest.mark.parametrize(("stack", "options"), WRITTEN, ids=lambda x: str(x))
+def test_every_case_cofail_writes_as_ltac_passes_verocase(
+    stack: str, options: dict, tmp_path: Path
+) -> None:
+    options = dict(options)
+    if "log" in options:
+        h = counts_log(*options.pop("log"))
+        options.update(histogram=h, analysis=analyse(h, n_boot=200))
+    path = tmp_path / "case.ltac"
+    path.write_text(dumps_ltac(case_of(stack, **options)))
+    r = verocase_validate(path)
+    assert (r.returncode, r.stderr) == (0, "")
+
+
+def test_case_to_ltac_writes_what_verocase_validates(cli: Cli, tmp_path: Path) -> None:
+    out = tmp_path / "case.ltac"
+    r = cli("case", "--stack", "DEBATE,RE", "--target", "0.1", "--to", "ltac", "--out", str(out))
+    assert r.code == 0, r.err
+    text = out.read_text()
+    assert text.startswith("- Claim G0: P(DEBATE+RE fails) ≤ 0.1 under the scenario {defeated}")
+    assert "  - Claim CG0: The exact P(DEBATE+RE fails) is 0.1408" in text
+    assert verocase_validate(out).returncode == 0
+    one_line_error(cli("case", "--stack", "DEBATE,RE", "--to", "dot"), "--to")

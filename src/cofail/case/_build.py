@@ -155,7 +155,7 @@ def _top(
         Node(
             "A2",
             f"In the risk, {scenario.describe().rsplit('; ', 1)[-1]}; in the audit, read as "
-            f"{'N' if reading == 'optimistic' else 'V'} ({reading}) in the audit; "
+            f"{'N' if reading == 'optimistic' else 'V'} ({reading}); "
             f"{len(matrix.uncertain_cells())} U cells in the matrix",
         ),
         Node(

@@ -44,6 +44,9 @@ def case_cmd(
         list[Path] | None,
         typer.Option(help="Evaluation log(s), any format `empirical` reads: measured co-failure."),
     ] = None,
+    to: Annotated[
+        str, typer.Option("--to", help="Format: gsn2x (YAML) or ltac (verocase's LTAC).")
+    ] = "gsn2x",
     out: Annotated[
         Path | None, typer.Option(help="File to write, e.g. case.gsn.yaml (default: stdout).")
     ] = None,
@@ -54,10 +57,12 @@ def case_cmd(
     *,
     log_options: LogOptions,
 ) -> None:
-    """The stack's safety case: a GSN argument (gsn2x YAML) from audit, risk and evidence."""
-    from cofail.case import build_case, check_gsn2x, dumps_gsn2x
+    """The stack's safety case: a GSN argument (gsn2x YAML or LTAC) from audit, risk and evidence."""
+    from cofail.case import build_case, check_gsn2x, dumps_gsn2x, dumps_ltac
     from cofail.io import write_atomic
 
+    if to not in ("gsn2x", "ltac"):
+        raise InputError(f"--to: expected gsn2x or ltac, got {to!r}")
     if target is not None and not 0.0 < target < 1.0:  # before any log is read
         raise InputError(f"--target: expected a probability in (0, 1), got {target:g}")
     if out is not None and out.exists() and not force:
@@ -77,11 +82,13 @@ def case_cmd(
     errors = [f for f in findings if f.severity == "error"]
     if errors:  # cofail's own output: a failure here is a bug, not the user's mistake
         raise RuntimeError(f"the case fails gsn2x's checks: {errors[0]}")
+    if to == "ltac":
+        text = dumps_ltac(case)
     if out is None:
         sys.stdout.write(text)
         return
     write_atomic(out, text)
-    data = name_matrix(m, {"wrote": str(out), "stack": "+".join(parsed.layers)})
+    data = name_matrix(m, {"wrote": str(out), "to": to, "stack": "+".join(parsed.layers)})
     data = {**data, **case.to_dict(), "target": target, "checks": CHECKED}
     data["warnings"] = [str(f) for f in findings]
     written(fmt, data, f"wrote {out} ({len(case.nodes)} elements; {scenario.describe()})")
