@@ -53,11 +53,12 @@ property-long: dev system-deps
 fuzz-long: dev system-deps
 	HYPOTHESIS_PROFILE=long COFAIL_EXAMPLES_SCALE=$${COFAIL_EXAMPLES_SCALE:-200} $(BIN)/pytest \
 		-p no:cacheprovider --hypothesis-show-statistics tests/test_fuzz.py \
-		tests/test_hostile_input.py -k "any_"
+		tests/test_hostile_input.py tests/test_hostile_logs.py -k "any_"
 
 bench: dev system-deps
 	$(BIN)/python benchmarks/empirical_benchmark.py
 	$(BIN)/python benchmarks/risk_benchmark.py
+	$(BIN)/python benchmarks/scores_benchmark.py
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .mypy_cache .ruff_cache
