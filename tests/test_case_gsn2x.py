@@ -11,7 +11,7 @@ import textwrap
 
 import pytest
 
-from cofail.case import check_gsn2x, kind_of
+from cofail.case import check_gsn2x, check_gsn2x_modules, kind_of
 
 
 def rules(text: str, **options: bool) -> dict[str, str]:
@@ -180,3 +180,41 @@ def test_messages_start_with_the_rule_as_gsn2x_prints_them() -> None:
     assert str(finding) == (
         "Error: (V04): V04: Element G1 has invalid type of reference J1 in supported by element."
     )
+
+
+# -- across modules ----------------------------------------------------------------------------
+
+TOP = "module: {name: top}\nG1: {text: t, supportedBy: [G2, G3]}\nG2: {text: u, undeveloped: true}\nG3: {text: v, undeveloped: true}"
+SUB = (
+    "module: {name: sub, extends: [{module: top, develops: {G2: [S1]}}]}\n"
+    "S1: {text: s, supportedBy: [Sn1]}\nSn1: {text: e}"
+)
+
+
+def module_rules(files: dict[str, str]) -> dict[str, str]:
+    return {f.rule: f.severity for f in check_gsn2x_modules(files)}
+
+
+def test_modules_that_extend_one_another_pass() -> None:
+    assert check_gsn2x_modules({"top.gsn.yaml": TOP, "sub.gsn.yaml": SUB}) == []
+
+
+def test_c06_module_names_are_unique() -> None:
+    assert module_rules({"a.gsn.yaml": TOP, "b.gsn.yaml": TOP}) == {"C06": "error"}
+
+
+def test_c07_ids_are_unique_across_modules() -> None:
+    other = "module: {name: other}\nG3: {text: again, undeveloped: true}"
+    assert "C07" in module_rules({"top.gsn.yaml": TOP, "other.gsn.yaml": other})
+
+
+def test_c09_an_extended_module_must_exist() -> None:
+    assert module_rules({"sub.gsn.yaml": SUB}) == {"C09": "error", "C10": "error"}
+
+
+def test_c10_an_extended_element_must_be_undeveloped() -> None:
+    developed = TOP.replace(
+        "G2: {text: u, undeveloped: true}", "G2: {text: u, supportedBy: [Sn9]}\nSn9: {text: f}"
+    )
+    found = module_rules({"top.gsn.yaml": developed, "sub.gsn.yaml": SUB})
+    assert found == {"C10": "error"}

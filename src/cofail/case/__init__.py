@@ -7,7 +7,13 @@ writes it as gsn2x YAML and :func:`check_gsn2x` checks a file by gsn2x's documen
 
 from cofail.case._build import build_case
 from cofail.case._graph import PREFIXES, Kind, Node, SafetyCase, kind_of
-from cofail.case._gsn2x import GSN2X_SOURCE, Finding, check_gsn2x, dumps_gsn2x
+from cofail.case._gsn2x import (
+    GSN2X_SOURCE,
+    Finding,
+    check_gsn2x,
+    check_gsn2x_modules,
+    dumps_gsn2x,
+)
 from cofail.case._ltac import dumps_ltac
 
 __all__ = [
@@ -19,6 +25,7 @@ __all__ = [
     "SafetyCase",
     "build_case",
     "check_gsn2x",
+    "check_gsn2x_modules",
     "dumps_gsn2x",
     "dumps_ltac",
     "kind_of",

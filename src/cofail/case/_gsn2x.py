@@ -4,9 +4,9 @@ The rules are gsn2x's own (jonasthewolf/gsn2x, MIT), as stated in ``doc/src/chec
 implemented in ``src/gsn/validation.rs`` (V01-V13) and ``src/gsn/check.rs`` (C01-C16) at commit
 9e577366d2c0bd017ef73e131b399097ff49ccad (2026-06-11). gsn2x's binary cannot be installed here,
 so this is an independent reading of them, rule by rule; the message of each finding starts
-with the rule's id, as gsn2x's do. Checked on one file: the rules about several modules (C06
-unique module names, C07 ids unique across modules, C09/C10 extended modules and elements) need
-the other files and are not checked; V07 is checked against the file's own elements.
+with the rule's id, as gsn2x's do. :func:`check_gsn2x` checks one file;
+:func:`check_gsn2x_modules` reads several together and adds the rules across modules (C06
+unique module names, C07 ids unique across modules, C09/C10 extended modules and elements).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import yaml
 
 from cofail.case._graph import Kind, SafetyCase, kind_of
 
-__all__ = ["Finding", "check_gsn2x", "dumps_gsn2x"]
+__all__ = ["Finding", "check_gsn2x", "check_gsn2x_modules", "dumps_gsn2x"]
 
 GSN2X_SOURCE = (
     "jonasthewolf/gsn2x@9e577366d2c0bd017ef73e131b399097ff49ccad: doc/src/checks.md, "
@@ -122,23 +122,113 @@ def check_gsn2x(
     >>> [f.rule for f in check_gsn2x("G1: {text: top, supportedBy: [J1]}\\nJ1: {text: why}")]
     ['V04']
     """
-    loaded, problem = _load(text)
-    if problem is not None:
-        return [Finding("YAML", "error", problem)]
-    header = loaded.pop("module", None)
+    return check_gsn2x_modules(
+        {"": text}, extended_check=extended_check, warn_dialectic=warn_dialectic
+    )
+
+
+def check_gsn2x_modules(
+    files: Mapping[str, str], *, extended_check: bool = False, warn_dialectic: bool = False
+) -> list[Finding]:
+    """Return what gsn2x's checks find in several modules read together (file name → text).
+
+    As gsn2x does: module names must be unique (C06) and ids unique across modules (C07);
+    each module's elements are validated (V01-V13) against all of them; ``extends`` must
+    name a given module (C09) and an undeveloped element of it (C10), which is then developed
+    by the extending elements; then the references, root, cycles and reachability of the
+    whole argument are checked (C01-C04, C08, C11-C16).
+
+    Examples
+    --------
+    >>> top = "module: {name: top}\\nG1: {text: t, undeveloped: true}"
+    >>> sub = ("module: {name: sub, extends: [{module: top, develops: {G1: [G2]}}]}\\n"
+    ...        "G2: {text: u, undeveloped: true}")
+    >>> check_gsn2x_modules({"top.gsn.yaml": top, "sub.gsn.yaml": sub})
+    []
+    """
     found: list[Finding] = []
+    modules: dict[str, Any] = {}  # name -> header
+    owner: dict[str, str] = {}  # element id -> module name
     nodes: dict[str, _Element] = {}
-    for node_id, raw in loaded.items():
-        element = _element(str(node_id), raw, found)
-        if element is not None:
+    for file_name, text in files.items():
+        loaded, problem = _load(text)
+        if problem is not None:
+            return [Finding("YAML", "error", f"{file_name}: {problem}" if file_name else problem)]
+        header = loaded.pop("module", None)
+        name = str(header.get("name", file_name)) if isinstance(header, dict) else file_name
+        if name in modules:  # gsn2x bails out here: a cycle of modules may follow
+            return [_e("C06", f"Module in {file_name} was already present.")]
+        modules[name] = header
+        for node_id, raw in loaded.items():
+            element = _element(str(node_id), raw, found)
+            if element is None:
+                continue
+            if str(node_id) in owner:
+                found.append(
+                    _e(
+                        "C07",
+                        f"Element {node_id} in {name} was already present in "
+                        f"{owner[str(node_id)]}.",
+                    )
+                )
+                continue
+            owner[str(node_id)] = name
             nodes[str(node_id)] = element
-    for node_id, n in nodes.items():
-        _validate(node_id, n, nodes, found, extended_check)
-    _validate_extends(header, nodes, found)
+    for name, header in modules.items():
+        own = {i: n for i, n in nodes.items() if owner[i] == name}
+        for node_id, n in own.items():
+            _validate(node_id, n, nodes, found, extended_check)
+        _validate_extends(header, own, found)
     if warn_dialectic and (counter := [i for i, n in nodes.items() if n.kind in _COUNTER]):
         found.append(_w("V11", f"Dialectic extension is used. See elements: {', '.join(counter)}"))
-    _check(nodes, found)
+    if _extend(modules, owner, nodes, found):
+        _check(nodes, found)
     return found
+
+
+def _extend(
+    modules: Mapping[str, Any],
+    owner: Mapping[str, str],
+    nodes: dict[str, _Element],
+    found: list[Finding],
+) -> bool:
+    """C09, C10: develop each extended element by its extending ones; False on an error."""
+    before = len(found)
+    for name, header in modules.items():
+        extends = header.get("extends") if isinstance(header, dict) else None
+        for ext in extends if isinstance(extends, list) else []:
+            target = ext.get("module") if isinstance(ext, dict) else None
+            if target not in modules:
+                found.append(
+                    _e(
+                        "C09",
+                        f"Module {target} is not found, but is supposed to be extended by "
+                        f"module {name}.",
+                    )
+                )
+            develops = ext.get("develops") if isinstance(ext, dict) else None
+            for foreign, local_ids in (develops or {}).items():
+                locals_ = _refs(local_ids)
+                node = nodes.get(str(foreign))
+                if node is None or owner[str(foreign)] != target:
+                    found.append(
+                        _e(
+                            "C10",
+                            f"Element {foreign} does not exist in module {target}, but is "
+                            f"supposed to be extended by {','.join(locals_)}.",
+                        )
+                    )
+                elif not node.undeveloped:
+                    found.append(
+                        _e(
+                            "C10",
+                            f"Element {foreign} is not undeveloped, but is supposed to be "
+                            f"extended by {','.join(locals_)}.",
+                        )
+                    )
+                else:
+                    node.supported_by, node.undeveloped = locals_, False
+    return len(found) == before
 
 
 def _e(rule: str, message: str) -> Finding:
