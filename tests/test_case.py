@@ -296,3 +296,49 @@ def test_case_to_ltac_writes_what_verocase_validates(cli: Cli, tmp_path: Path) -
     assert "  - Claim CG0: The exact P(DEBATE+RE fails) is 0.1408" in text
     assert verocase_validate(out).returncode == 0
     one_line_error(cli("case", "--stack", "DEBATE,RE", "--to", "dot"), "--to")
+
+
+# -- a fit's contradicted cells -------------------------------------------------------------
+
+
+def test_a_contradicted_cell_defeats_its_evidence(tmp_path: Path) -> None:
+    contradicted = [
+        {"layer": "RE", "modes": ["COLL"], "judged": "N", "q": 0.4, "p_value": 1e-9,
+         "kind": "N, but the layer fails", "evidence": "likelihood ratio 40"},
+        {"layer": "DEBATE", "modes": ["AL-GEN"], "judged": "V", "q": 0.2, "p_value": 1e-4,
+         "kind": "V, but rarely", "evidence": "likelihood ratio 12"},
+        {"layer": "SCI-AI", "modes": ["COLL"], "judged": "N", "q": 0.3, "p_value": 1e-5,
+         "kind": "not in the stack", "evidence": "-"},
+    ]  # fmt: skip
+    case = case_of("DEBATE,RE", contradicted=contradicted)
+    assert case.node("Sn1-COLL").defeated and case.node("CG6-RE-COLL").challenges == "Sn1-COLL"
+    assert case.node("CG6-DEBATE-AL-GEN").challenges == "CSn1-AL-GEN"  # an uncovered mode's
+    assert "CG6-SCI-AI-COLL" not in {n.id for n in case}  # a layer outside the stack
+    assert check_gsn2x(dumps_gsn2x(case), extended_check=True) == []
+    path = tmp_path / "case.ltac"
+    path.write_text(dumps_ltac(case))
+    r = verocase_validate(path)
+    assert (r.returncode, r.stderr) == (0, "")
+
+
+def test_case_fit_takes_the_cells_cofail_fit_contradicts(cli: Cli, tmp_path: Path) -> None:
+    import pyarrow.csv as pacsv
+
+    from cofail.empirical import simulate
+
+    flipped = PAPER.with_levels({("RE", "COLL"): "V"})  # the log says RE fails on COLL
+    stack = Stack(layers=("DEBATE", "RE", "SCI-AI"))
+    log = tmp_path / "log.csv"
+    scenario = Scenario(p_default=0.2, residual_default=0.02)
+    pacsv.write_csv(simulate(flipped, stack, scenario, 5000, seed=1), log)
+    out = tmp_path / "case.gsn.yaml"
+    r = cli("case", "--stack", "DEBATE,RE", "--log", str(log), "--wide", "--fit", "--out", str(out))
+    assert r.code == 0, r.err
+    fitted = cli("fit", str(log), "--wide", "-m", "dung-mai-2025", "-f", "json").json()
+    ours = [c for c in fitted["contradicted"] if c["layer"] in ("DEBATE", "RE")]
+    assert ours, "the flipped cell should be contradicted"
+    case = layers_of(out)
+    for c in ours:
+        node = case[f"CSn6-{c['layer']}-{c['modes'][0]}"]
+        assert float(node["q"]) == c["q"] and float(node["p value"]) == c["p_value"]
+    one_line_error(cli("case", "--stack", "DEBATE,RE", "--fit"), "--log")

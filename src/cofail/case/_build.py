@@ -7,7 +7,8 @@ json``, from the same library calls with the same defaults, so a reviewer can re
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from cofail.case._graph import Node, SafetyCase
 from cofail.errors import InputError
@@ -31,6 +32,7 @@ def build_case(
     target: float | None = None,
     histogram: PatternHistogram | None = None,
     analysis: StratifiedAnalysis | None = None,
+    contradicted: Sequence[Mapping[str, Any]] = (),
 ) -> SafetyCase:
     """Return the GSN argument that ``stack`` fails with probability at most ``target``.
 
@@ -39,7 +41,9 @@ def build_case(
     uncovered mode is a defeated goal with a counter-goal naming it), the modes resting on one
     layer (fragile, each with an assumption on that layer), which conclusions survive the U
     cells, and with a log (``histogram`` and its ``analysis``) the measured co-failure
-    against independence and against the model.
+    against independence and against the model. ``contradicted`` is a fit's judgements the
+    log rejects (:attr:`cofail.fit.Fit.contradicted`): each one on a layer of the stack is a
+    defeater of that cell's evidence.
 
     Raises
     ------
@@ -82,6 +86,7 @@ def build_case(
     ]
     if histogram is not None and analysis is not None:
         subgoals.append(_measured(stack, histogram, analysis, result.probability, nodes))
+    nodes = _refuted(stack, contradicted, nodes)
     top = _top(matrix, stack, scenario, reading, result, target, subgoals, nodes)
     brief = f"cofail safety case: {name} on matrix {matrix.id} v{matrix.version}"
     return SafetyCase(name=f"cofail-{name}", brief=brief, nodes=(*top, *nodes))
@@ -482,6 +487,37 @@ def _measured(
         )
         nodes += _defeater("5", claim, "G4", evidence, figures)
     return "G4"
+
+
+def _refuted(
+    stack: Stack, contradicted: Sequence[Mapping[str, Any]], nodes: list[Node]
+) -> list[Node]:
+    """The fit's contradicted cells on the stack's layers, each a defeater of the evidence
+    that holds the cell (a group of modes the log cannot tell apart: its first mode's)."""
+    challenged: set[str] = set()
+    added: list[Node] = []
+    for c in contradicted:
+        layer, modes = str(c["layer"]), [str(m) for m in c["modes"]]
+        if layer not in stack.layers:
+            continue
+        ids = {n.id for n in nodes}
+        evidence = next(i for i in (f"Sn1-{modes[0]}", f"CSn1-{modes[0]}") if i in ids)
+        challenged.add(evidence)
+        cell = f"{layer} × {'+'.join(modes)}"
+        claim = (
+            f"The log contradicts the judgement {c['judged']} on {cell}: the fitted q is "
+            f"{float(c['q']):.4g}"
+        )
+        figures = {
+            "q": _num(c["q"]),
+            "p value": _num(c["p_value"]),
+            "judged": str(c["judged"]),
+            "source": "cofail fit",
+        }
+        text = f"Fit of the common-cause model to the log: {c['kind']}; {c['evidence']}"
+        added += _defeater(f"6-{layer}-{modes[0]}", claim, evidence, text, figures)
+    out = [replace(n, defeated=True) if n.id in challenged else n for n in nodes]
+    return out + added
 
 
 def _defeater(

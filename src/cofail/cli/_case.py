@@ -44,6 +44,14 @@ def case_cmd(
         list[Path] | None,
         typer.Option(help="Evaluation log(s), any format `empirical` reads: measured co-failure."),
     ] = None,
+    fit: Annotated[
+        bool,
+        typer.Option(
+            "--fit",
+            help="With --log: fit the model to it (as `cofail fit LOG -m M`); each judgement "
+            "the log contradicts becomes a defeater of its cell.",
+        ),
+    ] = False,
     to: Annotated[
         str, typer.Option("--to", help="Format: gsn2x (YAML) or ltac (verocase's LTAC).")
     ] = "gsn2x",
@@ -65,6 +73,8 @@ def case_cmd(
         raise InputError(f"--to: expected gsn2x or ltac, got {to!r}")
     if target is not None and not 0.0 < target < 1.0:  # before any log is read
         raise InputError(f"--target: expected a probability in (0, 1), got {target:g}")
+    if fit and not log:
+        raise InputError("--fit fits the model to a log: give it with --log")
     if out is not None and out.exists() and not force:
         raise InputError("file exists; pass --force to overwrite it", source=str(out))
     m = load_matrix(matrix)
@@ -76,7 +86,20 @@ def case_cmd(
 
         histogram = read(log_options.spec(), log)
         analysis = analyse(histogram)
-    case = build_case(m, parsed, scenario, target=target, histogram=histogram, analysis=analysis)
+    contradicted: tuple[dict[str, object], ...] = ()
+    if fit and histogram is not None:
+        from cofail.fit import fit_matrix
+
+        contradicted = fit_matrix(histogram, m).contradicted
+    case = build_case(
+        m,
+        parsed,
+        scenario,
+        target=target,
+        histogram=histogram,
+        analysis=analysis,
+        contradicted=contradicted,
+    )
     text = dumps_gsn2x(case)
     findings = check_gsn2x(text)
     errors = [f for f in findings if f.severity == "error"]
