@@ -12,7 +12,16 @@ import pytest
 import yaml
 
 from cofail import catalog
-from cofail.case import SafetyCase, build_case, check_gsn2x, dumps_gsn2x, dumps_ltac
+from cofail.case import (
+    SafetyCase,
+    build_case,
+    build_deployment,
+    check_gsn2x,
+    check_gsn2x_modules,
+    dumps_gsn2x,
+    dumps_ltac,
+    dumps_ltac_modules,
+)
 from cofail.empirical import PatternHistogram, analyse
 from cofail.errors import InputError
 from cofail.model import Matrix, Stack
@@ -342,3 +351,65 @@ def test_case_fit_takes_the_cells_cofail_fit_contradicts(cli: Cli, tmp_path: Pat
         node = case[f"CSn6-{c['layer']}-{c['modes'][0]}"]
         assert float(node["q"]) == c["q"] and float(node["p value"]) == c["p_value"]
     one_line_error(cli("case", "--stack", "DEBATE,RE", "--fit"), "--log")
+
+
+# -- a deployment as modules ----------------------------------------------------------------
+
+
+def deployment(matrix: Matrix = PAPER, **parts: str) -> tuple[SafetyCase, ...]:
+    stacks = {name: Stack.parse(layers, matrix) for name, layers in parts.items()}
+    return build_deployment(matrix, stacks, Scenario().for_matrix(matrix), target=0.05)
+
+
+def test_a_deployment_s_modules_pass_gsn2x_checks_together() -> None:
+    cases = deployment(input="RLHF,W2S", output="DEBATE,RE")
+    files = {f"{c.name}.gsn.yaml": dumps_gsn2x(c) for c in cases}
+    assert check_gsn2x_modules(files, extended_check=True) == []
+    assert [f.rule for f in check_gsn2x(files["deployment.gsn.yaml"])] == ["C03", "C03"]
+    top = cases[0]
+    assert top.uses == ("input.gsn.yaml", "output.gsn.yaml")
+    assert top.node("S0").supported_by == ("G0.input", "G0.output")
+    assert all(n.id.endswith(".output") for n in cases[2])
+
+
+def test_shared_modes_defeat_the_subsystems_independence(cli: Cli) -> None:
+    top = deployment(input="RLHF,W2S", output="DEBATE,RE")[0]
+    assert top.node("A5").defeated and top.node("CG7").challenges == "A5"
+    figures = top.node("CSn7").layers
+    whole = cli("risk", "--stack", "RLHF,W2S,DEBATE,RE", "-f", "json", "--no-importance").json()
+    assert float(figures["probability"]) == whole["probability"]
+    for name, layers in (("input", "RLHF,W2S"), ("output", "DEBATE,RE")):
+        part = cli("risk", "--stack", layers, "-f", "json", "--no-importance").json()
+        assert float(figures[f"P {name}"]) == part["probability"]
+
+
+def test_subsystems_without_a_shared_mode_keep_their_independence() -> None:
+    top = deployment(certain_matrix(), a="L1", b="L2")[0]
+    assert not top.node("A5").defeated and "CG7" not in {n.id for n in top}
+
+
+def test_a_layer_in_two_subsystems_is_refused() -> None:
+    with pytest.raises(InputError, match="RE is in two subsystems"):
+        deployment(input="RLHF,RE", output="DEBATE,RE")
+
+
+def test_a_deployment_as_ltac_passes_verocase(tmp_path: Path) -> None:
+    path = tmp_path / "case.ltac"
+    path.write_text(dumps_ltac_modules(deployment(input="RLHF,W2S", output="DEBATE,RE")))
+    assert "    - Claim ^G0.input\n" in path.read_text()
+    r = verocase_validate(path)
+    assert (r.returncode, r.stderr) == (0, "")
+
+
+def test_case_subsystem_writes_one_file_per_module(cli: Cli, tmp_path: Path) -> None:
+    args = ("case", "--subsystem", "input=RLHF,W2S", "--subsystem", "output=DEBATE,RE")
+    r = cli(*args, "--out", str(tmp_path), "-f", "json")
+    assert r.code == 0, r.err
+    assert r.json()["modules"] == ["deployment", "input", "output"]
+    files = {p.name: p.read_text() for p in sorted(tmp_path.glob("*.gsn.yaml"))}
+    assert list(files) == ["deployment.gsn.yaml", "input.gsn.yaml", "output.gsn.yaml"]
+    assert check_gsn2x_modules(files) == []
+    one_line_error(cli(*args, "--out", str(tmp_path)), "--force")
+    one_line_error(cli(*args), "--out")
+    one_line_error(cli("case", "--stack", "RE", "--subsystem", "a=RE"), "not both")
+    one_line_error(cli("case", "--subsystem", "RE", "--subsystem", "b=RLHF"), "NAME=LAYERS")

@@ -14,7 +14,8 @@ from cofail.case._gsn2x import (
     check_gsn2x_modules,
     dumps_gsn2x,
 )
-from cofail.case._ltac import dumps_ltac
+from cofail.case._ltac import dumps_ltac, dumps_ltac_modules
+from cofail.case._modules import build_deployment
 
 __all__ = [
     "GSN2X_SOURCE",
@@ -24,9 +25,11 @@ __all__ = [
     "Node",
     "SafetyCase",
     "build_case",
+    "build_deployment",
     "check_gsn2x",
     "check_gsn2x_modules",
     "dumps_gsn2x",
     "dumps_ltac",
+    "dumps_ltac_modules",
     "kind_of",
 ]

@@ -77,6 +77,8 @@ class SafetyCase:
     """Module name (gsn2x's ``module: name``)."""
     brief: str
     nodes: tuple[Node, ...]
+    uses: tuple[str, ...] = ()
+    """Files of the other modules this one references (gsn2x's ``module: uses``)."""
 
     def __iter__(self) -> Iterator[Node]:
         return iter(self.nodes)

@@ -62,6 +62,8 @@ def dumps_gsn2x(case: SafetyCase) -> str:
     same bytes and a diff of two cases shows what changed.
     """
     doc: dict[str, Any] = {"module": {"name": case.name, "brief": case.brief}}
+    if case.uses:
+        doc["module"]["uses"] = list(case.uses)
     for n in case:
         entry: dict[str, Any] = {"text": n.text}
         if n.supported_by:

@@ -14,9 +14,11 @@ with its defeater below it; and a statement ending in ``)`` gets LTAC's empty re
 
 from __future__ import annotations
 
-from cofail.case._graph import Kind, Node, SafetyCase
+from collections.abc import Sequence
 
-__all__ = ["dumps_ltac"]
+from cofail.case._graph import Kind, Node, SafetyCase, kind_of
+
+__all__ = ["dumps_ltac", "dumps_ltac_modules"]
 
 _TYPES: dict[Kind, str] = {
     "Goal": "Claim",
@@ -66,11 +68,26 @@ def dumps_ltac(case: SafetyCase) -> str:
         elif text.endswith(")"):
             line += " ()"
         lines.append(line)
-        children = [*node.in_context_of, *node.supported_by]
-        for child in children:
-            write(by_id[child], depth + 1)
+        for child in (*node.in_context_of, *node.supported_by):
+            if child in by_id:
+                write(by_id[child], depth + 1)
+            else:  # another module's element: a citation of the package that declares it
+                lines.append(f"{'  ' * (depth + 1)}- {_TYPES[kind_of_id(child)]} ^{child}")
         for counter in challengers.get(node.id, []):
             write(counter, depth + 1)
 
     write(case.top, 0)
     return "\n".join(lines) + "\n"
+
+
+def dumps_ltac_modules(cases: Sequence[SafetyCase]) -> str:
+    """Return several modules as one LTAC file, one package each, the first case's first: an
+    element of another module is cited (``^ID``) where it is used and declared in its own."""
+    return "\n".join(dumps_ltac(case) for case in cases)
+
+
+def kind_of_id(node_id: str) -> Kind:
+    kind = kind_of(node_id)
+    if kind is None:
+        raise ValueError(f"{node_id!r} has no GSN prefix")
+    return kind
