@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from cofail.errors import InputError
+from cofail.intervals import wilson
 from cofail.scores._combine import combine
 from cofail.scores._kde import GaussianKDE
 
@@ -106,8 +107,12 @@ class PolicyResult:
             "name": self.name,
             "description": self.description,
             "tpr": self.tpr,
+            "tpr_interval": list(wilson(self.caught, self.n_attack)),
             "caught": self.caught,
             "tpr_out_of_sample": self.tpr_out_of_sample,
+            "tpr_out_of_sample_interval": None
+            if self.caught_out_of_sample is None or not self.n_out_of_sample
+            else list(wilson(self.caught_out_of_sample, self.n_out_of_sample)),
             "caught_out_of_sample": self.caught_out_of_sample,
             "n_out_of_sample": self.n_out_of_sample,
             "cost": self.cost,
