@@ -413,3 +413,18 @@ def test_case_subsystem_writes_one_file_per_module(cli: Cli, tmp_path: Path) -> 
     one_line_error(cli(*args), "--out")
     one_line_error(cli("case", "--stack", "RE", "--subsystem", "a=RE"), "not both")
     one_line_error(cli("case", "--subsystem", "RE", "--subsystem", "b=RLHF"), "NAME=LAYERS")
+
+
+def test_the_report_draws_the_argument(tmp_path: Path) -> None:
+    """`cofail case --report` writes a "Safety case" section whose SVG draws every element,
+    gaps and defeaters in red, and lists where the argument does not hold."""
+    from cofail.cli import main
+
+    out = tmp_path / "rep"
+    assert main(["case", "--stack", "DEBATE,RE", "--report", str(out), "--out",
+                 str(tmp_path / "c.yaml")]) == 0  # fmt: skip
+    svg = (out / "figures" / "safety-case.svg").read_text()
+    md = (out / "report.md").read_text()
+    assert "## Safety case" in md and "Where the argument does not hold" in md
+    assert "CG1-AL-GEN" in md and "defeater" in md  # AL-GEN defeats the stack alone
+    assert svg.count("#c0392b") >= 4  # defeated goals and their defeaters are drawn red

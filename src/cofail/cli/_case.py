@@ -19,6 +19,7 @@ from cofail.cli._common import (
     name_matrix,
     parse_scenario,
     parse_stack,
+    tell,
     written,
 )
 from cofail.cli._log_options import LogOptions, reads_logs
@@ -74,6 +75,10 @@ def case_cmd(
         Path | None, typer.Option(help="File to write, e.g. case.gsn.yaml (default: stdout).")
     ] = None,
     force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+    report: Annotated[
+        Path | None,
+        typer.Option(help="Also write a report with the argument drawn as a GSN diagram here."),
+    ] = None,
     fmt: Annotated[
         Fmt, typer.Option("--format", "-f", help="With --out: how to report what was written.")
     ] = Fmt.table,
@@ -128,6 +133,18 @@ def case_cmd(
     errors = [f for f in findings if f.severity == "error"]
     if errors:  # cofail's own output: a failure here is a bug, not the user's mistake
         raise RuntimeError(f"the case fails gsn2x's checks: {errors[0]}")
+    if report is not None:
+        from cofail import __version__
+        from cofail.report.case_figure import case_section
+        from cofail.report.document import write_document
+
+        paths = write_document(
+            f"cofail safety case: {'+'.join(parsed.layers)}",
+            f"cofail {__version__} · {scenario.describe()}",
+            [case_section(case)],
+            report,
+        )
+        tell(f"report: {paths.html.resolve()}")
     if to == "ltac":
         text = dumps_ltac(case)
     if out is None:
