@@ -409,3 +409,12 @@ def test_scored_log_api_equals_cli_json_and_the_slider_rethresholds(
 def test_the_slider_before_any_scored_log_is_a_clear_error(client: TestClient) -> None:
     r = client.get("/api/scores?budget=0.01")
     assert r.status_code == 400 and "no scored log yet" in r.json()["error"]
+
+
+def test_the_case_route_is_cofail_case(client: TestClient, cli: Callable[..., Run]) -> None:
+    r = client.get("/api/case?stack=DEBATE,RE&p=0.1&residual=0.01")
+    assert r.status_code == 200, r.text
+    d = r.json()
+    assert d["gsn2x"] == cli("case", "--stack", "DEBATE,RE", "--p", "0.1", "--residual", "0.01").out
+    assert d["svg"].startswith("<svg") and d["defeated"] == ["G1", "G1-AL-GEN"]
+    assert client.get("/api/case?stack=DEBATE&target=2").status_code == 400

@@ -271,3 +271,20 @@ def test_drop_scored_monitors_and_move_the_budget_slider(
     expect(page.get_by_role("table", name="Scored layers")).to_contain_text("llama31_70b")
     shoot(page, f"scores-{width}")
     assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_draw_the_safety_case_of_the_ticked_stack(
+    browser: Browser, served: tuple[str, Session]
+) -> None:
+    url, _ = served
+    page = open_app(browser, url, 1400)
+    only_stack(page, "DEBATE", "RE")
+    page.get_by_role("button", name="Draw the safety case of this stack").click()
+    figure = page.get_by_role("img", name="Safety case of DEBATE + RE as a GSN diagram")
+    expect(figure).to_be_visible()
+    page.wait_for_function("document.querySelector('#case-figure img').complete")
+    assert figure.evaluate("img => img.naturalWidth") > 1000  # drawn, not a broken image
+    expect(page.locator("#case-note")).to_contain_text("defeated: G1, G1-AL-GEN")
+    expect(page.get_by_role("link", name="Download gsn2x YAML")).to_be_visible()
+    shoot(page, "safety-case-1400")
+    assert page.errors == []  # type: ignore[attr-defined]

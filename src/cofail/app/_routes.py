@@ -75,6 +75,7 @@ def create_app(session: Session) -> Guard:
             Route("/api/risk", routes.risk),
             Route("/api/recommend", routes.recommend),
             Route("/api/robustness", routes.robustness),
+            Route("/api/case", routes.case),
             Route("/api/navigator", routes.navigator),
             Route("/api/evidence", routes.evidence, methods=["POST"]),
             Route("/api/scores", routes.scores_upload, methods=["POST"]),
@@ -205,6 +206,17 @@ class _Routes:
             )
         )
 
+    async def case(self, request: Request) -> Response:
+        """The stack's safety case: ``cofail case``'s argument, its gsn2x YAML and its diagram."""
+        q = request.query_params
+        m = self.session.matrix
+        stack = Stack.parse(q.get("stack", "all"), m)
+        p, residual = q.getlist("p") or None, q.getlist("residual") or None
+        uncertain, target = q.get("uncertain", "pessimistic"), _float(q, "target")
+        if target is not None and not 0.0 < target < 1.0:
+            raise InputError(f"target: expected a probability in (0, 1), got {target:g}")
+        return _json(await run_in_threadpool(_case_data, m, stack, p, residual, uncertain, target))
+
     async def recommend(self, request: Request) -> Response:
         q = request.query_params
         objective = _choice(q, "objective", ("uncovered", "depth", "risk"), "uncovered")
@@ -306,6 +318,23 @@ async def _uploaded_log(request: Request, default: str) -> tuple[str, str, bytes
     if not body.strip():
         raise InputError(f"{label}: the file is empty")
     return label, suffix, body
+
+
+def _case_data(
+    matrix: Matrix,
+    stack: Stack,
+    p: list[str] | None,
+    residual: list[str] | None,
+    uncertain: str,
+    target: float | None,
+) -> dict[str, Any]:
+    from cofail.case import build_case, dumps_gsn2x
+    from cofail.probability import Scenario
+    from cofail.report.case_figure import case_svg
+
+    scenario = Scenario.parse(p, residual, uncertain).for_matrix(matrix)
+    case = build_case(matrix, stack, scenario, target=target)
+    return {**case.to_dict(), "gsn2x": dumps_gsn2x(case), "svg": case_svg(case)}
 
 
 def _read_scored(body: bytes, suffix: str, label: str, q: QueryParams) -> tuple[Any, Any]:

@@ -561,7 +561,26 @@ function renderScores(d) {
   $("scores-note").textContent = d.assumptions;
 }
 
+async function drawCase() {
+  const stack = stackParam();
+  if (!stack) { showError(new Error("tick layers to form a stack first")); return; }
+  const params = scenario(new URLSearchParams({ stack, uncertain: $("uncertain").value }));
+  const d = await change("GET", "/api/case?" + params);
+  if (!d) return;
+  // The SVG goes in as an image (a data: URL, which the page's CSP allows for images): drawn by
+  // the server, it cannot run anything in the page.
+  const url = "data:image/svg+xml;base64," + btoa(unescape(encodeURIComponent(d.svg)));
+  const img = el("img", { alt: `Safety case of ${stack.split(",").join(" + ")} as a GSN diagram`, src: url });
+  img.style.height = "440px"; // its own size, scrolled sideways: small text stays legible
+  $("case-figure").replaceChildren(img);
+  const yaml = $("dl-case");
+  yaml.href = "data:text/yaml;base64," + btoa(unescape(encodeURIComponent(d.gsn2x)));
+  yaml.hidden = false;
+  $("case-note").textContent = `${d.top_goal}. ${d.elements} elements; defeated: ${d.defeated.join(", ") || "none"}; undeveloped: ${d.undeveloped.join(", ") || "none"} (red in the diagram).`;
+}
+
 function wire() {
+  $("draw-case").addEventListener("click", drawCase);
   $("scores-file").addEventListener("change", (e) => { if (e.target.files[0]) sendScores(e.target.files[0]); e.target.value = ""; });
   $("scores-budget").addEventListener("input", rethreshold);
   $("open-file").addEventListener("change", (e) => { if (e.target.files[0]) openFile(e.target.files[0]); e.target.value = ""; });
