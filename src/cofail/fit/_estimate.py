@@ -9,11 +9,22 @@ import numpy as np
 from scipy.special import expit, logit
 from scipy.stats import chi2, norm
 
-from cofail.fit._latent import Params, Structure, em, fixed, pattern_log_probs, score, states
+from cofail.fit._latent import (
+    Params,
+    Structure,
+    em,
+    fixed,
+    log_likelihood,
+    pattern_log_probs,
+    score,
+    states,
+)
+from cofail.fit._profile import LIKELIER, Profile, profile_end
 
 __all__ = [
     "Estimate",
     "maximise",
+    "maximise_all",
     "pattern_fit",
     "predicted_failure",
     "prediction_interval",
@@ -25,6 +36,12 @@ BOUNDARY = 1e-5
 """A parameter this close to 0 or 1 is on the boundary: no Wald interval (profile instead)."""
 LOOSE_SE = 4.0
 """A standard error above this on the logit scale: the log does not pin the parameter down."""
+NARROW = 0.02
+"""An interval that reaches 0 or 1 without the likelihood bounding it still pins the parameter
+down when it is narrower than this (q in [0.99, 1] is a measurement; p in [0, 0.08] is not)."""
+TRUSTED = (0.8, 1.25)
+"""The Wald interval stands when the signed root of the likelihood-ratio statistic at each of
+its ends is within these factors of the normal quantile (the quadratic picture holds)."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +62,15 @@ class Estimate:
     interior: np.ndarray
     flat: np.ndarray
     """interior × k: directions of the interior logits along which the likelihood is flat."""
+    wald_check: tuple[tuple[float, float] | None, ...] = ()
+    """Per free parameter: the likelihood-ratio statistic at the Wald interval's two ends,
+    the others re-maximised (``None`` where no Wald interval was made)."""
+    moves_with: tuple[tuple[int, ...], ...] = ()
+    """Per free parameter profiled: the free parameters that moved most with it along its
+    profile (a ridge), largest first."""
+    better: Params | None = None
+    """A point of higher likelihood found while profiling (the fit had not reached the global
+    maximum); ``None`` when none was."""
 
 
 def maximise(
@@ -55,13 +81,18 @@ def maximise(
     tol: float = 1e-10,
 ) -> tuple[Params, float, int]:
     """Return the best EM optimum over ``starts``: (params, log-likelihood, iterations)."""
-    best: tuple[Params, float, int] | None = None
-    for start in starts:
-        fitted = em(start, s, bits, counts, tol=tol)
-        if best is None or fitted[1] > best[1] + 1e-9:
-            best = fitted
-    assert best is not None
-    return best
+    return max(maximise_all(s, bits, counts, starts, tol), key=lambda f: f[1])
+
+
+def maximise_all(
+    s: Structure,
+    bits: np.ndarray,
+    counts: np.ndarray,
+    starts: list[Params],
+    tol: float = 1e-10,
+) -> list[tuple[Params, float, int]]:
+    """Return where EM ends from each of ``starts``: (params, log-likelihood, iterations)."""
+    return [em(start, s, bits, counts, tol=tol) for start in starts]
 
 
 def starts(s: Structure, bits: np.ndarray, counts: np.ndarray, n: int, seed: int) -> list[Params]:
@@ -95,14 +126,32 @@ def with_intervals(
     bits: np.ndarray,
     counts: np.ndarray,
     alpha: float,
+    region: tuple[Params, ...] = (),
+    *,
+    stop_early: bool = False,
 ) -> Estimate:
     """Return the estimate with an interval for each free parameter.
 
     Interior parameters get a Wald interval on the logit scale from the observed information
-    (the Hessian of the log-likelihood, by central differences of the exact score); one on the
-    boundary (an estimate of 0 or 1, where the Wald interval means nothing) gets the
-    profile-likelihood interval: the values whose likelihood-ratio statistic against the
-    optimum stays under the χ²₁ quantile.
+    (the Hessian of the log-likelihood, by central differences of the exact score), checked
+    against the likelihood: at each end of it the parameter is held and the others
+    re-maximised. Where the likelihood-ratio statistic there is not close to the χ²₁ quantile
+    (``TRUSTED``), or the information leaves the parameter unpinned, the quadratic picture is
+    wrong (a ridge, a skew) and the interval is the profile-likelihood one instead: the values
+    whose likelihood-ratio statistic against the optimum stays under the χ²₁ quantile, an end
+    the likelihood never reaches reported as the parameter's bound (and ``loose``). One on the
+    boundary (an estimate of 0 or 1, where the Wald interval means nothing) gets the profile
+    interval on its open side.
+
+    Every point met on the way whose likelihood-ratio statistic against the optimum is under
+    the cutoff (each profile's re-maximised points, and ``region``: where EM ended from other
+    starts) lies inside every parameter's profile interval. Where such a point lies outside a
+    parameter's interval, the likelihood has a ridge the local picture missed: that
+    parameter's profile is followed on from the point.
+
+    A point likelier than ``params`` met on the way is returned as ``better``; with
+    ``stop_early`` the work stops there (the intervals are then not to be used: climb from
+    ``better`` and call again).
     """
     theta = params.vector(s)
     interior = (theta > BOUNDARY) & (theta < 1 - BOUNDARY)
@@ -112,6 +161,23 @@ def with_intervals(
     methods = ["profile likelihood"] * len(theta)
     covariance = np.zeros((int(interior.sum()), int(interior.sum())))
     flat = np.zeros((int(interior.sum()), 0))
+    cutoff = chi2.ppf(1 - alpha, 1)
+    wald_check: list[tuple[float, float] | None] = [None] * len(theta)
+    moves_with: list[tuple[int, ...]] = [()] * len(theta)
+    better: tuple[float, Params] | None = None
+    profiles: dict[int, Profile] = {}
+
+    checked = [loglik]
+
+    def climb(hint: tuple[float, Params] | None) -> tuple[float, Params] | None:
+        # A profile point above the optimum: EM from it says whether a likelier optimum is
+        # there (by more than LIKELIER) or it was convergence noise.
+        if hint is None or hint[0] <= checked[0] + 1e-6:
+            return None
+        checked[0] = hint[0]
+        fitted, ll, _ = em(hint[1], s, bits, counts)
+        return (ll, fitted) if ll > loglik + LIKELIER else None
+
     if interior.any():
         hessian = _hessian(params, s, bits, counts, interior)
         information = -hessian
@@ -127,19 +193,79 @@ def with_intervals(
         low[idx] = expit(centre - z * se)
         high[idx] = expit(centre + z * se)
         unpinned = (se > LOOSE_SE) | (np.abs(flat).max(axis=1, initial=0.0) > 0.1)
-        loose[idx] = unpinned
-        low[idx[unpinned]], high[idx[unpinned]] = 0.0, 1.0
-        for k in idx:
+        for pos, k in enumerate(idx):
             methods[k] = "observed information (Wald, logit scale)"
-    cutoff = chi2.ppf(1 - alpha, 1)
-    for k in np.flatnonzero(~interior):
-        at_zero = theta[k] <= BOUNDARY
-        bound = _profile_bound(params, s, bits, counts, int(k), loglik, cutoff, towards_one=at_zero)
+            profile = profiles[int(k)] = Profile(params, s, bits, counts, loglik, int(k))
+            step = 1.0 if unpinned[pos] else float(z * se[pos])
+            check: tuple[float, float] | None = None
+            if not unpinned[pos]:
+                # The Wald ends, each started from the point the quadratic picture predicts
+                # for the others (the ridge's tangent), so a ridge is followed.
+                lo_d, hi_d = (
+                    profile.deviance(
+                        centre[pos] + sign * step,
+                        _along(params, s, idx, covariance, pos, sign * step),
+                    )
+                    for sign in (-1, 1)
+                )
+                check = wald_check[k] = (lo_d, hi_d)
+                if _trusted(check, cutoff):
+                    better = better or climb(profile.best)
+                    if stop_early and better is not None:
+                        break
+                    continue
+            lo_end = profile_end(profile, step, -1, cutoff)
+            hi_end = profile_end(profile, step, 1, cutoff)
+            low[k], high[k] = lo_end.value, hi_end.value
+            loose[k] = not _pinned(low[k], high[k], lo_end.bounded and hi_end.bounded)
+            methods[k] = "profile likelihood" + (
+                " (the observed information leaves it unpinned)"
+                if check is None
+                else f" (at the Wald interval's ends the likelihood ratio is {check[0]:.3g} "
+                f"and {check[1]:.3g}, not {cutoff:.3g})"
+            )
+            moves_with[k] = _companions(params, s, int(k), [lo_end.params, hi_end.params])
+            better = better or climb(profile.best)
+            if stop_early and better is not None:
+                break
+    inside = _region(params, s, bits, counts, loglik, cutoff, region, profiles)
+    better = better or climb(inside[1])
+    for h in (
+        (int(x) for x in np.flatnonzero(~interior))
+        if not (stop_early and better is not None)
+        else []
+    ):
+        at_zero = theta[h] <= BOUNDARY
+        bound = _profile_bound(params, s, bits, counts, int(h), loglik, cutoff, towards_one=at_zero)
         if at_zero:
-            low[k], high[k] = 0.0, bound
+            low[h], high[h] = 0.0, bound
         else:
-            low[k], high[k] = bound, 1.0
-        loose[k] = (high[k] - low[k]) > 0.98
+            low[h], high[h] = bound, 1.0
+        loose[h] = not _pinned(low[h], high[h], False)
+    for h in range(len(theta)) if not (stop_early and better is not None) else []:
+        # The hull of the points inside the likelihood region, per parameter: where it reaches
+        # beyond the interval, the profile is followed on from the farthest such point.
+        for sign in (-1, 1):
+            far = _farthest(inside[0], s, h, low[h] if sign < 0 else high[h], sign)
+            if far is None:
+                continue
+            point, d = far
+            profile = profiles.setdefault(h, Profile(params, s, bits, counts, loglik, h))
+            t_far = float(logit(np.clip(point.vector(s)[h], 1e-12, 1 - 1e-12)))
+            profile.points.append((t_far, point, d))
+            end = profile_end(profile, 0.5, sign, cutoff, begin=(t_far, d))
+            if sign < 0:
+                low[h] = end.value
+            else:
+                high[h] = end.value
+            if not end.bounded:
+                loose[h] = not _pinned(low[h], high[h], False)
+            methods[h] = (
+                "profile likelihood, followed along a ridge from a point of the likelihood "
+                "region the local picture missed"
+            )
+            moves_with[h] = _companions(params, s, h, [end.params])
+            better = better or climb(profile.best)
     return Estimate(
         params=params,
         loglik=loglik,
@@ -151,7 +277,102 @@ def with_intervals(
         covariance=covariance,
         interior=interior,
         flat=flat,
+        wald_check=tuple(wald_check),
+        moves_with=tuple(moves_with),
+        better=None if better is None else better[1],
     )
+
+
+def _trusted(check: tuple[float, float], cutoff: float) -> bool:
+    """Return whether the likelihood-ratio statistics at the Wald ends match the cutoff."""
+    ratio = np.sqrt(np.array(check) / cutoff)
+    return bool(np.all((ratio >= TRUSTED[0]) & (ratio <= TRUSTED[1])))
+
+
+def _pinned(low: float, high: float, bounded: bool) -> bool:
+    """Return whether an interval pins its parameter down: the likelihood bounds both of its
+    ends, or it is narrower than ``NARROW`` (an end at 0 or 1 that the likelihood does not
+    reach is then immaterial)."""
+    return bounded or high - low < NARROW
+
+
+def _region(
+    params: Params,
+    s: Structure,
+    bits: np.ndarray,
+    counts: np.ndarray,
+    loglik: float,
+    cutoff: float,
+    region: tuple[Params, ...],
+    profiles: dict[int, Profile],
+) -> tuple[list[tuple[Params, float]], tuple[float, Params] | None]:
+    """Return the points known to lie inside the likelihood region (deviance under
+    ``cutoff``), with their deviance, and the likeliest of them if above the optimum."""
+    u = states(len(params.p))
+    inside: list[tuple[Params, float]] = []
+    better: tuple[float, Params] | None = None
+    for point in region:
+        ll = log_likelihood(point, bits, counts, u)
+        if ll > loglik + 1e-6:
+            better = _higher(better, (ll, point))
+        if 2 * (loglik - ll) < cutoff:
+            inside.append((point, max(0.0, 2 * (loglik - ll))))
+    for profile in profiles.values():
+        inside.extend((p, d) for _, p, d in profile.points[1:] if d < cutoff)
+    return inside, better
+
+
+def _farthest(
+    inside: list[tuple[Params, float]], s: Structure, k: int, end: float, sign: int
+) -> tuple[Params, float] | None:
+    """Return the point of ``inside`` farthest beyond ``end`` in parameter ``k`` (``sign``: up
+    or down), if any lies materially beyond it (0.05 on the logit scale)."""
+    if not inside:
+        return None
+    values = np.array([p.vector(s)[k] for p, _ in inside])
+    j = int(np.argmax(sign * values))
+    clip = np.clip([values[j], end], 1e-9, 1 - 1e-9)
+    beyond = sign * (logit(clip[0]) - logit(clip[1]))
+    if beyond > 0.05 and abs(values[j] - end) > 1e-6:
+        return inside[j]
+    return None
+
+
+def _higher(
+    a: tuple[float, Params] | None, b: tuple[float, Params] | None
+) -> tuple[float, Params] | None:
+    if a is None or (b is not None and b[0] > a[0]):
+        return b
+    return a
+
+
+def _along(
+    params: Params, s: Structure, idx: np.ndarray, covariance: np.ndarray, pos: int, step: float
+) -> Params:
+    """Return the parameters moved ``step`` (logit) in interior parameter ``pos``, the other
+    interior ones moved as the observed information predicts (their conditional mean)."""
+    theta = params.vector(s)
+    centre = logit(np.clip(theta[idx], 1e-12, 1 - 1e-12))
+    var = covariance[pos, pos]
+    shift = covariance[:, pos] / var * step if var > 0 else np.eye(len(idx))[pos] * step
+    theta = theta.copy()
+    theta[idx] = expit(np.clip(centre + shift, -13.0, 13.0))
+    return params.with_vector(s, theta)
+
+
+def _companions(params: Params, s: Structure, which: int, ends: list[Params]) -> tuple[int, ...]:
+    """Return the free parameters that moved with ``which`` to its profile's ends: those whose
+    logit moved at least a quarter as far as its own, largest first (at most three)."""
+    base = logit(np.clip(params.vector(s), 1e-9, 1 - 1e-9))
+    score_of = np.zeros(len(base))
+    for end in ends:
+        moved = logit(np.clip(end.vector(s), 1e-9, 1 - 1e-9)) - base
+        own = abs(moved[which])
+        if own > 0:
+            score_of = np.maximum(score_of, np.abs(moved) / own)
+    score_of[which] = 0.0
+    order = [int(k) for k in np.argsort(-score_of) if score_of[k] >= 0.25]
+    return tuple(order[:3])
 
 
 def _hessian(

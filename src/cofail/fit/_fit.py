@@ -13,6 +13,7 @@ from cofail.errors import InputError
 from cofail.fit._estimate import (
     Estimate,
     maximise,
+    maximise_all,
     pattern_fit,
     predicted_failure,
     prediction_interval,
@@ -20,7 +21,7 @@ from cofail.fit._estimate import (
     with_intervals,
 )
 from cofail.fit._groups import ModeGroups, group_modes
-from cofail.fit._identifiability import StructureCheck, check_structure
+from cofail.fit._identifiability import StructureCheck, check_structure, parameter_labels
 from cofail.fit._latent import Params, Structure, em
 from cofail.model import Matrix
 
@@ -31,6 +32,8 @@ MAX_GROUPS = 12
 MAX_WORK = 2**28
 """Most patterns × states × layers per E-step (a few hundred ms)."""
 _STARTS = 4
+_CLIMBS = 3
+"""Most times the fit climbs on from a likelier point its profiles met."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,8 @@ class Fit:
     contradicted: tuple[dict[str, Any], ...]
     source: str
     seed: int
+    structure_check: StructureCheck | None = None
+    """Which parameters no log of these layers can separate (the Jacobian's rank)."""
 
     @property
     def n_cases(self) -> float:
@@ -65,10 +70,23 @@ class Fit:
     def _interval(self, kind: str, position: int) -> dict[str, Any]:
         k = self._index()[kind] + position
         e = self.estimate
+        check = self.structure_check
+        trade = next((t for t in check.trade_offs if k in t.parameters), None) if check else None
+        notes = []
+        if trade is not None:
+            notes.append(f"not identified by any log of these layers: {trade.note}")
+        elif e.moves_with and e.moves_with[k]:
+            labels = parameter_labels(self.structure, self.layers, self.groups.groups)
+            others = [labels[j] for j in e.moves_with[k]]
+            notes.append(
+                f"a ridge: along its profile {_and(others)} move with it, so the log fixes a "
+                "combination of them better than each"
+            )
         return {
             "interval": [float(e.low[k]), float(e.high[k])],
             "method": e.methods[k],
-            "identified": not bool(e.loose[k]),
+            "identified": not bool(e.loose[k]) and trade is None,
+            "note": "; ".join(notes),
         }
 
     def modes(self) -> list[dict[str, Any]]:
@@ -77,13 +95,13 @@ class Fit:
         p = self.estimate.params.p
         for g, modes in enumerate(self.groups.groups):
             item = {"modes": list(modes), "p": float(p[g]), **self._interval("p", g)}
-            notes = []
+            notes = [item["note"]] if item["note"] else []
             if len(modes) > 1:
                 notes.append(
                     "these modes expose the same layers: no log of them can tell them apart, so "
                     "p is the probability that any of them is present"
                 )
-            if not item["identified"]:
+            if not item["identified"] and not item["note"]:
                 notes.append("the log does not pin this down: the interval is wide")
             item["note"] = "; ".join(notes)
             out.append(item)
@@ -162,6 +180,7 @@ class Fit:
                 + ("; V cells held at q = 1 (--binary)" if self.binary else "")
             ),
             "loglik": e.loglik,
+            "structure": None if self.structure_check is None else self.structure_check.to_dict(),
             "modes": self.modes(),
             "unmeasured_modes": list(self.groups.unmeasured),
             "residuals": self.residuals(),
@@ -274,10 +293,28 @@ def fit_matrix(
     bits = np.ascontiguousarray(histogram.bits(patterns))
     _check_size(n_groups, len(bits), len(layers))
     structure = model_structure(groups, binary=binary)
-    params, loglik, iterations = maximise(
-        structure, bits, counts, starts(structure, bits, counts, _STARTS, seed)
-    )
-    estimate = with_intervals(params, loglik, iterations, structure, bits, counts, alpha)
+    ends = maximise_all(structure, bits, counts, starts(structure, bits, counts, _STARTS, seed))
+    params, loglik, iterations = max(ends, key=lambda f: f[1])
+    region = tuple(f[0] for f in ends)
+    for attempt in range(_CLIMBS + 1):
+        estimate = with_intervals(
+            params,
+            loglik,
+            iterations,
+            structure,
+            bits,
+            counts,
+            alpha,
+            region,
+            stop_early=attempt < _CLIMBS,
+        )
+        if estimate.better is None or attempt == _CLIMBS:
+            break
+        # Profiling met a likelier point than the optimum EM stopped at (a ridge leads
+        # there): climb from it and make the intervals again around the new optimum.
+        region = (*region, params)
+        params, loglik, more = em(estimate.better, structure, bits, counts)
+        iterations += more
     fit = Fit(
         layers=layers,
         groups=groups,
@@ -291,6 +328,7 @@ def fit_matrix(
         contradicted=(),
         source=histogram.source,
         seed=seed,
+        structure_check=check_structure(structure, layers, groups.groups, seed=seed),
     )
     return replace(fit, contradicted=tuple(_contradicted(fit, matrix)))
 
@@ -332,6 +370,10 @@ def check_matrix(
     groups = group_modes(matrix, layers)
     _check_size(len(groups.groups), 1, len(layers))
     return check_structure(model_structure(groups, binary=binary), layers, groups.groups, seed=seed)
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _check_size(groups: int, patterns: int, layers: int) -> None:

@@ -17,7 +17,14 @@ import numpy as np
 
 from cofail.fit._latent import Params, Structure, states
 
-__all__ = ["MAX_WORK", "StructureCheck", "TradeOff", "check_structure", "parameter_names"]
+__all__ = [
+    "MAX_WORK",
+    "StructureCheck",
+    "TradeOff",
+    "check_structure",
+    "parameter_labels",
+    "parameter_names",
+]
 
 MAX_WORK = 2**25
 """Most patterns × states × layers checked: the Jacobian has one row per pattern (2^layers)."""
@@ -97,6 +104,13 @@ def parameter_names(
     out += [("q", int(g), int(i)) for i, g in zip(rows, cols, strict=True)]
     out += [("r", -1, int(i)) for i in np.flatnonzero(s.r_free)]
     return out
+
+
+def parameter_labels(
+    s: Structure, layers: tuple[str, ...], groups: tuple[tuple[str, ...], ...]
+) -> list[str]:
+    """Return each free parameter's name in words ("AL-GEN's q on RE"), in vector order."""
+    return [_name(item, layers, groups) for item in parameter_names(s, layers, groups)]
 
 
 def jacobian(params: Params, s: Structure) -> np.ndarray:

@@ -128,9 +128,14 @@ def estep(params: Params, bits: np.ndarray, counts: np.ndarray, u: np.ndarray) -
     # One row per distinct pattern, not per case: the work is patterns × 2^G whatever n is.
     # Each row is normalised in log space because P(pattern, state) underflows with many
     # layers long before the posterior weights do.
-    joint = x @ log_fail.T + (1 - x) @ log_survive.T + log_prior  # patterns × states
-    per_pattern = logsumexp(joint, axis=1)
-    w = np.exp(joint - per_pattern[:, None]) * counts[:, None]
+    joint = _joint(x, log_prior, log_fail, log_survive)  # patterns × states
+    # logsumexp by hand: scipy's checks cost more than the sum at these sizes, and the
+    # exponentials are needed for the weights anyway.
+    top = joint.max(axis=1, keepdims=True)
+    scaled = np.exp(joint - top)
+    total = scaled.sum(axis=1)
+    per_pattern = top[:, 0] + np.log(total)
+    w = scaled * (counts / total)[:, None]
     # Only the state weights are summed over patterns. Which cause of a failure fired is not
     # posterior-weighted here: given the state it is q_c / f_i(U) whatever the pattern, so the
     # M-step applies it to these sums (_fired) instead of the E-step carrying a
@@ -141,6 +146,14 @@ def estep(params: Params, bits: np.ndarray, counts: np.ndarray, u: np.ndarray) -
         a=w.T @ x,
         f=np.exp(log_fail),
     )
+
+
+def _joint(
+    x: np.ndarray, log_prior: np.ndarray, log_fail: np.ndarray, log_survive: np.ndarray
+) -> np.ndarray:
+    """Return log P(pattern, state): patterns × states (one product, not two)."""
+    out: np.ndarray = x @ (log_fail - log_survive).T + (log_survive.sum(axis=1) + log_prior)
+    return out
 
 
 def pattern_log_probs(params: Params, bits: np.ndarray) -> np.ndarray:
@@ -159,9 +172,9 @@ def pattern_log_probs(params: Params, bits: np.ndarray) -> np.ndarray:
 def log_likelihood(params: Params, bits: np.ndarray, counts: np.ndarray, u: np.ndarray) -> float:
     """Return the log-likelihood of the histogram under ``params``."""
     log_prior, log_fail, log_survive = _logs(params, u)
-    x = bits.astype(float)
-    joint = x @ log_fail.T + (1 - x) @ log_survive.T + log_prior
-    return float(counts @ logsumexp(joint, axis=1))
+    joint = _joint(bits.astype(float), log_prior, log_fail, log_survive)
+    top = joint.max(axis=1)
+    return float(counts @ (top + np.log(np.exp(joint - top[:, None]).sum(axis=1))))
 
 
 def _fired(e: EStep) -> np.ndarray:
