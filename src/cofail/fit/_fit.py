@@ -175,8 +175,10 @@ class Fit:
                 "maximum likelihood (EM over the latent failure modes, exact E-step over all "
                 f"{2 ** len(self.groups.groups)} states, best of {_STARTS} starts, "
                 f"{e.iterations} iterations); intervals at {100 * (1 - self.alpha):g}%: "
-                "observed information (Wald on the logit scale) inside (0, 1), profile "
-                "likelihood on the boundary"
+                "observed information (Wald on the logit scale) inside (0, 1) where the "
+                "likelihood ratio at its ends matches the chi-square cutoff, else profile "
+                "likelihood, as on the boundary; each widened to every point found inside "
+                "the likelihood region"
                 + ("; V cells held at q = 1 (--binary)" if self.binary else "")
             ),
             "loglik": e.loglik,

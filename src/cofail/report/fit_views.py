@@ -37,15 +37,15 @@ def fit_tables(data: dict[str, Any]) -> list[Table]:
     )
     residuals = Table(
         title="Residual r per layer (fails with no failure mode present)",
-        columns=["layer", "r", "interval", "identified"],
+        columns=["layer", "r", "interval", "identified", "note"],
         rows=[
-            [lid, r["r"], _interval(r), "yes" if r["identified"] else "no: wide"]
+            [lid, r["r"], _interval(r), _identified(r), r.get("note", "")]
             for lid, r in data["residuals"].items()
         ],
     )
     cells = Table(
         title="Exposure q per cell (P(layer fails | mode present))",
-        columns=["layer", "modes", "judged", "q", "interval", "identified"],
+        columns=["layer", "modes", "judged", "q", "interval", "identified", "note"],
         rows=[
             [
                 c["layer"],
@@ -53,9 +53,14 @@ def fit_tables(data: dict[str, Any]) -> list[Table]:
                 c["judged"],
                 c["q"],
                 _interval(c),
-                "yes" if c.get("identified", True) else "no: wide",
+                _identified(c),
+                c.get("note", ""),
             ]
             for c in data["cells"]
+        ],
+        notes=[
+            "intervals by profile likelihood where the Wald interval failed its check: the "
+            "method of each is in the JSON output (-f json)"
         ],
     )
     fit = data["fit"]
@@ -89,7 +94,14 @@ def fit_tables(data: dict[str, Any]) -> list[Table]:
         ],
         notes=[pred["method"]],
     )
-    return [modes, residuals, cells, contradicted, prediction]
+    tables = [modes, residuals, cells, contradicted, prediction]
+    if data.get("structure") is not None:
+        tables.append(structure_table(data["structure"]))
+    return tables
+
+
+def _identified(item: dict[str, Any]) -> str:
+    return "yes" if item.get("identified", True) else "no"
 
 
 def structure_table(data: dict[str, Any]) -> Table:
