@@ -124,3 +124,14 @@ def test_the_issue_case_truth_is_inside_every_identified_p_interval(issue_case) 
         truth = 1 - 0.92**2 if len(g["modes"]) == 2 else 0.08
         if g["identified"]:
             assert g["interval"][0] <= truth <= g["interval"][1], g
+
+
+def test_the_issue_case_truth_is_inside_every_identified_q_and_r(issue_case) -> None:  # type: ignore[no-untyped-def]
+    # U cells were simulated at q = 1 and every V cell is 1; every residual is 0.03.
+    data = issue_case.to_dict()
+    for c in data["cells"]:
+        if c["identified"]:
+            assert c["interval"][1] >= 1 - 1e-9, c
+    for lid, r in data["residuals"].items():
+        if r["identified"]:
+            assert r["interval"][0] <= 0.03 <= r["interval"][1], lid

@@ -130,3 +130,14 @@ def test_check_structure_needs_no_log(cli: Cli) -> None:
     r = cli("fit", "--check-structure", "-m", "dung-mai-2025", "--stack", "RE,IDA,DEBATE")
     assert r.code == 0, r.err
     assert "rank" in r.out
+
+
+def test_check_structure_refuses_a_log_or_no_matrix(cli: Cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    r = cli("fit", "--check-structure")
+    assert r.code == 2 and "--matrix" in r.err
+    log = tmp_path / "log.csv"
+    log.write_text("case,layer,failed\n1,RE,1\n")
+    r = cli("fit", str(log), "--check-structure", "-m", "dung-mai-2025")
+    assert r.code == 2 and "reads no log" in r.err
+    r = cli("fit", "--check-structure", "-m", "dung-mai-2025", "--stack", "RE,NOPE")
+    assert r.code == 2 and "'NOPE' is not a layer" in r.err
