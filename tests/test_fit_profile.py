@@ -135,3 +135,20 @@ def test_the_issue_case_truth_is_inside_every_identified_q_and_r(issue_case) -> 
     for lid, r in data["residuals"].items():
         if r["identified"]:
             assert r["interval"][0] <= 0.03 <= r["interval"][1], lid
+
+
+def test_the_issue_case_prediction_holds_the_truth_and_the_ridge(issue_case) -> None:  # type: ignore[no-untyped-def]
+    from cofail.fit._estimate import predicted_failure
+    from cofail.fit._latent import Params
+
+    f = issue_case
+    s = f.structure
+    p = np.array([1 - 0.92**2 if len(g) == 2 else 0.08 for g in f.groups.groups])
+    truth = Params(p, np.where(s.q_free, 1.0, s.q_fixed), np.full(len(f.layers), 0.03))
+    for stack in (f.layers, ("RLHF", "RLAIF", "W2S"), ("DEBATE", "RE")):
+        index = np.array([f.layers.index(x) for x in stack])
+        lo, hi = f.predict(stack)["interval"]
+        assert lo <= predicted_failure(truth, index) <= hi, stack
+        assert len(f.estimate.inside) > 20  # points along the ridges
+        for point, _ in f.estimate.inside:
+            assert lo <= predicted_failure(point, index) <= hi

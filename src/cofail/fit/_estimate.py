@@ -71,6 +71,10 @@ class Estimate:
     better: Params | None = None
     """A point of higher likelihood found while profiling (the fit had not reached the global
     maximum); ``None`` when none was."""
+    inside: tuple[tuple[Params, float], ...] = ()
+    """Points met while profiling (and other EM ends) whose likelihood-ratio statistic against
+    the optimum is under the cutoff, with it: each lies in the profile interval of any
+    function of the parameters (a prediction, too)."""
 
 
 def maximise(
@@ -280,6 +284,7 @@ def with_intervals(
         wald_check=tuple(wald_check),
         moves_with=tuple(moves_with),
         better=None if better is None else better[1],
+        inside=tuple(_region(params, s, bits, counts, loglik, cutoff, region, profiles)[0]),
     )
 
 
@@ -450,7 +455,22 @@ def prediction_interval(
     """Return an interval for P(stack fails) that carries the parameters' uncertainty: the
     delta method on logit P over the interior parameters' logits (those on the boundary held);
     ``(None, None)`` when P moves along a direction the log leaves flat (not identified).
+    Widened to take in P at every point known to lie inside the likelihood region
+    (``estimate.inside``): on a ridge the quadratic picture can miss them.
     """
+    lo, hi = _delta_interval(estimate, s, layers, alpha)
+    if lo is None or hi is None:
+        return lo, hi
+    for point, _ in estimate.inside:
+        value = predicted_failure(point, layers)
+        lo, hi = min(lo, value), max(hi, value)
+    return lo, hi
+
+
+def _delta_interval(
+    estimate: Estimate, s: Structure, layers: np.ndarray, alpha: float
+) -> tuple[float | None, float | None]:
+    """Return the delta-method interval of P(stack fails) (see ``prediction_interval``)."""
     theta = estimate.params.vector(s)
     idx = np.flatnonzero(estimate.interior)
     value = predicted_failure(estimate.params, layers)

@@ -156,7 +156,9 @@ class Fit:
             "p_fails": value,
             "interval": [lo, hi],
             "method": "delta method on logit P over the interior parameters' logits "
-            "(observed information); parameters on the boundary held at their estimate",
+            "(observed information); parameters on the boundary held at their estimate; "
+            f"widened to P at each of the {len(self.estimate.inside)} points found inside the "
+            "likelihood region while profiling",
             "note": ""
             if lo is not None
             else "the log does not identify this probability: it moves along parameters the "
