@@ -7,13 +7,21 @@ import shutil
 import stat
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from cofail.errors import InputError
 
-__all__ = ["MAX_TEXT_BYTES", "read_text", "report_folder", "require_file", "write_atomic"]
+__all__ = [
+    "MAX_TEXT_BYTES",
+    "read_text",
+    "remove_stale_temporaries",
+    "report_folder",
+    "require_file",
+    "write_atomic",
+]
 
 MAX_TEXT_BYTES = 10 * 1024 * 1024
 """Largest matrix or model file cofail reads (10 MiB); a larger one is almost surely a mistake."""
@@ -93,6 +101,8 @@ def write_atomic(path: str | Path, data: str | bytes) -> Path:
     """Write ``data`` to ``path`` through a temporary file in the same folder, then rename.
 
     A reader never sees a half-written file, and an error leaves any old file untouched. A
+    write killed mid-way leaves its temporary file, which the next write of ``path`` removes
+    (:func:`remove_stale_temporaries`). A
     folder that cannot be made or written to, a full disk and the like raise ``InputError``
     naming the path and the reason (the CLI prints one line and exits 2, not a traceback).
 
@@ -120,22 +130,142 @@ def write_atomic(path: str | Path, data: str | bytes) -> Path:
         return Path(path)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        remove_stale_temporaries(target)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f"{_temporary_stem(target.name)}{os.getpid()}.", suffix=".tmp", dir=target.parent
+        )
     except OSError as exc:
         raise _cannot_write(target, exc) from None
     try:
-        os.chmod(tmp, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as handle:
+            _hold(fd)  # until closed, or killed: a cleaner sees that this writer is alive
+            os.chmod(tmp, 0o666 & ~_umask())
             handle.write(raw)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, target)
+            os.replace(tmp, target)  # still open and locked: renamed, not copied
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
         if isinstance(exc, OSError):
             raise _cannot_write(target, exc) from None
         raise
     return Path(path)  # the name the caller gave, even when it is a link
+
+
+_STALE_AFTER = 60.0
+"""A temporary file whose writer's pid now runs something else (pid reuse) counts as left over
+once it is unlocked and this many seconds old; a writer holds its lock from creation on."""
+_NAME_MAX = 255
+"""Longest file name, in bytes, on Linux file systems."""
+
+
+def _temporary_stem(name: str) -> str:
+    """``.NAME.``: how a temporary file of ``name`` starts (before the pid and mkstemp's 8
+    characters). A long name is cut so that the temporary name stays within 255 bytes.
+
+    >>> _temporary_stem("s.parquet"), len(_temporary_stem("é" * 200).encode())
+    ('.s.parquet.', 234)
+    """
+    room = _NAME_MAX - len(".4194304.abcdefgh.tmp") - 1  # pid at most 7 digits on Linux
+    while len(os.fsencode(name)) > room:
+        name = name[:-1]
+    return f".{name}."
+
+
+def remove_stale_temporaries(target: str | Path) -> list[Path]:
+    """Remove the temporary files that writers of ``target`` killed mid-write left beside it;
+    return them.
+
+    A temporary file is ``.NAME.PID.XXXXXXXX.tmp`` (PID its writer's, XXXXXXXX mkstemp's), and
+    its writer holds an exclusive ``flock`` on it until it is renamed into place, so a kill
+    (even ``kill -9``) releases it. One is removed only when it is a regular file of exactly
+    that name, not locked, and its PID runs no process (or, the PID reused, it is over a minute
+    old). Anything else that merely looks similar stays: another target's, a folder, a link,
+    a file of another naming, a live writer's.
+
+    >>> import tempfile, pathlib
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (root / f".s.csv.{2**22 + 1}.abcdefgh.tmp").write_text("half")  # no such pid
+    >>> _ = (root / ".s.csv.abcdefgh.tmp").write_text("not ours")
+    >>> [p.name for p in remove_stale_temporaries(root / "s.csv")], len(list(root.iterdir()))
+    (['.s.csv.4194305.abcdefgh.tmp'], 1)
+    """
+    target = Path(target)
+    stem = _temporary_stem(target.name)
+    removed = []
+    try:
+        entries = list(os.scandir(target.parent))
+    except OSError:
+        return []
+    for entry in entries:
+        pid = _writer_pid(entry.name, stem)
+        if pid is None or pid == os.getpid():
+            continue
+        try:
+            if _left_over(entry, pid):
+                removed.append(Path(entry.path))
+        except OSError:  # gone meanwhile, or not ours to read: leave it
+            continue
+    return removed
+
+
+def _writer_pid(name: str, stem: str) -> int | None:
+    """The pid in ``.NAME.PID.XXXXXXXX.tmp``, or None for any other name.
+
+    >>> _writer_pid(".a.csv.123.ab_c1234.tmp", ".a.csv."), _writer_pid(".a.csv.x.tmp", ".a.csv.")
+    (123, None)
+    """
+    if not (name.startswith(stem) and name.endswith(".tmp")):
+        return None
+    parts = name[len(stem) : -len(".tmp")].split(".")
+    if len(parts) != 2 or not parts[0].isdigit() or len(parts[0]) > 7:
+        return None
+    random = parts[1]
+    if len(random) != 8 or not all(c in "abcdefghijklmnopqrstuvwxyz0123456789_" for c in random):
+        return None
+    return int(parts[0])
+
+
+def _left_over(entry: os.DirEntry[str], pid: int) -> bool:
+    """Remove ``entry`` if its writer is gone (see :func:`remove_stale_temporaries`)."""
+    if not entry.is_file(follow_symlinks=False):
+        return False
+    seen = entry.stat(follow_symlinks=False)
+    if _alive(pid) and time.time() - seen.st_mtime < _STALE_AFTER:
+        return False
+    fd = os.open(entry.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    try:
+        now = os.fstat(fd)
+        if (now.st_dev, now.st_ino) != (seen.st_dev, seen.st_ino) or not _try_lock(fd):
+            return False
+        os.unlink(entry.path)  # under our lock: no writer can hold it meanwhile
+        return True
+    finally:
+        os.close(fd)
+
+
+def _hold(fd: int) -> None:
+    """Lock ``fd`` exclusively until it is closed (or the process dies). Where the file system
+    has no locks, the writer goes on unlocked: its live pid still protects its file."""
+    try:
+        import fcntl
+
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except (ImportError, OSError):  # pragma: no cover - not POSIX, or no locks on this mount
+        return
+
+
+def _try_lock(fd: int) -> bool:
+    """Whether ``fd`` could be locked at once: no live process holds it."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: never remove
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
 
 
 def _write_stream(raw: bytes) -> Path:
