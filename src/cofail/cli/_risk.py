@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -33,6 +33,7 @@ from cofail.report.tabular import Table
 
 if TYPE_CHECKING:
     from cofail.model import Matrix, Stack, UncertainPolicy
+    from cofail.probability import MonteCarloRisk
 
 
 @app.command("risk")
@@ -45,8 +46,23 @@ def risk_cmd(
     k: KOpt = None,
     mc: Annotated[
         int,
-        typer.Option(min=0, max=10**8, help="Also estimate by Monte Carlo with this many samples."),
+        typer.Option(
+            min=0,
+            max=10**8,
+            help="Also estimate by Monte Carlo with this many samples, with a 95% interval; the "
+            "estimate alone when the exact solve is estimated past --time-limit.",
+        ),
     ] = 0,
+    time_limit: Annotated[
+        float | None,
+        typer.Option(
+            "--time-limit",
+            min=1e-6,
+            help="Seconds the exact solve may take by its estimate, made before it starts from "
+            "its size (2^min(layers, modes) terms) and the engine's route. Past it: an error "
+            "with the estimate, or with --mc N the Monte Carlo estimate alone. Default 300.",
+        ),
+    ] = None,
     seed: SeedOpt = 0,
     importance: Annotated[
         bool | None,
@@ -62,10 +78,23 @@ def risk_cmd(
     """Exact P(stack fails) with shared failure modes, against the independence picture."""
     m = load_matrix(matrix)
     parsed = parse_stack(stack, m, k)
-    from cofail.probability import Scenario, risk
+    from cofail.probability import ExactTooSlowError, Scenario, monte_carlo_risk, risk
+    from cofail.probability._cost import MAX_EXACT_SECONDS
 
     scenario = Scenario.parse(p, residual, uncertain).for_matrix(m)
-    result = risk(m, parsed, scenario, mc_samples=mc, seed=seed, with_importance=importance)
+    limit = MAX_EXACT_SECONDS if time_limit is None else time_limit
+    try:
+        result = risk(
+            m, parsed, scenario, mc_samples=mc, seed=seed, with_importance=importance,
+            max_seconds=limit, notify=note,
+        )  # fmt: skip
+    except ExactTooSlowError as exc:
+        if not mc:
+            raise
+        note(f"{exc.reason}: the Monte Carlo estimate alone")
+        estimated = monte_carlo_risk(m, parsed, scenario, mc, exc.cost, seed)
+        _emit_estimate(estimated, name_matrix(m, estimated.to_dict()), fmt)
+        return
     data = name_matrix(m, result.to_dict())
     summary_rows: list[list[object]] = [
         ["exact P(stack fails)", result.probability],
@@ -105,6 +134,32 @@ def risk_cmd(
             ["a", "b", "phi"],
             [[a, b, v] for (a, b), v in result.correlation.items()],
         ),
+    ]
+    emit(tables, fmt, data)
+
+
+def note(text: str) -> None:
+    """Tell the user, on standard error, what a long computation costs or that it goes on."""
+    tell(text, label="note: ", style="yellow")
+
+
+def _emit_estimate(result: MonteCarloRisk, data: dict[str, Any], fmt: Fmt) -> None:
+    """Render a Monte Carlo estimate that stands in for an exact solve not started."""
+    mc = data["monte_carlo"]
+    rows: list[list[object]] = [
+        ["exact P(stack fails)", "not run"],
+        [f"Monte Carlo ({mc['samples']} samples)", mc["estimate"]],
+        ["Monte Carlo 95% interval", mc["interval"]],
+        ["if layers failed independently", result.independent],
+    ]
+    tables = [
+        Table(
+            f"Risk of {'+'.join(result.stack)}",
+            ["quantity", "value"],
+            rows,
+            notes=[data["assumptions"], f"exact solve {data['engine']}"],
+        ),
+        Table("Layers", ["layer", "P(fails)"], list(map(list, result.layer_probabilities.items()))),
     ]
     emit(tables, fmt, data)
 
@@ -322,6 +377,15 @@ def uncertainty_cmd(
         ),
     ] = 256,
     seed: SeedOpt = 0,
+    time_limit: Annotated[
+        float | None,
+        typer.Option(
+            "--time-limit",
+            min=1e-6,
+            help="Seconds all the exact solves may take by their estimate, made before the "
+            "first draw. Past it: an error with the estimate. Default 300.",
+        ),
+    ] = None,
     fmt: FormatOpt = Fmt.table,
 ) -> None:
     """Distribution of P(stack fails) when p, q, r are uncertain, and which inputs matter (Sobol')."""
@@ -341,9 +405,11 @@ def uncertainty_cmd(
         scenario.u_distribution,
         own=scenario.own_distributions,
     )
+    from cofail.probability._cost import MAX_EXACT_SECONDS
+
     result = propagate(
-        m, parsed, scenario, inputs, samples=samples, seed=seed, sobol_base=sobol,
-        notify=lambda text: tell(text, label="note: ", style="yellow"),
+        m, parsed, scenario, inputs, samples=samples, seed=seed, sobol_base=sobol, notify=note,
+        max_seconds=MAX_EXACT_SECONDS if time_limit is None else time_limit,
     )  # fmt: skip
     data = name_matrix(m, result.to_dict())
     data["mean_standard_error"] = data["std"] / samples**0.5 if samples else None

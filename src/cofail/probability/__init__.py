@@ -12,6 +12,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from cofail.probability._cost import ExactCost, ExactTooSlowError, exact_cost
     from cofail.probability._exact import (
         MAX_EXACT_LAYERS,
         all_stack_failures,
@@ -24,16 +25,28 @@ if TYPE_CHECKING:
         pair_failures,
         stack_failure,
     )
-    from cofail.probability._risk import Importance, RiskResult, at_least_k, monte_carlo, risk
+    from cofail.probability._risk import (
+        Importance,
+        MonteCarloRisk,
+        RiskResult,
+        at_least_k,
+        monte_carlo,
+        monte_carlo_risk,
+        risk,
+    )
     from cofail.probability.scenario import Scenario
 
 __all__ = [
     "MAX_EXACT_LAYERS",
+    "ExactCost",
+    "ExactTooSlowError",
     "Importance",
+    "MonteCarloRisk",
     "RiskResult",
     "Scenario",
     "all_stack_failures",
     "at_least_k",
+    "exact_cost",
     "exact_with_engine",
     "failed_set_distribution",
     "failure_covariance",
@@ -41,6 +54,7 @@ __all__ = [
     "kernels_available",
     "layer_failure",
     "monte_carlo",
+    "monte_carlo_risk",
     "pair_failures",
     "risk",
     "stack_failure",
@@ -62,8 +76,17 @@ _HOME = (
         ),
         "cofail.probability._exact",
     )
+    | dict.fromkeys(("ExactCost", "ExactTooSlowError", "exact_cost"), "cofail.probability._cost")
     | dict.fromkeys(
-        ("Importance", "RiskResult", "at_least_k", "monte_carlo", "risk"),
+        (
+            "Importance",
+            "MonteCarloRisk",
+            "RiskResult",
+            "at_least_k",
+            "monte_carlo",
+            "monte_carlo_risk",
+            "risk",
+        ),
         "cofail.probability._risk",
     )
     | {"Scenario": "cofail.probability.scenario"}

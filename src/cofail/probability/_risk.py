@@ -14,6 +14,16 @@ import numpy as np
 from cofail.faulttree import Importance
 from cofail.intervals import MonteCarlo
 from cofail.model import Matrix, Stack
+from cofail.probability._cost import (
+    MAX_EXACT_SECONDS,
+    NOTICE_SECONDS,
+    ExactCost,
+    ExactTooSlowError,
+    duration,
+    exact_cost,
+    monte_carlo_seconds,
+    still_running,
+)
 from cofail.probability._exact import (
     exact_with_engine,
     failure_covariance,
@@ -24,7 +34,16 @@ from cofail.probability._sample import draw_failures
 from cofail.probability._stack_swings import Swing, stack_swings
 from cofail.probability.scenario import Scenario
 
-__all__ = ["Importance", "RiskResult", "at_least_k", "importance", "monte_carlo", "risk"]
+__all__ = [
+    "Importance",
+    "MonteCarloRisk",
+    "RiskResult",
+    "at_least_k",
+    "importance",
+    "monte_carlo",
+    "monte_carlo_risk",
+    "risk",
+]
 
 
 @dataclass(frozen=True)
@@ -71,6 +90,37 @@ class RiskResult:
         return out
 
 
+@dataclass(frozen=True)
+class MonteCarloRisk:
+    """P(stack fails) by Monte Carlo alone: the exact solve's estimate was past its limit."""
+
+    stack: tuple[str, ...]
+    k: int
+    monte_carlo: MonteCarlo
+    exact_cost: ExactCost
+    """The estimate that kept the exact solve from starting."""
+    independent: float
+    layer_probabilities: dict[str, float]
+    scenario: Scenario
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return plain data for JSON: :class:`RiskResult`'s keys, ``probability`` null."""
+        return {
+            "stack": list(self.stack),
+            "k": self.k,
+            "probability": None,
+            "independent": self.independent,
+            "ratio": None,
+            "engine": f"not run: {self.exact_cost.describe()}",
+            "scenario": self.scenario.to_dict(),
+            "assumptions": self.scenario.describe()
+            + f"; the stack fails when {self.k} of its {len(self.stack)} layers fail",
+            "layer_probabilities": self.layer_probabilities,
+            "monte_carlo": self.monte_carlo.to_dict(),
+            "exact_cost": self.exact_cost.to_dict(),
+        }
+
+
 def at_least_k(probabilities: np.ndarray, k: int) -> float:
     """Return P(at least k of independent events occur) (Poisson-binomial, exact).
 
@@ -83,6 +133,11 @@ def at_least_k(probabilities: np.ndarray, k: int) -> float:
         dist[1:] = dist[1:] * (1 - p) + dist[:-1] * p
         dist[0] *= 1 - p
     return float(dist[k:].sum())
+
+
+def _independent(own: np.ndarray, k: int) -> float:
+    """The independence baseline: every layer fails (or, k-out-of-n, at least k of them)."""
+    return float(np.prod(own)) if k == len(own) else at_least_k(own, k)
 
 
 def importance(
@@ -192,8 +247,16 @@ def risk(
     seed: int = 0,
     with_importance: bool | None = None,
     importance_budget: float = 30.0,
+    max_seconds: float | None = MAX_EXACT_SECONDS,
+    notify: Callable[[str], None] | None = None,
 ) -> RiskResult:
     """Return the exact risk of ``stack`` with shared failure modes as common causes.
+
+    The exact solve's cost is estimated before it starts (:func:`exact_cost`); past
+    ``max_seconds`` (None: no limit) it does not start, and :class:`ExactTooSlowError` gives the
+    estimate and the Monte Carlo alternative (:func:`monte_carlo_risk`). ``notify(text)`` is
+    told the estimate of a solve expected to take over ``NOTICE_SECONDS``, once more if it still
+    runs after ``SLOW_SECONDS``, and what forced importance factors will cost.
 
     Examples
     --------
@@ -217,9 +280,15 @@ def risk(
     scenario = scenario or Scenario()
     q, p, r = scenario.arrays(matrix, stack)
     k = stack.threshold
-    n = len(stack.layers)
+    cost = exact_cost(q, p, r, k)
+    what = "the exact P(stack fails) of"
+    if max_seconds is not None and cost.seconds > max_seconds:
+        raise ExactTooSlowError(cost, max_seconds, what, _instead(cost))
+    if notify is not None and cost.seconds > NOTICE_SECONDS:
+        notify(f"{what} {cost.describe()}. {_instead(cost)}")
     started = time.perf_counter()
-    exact, engine = exact_with_engine(q, p, r, k)
+    with still_running(notify, lambda s: _still(s, cost)):
+        exact, engine = exact_with_engine(q, p, r, k)
     first = time.perf_counter() - started
     auto = None if with_importance else importance_budget  # forced: whatever the pass costs
     swings = stack_swings(q, p, r, k, exact, auto) if with_importance is not False else None
@@ -233,8 +302,61 @@ def risk(
                 f"importance skipped: {solves} exact solves, about {estimate:.0f} s by the "
                 "time of the first; ask for it explicitly (--importance) to compute it"
             )
+    if with_importance and notify is not None and estimate > NOTICE_SECONDS:
+        notify(
+            f"importance factors: {solves} more exact solves, about {duration(estimate)} by "
+            "the time of the first (--no-importance skips them)"
+        )
+    with still_running(notify, lambda s: f"importance has run {s:g} s and goes on"):
+        factors = (
+            importance(q, p, r, k, (list(matrix.mode_ids), list(stack.layers)), exact, swings)
+            if with_importance
+            else []
+        )
+    mc = monte_carlo(q, p, r, k, mc_samples, seed) if mc_samples else None
+    return _risk_result(
+        matrix, stack, scenario, (q, p, r), exact, engine, monte_carlo=mc,
+        importance=tuple(factors), importance_note=note,
+    )  # fmt: skip
+
+
+def _instead(cost: ExactCost) -> str:
+    """The way out of a long exact solve: Monte Carlo with an affordable number of trials."""
+    samples = 1_000_000
+    while samples > 10_000 and monte_carlo_seconds(cost.layers, cost.modes, samples) > 30:
+        samples //= 10
+    seconds = monte_carlo_seconds(cost.layers, cost.modes, samples)
+    return (
+        f"--mc {samples} estimates it by Monte Carlo with its 95% interval in about "
+        f"{duration(max(seconds, 0.1))}"
+    )
+
+
+def _still(seconds: float, cost: ExactCost) -> str:
+    return (
+        f"the exact solve has run {seconds:g} s and goes on (estimated: about "
+        f"{duration(cost.seconds)} in all). Ctrl-C and rerun with --mc N for a Monte Carlo "
+        "estimate with its interval, or with --time-limit S to refuse solves estimated past S"
+    )
+
+
+def _risk_result(
+    matrix: Matrix,
+    stack: Stack,
+    scenario: Scenario,
+    arrays: tuple[np.ndarray, np.ndarray, np.ndarray],
+    exact: float,
+    engine: str,
+    *,
+    monte_carlo: MonteCarlo | None,
+    importance: tuple[Importance, ...],
+    importance_note: str,
+) -> RiskResult:
+    """The result around ``exact``: the baseline, the layers' own failures and correlations."""
+    q, p, r = arrays
+    k, n = stack.threshold, len(stack.layers)
     own = layer_failure(q, p, r)
-    independent = float(np.prod(own)) if k == n else at_least_k(own, k)
+    independent = _independent(own, k)
     cov = failure_covariance(q, p, r)  # the diagonal holds each layer's variance
     correlation: dict[tuple[str, str], float | None] = {}
     for i, j in combinations(range(n), 2):
@@ -242,7 +364,6 @@ def risk(
         correlation[(stack.layers[i], stack.layers[j])] = (
             float(cov[i, j]) / denom if denom > 0 else None
         )
-    mc = monte_carlo(q, p, r, k, mc_samples, seed) if mc_samples else None
     return RiskResult(
         stack=stack.layers,
         k=k,
@@ -250,13 +371,41 @@ def risk(
         independent=independent,
         layer_probabilities=dict(zip(stack.layers, (float(x) for x in own), strict=True)),
         correlation=correlation,
-        importance=tuple(
-            importance(q, p, r, k, (list(matrix.mode_ids), list(stack.layers)), exact, swings)
-        )
-        if with_importance
-        else (),
-        importance_note=note,
+        importance=importance,
+        importance_note=importance_note,
         scenario=scenario,
         engine=engine,
-        monte_carlo=mc,
+        monte_carlo=monte_carlo,
+    )
+
+
+def monte_carlo_risk(
+    matrix: Matrix,
+    stack: Stack,
+    scenario: Scenario,
+    samples: int,
+    cost: ExactCost,
+    seed: int = 0,
+) -> MonteCarloRisk:
+    """Return P(``stack`` fails) by Monte Carlo alone, with the estimate ``cost`` of the exact
+    solve that was not run (what :class:`ExactTooSlowError` carries).
+
+    >>> from cofail import catalog
+    >>> m, s = catalog.load(), Stack(layers=("DEBATE", "RE"))
+    >>> q, p, r = Scenario().arrays(m, s)
+    >>> est = monte_carlo_risk(m, s, Scenario(), 100_000, exact_cost(q, p, r))
+    >>> est.monte_carlo.covers(risk(m, s).probability)
+    True
+    """
+    q, p, r = scenario.arrays(matrix, stack)
+    k = stack.threshold
+    own = layer_failure(q, p, r)
+    return MonteCarloRisk(
+        stack=stack.layers,
+        k=k,
+        monte_carlo=monte_carlo(q, p, r, k, samples, seed),
+        exact_cost=cost,
+        independent=_independent(own, k),
+        layer_probabilities=dict(zip(stack.layers, (float(x) for x in own), strict=True)),
+        scenario=scenario,
     )

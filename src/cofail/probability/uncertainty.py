@@ -17,6 +17,13 @@ import numpy as np
 from cofail.errors import InputError
 from cofail.model import Matrix, Stack
 from cofail.probability._batch import stack_failures
+from cofail.probability._cost import (
+    MAX_EXACT_SECONDS,
+    NOTICE_SECONDS,
+    duration,
+    exact_cost,
+    still_running,
+)
 from cofail.probability._exact import stack_failure
 from cofail.probability.distributions import Distribution
 from cofail.probability.scenario import Scenario
@@ -171,13 +178,18 @@ def propagate(
     seed: int = 0,
     sobol_base: int = 0,
     notify: Callable[[str], None] | None = None,
+    max_seconds: float | None = MAX_EXACT_SECONDS,
 ) -> UncertaintyResult:
     """Return the distribution of P(stack fails) by Monte Carlo over the uncertain inputs.
 
     With ``sobol_base`` > 0 also Sobol' first-order and total indices (SALib, Saltelli's
     scheme without second-order indices: sobol_base × (d + 2) exact evaluations for d inputs).
-    ``notify`` is told beforehand when those evaluations should take more than
-    ``LONG_SOBOL_SECONDS`` (estimated from the time the draws took).
+    Before any draw, the exact solves are costed (:func:`~cofail.probability.exact_cost` of the
+    scenario's numbers, once for all): past ``max_seconds`` in all an ``InputError`` gives the
+    estimate and what shortens it (None: no limit); past ``NOTICE_SECONDS`` ``notify`` is told,
+    and again if the draws still run after ``SLOW_SECONDS``. ``notify`` is also told
+    beforehand when the Sobol' evaluations should take more than ``LONG_SOBOL_SECONDS``
+    (estimated from the time the draws took).
 
     >>> from cofail import catalog
     >>> m = catalog.load()
@@ -188,11 +200,26 @@ def propagate(
     True
     """
     base = scenario.arrays(matrix, stack)
+    cost = exact_cost(*base, stack.threshold)
+    solves = samples + 1 + sobol_base * (len(inputs) + 2)
+    total = cost.seconds * solves
+    what = (
+        f"{solves:,} exact solves ({samples} samples, 1 point, {sobol_base * (len(inputs) + 2)} "
+        f"for Sobol'), each of {cost.describe()}: about {duration(total)} in all"
+    )
+    if max_seconds is not None and total > max_seconds:
+        raise InputError(
+            f"{what}, past the limit of {duration(max_seconds)} (--time-limit); fewer --samples "
+            "and --sobol 0 shorten it; `cofail risk --mc N` estimates the point value"
+        )
+    if notify is not None and total > NOTICE_SECONDS:
+        notify(what)
     rng = np.random.default_rng(seed)
     u = rng.random((samples, len(inputs)))
     values = np.column_stack([inp.distribution.ppf(u[:, k]) for k, inp in enumerate(inputs)])
     started = time.perf_counter()
-    draws = _evaluate(base, stack, matrix, inputs, values)
+    with still_running(notify, lambda s: f"the draws have run {s:g} s and go on ({what})"):
+        draws = _evaluate(base, stack, matrix, inputs, values)
     each = (time.perf_counter() - started) / samples
     point = stack_failure(*base, stack.threshold)
     runs = sobol_base * (len(inputs) + 2)
