@@ -124,6 +124,26 @@ def test_uncertainty_past_the_engines_is_refused_before_the_first_draw(tmp_path:
     one_line_error(r, "10,193 exact solves", "60 layers and 30 failure modes", "--sobol 0")
 
 
+def test_next_on_a_stack_past_26_layers_ranks_and_says_which_risks_it_left_out(
+    cli: Cli, tmp_path: Path
+) -> None:
+    # The risk of a stack past 26 layers was None, and formatting it was a TypeError.
+    path = _matrix(tmp_path, 32, 16, 0.1, graded=0.2, level="0.5")
+    stack = ",".join(f"L{i}" for i in range(28))
+    r = cli("next", "-m", str(path), "-s", stack)
+    assert r.code == 0, r.err
+    assert "risk not computed" in r.out and "no risk: its exact solve is estimated" in r.out
+    one_line_error(
+        cli("next", "-m", str(path), "-s", stack, "--objective", "risk"),
+        "--objective risk",
+        "cofail risk --mc N",
+    )
+    dense = _matrix(tmp_path, 32, 16, 0.4)  # 0/1 cells: the hashed DP gives every risk
+    r = cli("next", "-m", str(dense), "-s", stack, "-f", "json")
+    assert r.code == 0, r.err
+    assert all(0 <= o["risk"] <= 1 for o in r.json()["options"])
+
+
 @pytest.mark.parametrize(
     ("layers", "modes", "density"),
     [(30, 20, 0.33), (60, 30, 0.33), (40, 25, 0.1), (63, 40, 0.3), (24, 60, 0.2), (26, 30, 0.1)],

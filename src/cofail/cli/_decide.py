@@ -27,6 +27,10 @@ from cofail.cli._common import (
 from cofail.errors import InputError
 
 if TYPE_CHECKING:  # the model (pydantic, NumPy) loads when a command runs, not for --help
+    from collections.abc import Sequence
+    from contextlib import AbstractContextManager
+
+    from cofail.decide import Candidate
     from cofail.model import Matrix, TaxLevel, UncertainPolicy
     from cofail.probability import Scenario
 
@@ -88,17 +92,19 @@ def recommend_cmd(
     from cofail.report.views import assumption_note, candidates_table
 
     m, reading, scenario = _setup(matrix, p, residual, uncertain)
-    result = recommend(
-        m,
-        budget=budget,
-        max_tax=_tax(max_tax),
-        size=size,
-        objective=objective.value,
-        scenario=scenario,
-        uncertain=reading,
-        top=top,
-    )
+    with _going_on("recommend", "every stack of the candidate layers"):
+        result = recommend(
+            m,
+            budget=budget,
+            max_tax=_tax(max_tax),
+            size=size,
+            objective=objective.value,
+            scenario=scenario,
+            uncertain=reading,
+            top=top,
+        )
     notes = [assumption_note(m, reading), scenario.describe(), result.method, TIE_BREAK]
+    notes += _risk_left_out(result.stacks)
     constraints = (
         ", ".join(
             x
@@ -135,20 +141,23 @@ def next_cmd(
     from cofail.report.views import assumption_note, candidates_table
 
     m, reading, scenario = _setup(matrix, p, residual, uncertain)
-    current, options = next_layer(
-        m,
-        parse_stack(stack, m),
-        objective=objective.value,
-        scenario=scenario,
-        uncertain=reading,
-        max_tax=_tax(max_tax),
-    )
+    with _going_on("next", "the stack with each layer added"):
+        current, options = next_layer(
+            m,
+            parse_stack(stack, m),
+            objective=objective.value,
+            scenario=scenario,
+            uncertain=reading,
+            max_tax=_tax(max_tax),
+        )
+    risk = "not computed" if current.risk is None else f"{current.risk:.4g}"
     notes = [
         f"now: {'+'.join(current.layers)} leaves {', '.join(current.uncovered) or 'nothing'} "
-        f"uncovered, depth {current.depth}, risk {current.risk:.4g}",
+        f"uncovered, depth {current.depth}, risk {risk}",
         assumption_note(m, reading),
         scenario.describe(),
     ]
+    notes += _risk_left_out([current, *options])
     title = f"What to add to {'+'.join(current.layers)}, best first by {objective.value}"
     emit(
         [candidates_table(title, options, notes)],
@@ -163,6 +172,32 @@ def next_cmd(
             "assumptions": notes[1],
         },
     )
+
+
+def _going_on(command: str, weighed: str) -> AbstractContextManager[None]:
+    """Say so, once, if ``command`` still runs after 20 s: what it weighs, how to weigh less."""
+    from cofail.cli._risk import note
+    from cofail.probability._cost import still_running
+
+    return still_running(
+        note,
+        lambda seconds: (
+            f"{command} has run {seconds:g} s and goes on: it weighs {weighed} "
+            "(uncovered modes, depth, exact risk); --max-tax narrows the candidate layers"
+        ),
+    )
+
+
+def _risk_left_out(stacks: Sequence[Candidate]) -> list[str]:
+    """The note for stacks whose risk ``evaluate`` left out, if any."""
+    from cofail.decide import EVALUATE_SECONDS
+
+    if all(c.risk is not None for c in stacks):
+        return []
+    return [
+        f"no risk: its exact solve is estimated past {EVALUATE_SECONDS:g} s a stack (or needs a "
+        "BDD); `cofail risk -s STACK` computes it, with --mc N to estimate it"
+    ]
 
 
 class Metric(StrEnum):
@@ -185,13 +220,14 @@ def frontier_cmd(
     from cofail.report.views import assumption_note, frontier_table
 
     m, reading, scenario = _setup(matrix, p, residual, uncertain)
-    result = frontier(
-        m,
-        metric.value,
-        scenario=scenario,
-        uncertain=reading,
-        max_tax=_tax(max_tax),
-    )
+    with _going_on("frontier", "every stack of the candidate layers"):
+        result = frontier(
+            m,
+            metric.value,
+            scenario=scenario,
+            uncertain=reading,
+            max_tax=_tax(max_tax),
+        )
     note = f"{assumption_note(m, reading)}; {scenario.describe()}"
     emit(
         [frontier_table(result, note)],

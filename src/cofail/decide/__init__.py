@@ -4,6 +4,7 @@ conclusions survive the uncertain cells."""
 from cofail.decide._ilp import best_stacks_ilp
 from cofail.decide._landscape import MAX_ENUMERATED, Landscape, landscape
 from cofail.decide._recommend import (
+    EVALUATE_SECONDS,
     TIE_BREAK,
     Candidate,
     Frontier,
@@ -17,6 +18,7 @@ from cofail.decide._recommend import (
 )
 
 __all__ = [
+    "EVALUATE_SECONDS",
     "MAX_ENUMERATED",
     "TIE_BREAK",
     "Candidate",

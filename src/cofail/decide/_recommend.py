@@ -11,11 +11,12 @@ from cofail.decide._ilp import best_stacks_ilp
 from cofail.decide._landscape import MAX_ENUMERATED, Landscape, landscape
 from cofail.errors import InputError
 from cofail.model import TAX_ORDER, Matrix, Stack, TaxLevel, UncertainPolicy
-from cofail.probability import MAX_EXACT_LAYERS, Scenario, stack_failure
+from cofail.probability import Scenario, exact_cost, stack_failure
 from cofail.structure import audit
 from cofail.structure import depth as stack_depth
 
 __all__ = [
+    "EVALUATE_SECONDS",
     "TIE_BREAK",
     "Candidate",
     "Frontier",
@@ -44,7 +45,8 @@ class Candidate:
     depth: int | None
     """Smallest cut-set order; ``None`` when no set of failure modes defeats the stack."""
     risk: float | None
-    """Exact P(stack fails) under the scenario; ``None`` for stacks too large for the DP."""
+    """Exact P(stack fails) under the scenario; ``None`` where the exact solve was estimated
+    to take over ``EVALUATE_SECONDS`` (or to need an untimed BDD): see :func:`evaluate`."""
     closes: tuple[str, ...] = ()
     """For ``next``: modes uncovered before adding the layer and covered after."""
 
@@ -235,15 +237,28 @@ def _recommend_ilp(
     )
 
 
+EVALUATE_SECONDS = 5.0
+"""Longest exact solve :func:`evaluate` starts for one stack, by its estimate: past it the
+stack's risk is left out (``None``) rather than hold up a ranking of many stacks."""
+
+
 def evaluate(
-    matrix: Matrix, layers: tuple[str, ...], scenario: Scenario, uncertain: UncertainPolicy
+    matrix: Matrix,
+    layers: tuple[str, ...],
+    scenario: Scenario,
+    uncertain: UncertainPolicy,
+    *,
+    with_risk: bool = True,
 ) -> Candidate:
-    """Return the decision metrics of one stack."""
+    """Return the decision metrics of one stack; its risk only when asked for and the exact
+    solve is estimated within ``EVALUATE_SECONDS`` (:func:`~cofail.probability.exact_cost`, a
+    BDD not timed: one of the many stacks a decision weighs should not cost seconds to
+    estimate)."""
     stack = Stack(layers=layers)
     result = audit(matrix, stack, uncertain=uncertain, max_order=1)
+    q, p, r = scenario.arrays(matrix, stack)
     risk = None
-    if len(layers) <= MAX_EXACT_LAYERS:
-        q, p, r = scenario.arrays(matrix, stack)
+    if with_risk and exact_cost(q, p, r, time_bdd=False).seconds <= EVALUATE_SECONDS:
         risk = stack_failure(q, p, r)
     return Candidate(
         layers=layers,
@@ -275,9 +290,18 @@ def next_layer(
     pool = [x for x in candidate_layers(matrix, max_tax) if x not in stack.layers]
     if not pool:
         raise InputError("every candidate layer is already in the stack")
+    if objective == "risk" and current.risk is None:
+        raise InputError(
+            f"--objective risk: the exact risk of these {len(stack.layers)} layers is estimated "
+            f"past {EVALUATE_SECONDS:g} s a stack (or needs a BDD); --objective uncovered or "
+            "depth ranks them, `cofail risk --mc N` estimates one stack's risk"
+        )
     options = []
     for lid in pool:
-        extended = evaluate(matrix, (*stack.layers, lid), scenario, uncertain)
+        # One layer more costs at least as much: past the limit for the stack, for them all.
+        extended = evaluate(
+            matrix, (*stack.layers, lid), scenario, uncertain, with_risk=current.risk is not None
+        )
         closes = tuple(m for m in current.uncovered if m not in extended.uncovered)
         options.append(
             Candidate(
