@@ -280,12 +280,13 @@ def robustness_cmd(
     ]
     if budget is not None or max_tax is not None or size is not None:
         decisions.append((size, _tax(max_tax), budget))
-    result = robustness(
-        m,
-        stacks=stacks,
-        decisions=decisions,
-        objective=objective.value,
-        samples=samples,
-        seed=seed,
-    )
+    with _going_on("robustness", "every conclusion in each resolution of the U cells"):
+        result = robustness(
+            m,
+            stacks=stacks,
+            decisions=decisions,
+            objective=objective.value,
+            samples=samples,
+            seed=seed,
+        )
     emit([robustness_table(result)], fmt, result.to_dict())

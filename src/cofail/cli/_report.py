@@ -73,9 +73,17 @@ def report(
             scored = read_scores(spec, log)
             if scored.n_honest:
                 extra.append(score_section(analyse_scores(scored, spec)))
-    paths = write_report(
-        m, out, uncertain=policy(uncertain), evidence=evidence, raters=panel, extra=extra
+    from cofail.cli._risk import note
+    from cofail.probability._cost import still_running
+
+    going_on = (
+        "the report has run {:g} s and goes on: it weighs every stack of up to 25 layers "
+        "(frontier, depth, exact risk) and re-draws the conclusions under the U cells"
     )
+    with still_running(note, going_on.format):
+        paths = write_report(
+            m, out, uncertain=policy(uncertain), evidence=evidence, raters=panel, extra=extra
+        )
     data = {
         "html": str(paths.html.resolve()),
         "markdown": str(paths.markdown.resolve()),

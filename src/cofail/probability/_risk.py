@@ -15,7 +15,6 @@ from cofail.faulttree import Importance
 from cofail.intervals import MonteCarlo
 from cofail.model import Matrix, Stack
 from cofail.probability._cost import (
-    MAX_EXACT_SECONDS,
     NOTICE_SECONDS,
     ExactCost,
     ExactTooSlowError,
@@ -247,14 +246,15 @@ def risk(
     seed: int = 0,
     with_importance: bool | None = None,
     importance_budget: float = 30.0,
-    max_seconds: float | None = MAX_EXACT_SECONDS,
+    max_seconds: float | None = None,
     notify: Callable[[str], None] | None = None,
 ) -> RiskResult:
     """Return the exact risk of ``stack`` with shared failure modes as common causes.
 
     The exact solve's cost is estimated before it starts (:func:`exact_cost`); past
-    ``max_seconds`` (None: no limit) it does not start, and :class:`ExactTooSlowError` gives the
-    estimate and the Monte Carlo alternative (:func:`monte_carlo_risk`). ``notify(text)`` is
+    ``max_seconds`` (the CLI's ``--time-limit``, default ``MAX_EXACT_SECONDS``; None: no limit)
+    it does not start, and :class:`ExactTooSlowError` gives the estimate and the Monte Carlo
+    alternative (:func:`monte_carlo_risk`). ``notify(text)`` is
     told the estimate of a solve expected to take over ``NOTICE_SECONDS``, once more if it still
     runs after ``SLOW_SECONDS``, and what forced importance factors will cost.
 

@@ -18,7 +18,6 @@ from cofail.errors import InputError
 from cofail.model import Matrix, Stack
 from cofail.probability._batch import stack_failures
 from cofail.probability._cost import (
-    MAX_EXACT_SECONDS,
     NOTICE_SECONDS,
     duration,
     exact_cost,
@@ -178,15 +177,15 @@ def propagate(
     seed: int = 0,
     sobol_base: int = 0,
     notify: Callable[[str], None] | None = None,
-    max_seconds: float | None = MAX_EXACT_SECONDS,
+    max_seconds: float | None = None,
 ) -> UncertaintyResult:
     """Return the distribution of P(stack fails) by Monte Carlo over the uncertain inputs.
 
     With ``sobol_base`` > 0 also Sobol' first-order and total indices (SALib, Saltelli's
     scheme without second-order indices: sobol_base × (d + 2) exact evaluations for d inputs).
     Before any draw, the exact solves are costed (:func:`~cofail.probability.exact_cost` of the
-    scenario's numbers, once for all): past ``max_seconds`` in all an ``InputError`` gives the
-    estimate and what shortens it (None: no limit); past ``NOTICE_SECONDS`` ``notify`` is told,
+    scenario's numbers, once for all): past ``max_seconds`` in all (the CLI's ``--time-limit``;
+    None: no limit) an ``InputError`` gives the estimate and what shortens it; past ``NOTICE_SECONDS`` ``notify`` is told,
     and again if the draws still run after ``SLOW_SECONDS``. ``notify`` is also told
     beforehand when the Sobol' evaluations should take more than ``LONG_SOBOL_SECONDS``
     (estimated from the time the draws took).
