@@ -48,12 +48,14 @@ test: lint typecheck pytest
 property-long: dev system-deps
 	HYPOTHESIS_PROFILE=long COFAIL_EXAMPLES_SCALE=$${COFAIL_EXAMPLES_SCALE:-20} $(BIN)/pytest -p no:cacheprovider tests
 
-# Not in CI: the fuzz tests (generated matrices, MEF models and logs) with random seeds and 200
-# times their examples; --hypothesis-show-statistics prints how many ran.
+# Not in CI: the fuzz tests (generated matrices, MEF models and logs, stacks past the exact
+# engines, writers killed at random points) with random seeds and 200 times their examples;
+# --hypothesis-show-statistics prints how many ran.
 fuzz-long: dev system-deps
 	HYPOTHESIS_PROFILE=long COFAIL_EXAMPLES_SCALE=$${COFAIL_EXAMPLES_SCALE:-200} $(BIN)/pytest \
 		-p no:cacheprovider --hypothesis-show-statistics tests/test_fuzz.py \
-		tests/test_hostile_input.py tests/test_hostile_logs.py -k "any_"
+		tests/test_hostile_input.py tests/test_hostile_logs.py tests/test_hostile_exact.py \
+		tests/test_hostile_kills.py -k "any_"
 
 bench: dev system-deps
 	$(BIN)/python benchmarks/empirical_benchmark.py

@@ -175,7 +175,7 @@ _SIZES = st.tuples(
 
 
 @settings(
-    max_examples=examples(3),
+    max_examples=examples(2),
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(size=_SIZES, seed=st.integers(0, 2**16))

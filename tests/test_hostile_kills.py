@@ -227,7 +227,7 @@ _POINTS = st.sampled_from(["created", "write", "fsync", "replace", "any"])
 
 
 @settings(
-    max_examples=examples(6),
+    max_examples=examples(4),
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(
