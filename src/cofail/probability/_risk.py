@@ -69,24 +69,31 @@ class RiskResult:
 
     def to_dict(self) -> dict[str, Any]:
         """Return plain data for JSON."""
-        out: dict[str, Any] = {
-            "stack": list(self.stack),
-            "k": self.k,
-            "probability": self.probability,
-            "independent": self.independent,
-            "ratio": self.ratio,
-            "engine": self.engine,
-            "scenario": self.scenario.to_dict(),
-            "assumptions": self.scenario.describe()
-            + f"; the stack fails when {self.k} of its {len(self.stack)} layers fail",
-            "layer_probabilities": self.layer_probabilities,
-            "correlation": [{"a": a, "b": b, "phi": v} for (a, b), v in self.correlation.items()],
-            "importance": [i.to_dict() for i in self.importance],
-            "importance_note": self.importance_note,
-        }
+        out = _figures(self, self.probability, self.ratio, self.engine)
+        out["correlation"] = [{"a": a, "b": b, "phi": v} for (a, b), v in self.correlation.items()]
+        out["importance"] = [i.to_dict() for i in self.importance]
+        out["importance_note"] = self.importance_note
         if self.monte_carlo is not None:
             out["monte_carlo"] = self.monte_carlo.to_dict(self.probability)
         return out
+
+
+def _figures(
+    result: RiskResult | MonteCarloRisk, probability: float | None, ratio: float | None, engine: str
+) -> dict[str, Any]:
+    """The keys both results' JSON starts with, in that order."""
+    return {
+        "stack": list(result.stack),
+        "k": result.k,
+        "probability": probability,
+        "independent": result.independent,
+        "ratio": ratio,
+        "engine": engine,
+        "scenario": result.scenario.to_dict(),
+        "assumptions": result.scenario.describe()
+        + f"; the stack fails when {result.k} of its {len(result.stack)} layers fail",
+        "layer_probabilities": result.layer_probabilities,
+    }
 
 
 @dataclass(frozen=True)
@@ -103,21 +110,11 @@ class MonteCarloRisk:
     scenario: Scenario
 
     def to_dict(self) -> dict[str, Any]:
-        """Return plain data for JSON: :class:`RiskResult`'s keys, ``probability`` null."""
-        return {
-            "stack": list(self.stack),
-            "k": self.k,
-            "probability": None,
-            "independent": self.independent,
-            "ratio": None,
-            "engine": f"not run: {self.exact_cost.describe()}",
-            "scenario": self.scenario.to_dict(),
-            "assumptions": self.scenario.describe()
-            + f"; the stack fails when {self.k} of its {len(self.stack)} layers fail",
-            "layer_probabilities": self.layer_probabilities,
-            "monte_carlo": self.monte_carlo.to_dict(),
-            "exact_cost": self.exact_cost.to_dict(),
-        }
+        """Return plain data for JSON: :class:`RiskResult`'s figures, ``probability`` null."""
+        out = _figures(self, None, None, f"not run: {self.exact_cost.describe()}")
+        out["monte_carlo"] = self.monte_carlo.to_dict()
+        out["exact_cost"] = self.exact_cost.to_dict()
+        return out
 
 
 def at_least_k(probabilities: np.ndarray, k: int) -> float:
