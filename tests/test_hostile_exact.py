@@ -144,6 +144,13 @@ def test_next_on_a_stack_past_26_layers_ranks_and_says_which_risks_it_left_out(
     assert all(0 <= o["risk"] <= 1 for o in r.json()["options"])
 
 
+@pytest.mark.parametrize("command", ["risk", "uncertainty", "mef"])
+def test_a_time_limit_of_nan_is_refused(cli: Cli, command: str) -> None:
+    # NaN passes click's range check, and then no estimate is ever past it (mef: past at once).
+    args = ["/usr/share/scram/input/SmallTree/SmallTree.xml"] if command == "mef" else []
+    one_line_error(cli(command, *args, "--time-limit", "nan"), "--time-limit", "got nan")
+
+
 @pytest.mark.parametrize(
     ("layers", "modes", "density"),
     [(30, 20, 0.33), (60, 30, 0.33), (40, 25, 0.1), (63, 40, 0.3), (24, 60, 0.2), (26, 30, 0.1)],

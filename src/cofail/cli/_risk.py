@@ -3,6 +3,7 @@ uncertainty."""
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -76,13 +77,13 @@ def risk_cmd(
     fmt: FormatOpt = Fmt.table,
 ) -> None:
     """Exact P(stack fails) with shared failure modes, against the independence picture."""
-    m = load_matrix(matrix)
-    parsed = parse_stack(stack, m, k)
     from cofail.probability import ExactTooSlowError, Scenario, monte_carlo_risk, risk
     from cofail.probability._cost import MAX_EXACT_SECONDS
 
+    limit = MAX_EXACT_SECONDS if time_limit is None else _seconds(time_limit)
+    m = load_matrix(matrix)
+    parsed = parse_stack(stack, m, k)
     scenario = Scenario.parse(p, residual, uncertain).for_matrix(m)
-    limit = MAX_EXACT_SECONDS if time_limit is None else time_limit
     try:
         result = risk(
             m, parsed, scenario, mc_samples=mc, seed=seed, with_importance=importance,
@@ -136,6 +137,13 @@ def risk_cmd(
         ),
     ]
     emit(tables, fmt, data)
+
+
+def _seconds(value: float) -> float:
+    """``--time-limit``'s value, NaN refused (click's range check lets it through)."""
+    if math.isnan(value):
+        raise InputError("--time-limit: expected a number of seconds, got nan")
+    return value
 
 
 def note(text: str) -> None:
@@ -320,6 +328,7 @@ def mef_cmd(
     from cofail.report.faulttree_views import fault_tree_tables
 
     heuristic = variable_order(order)  # before reading: a bad option fails fast
+    time_limit = None if time_limit is None else _seconds(time_limit)
     tree = read_mef(files, mission_time=mission_time, ccf=ccf)
     result = solve(
         tree, top, order=heuristic, time_limit=time_limit, monte_carlo=monte_carlo,
@@ -389,8 +398,10 @@ def uncertainty_cmd(
     fmt: FormatOpt = Fmt.table,
 ) -> None:
     """Distribution of P(stack fails) when p, q, r are uncertain, and which inputs matter (Sobol')."""
+    from cofail.probability._cost import MAX_EXACT_SECONDS
     from cofail.probability.uncertainty import parse_uncertain, propagate
 
+    limit = MAX_EXACT_SECONDS if time_limit is None else _seconds(time_limit)
     m = load_matrix(matrix)
     parsed = parse_stack(stack, m, k)
     from cofail.probability import Scenario
@@ -405,11 +416,9 @@ def uncertainty_cmd(
         scenario.u_distribution,
         own=scenario.own_distributions,
     )
-    from cofail.probability._cost import MAX_EXACT_SECONDS
-
     result = propagate(
         m, parsed, scenario, inputs, samples=samples, seed=seed, sobol_base=sobol, notify=note,
-        max_seconds=MAX_EXACT_SECONDS if time_limit is None else time_limit,
+        max_seconds=limit,
     )  # fmt: skip
     data = name_matrix(m, result.to_dict())
     data["mean_standard_error"] = data["std"] / samples**0.5 if samples else None
