@@ -193,8 +193,8 @@ def exact_cost(
     g grows), unbiased: a new set t = s | c is counted from the one s it comes from, the union
     of the earlier modes inside t. The BDD is solved whole if it takes under 0.5 s; else it is
     timed on its first 4, 6, 8, ... modes (in child processes, each stopped after 5 s), about 2 s
-    in all, and its time extrapolated by the growth of its peak nodes per mode (or of the time,
-    whichever is larger).
+    in all, and its peak nodes extrapolated by their growth per mode over the last three steps,
+    at the largest solve's time per node.
     """
     q = np.asarray(q, dtype=float)
     p = np.asarray(p, dtype=float)
@@ -386,17 +386,10 @@ def _bdd_cost(q: np.ndarray, p: np.ndarray, r: np.ndarray, k: int, time_bdd: boo
         base = points[-1] if points else (used, 1, _PROBE_LIMIT)
         factor = 2.0 if points or used < g else 1.0
     else:
-        # Growth per mode, erring high: the nodes' mean over the last three steps or their last
-        # step, or the last step's time once both solves are long enough to time (the time per
-        # node grows too).
-        first, before, base = points[max(0, len(points) - 4)], points[-2], points[-1]
-        factors = [
-            (base[1] / first[1]) ** (1 / (base[0] - first[0])),
-            (base[1] / before[1]) ** (1 / (base[0] - before[0])),
-        ]
-        if before[2] > _PROBE_STOP / 4:
-            factors.append((base[2] / before[2]) ** (1 / (base[0] - before[0])))
-        factor = max(1.0, *factors)
+        # The nodes' growth per mode over the last three steps (one step alone jumps about),
+        # at the largest solve's time per node (its start-up counted: erring high).
+        first, base = points[max(0, len(points) - 4)], points[-1]
+        factor = max(1.0, (base[1] / first[1]) ** (1 / (base[0] - first[0])))
     seconds = base[2] * factor ** (g - base[0])
     return ExactCost(
         q.shape[0],
