@@ -80,9 +80,7 @@ def histogram_from_files(paths: Sequence[str | Path], spec: LogSpec) -> PatternH
     files = [Path(p) for p in paths]
     for p in files:
         require_file(p)
-        if p.suffix.lower() in (".csv", ".tsv", ".txt"):
-            _refuse_nul(p)
-            _refuse_open_quote(p)
+    _refuse_bad_text(files)
     source = ", ".join(str(p) for p in files)
     con = _connect()
     try:
@@ -93,6 +91,14 @@ def histogram_from_files(paths: Sequence[str | Path], spec: LogSpec) -> PatternH
         ) from None
     finally:
         con.close()
+
+
+def _refuse_bad_text(files: Sequence[Path]) -> None:
+    """Refuse a text log with NUL bytes or an unterminated quote (see the two checks)."""
+    for p in files:
+        if p.suffix.lower() in (".csv", ".tsv", ".txt"):
+            _refuse_nul(p)
+            _refuse_open_quote(p)
 
 
 def _refuse_open_quote(path: Path) -> None:

@@ -27,8 +27,7 @@ from cofail.empirical._build import (
     _columns,
     _connect,
     _ident,
-    _refuse_nul,
-    _refuse_open_quote,
+    _refuse_bad_text,
     _require,
     _source_sql,
 )
@@ -188,10 +187,7 @@ def _read_table(
     if framework is not None:
         rows = read_framework(files, framework, spec)
         return _pivot_arrow(rows.table, spec, ", ".join(map(str, files)), framework)
-    for p in files:
-        if p.suffix.lower() in (".csv", ".tsv", ".txt"):
-            _refuse_nul(p)
-            _refuse_open_quote(p)
+    _refuse_bad_text(files)
     source = ", ".join(str(p) for p in files)
     con = _connect()
     try:
