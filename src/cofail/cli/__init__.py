@@ -19,6 +19,7 @@ __all__ = ["app", "main", "register"]
 _MODULES = (
     "_structure",
     "_risk",
+    "_sequences",
     "_decide",
     "_empirical",
     "_scores",
@@ -32,6 +33,7 @@ _MODULES = (
 _COMMANDS = {
     **dict.fromkeys(("show", "explain", "overlap", "audit", "claims"), "_structure"),
     **dict.fromkeys(("risk", "export", "mef", "uncertainty"), "_risk"),
+    "sequences": "_sequences",
     **dict.fromkeys(("recommend", "next", "frontier", "robustness"), "_decide"),
     **dict.fromkeys(("empirical", "simulate"), "_empirical"),
     "scores": "_scores",

@@ -191,6 +191,14 @@ def export_cmd(
     residual: ResidualOpt = None,
     uncertain: UncertainValueOpt = "pessimistic",
     k: KOpt = None,
+    event_tree: Annotated[
+        bool,
+        typer.Option(
+            "--event-tree",
+            help="With --to mef: the stack in --stack's order as an event tree (a fault tree "
+            "per layer, sequences stopped-by-L and harm), as cofail sequences solves it.",
+        ),
+    ] = False,
     fmt: Annotated[
         Fmt, typer.Option("--format", "-f", help="With --out: how to report what was written.")
     ] = Fmt.table,
@@ -198,6 +206,10 @@ def export_cmd(
     """Export a stack's fault tree (Open-PSA MEF, accepted by SCRAM) or Navigator layers."""
     if to not in ("mef", "navigator"):
         raise InputError(f"--to: expected mef or navigator, got {to!r}")
+    if event_tree and (to != "mef" or k is not None or stack.strip().lower() == "all"):
+        raise InputError(
+            "--event-tree: with --to mef, no --k, and --stack listing the layers in order"
+        )
     m = load_matrix(matrix)
     parsed = parse_stack(stack, m, k)
     if to == "navigator":
@@ -208,7 +220,12 @@ def export_cmd(
 
     scenario = Scenario.parse(p, residual, uncertain).for_matrix(m)
     q, pm, r = scenario.arrays(m, parsed)
-    text = export_stack(m, parsed, q, pm, r, scenario.mef_cells(m, parsed))
+    if event_tree:
+        from cofail.sequences import event_tree_mef
+
+        text = event_tree_mef(m, parsed, scenario)
+    else:
+        text = export_stack(m, parsed, q, pm, r, scenario.mef_cells(m, parsed))
     if out is None:
         sys.stdout.write(text)
     else:
