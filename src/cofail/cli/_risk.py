@@ -33,6 +33,7 @@ from cofail.io import write_atomic
 from cofail.report.tabular import Table
 
 if TYPE_CHECKING:
+    from cofail.faulttree import FaultTreeResult
     from cofail.model import Matrix, Stack, UncertainPolicy
     from cofail.probability import MonteCarloRisk
 
@@ -347,11 +348,21 @@ def mef_cmd(
     heuristic = variable_order(order)  # before reading: a bad option fails fast
     time_limit = None if time_limit is None else _seconds(time_limit)
     tree = read_mef(files, mission_time=mission_time, ccf=ccf)
-    result = solve(
-        tree, top, order=heuristic, time_limit=time_limit, monte_carlo=monte_carlo,
-        cut_sets=cut_sets, importance=importance, uncertainty=uncertainty, seed=seed,
-        on_slow=_slow_notice,
-    )  # fmt: skip
+
+    def tops() -> FaultTreeResult:
+        return solve(
+            tree, top, order=heuristic, time_limit=time_limit, monte_carlo=monte_carlo,
+            cut_sets=cut_sets, importance=importance, uncertainty=uncertainty, seed=seed,
+            on_slow=_slow_notice,
+        )  # fmt: skip
+
+    if tree.event_tree_parts is not None:  # sequences per initiating event, then any tops
+        from cofail.cli._mef_event_trees import emit_mef_event_trees
+
+        solved = tops if top or tree.tops() else None
+        emit_mef_event_trees(tree, solved, fmt, cut_sets=cut_sets, order=heuristic)
+        return
+    result = tops()
     emit(fault_tree_tables(result), fmt, result.to_dict())
 
 

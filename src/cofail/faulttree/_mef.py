@@ -23,7 +23,7 @@ from cofail.faulttree._mef_ccf import CcfExpansion, expand_ccf_group
 from cofail.faulttree._mef_expr import DEFAULT_MISSION_TIME, Expressions, children, only_child
 from cofail.io.files import read_text
 
-__all__ = ["FaultTree", "Formula", "mef_name", "read_mef"]
+__all__ = ["EventTreeParts", "FaultTree", "Formula", "mef_name", "read_mef"]
 
 _MAX_MEF_BYTES = 256 * 1024 * 1024
 MAX_XML_DEPTH = 200
@@ -75,6 +75,17 @@ class Formula:
 
 
 @dataclass
+class EventTreeParts:
+    """A model's event-tree elements, handed over unread to :mod:`cofail.eventtree`."""
+
+    elements: list[tuple[ET.Element, str]] = field(default_factory=list)
+    """Each ``define-initiating-event``, ``define-event-tree`` and ``define-rule`` with the
+    file it came from, in the order read."""
+    expressions: Expressions = field(default_factory=Expressions)
+    """The model's parameters: collected expressions and ``if`` conditions use them."""
+
+
+@dataclass
 class FaultTree:
     """Gates, basic events and house events of one MEF model (possibly from many files)."""
 
@@ -90,6 +101,8 @@ class FaultTree:
     )
     """For a model with random deviates: one trial's basic-event probabilities, drawn from
     ``rng`` (parameters once per trial, shared by the events that use them)."""
+    event_tree_parts: EventTreeParts | None = field(default=None, repr=False, compare=False)
+    """The event trees, initiating events and rules of the model, if it has any."""
 
     def tops(self) -> list[str]:
         """Return the gates no other gate refers to, in definition order."""
@@ -204,19 +217,23 @@ def read_mef(
     return tree
 
 
+_EVENT_TREES = {"define-event-tree", "define-initiating-event", "define-rule"}
+"""Top-level elements handed over to :mod:`cofail.eventtree` (:class:`EventTreeParts`)."""
 _EVENT_TREE_PARTS = {
-    "define-event-tree",
-    "define-initiating-event",
     "define-sequence",
-    "define-rule",
     "define-alignment",
     "define-extern-library",
     "define-extern-function",
 }
-"""Top-level elements of event-tree analysis: they do not change a fault tree's top event."""
+"""Top-level elements of event-tree analysis not read: they do not change a fault tree's top
+event."""
 _REFUSED = {
     "define-substitution": "substitutions rewrite the cut sets, so the probability would "
-    "differ from the model's"
+    "differ from the model's",
+    "define-consequence": "consequences are not read (SCRAM 0.16.2 does not read them either); "
+    "sequences are reported by name",
+    "define-consequence-group": "consequences are not read (SCRAM 0.16.2 does not read them "
+    "either); sequences are reported by name",
 }
 
 
@@ -236,7 +253,12 @@ class _Reader:
         # Every element is accepted, skipped with a note, or refused by name: an element read
         # as nothing would silently change the top event's probability.
         tag = node.tag
-        if tag in ("define-fault-tree", "model-data", "define-component"):
+        if tag == "define-fault-tree" and any(c.get("role") == "private" for c in node):
+            # SCRAM's roles in a fault tree: a private gate or event is FT.name from outside
+            # (event trees collect Gas-detection-system.root), and FT's own formulas find
+            # FT.name before a global name.
+            self.container(node, source, scope="", tree_scope=f"{node.get('name', '')}.")
+        elif tag in ("define-fault-tree", "model-data", "define-component"):
             self.container(node, source, scope="")
         elif tag in ("define-CCF-group", "define-parameter"):
             self.definition(node, source, scope="")
@@ -245,12 +267,16 @@ class _Reader:
                 f"<{tag}> {node.get('name', '')!r} is not supported: {_REFUSED[tag]}",
                 source=source,
             )
+        elif tag in _EVENT_TREES:
+            if self.tree.event_tree_parts is None:
+                self.tree.event_tree_parts = EventTreeParts(expressions=self.expressions)
+            self.tree.event_tree_parts.elements.append((node, source))
         elif tag in _EVENT_TREE_PARTS:
             self.skipped[tag] += 1
         elif tag not in ("label", "attributes"):
             raise InputError(f"unsupported element <{tag}> in <opsa-mef>", source=source)
 
-    def container(self, node: ET.Element, source: str, scope: str) -> None:
+    def container(self, node: ET.Element, source: str, scope: str, tree_scope: str = "") -> None:
         for child in children(node):
             if child.tag == "define-component":
                 # A private component's names are its own (t.E1 from outside); a public one's
@@ -259,10 +285,14 @@ class _Reader:
                 name = scope + child.get("name", "")
                 self.container(child, source, scope=f"{name}." if private else scope)
             else:
-                self.definition(child, source, scope)
+                self.definition(child, source, scope, tree_scope)
 
-    def definition(self, child: ET.Element, source: str, scope: str) -> None:
+    def definition(self, child: ET.Element, source: str, scope: str, tree_scope: str = "") -> None:
         tree, tag = self.tree, child.tag
+        refers = scope  # where the element's own references are looked up first
+        if tree_scope:  # in a fault tree with private elements (see top_level)
+            refers = tree_scope
+            scope = tree_scope if child.get("role") == "private" else scope
         name = scope + child.get("name", "")
         if tag == "define-gate":
             formulas = children(child)
@@ -272,12 +302,12 @@ class _Reader:
                 )
             if name in tree.gates:
                 raise InputError(f"gate {name!r} is defined twice", source=source)
-            tree.gates[name] = _scoped(_formula(formulas[0], source, name), scope)
+            tree.gates[name] = _scoped(_formula(formulas[0], source, name), refers)
         elif tag == "define-basic-event":
             # Kept unevaluated: its expression may use a parameter defined in a later file.
             if name in self.pending:
                 raise InputError(f"basic event {name!r} is defined twice", source=source)
-            self.pending[name] = (child, source, scope)
+            self.pending[name] = (child, source, refers)
         elif tag == "define-house-event":
             # No <constant> is false (SCRAM's default); any value but true or false is an error.
             constant = child.find("constant")
