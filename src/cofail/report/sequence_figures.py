@@ -11,7 +11,7 @@ the figure reads in grey.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 
@@ -95,7 +95,7 @@ def event_tree_figure(result: EventTreeResult) -> Figure:
     ax.set_ylim(bottom, head_y + 0.25)
     ax.axis("off")
     colours = outcome_colours(result)
-    bold = {"fontsize": _FONT, "va": "center", "color": _INK, "fontweight": "bold"}
+    bold: dict[str, Any] = {"fontsize": _FONT, "va": "center", "color": _INK, "fontweight": "bold"}
     if result.hazard is not None:
         _fault_tree(ax, result.hazard, x0, xs[0], ys[0], head_y)
     else:
@@ -112,8 +112,8 @@ def event_tree_figure(result: EventTreeResult) -> Figure:
                 lw=_width(reached * (fails or 0.0)), solid_capstyle="butt",
                 solid_joinstyle="miter")  # fmt: skip
         ax.plot([x], [y], "o", color=_INK, ms=3)
-        small = {"fontsize": _FONT - 1, "ha": "left", "color": _INK}
-        grey = {"fontsize": _FONT - 1.5, "ha": "left", "va": "top", "color": _GREY}
+        small: dict[str, Any] = {"fontsize": _FONT - 1, "ha": "left", "color": _INK}
+        grey: dict[str, Any] = {"fontsize": _FONT - 1.5, "ha": "left", "va": "top", "color": _GREY}
         ax.text(x + 0.08, y + 0.07, f"holds {_p(holds)}", va="bottom", **small)
         ax.text(x + 0.08, y - 0.07, f"indep. {_p(1.0 - fails_alone)}", **grey)
         ax.text(x + 0.08, y_next + 0.07, f"fails {_p(fails)}", va="bottom", **small)
