@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -13,9 +15,15 @@ from cofail.cli._common import Fmt, FormatOpt, SeedOpt, app, emit, tell
 from cofail.cli._log_options import LogOptions, parse_budget, reads_logs
 from cofail.errors import InputError
 
+
+class RegionGridOpt(StrEnum):
+    pooled = "pooled"
+    hua = "hua"
+
+
 if TYPE_CHECKING:
     from cofail.empirical import LogSpec, ScoredLog
-    from cofail.scores import CostModel, PolicyResult, PolicyTable
+    from cofail.scores import CostModel, PolicyResult, PolicyTable, RegionGrid
 
 
 @app.command("scores")
@@ -80,6 +88,15 @@ def scores_cmd(
             "score the fitted policies on, instead of cross-validation.",
         ),
     ] = None,
+    region_grid: Annotated[
+        RegionGridOpt,
+        typer.Option(
+            "--region-grid",
+            help="Cost policies: where the region policy's interval may end: 'pooled' (81 "
+            "quantiles of the first monitor's scores over both sets, and ±∞) or 'hua' (Hua et "
+            "al.'s 200 quantiles of its honest scores, to reproduce their Π_SR).",
+        ),
+    ] = RegionGridOpt.pooled,
     report: Annotated[
         Path | None, typer.Option(help="Also write a report (HTML, Markdown, SVG) here.")
     ] = None,
@@ -105,7 +122,8 @@ def scores_cmd(
             "(e.g. --budget 1%), or --total-budget Y with --cost and --audit-cost"
         )
     if spec.budget is None:
-        _policies_only(spec, logs, model, test_attack, folds, seed, fmt, report)
+        search = _Search(test_attack, folds, seed, region_grid.value)
+        _policies_only(spec, logs, model, search, fmt, report)
         return
     curve = None
     if budgets is not None:
@@ -128,7 +146,8 @@ def scores_cmd(
     data, tables = result.to_dict(), score_tables(result)
     policies = None
     if model is not None:
-        policies = _policies(scored, spec, model, test_attack, folds, seed, report is not None)
+        search = _Search(test_attack, folds, seed, region_grid.value)
+        policies = _policies(scored, spec, model, search, report is not None)
         data.update(policies.to_dict())
         tables += policy_tables(policies)
     emit(tables, fmt, data)
@@ -169,13 +188,21 @@ def _cost_model(
     return CostModel(parsed, audit, total)
 
 
+@dataclass(frozen=True)
+class _Search:
+    """How the cost policies are evaluated: the out-of-sample set or folds, and the grid."""
+
+    test_attack: list[Path] | None
+    folds: int | None
+    seed: int
+    region_grid: RegionGrid
+
+
 def _policies(
     scored: ScoredLog,
     spec: LogSpec,
     model: CostModel,
-    test_attack: list[Path] | None,
-    folds: int | None,
-    seed: int,
+    search: _Search,
     with_sweep: bool = False,
 ) -> PolicyTable:
     import numpy as np
@@ -183,6 +210,12 @@ def _policies(
     from cofail.empirical import read_scores
     from cofail.scores import PolicyTable, evaluate_policies, sweep_policies
 
+    test_attack, folds, seed, grid = (
+        search.test_attack,
+        search.folds,
+        search.seed,
+        search.region_grid,
+    )
     test = None
     if test_attack:
         attack_only = spec.model_copy(update={"honest": (), "set_col": None})
@@ -195,7 +228,7 @@ def _policies(
         test = test_log.attack
     results = evaluate_policies(
         scored.honest, scored.attack, scored.layers, model, test_attack=test,
-        folds=folds or 5, seed=seed,
+        folds=folds or 5, seed=seed, region_grid=grid,
     )  # fmt: skip
     where = (
         f"out of sample: the attack cases of {', '.join(map(str, test_attack))}"
@@ -207,18 +240,17 @@ def _policies(
         top = max(model.total * 1.5, min(model.costs.values()) * 2)
         totals = np.linspace(min(model.costs.values()), top, 12).tolist()
         sweep = sweep_policies(
-            scored.honest, scored.attack, scored.layers, model, totals, seed=seed
-        )
-    return PolicyTable(model, tuple(results), where, scored.layers, sweep)
+            scored.honest, scored.attack, scored.layers, model, totals, seed=seed,
+            region_grid=grid,
+        )  # fmt: skip
+    return PolicyTable(model, tuple(results), where, scored.layers, sweep, grid)
 
 
 def _policies_only(
     spec: LogSpec,
     logs: list[Path],
     model: CostModel | None,
-    test_attack: list[Path] | None,
-    folds: int | None,
-    seed: int,
+    search: _Search,
     fmt: Fmt,
     report: Path | None,
 ) -> None:
@@ -229,7 +261,7 @@ def _policies_only(
     scored = read_scores(spec, logs)
     if scored.n_honest == 0:
         raise InputError("cost policies need honest cases: --honest FILE… or --set-col")
-    policies = _policies(scored, spec, model, test_attack, folds, seed, report is not None)
+    policies = _policies(scored, spec, model, search, report is not None)
     emit(policy_tables(policies), fmt, policies.to_dict())
     if report is not None:
         from cofail.report.document import write_document

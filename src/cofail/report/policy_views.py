@@ -69,6 +69,7 @@ _FAMILIES = (
     ("np:all", "every monitor, likelihood ratio"),
     ("any", "every monitor, audit when any flags"),
     ("region:", "best second-monitor region"),
+    ("mixed:", "randomised: monitor on part of the traffic"),
 )
 
 

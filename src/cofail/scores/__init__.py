@@ -19,6 +19,7 @@ from cofail.scores._policy import (
     CostModel,
     PolicyResult,
     PolicyTable,
+    RegionGrid,
     evaluate_policies,
     sweep_policies,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "LayerScore",
     "PolicyResult",
     "PolicyTable",
+    "RegionGrid",
     "ScoreAnalysis",
     "analyse_scores",
     "combine",

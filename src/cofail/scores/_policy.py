@@ -17,7 +17,12 @@ Policies:
 - ``np:all``: every monitor called, audit by the likelihood ratio of the score vector;
 - ``region:<m1>→<m2>``: m1 always, m2 only when m1's score lies in an interval (searched),
   audit by the likelihood ratio of what was seen (1-D outside the interval, 2-D inside);
-- ``any``: every monitor called, audit when any flags, thresholds split as in :func:`combine`.
+- ``any``: every monitor called, audit when any flags, thresholds split as in :func:`combine`;
+- ``mixed:<m>`` and ``mixed:all``: randomised, the best mixture at the budget of doing nothing,
+  auditing at once, and calling m (or every monitor) then auditing by the likelihood ratio at
+  any cut (Hua et al.'s stochastic Neyman–Pearson policy, over every cut rather than a grid).
+  Its catch rate and cost are expectations over the randomisation; it can pay for a monitor
+  on only part of the traffic, which wins at budgets near a monitor's cost.
 
 Likelihood ratios are fitted on the same cases they are scored on in sample; the out-of-sample
 figure refits everything (KDEs, interval, audit cut) on k − 1 folds and scores the fold left
@@ -29,7 +34,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -38,11 +43,22 @@ from cofail.intervals import wilson
 from cofail.scores._combine import combine
 from cofail.scores._kde import GaussianKDE
 
-__all__ = ["CostModel", "PolicyResult", "PolicyTable", "evaluate_policies", "sweep_policies"]
+__all__ = [
+    "CostModel",
+    "PolicyResult",
+    "PolicyTable",
+    "RegionGrid",
+    "evaluate_policies",
+    "sweep_policies",
+]
 
 _REGION_CUTS = 81
 """Candidate interval ends for the region policy: quantiles of the first monitor's scores over
-honest and attack cases together (a 1.25 % grid; about 3,300 intervals searched)."""
+honest and attack cases together (a 1.25 % grid; about 3,300 intervals searched), and ±∞."""
+_HUA_CUTS = 200
+"""Hua et al.'s grid: 200 quantiles of the first monitor's honest scores, no ±∞."""
+
+RegionGrid = Literal["pooled", "hua"]
 
 
 @dataclass(frozen=True)
@@ -69,12 +85,8 @@ class CostModel:
             raise InputError(f"--audit-cost {self.audit:g}: expected a finite cost > 0")
         if not self.total >= 0 or math.isinf(self.total):
             raise InputError(f"--total-budget {self.total:g}: expected a finite budget >= 0")
-        cheapest = min(self.costs.values())
-        if self.total < cheapest:
-            raise InputError(
-                f"--total-budget {self.total:g} is below the cheapest monitor's cost "
-                f"({cheapest:g}): no policy fits"
-            )
+        # A budget below every monitor's cost still fits the randomised policies, which call a
+        # monitor on part of the traffic; the deterministic ones are then left out.
 
 
 @dataclass(frozen=True)
@@ -84,7 +96,8 @@ class PolicyResult:
     name: str
     description: str
     tpr: float
-    caught: int
+    caught: float
+    """Attack cases caught; for a randomised policy, the expected number."""
     n_attack: int
     cost: float
     """Realised expected cost per honest case: monitor calls plus audits."""
@@ -95,7 +108,7 @@ class PolicyResult:
     calls: dict[str, float]
     """Share of honest cases on which each monitor is called."""
     tpr_out_of_sample: float | None = None
-    caught_out_of_sample: int | None = None
+    caught_out_of_sample: float | None = None
     n_out_of_sample: int | None = None
     independent_tpr: float | None = None
     """The same policy's catch rate if the monitors' scores were independent given the set
@@ -136,6 +149,12 @@ class _Fitted:
     score: Any  # (scores n × d) -> (priority per case, called-second mask or None)
     cut: float
     """Audit a case whose priority is at least this."""
+    mixture: tuple[tuple[float, float], ...] = ()
+    """A randomised policy: (probability, cut) per branch that calls the monitors and audits a
+    case whose priority is at least ``cut``; the rest of the probability audits at once without
+    calling anything (``direct``) or does nothing. Empty: the deterministic policy above."""
+    direct: float = 0.0
+    """Probability of auditing a case at once, without calling a monitor."""
 
 
 def _audit_cut(honest_priority: np.ndarray, rate: float) -> tuple[float, float]:
@@ -174,8 +193,94 @@ def _fit_np(h: np.ndarray, a: np.ndarray, cols: list[int], rate: float, label: s
                    {"log_lr_cut": cut}, lambda x: (lr(x[:, cols]), None), cut)  # fmt: skip
 
 
+def _upper_hull(points: list[tuple[float, float, int]]) -> list[tuple[float, float, int]]:
+    """The rising part of the upper concave hull of (cost, catch, branch) points."""
+    hull: list[tuple[float, float, int]] = []
+    for p in sorted(points, key=lambda q: (q[0], -q[1])):
+        if hull and p[1] <= hull[-1][1]:
+            continue  # costs more, catches no more
+        while len(hull) >= 2:
+            (x1, y1, _), (x2, y2, _) = hull[-2], hull[-1]
+            if (x2 - x1) * (p[1] - y1) - (y2 - y1) * (p[0] - x1) >= 0:
+                hull.pop()  # hull[-1] lies on or below the chord from hull[-2] to p
+            else:
+                break
+        hull.append(p)
+    return hull
+
+
+def _fit_mixed(
+    h: np.ndarray, a: np.ndarray, cols: list[int], model: CostModel, names: Sequence[str]
+) -> _Fitted:
+    """The best randomisation, at the budget, of: doing nothing; auditing at once without a
+    monitor; and calling the monitors in ``cols`` then auditing by their likelihood ratio at
+    any cut. The optimum of that linear programme lies on the upper concave hull of the
+    branches' (cost, catch) points, mixing at most two of them (Hua et al.'s stochastic
+    Neyman–Pearson policy is the single-monitor case; cofail searches every cut, not a grid).
+    """
+    lr = _lr(a[:, cols], h[:, cols])
+    pri_h, pri_a = lr(h[:, cols]), lr(a[:, cols])
+    call = sum(model.costs[names[i]] for i in cols)
+    # Audit at or above each distinct honest priority: the convention of every other policy
+    # here (and Hua et al.'s), so that the mixture adds randomisation and nothing else.
+    cuts = np.unique(pri_h)[::-1]
+    audited = len(h) - np.searchsorted(np.sort(pri_h), cuts, side="left")
+    caught = len(a) - np.searchsorted(np.sort(pri_a), cuts, side="left")
+    points = [(0.0, 0.0, -2), (model.audit, 1.0, -1)]
+    points += [
+        (call + model.audit * k / len(h), t / len(a), j)
+        for j, (k, t) in enumerate(zip(audited.tolist(), caught.tolist(), strict=True))
+    ]
+    hull = _upper_hull(points)
+    y = model.total
+    weights: dict[int, float] = {}
+    if y >= hull[-1][0]:
+        weights[hull[-1][2]] = 1.0
+    else:
+        i = next(i for i in range(len(hull) - 1) if hull[i + 1][0] > y)
+        (x1, _, b1), (x2, _, b2) = hull[i], hull[i + 1]
+        w = (y - x1) / (x2 - x1)
+        weights[b1], weights[b2] = 1.0 - w, w
+    direct = weights.pop(-1, 0.0)
+    weights.pop(-2, None)
+    mixture = tuple((w, float(cuts[j])) for j, w in sorted(weights.items()))
+    p_call = sum(w for w, _ in mixture)
+    rate = direct + sum(w * np.count_nonzero(pri_h >= c) / len(h) for w, c in mixture)
+    label = names[cols[0]] if len(cols) == 1 else "all"
+    monitors = " and ".join(names[i] for i in cols)
+    return _Fitted(
+        f"mixed:{label}",
+        f"randomised: {monitors} called on {p_call:.1%} of cases, audit by the likelihood "
+        f"ratio; {direct:.1%} audited at once",
+        {names[i]: p_call for i in cols},
+        float(rate),
+        {
+            "branches": [{"probability": w, "log_lr_cut": c} for w, c in mixture],
+            "audit_at_once": direct,
+        },
+        lambda x: (lr(x[:, cols]), None),
+        math.inf,
+        mixture,
+        direct,
+    )
+
+
+def _region_cuts(h: np.ndarray, a: np.ndarray, grid: RegionGrid) -> np.ndarray:
+    """Candidate interval ends on the first monitor's score (one column of each set)."""
+    if grid == "hua":
+        return np.unique(np.quantile(h, np.linspace(0, 1, _HUA_CUTS)))
+    cuts = np.unique(np.quantile(np.concatenate((h, a)), np.linspace(0, 1, _REGION_CUTS)))
+    return np.concatenate(([-np.inf], cuts, [np.inf]))
+
+
 def _fit_region(
-    h: np.ndarray, a: np.ndarray, first: int, second: int, model: CostModel, names: Sequence[str]
+    h: np.ndarray,
+    a: np.ndarray,
+    first: int,
+    second: int,
+    model: CostModel,
+    names: Sequence[str],
+    grid: RegionGrid = "pooled",
 ) -> _Fitted | None:
     """Search the interval of the first monitor's score in which to call the second."""
     c1, c2 = model.costs[names[first]], model.costs[names[second]]
@@ -183,12 +288,10 @@ def _fit_region(
     lr2 = _lr(a[:, [first, second]], h[:, [first, second]])
     one_h, one_a = lr1(h[:, [first]]), lr1(a[:, [first]])
     two_h, two_a = lr2(h[:, [first, second]]), lr2(a[:, [first, second]])
-    pooled = np.concatenate((h[:, first], a[:, first]))
-    cuts = np.unique(np.quantile(pooled, np.linspace(0, 1, _REGION_CUTS)))
-    cuts = np.concatenate(([-np.inf], cuts, [np.inf]))
+    cuts = _region_cuts(h[:, first], a[:, first], grid)
     best: tuple[int, float, float, float, float, float] | None = None
     for lo_i in range(len(cuts)):
-        for hi_i in range(lo_i + 1, len(cuts)):
+        for hi_i in range(lo_i + (grid == "pooled"), len(cuts)):
             lo, hi = cuts[lo_i], cuts[hi_i]
             inside_h = (h[:, first] >= lo) & (h[:, first] < hi)
             p_call = float(inside_h.mean())
@@ -225,7 +328,13 @@ def _fit_region(
     )
 
 
-def _fit_all(h: np.ndarray, a: np.ndarray, model: CostModel, names: Sequence[str]) -> list[_Fitted]:
+def _fit_all(
+    h: np.ndarray,
+    a: np.ndarray,
+    model: CostModel,
+    names: Sequence[str],
+    grid: RegionGrid = "pooled",
+) -> list[_Fitted]:
     d = h.shape[1]
     out: list[_Fitted] = []
     for i, name in enumerate(names):
@@ -235,7 +344,11 @@ def _fit_all(h: np.ndarray, a: np.ndarray, model: CostModel, names: Sequence[str
         naive = _fit_naive(h, i, rate, name)
         out.append(_with_calls(naive, {name: 1.0}))
         out.append(_with_calls(_fit_np(h, a, [i], rate, name), {name: 1.0}))
+    for i in range(d):
+        out.append(_fit_mixed(h, a, [i], model, names))
     every = sum(model.costs.values())
+    if d > 1:
+        out.append(_fit_mixed(h, a, list(range(d)), model, names))
     if d > 1 and model.total >= every:
         rate = (model.total - every) / model.audit
         out.append(
@@ -259,7 +372,7 @@ def _fit_all(h: np.ndarray, a: np.ndarray, model: CostModel, names: Sequence[str
         for i in range(d):
             for j in range(d):
                 if i != j and model.total >= model.costs[names[i]]:
-                    fitted = _fit_region(h, a, i, j, model, names)
+                    fitted = _fit_region(h, a, i, j, model, names, grid)
                     if fitted is not None:
                         out.append(fitted)
     return out
@@ -273,9 +386,12 @@ def _with_calls(f: _Fitted, calls: dict[str, float]) -> _Fitted:
     return _Fitted(f.name, f.description, calls, f.audit_rate, f.params, f.score, f.cut)
 
 
-def _caught(f: _Fitted, x: np.ndarray) -> int:
+def _caught(f: _Fitted, x: np.ndarray) -> float:
+    """Attack cases caught: a count, or for a randomised policy its expectation."""
     priority, _ = f.score(x)
-    return int(np.count_nonzero(priority >= f.cut))
+    if not f.mixture:
+        return int(np.count_nonzero(priority >= f.cut))
+    return f.direct * len(x) + sum(w * int(np.count_nonzero(priority >= c)) for w, c in f.mixture)
 
 
 def _shuffled(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -293,8 +409,13 @@ def evaluate_policies(
     folds: int = 5,
     seed: int = 0,
     independence: bool = True,
+    region_grid: RegionGrid = "pooled",
 ) -> list[PolicyResult]:
     """Return every policy that fits the budget, best in-sample catch rate first.
+
+    ``region_grid`` sets where the region policy's interval may end: ``"pooled"`` (81
+    quantiles of the first monitor's scores over both sets, and ±∞) or ``"hua"`` (Hua et al.'s
+    200 quantiles of its honest scores, to reproduce their Π_SR).
 
     ``honest`` and ``attack`` are cases × monitors, oriented (higher = more suspicious).
 
@@ -307,10 +428,10 @@ def evaluate_policies(
     ['region:y→x']
     """
     model.check(names)
-    fitted = _fit_all(honest, attack, model, names)
+    fitted = _fit_all(honest, attack, model, names, region_grid)
     if not fitted:
         raise InputError(f"no policy fits a total budget of {model.total:g}")
-    out_of: dict[str, tuple[int, int]] = {}
+    out_of: dict[str, tuple[float, int]] = {}
     if test_attack is not None:
         for f in fitted:
             out_of[f.name] = (_caught(f, test_attack), len(test_attack))
@@ -318,21 +439,21 @@ def evaluate_policies(
         rng = np.random.default_rng(seed)
         fold_h = rng.permutation(len(honest)) % folds
         fold_a = rng.permutation(len(attack)) % folds
-        sums: dict[str, list[int]] = {}
+        sums: dict[str, list[float]] = {}
         for k in range(folds):
-            train = _fit_all(honest[fold_h != k], attack[fold_a != k], model, names)
+            train = _fit_all(honest[fold_h != k], attack[fold_a != k], model, names, region_grid)
             test = attack[fold_a == k]
             for f in train:
-                got = sums.setdefault(f.name, [0, 0])
+                got = sums.setdefault(f.name, [0.0, 0])
                 got[0] += _caught(f, test)
                 got[1] += len(test)
-        out_of = {k: (v[0], v[1]) for k, v in sums.items()}
+        out_of = {k: (v[0], int(v[1])) for k, v in sums.items()}
     independent: dict[str, float] = {}
     if independence and honest.shape[1] > 1:
         rng = np.random.default_rng(seed + 1)
         sh, sa = _shuffled(honest, rng), _shuffled(attack, rng)
-        for f in _fit_all(sh, sa, model, names):
-            if f.name == "any" or f.name.startswith(("np:all", "region:")):
+        for f in _fit_all(sh, sa, model, names, region_grid):
+            if f.name == "any" or f.name.startswith(("np:all", "region:", "mixed:all")):
                 independent[f.name] = _caught(f, sa) / len(sa)
     results = []
     for f in fitted:
@@ -372,6 +493,8 @@ class PolicyTable:
     layers: tuple[str, ...]
     sweep: tuple[tuple[float, tuple[PolicyResult, ...]], ...] = ()
     """(total budget, in-sample results) pairs, for catch rate against budget."""
+    region_grid: RegionGrid = "pooled"
+    """Where the region policy's interval may end (see :func:`evaluate_policies`)."""
 
     @property
     def best(self) -> PolicyResult:
@@ -391,6 +514,7 @@ class PolicyTable:
             "policies": [r.to_dict() for r in self.results],
             "best": self.best.to_dict(),
             "out_of_sample_method": self.out_of_sample,
+            "region_grid": self.region_grid,
             "sweep": [
                 {"total_budget": y, "policies": {r.name: r.tpr for r in rs}} for y, rs in self.sweep
             ],
@@ -405,13 +529,14 @@ def sweep_policies(
     totals: Sequence[float],
     *,
     seed: int = 0,
+    region_grid: RegionGrid = "pooled",
 ) -> tuple[tuple[float, tuple[PolicyResult, ...]], ...]:
     """Return the in-sample results (and independence predictions) at each total budget."""
     out = []
     for y in totals:
         m = CostModel(model.costs, model.audit, float(y))
-        if y < min(model.costs.values()):
-            continue
-        rs = evaluate_policies(honest, attack, names, m, folds=0, seed=seed)
+        rs = evaluate_policies(
+            honest, attack, names, m, folds=0, seed=seed, region_grid=region_grid
+        )
         out.append((float(y), tuple(rs)))
     return tuple(out)
