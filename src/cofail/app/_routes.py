@@ -76,6 +76,7 @@ def create_app(session: Session) -> Guard:
             Route("/api/recommend", routes.recommend),
             Route("/api/robustness", routes.robustness),
             Route("/api/case", routes.case),
+            Route("/api/sequences", routes.sequences),
             Route("/api/navigator", routes.navigator),
             Route("/api/evidence", routes.evidence, methods=["POST"]),
             Route("/api/scores", routes.scores_upload, methods=["POST"]),
@@ -217,6 +218,15 @@ class _Routes:
             raise InputError(f"target: expected a probability in (0, 1), got {target:g}")
         return _json(await run_in_threadpool(_case_data, m, stack, p, residual, uncertain, target))
 
+    async def sequences(self, request: Request) -> Response:
+        """The stack as an event tree: ``cofail sequences``'s JSON, the tree and the bars drawn."""
+        q = request.query_params
+        m = self.session.matrix
+        stack = Stack.parse(q.get("stack", ""), m)
+        p, residual = q.getlist("p") or None, q.getlist("residual") or None
+        uncertain = q.get("uncertain", "pessimistic")
+        return _json(await run_in_threadpool(_sequences_data, m, stack, p, residual, uncertain))
+
     async def recommend(self, request: Request) -> Response:
         q = request.query_params
         objective = _choice(q, "objective", ("uncovered", "depth", "risk"), "uncovered")
@@ -335,6 +345,21 @@ def _case_data(
     scenario = Scenario.parse(p, residual, uncertain).for_matrix(matrix)
     case = build_case(matrix, stack, scenario, target=target)
     return {**case.to_dict(), "gsn2x": dumps_gsn2x(case), "svg": case_svg(case)}
+
+
+def _sequences_data(
+    matrix: Matrix, stack: Stack, p: list[str] | None, residual: list[str] | None, uncertain: str
+) -> dict[str, Any]:
+    from cofail.probability import Scenario
+    from cofail.report.sequence_figures import event_tree_svg, stopped_where_svg
+    from cofail.report.sequence_views import headline
+    from cofail.report.views import name_matrix
+    from cofail.sequences import event_tree
+
+    scenario = Scenario.parse(p, residual, uncertain).for_matrix(matrix)
+    result = event_tree(matrix, stack, scenario)
+    svgs = {"svg": event_tree_svg(result), "bars_svg": stopped_where_svg(result)}
+    return {**name_matrix(matrix, result.to_dict()), "headline": headline(result), **svgs}
 
 
 def _read_scored(body: bytes, suffix: str, label: str, q: QueryParams) -> tuple[Any, Any]:

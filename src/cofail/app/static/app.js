@@ -322,6 +322,7 @@ async function runAnalysis() {
     if (seq === state.seq) showError(err);
   }
   runRobustness(stack);
+  if (state.treeShown && !$("seq-order").value.trim()) drawSequences(); // follow the edited stack
 }
 
 function chips(list, items, empty) {
@@ -579,8 +580,34 @@ async function drawCase() {
   $("case-note").textContent = `${d.top_goal}. ${d.elements} elements; defeated: ${d.defeated.join(", ") || "none"}; undeveloped: ${d.undeveloped.join(", ") || "none"} (red in the diagram).`;
 }
 
+function svgImage(svg, alt) {
+  // Drawn by the server and shown as an image (a data: URL): it cannot run anything in the page.
+  return el("img", { alt, src: "data:image/svg+xml;base64," + btoa(unescape(encodeURIComponent(svg))) });
+}
+
+async function drawSequences() {
+  const stack = $("seq-order").value.trim() || stackParam();
+  if (!stack) { showError(new Error("tick layers to form a stack first")); return; }
+  const params = scenario(new URLSearchParams({ stack, uncertain: $("uncertain").value }));
+  const d = await change("GET", "/api/sequences?" + params);
+  if (!d) return;
+  state.treeShown = true;
+  const order = d.stack.join(" → ");
+  $("seq-figure").replaceChildren(
+    svgImage(d.svg, `Event tree of ${order}`),
+    svgImage(d.bars_svg, `Where attacks on ${order} are stopped, exact against independence`),
+  );
+  const t = $("seq-table");
+  t.replaceChildren(el("tr", {}, el("th", { text: "outcome" }), el("th", { text: "exact" }), el("th", { text: "if independent" })));
+  for (const o of d.outcomes) {
+    t.append(el("tr", {}, el("th", { scope: "row", text: o.outcome }), el("td", { text: num(o.probability) }), el("td", { text: num(o.independent) })));
+  }
+  $("seq-note").textContent = `${d.headline} ${d.assumptions}`;
+}
+
 function wire() {
   $("draw-case").addEventListener("click", drawCase);
+  $("draw-sequences").addEventListener("click", drawSequences);
   $("scores-file").addEventListener("change", (e) => { if (e.target.files[0]) sendScores(e.target.files[0]); e.target.value = ""; });
   $("scores-budget").addEventListener("input", rethreshold);
   $("open-file").addEventListener("change", (e) => { if (e.target.files[0]) openFile(e.target.files[0]); e.target.value = ""; });
