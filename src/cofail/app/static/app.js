@@ -582,7 +582,10 @@ async function drawCase() {
 
 function svgImage(svg, alt) {
   // Drawn by the server and shown as an image (a data: URL): it cannot run anything in the page.
-  return el("img", { alt, src: "data:image/svg+xml;base64," + btoa(unescape(encodeURIComponent(svg))) });
+  const img = el("img", { alt, src: "data:image/svg+xml;base64," + btoa(unescape(encodeURIComponent(svg))) });
+  img.style.maxWidth = "100%"; // the card's width; the SVG scales without loss
+  img.style.display = "block";
+  return img;
 }
 
 async function drawSequences() {
