@@ -273,3 +273,50 @@ def test_cli_reproduces_their_region_policy_with_their_grid(cli: Cli, tmp_path: 
     assert d["region_grid"] == "hua"
     region = max(p["tpr"] for p in d["policies"] if p["name"].startswith("region:"))
     assert region == pytest.approx(HUA_SWEEP[0.5][2], abs=1e-6)
+
+
+def _brute_points(h: np.ndarray, a: np.ndarray, model: CostModel) -> np.ndarray:
+    """Every deterministic policy by enumeration, on scores with few values, as (cost per
+    honest case, catch rate) rows: for each order of the two monitors, each set of first-monitor
+    values on which the second is called, and each set of observed cells (score pairs where it
+    is called, first scores where not) that is audited. Plus doing nothing and auditing all."""
+    costs = (model.costs["x"], model.costs["y"])
+    rows = [np.array([[0.0, 0.0], [model.audit, 1.0]])]
+    for f, s in ((0, 1), (1, 0)):
+        values = np.unique(np.concatenate((h[:, f], a[:, f])))
+        for pattern in range(2 ** len(values)):
+            called = values[[(pattern >> i) & 1 == 1 for i in range(len(values))]]
+            ch, ca = ([(r[f], r[s]) if r[f] in called else (r[f],) for r in x] for x in (h, a))
+            cells = sorted(set(ch) | set(ca))
+            mh = np.array([ch.count(c) for c in cells]) / len(h)
+            ma = np.array([ca.count(c) for c in cells]) / len(a)
+            spent = costs[f] + costs[s] * float(np.isin(h[:, f], called).mean())
+            subsets = (np.arange(2 ** len(cells))[:, None] >> np.arange(len(cells))) & 1
+            rows.append(np.column_stack((spent + model.audit * (subsets @ mh), subsets @ ma)))
+    return np.concatenate(rows)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_no_policy_beats_the_brute_force_optimum(seed: int) -> None:
+    """Random two-monitor stacks with scores in {0, 1, 2}: every deterministic policy cofail
+    fits (naive, np, np:all, any, both regions) catches at most the enumerated optimum within
+    its budget, and the randomised ones at most the best mixture of enumerated policies (a
+    linear programme, scipy's HiGHS)."""
+    from scipy.optimize import linprog
+
+    rng = np.random.default_rng(seed)
+    h = rng.choice(3, size=(24, 2), p=[0.6, 0.3, 0.1]).astype(float)
+    a = rng.choice(3, size=(16, 2), p=[0.2, 0.4, 0.4]).astype(float)
+    costs = {"x": float(rng.uniform(0.1, 1)), "y": float(rng.uniform(0.05, 0.5))}
+    total = sum(costs.values()) + float(rng.uniform(0.2, 2.0))
+    model = CostModel(costs, audit=5.0, total=total)
+    results = evaluate_policies(h, a, ("x", "y"), model, folds=0, independence=False)
+    points = _brute_points(h, a, model)
+    optimum = points[points[:, 0] <= total + 1e-12, 1].max()
+    lp = linprog(-points[:, 1], A_ub=[points[:, 0]], b_ub=[total], A_eq=[np.ones(len(points))],
+                 b_eq=[1], bounds=(0, 1), method="highs")  # fmt: skip
+    assert lp.status == 0
+    for r in results:
+        bound = -lp.fun if r.name.startswith("mixed:") else optimum
+        assert r.tpr <= bound + 1e-9, r.name
+    assert max(r.tpr for r in results if not r.name.startswith("mixed:")) > 0
