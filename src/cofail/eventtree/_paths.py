@@ -38,7 +38,7 @@ from cofail.eventtree._model import (
 from cofail.faulttree._mef import Formula
 from cofail.faulttree._mef_expr import Expressions
 
-__all__ = ["MAX_PATHS", "PathEnd", "walk"]
+__all__ = ["MAX_PATHS", "PathEnd", "count_paths", "walk"]
 
 MAX_PATHS = 1 << 20
 """Paths walked for one initiating event at most: each is a product of up to one formula per
@@ -96,6 +96,12 @@ def walk(
     """
     assert initiating.event_tree is not None
     start = model.event_trees[initiating.event_tree]
+    if count_paths(model, start.name, initiating) > MAX_PATHS:
+        raise InputError(
+            f"initiating event {initiating.name!r}: more than {MAX_PATHS:,} paths through its "
+            "event trees; cofail walks at most that many",
+            source=initiating.source,
+        )
     stack: list[tuple[Branch, _Collected]] = [
         (start.initial_state, _Collected(trees=(start.name,)))
     ]
@@ -141,6 +147,76 @@ def walk(
                 )
             linked = model.event_trees[link]
             stack.append((linked.initial_state, _replace(got, states=(), trees=(link, *got.trees))))
+
+
+def count_paths(model: EventTreeModel, tree: str, initiating: InitiatingEvent) -> int:
+    """Paths from ``tree``'s initial state to a sequence, linked trees followed (an upper
+    bound where an ``if`` decides a link), capped at ``MAX_PATHS + 1``; a cycle of linked
+    trees is refused here, before any path is walked.
+
+    Counted bottom up without recursion: chains of named branches and links can be long.
+    """
+    start = model.event_trees[tree]
+    counts: dict[int, int] = {}
+    # Nodes are (branch, its tree); a node is done when its children are.
+    stack: list[tuple[Branch, str, bool]] = [(start.initial_state, tree, False)]
+    on_stack: dict[int, str] = {}
+    while stack:
+        branch, name, expanded = stack.pop()
+        key = id(branch)
+        if key in counts:
+            continue
+        kids = _children(model, branch, name)
+        if expanded:
+            counts[key] = min(MAX_PATHS + 1, sum(counts[id(b)] for b, _ in kids) if kids else 1)
+            on_stack.pop(key, None)
+            continue
+        if key in on_stack:
+            raise InputError(
+                f"initiating event {initiating.name!r}: event trees link in a cycle through "
+                f"{name!r}",
+                source=initiating.source,
+            )
+        on_stack[key] = name
+        stack.append((branch, name, True))
+        for b, t in kids:
+            if id(b) in on_stack:
+                raise InputError(
+                    f"initiating event {initiating.name!r}: event trees link in a cycle: "
+                    f"{name} -> {t}",
+                    source=initiating.source,
+                )
+            if id(b) not in counts:
+                stack.append((b, t, False))
+    return counts[id(start.initial_state)]
+
+
+def _children(model: EventTreeModel, branch: Branch, tree: str) -> list[tuple[Branch, str]]:
+    """The branches ``branch`` goes on in: its fork's paths, its named branch, or the initial
+    states of the trees its sequence links (none: it ends there)."""
+    target = branch.target
+    if isinstance(target, Fork):
+        return [(p.branch, tree) for p in target.paths]
+    if isinstance(target, BranchRef):
+        return [(model.event_trees[tree].branches[target.name], tree)]
+    links = [i.event_tree for i in _instructions(model, model.sequences[target.name].instructions)]
+    return [(model.event_trees[t].initial_state, t) for t in dict.fromkeys(links)]
+
+
+def _instructions(model: EventTreeModel, body: tuple[Instruction, ...]) -> Iterator[Link]:
+    """The links among ``body``'s instructions, through blocks, ifs and rules."""
+    pending, seen = list(body), set()
+    while pending:
+        i = pending.pop()
+        if isinstance(i, Link):
+            yield i
+        elif isinstance(i, Block):
+            pending.extend(i.instructions)
+        elif isinstance(i, IfThenElse):
+            pending.extend(x for x in (i.then, i.otherwise) if x is not None)
+        elif isinstance(i, RuleRef) and i.name not in seen:
+            seen.add(i.name)
+            pending.extend(model.rules[i.name])
 
 
 def _replace(got: _Collected, **changes: object) -> _Collected:
