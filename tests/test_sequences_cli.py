@@ -178,3 +178,16 @@ def test_the_sequences_route_is_cofail_sequences(client: object, cli: Callable[.
     assert re.search(r"move [\d.]+ of probability onto harm", headline)
     bad = client.get("/api/sequences?stack=RLHF,NOPE")  # type: ignore[attr-defined]
     assert bad.status_code == 400 and "NOPE" in bad.json()["error"]
+
+
+def test_the_matrix_report_takes_an_event_tree_section(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    order = "gpt4,llama2new,mistralinstruct"
+    r = cli("report", "-m", str(XSTEST), "--sequences", order, "--out", str(tmp_path / "r"))
+    assert r.code == 0, r.err
+    html = (tmp_path / "r" / "report.html").read_text()
+    assert "Event tree: gpt4 → llama2new → mistralinstruct" in html
+    harm = cli("sequences", "-m", str(XSTEST), "-s", order, "-f", "json").json()["outcomes"][-1]
+    assert f"{harm['probability']:.4g}" in html
+    one_line_error(cli("report", "-m", str(XSTEST), "--sequences", "gpt4,NOPE"), "NOPE")

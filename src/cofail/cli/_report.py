@@ -43,6 +43,14 @@ def report(
         list[Path] | None,
         typer.Option(help="Evaluation log(s), any format `empirical` reads, to add as evidence."),
     ] = None,
+    sequences: Annotated[
+        str | None,
+        typer.Option(
+            "--sequences",
+            help="Also this stack as an event tree (A,B,C in deployment order): the tree drawn "
+            "and where attacks stop, as cofail sequences gives them (its default scenario).",
+        ),
+    ] = None,
     fmt: Annotated[
         Fmt, typer.Option("--format", "-f", help="How to report what was written.")
     ] = Fmt.table,
@@ -73,6 +81,14 @@ def report(
             scored = read_scores(spec, log)
             if scored.n_honest:
                 extra.append(score_section(analyse_scores(scored, spec)))
+    if sequences is not None:
+        from cofail.model import Stack
+        from cofail.probability import Scenario
+        from cofail.report.sequence_section import sequence_section
+        from cofail.sequences import event_tree
+
+        scenario = Scenario(uncertain=policy(uncertain)).for_matrix(m)
+        extra.append(sequence_section(event_tree(m, Stack.parse(sequences, m), scenario)))
     from cofail.cli._risk import note
     from cofail.probability._cost import still_running
 
