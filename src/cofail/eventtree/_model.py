@@ -172,3 +172,5 @@ class EventTreeModel:
     sequences: dict[str, Sequence] = field(default_factory=dict)
     """Sequences are global: any tree's branch may end in any tree's sequence (SCRAM)."""
     rules: dict[str, tuple[Instruction, ...]] = field(default_factory=dict)
+    rule_sources: dict[str, str] = field(default_factory=dict)
+    """The file each rule is defined in."""

@@ -70,6 +70,7 @@ def read_event_trees(parts: EventTreeParts, tree: FaultTree) -> EventTreeModel:
             if not body:
                 raise InputError(f"rule {name!r} has no instructions", source=source)
             model.rules[name] = body
+            model.rule_sources[name] = source
         else:
             _event_tree(node, source, model)
     _check(model, tree)
@@ -236,6 +237,8 @@ def _check(model: EventTreeModel, tree: FaultTree) -> None:
                     )
                 if isinstance(target, Fork):
                     _check_fork(target, et, order, where)
+                elif isinstance(target, BranchRef):
+                    _next_fork(b, et, where)  # refuses named branches in a circle
 
 
 def _branches_in(branch: Branch) -> Iterator[Branch]:
@@ -369,7 +372,10 @@ def _check_rule_cycles(model: EventTreeModel) -> None:
                 pending.pop()
             elif step in path:
                 cycle = " -> ".join([*path[path.index(step) :], step])
-                raise InputError(f"rules refer to each other in a cycle: {cycle}")
+                raise InputError(
+                    f"rules refer to each other in a cycle: {cycle}",
+                    source=model.rule_sources[step],
+                )
             elif step in uses and step not in done:
                 path.append(step)
                 pending.append(iter(uses[step]))
