@@ -204,3 +204,13 @@ def test_bad_requests_name_the_option(
 ) -> None:
     with pytest.raises(InputError, match=re.escape(needle)):
         call(paper)
+
+
+def test_a_layer_never_reached_has_no_conditional_failure() -> None:
+    # A holds for sure (no mode can hit it, no residual): B is never reached.
+    m = two_layers_one_mode(0.1, 0.0, 0.3)
+    m = m.model_copy(update={"cells": {"A": {"M": Vulnerability(level="N")}, "B": m.cells["B"]}})
+    t = event_tree(m, Stack(layers=("A", "B")), Scenario(p_default=0.1))
+    assert [o.probability for o in t.outcomes] == [1.0, 0.0, 0.0]
+    assert t.barriers[1].reached == 0.0 and t.barriers[1].fails_given_reached is None
+    assert str(t.outcomes[1].independent) == "0.0"  # not -0.0

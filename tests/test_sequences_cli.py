@@ -11,7 +11,11 @@ import pytest
 from cofail import catalog
 from cofail.model import Stack
 from cofail.probability import Scenario, stack_failure
-from cofail.report.sequence_figures import event_tree_figure, stopped_where_figure
+from cofail.report.sequence_figures import (
+    event_tree_figure,
+    probability_label,
+    stopped_where_figure,
+)
 from cofail.sequences import bow_tie, event_tree
 from conftest import Run, one_line_error
 
@@ -129,11 +133,12 @@ def test_the_tree_shows_every_branch_and_outcome_with_its_numbers() -> None:
     texts = _texts(event_tree_figure(t))
     for o in t.outcomes:
         assert o.outcome in texts
-        assert f"{o.probability:.3g}" in texts and f"{o.independent:.3g}" in texts
+        assert probability_label(o.probability) in texts
+        assert probability_label(o.independent) in texts
     for b in t.barriers:
         assert b.layer in texts
-        assert f"fails {b.fails_given_reached:.3g}" in texts
-        assert f"indep. {b.fails_alone:.3g}" in texts
+        assert f"fails {probability_label(b.fails_given_reached)}" in texts
+        assert f"indep. {probability_label(b.fails_alone)}" in texts
 
 
 def test_the_bow_tie_drawing_names_its_prevention_layers_and_shared_modes() -> None:

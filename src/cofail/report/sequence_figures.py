@@ -34,6 +34,7 @@ __all__ = [
     "event_tree_figure",
     "event_tree_svg",
     "outcome_colours",
+    "probability_label",
     "stopped_where_figure",
     "stopped_where_svg",
 ]
@@ -63,8 +64,20 @@ def _width(mass: float) -> float:
     return 0.7 + 5.0 * max(0.0, min(1.0, mass))
 
 
-def _p(value: float | None) -> str:
-    return "-" if value is None else f"{value:.3g}"
+def probability_label(value: float | None) -> str:
+    """A probability as the figures print it: 3 significant digits, but never 1 for less.
+
+    >>> [probability_label(x) for x in (0.58451, 0.99987, 1.0, 2.3e-7, None)]
+    ['0.585', '0.99987', '1', '2.3e-07', '-']
+    """
+    if value is None:
+        return "-"
+    if 0.999 <= value < 1.0:
+        return f"{value:.{max(3, 2 - int(np.floor(np.log10(1.0 - value))))}f}".rstrip("0")
+    return f"{value:.3g}"
+
+
+_p = probability_label
 
 
 def event_tree_figure(result: EventTreeResult) -> Figure:

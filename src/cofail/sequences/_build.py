@@ -120,7 +120,7 @@ def _solve(
     a = len(prevent)
     reached = np.append(exact.reached, exact.harm)
     reached_alone = np.append(alone.reached, alone.harm)
-    own = layer_failure(q, p, r)
+    own = layer_failure(q, p, r) + 0.0  # -0.0 (a layer that cannot fail) prints as 0
 
     def cost(key: str) -> float | None:
         return None if priced is None else priced.get(key, 0.0)

@@ -106,7 +106,7 @@ def independent_outcomes(q: np.ndarray, p: np.ndarray, r: np.ndarray) -> Ordered
     >>> o.stopped.round(12).tolist(), round(o.harm, 12)
     ([0.72, 0.1764], 0.1036)
     """
-    own = layer_failure(q, p, r)
+    own = layer_failure(q, p, r) + 0.0  # -0.0 (a layer that cannot fail) prints as 0
     survive = np.prod(1.0 - np.asarray(q, dtype=float) * p, axis=1) * (1.0 - r)
     before = np.concatenate(([1.0], np.cumprod(own)[:-1]))
     return OrderedOutcomes(
