@@ -99,6 +99,8 @@ def test_on_the_xstest_matrix(cli: Callable[..., Run]) -> None:
         (["-s", "RE", "--prevented-cost", "1"], ["--prevented-cost"]),
         (["-s", "RE", "--p", "2"], ["--p"]),
         (["-s", "RE", "-m", "nowhere.yaml"], ["nowhere.yaml"]),
+        (["-s", "RE", "--time-limit", "nan"], ["--time-limit"]),
+        (["-s", "RE", "--cost", "RE=inf"], ["--cost RE"]),
     ],
 )
 def test_mistakes_are_one_line(

@@ -85,7 +85,7 @@ def sequences_cmd(
     fmt: FormatOpt = Fmt.table,
 ) -> None:
     """Where attacks on the layers in order are stopped, or do harm: exact and if independent."""
-    from cofail.cli._risk import note
+    from cofail.cli._risk import _seconds, note
     from cofail.io import write_atomic
     from cofail.probability._cost import MAX_EXACT_SECONDS
     from cofail.report.sequence_views import sequence_tables
@@ -97,7 +97,7 @@ def sequences_cmd(
         raise InputError("a bow-tie needs both sides: --prevent A,B --mitigate C,D")
     if stack is not None and stack.strip().lower() == "all":
         raise InputError("--stack: an event tree needs its layers in order; list them (A,B,C)")
-    limit = MAX_EXACT_SECONDS if time_limit is None else time_limit
+    limit = MAX_EXACT_SECONDS if time_limit is None else _seconds(time_limit)
     m = load_matrix(matrix)
     scenario = parse_scenario(p, residual, uncertain).for_matrix(m)
     costs = parse_costs(cost or [], m)
