@@ -32,6 +32,7 @@ __all__ = [
     "LayerThreshold",
     "budget_threshold",
     "budget_thresholds",
+    "fixed_thresholds",
     "layer_thresholds",
     "miss_histogram",
     "missed",
@@ -130,6 +131,20 @@ def budget_threshold(sorted_honest: np.ndarray, budget: float, rule: ThresholdRu
 
 def budget_thresholds(scored: ScoredLog, spec: LogSpec) -> tuple[LayerThreshold, ...]:
     """Return every layer's threshold: its fixed one, else the budget's, with its rates."""
+    oriented = fixed_thresholds(scored, spec)
+    if spec.budget is not None:
+        for i in range(len(scored.layers)):
+            if i not in oriented:
+                column = np.sort(scored.honest[:, i])
+                oriented[i] = budget_threshold(column, spec.budget, spec.threshold_rule)
+    return layer_thresholds(
+        scored, [oriented[i] for i in range(len(scored.layers))], dict(spec.layer_thresholds)
+    )
+
+
+def fixed_thresholds(scored: ScoredLog, spec: LogSpec) -> dict[int, float]:
+    """Return the layers' ``--threshold`` values on the oriented scale, by layer index, after
+    checking that every other layer has a budget to set its threshold from."""
     fixed = dict(spec.layer_thresholds)
     unknown = sorted(set(fixed) - set(scored.layers))
     if unknown:
@@ -144,17 +159,11 @@ def budget_thresholds(scored: ScoredLog, spec: LogSpec) -> tuple[LayerThreshold,
         )
     # --threshold is on the tool's own scale; inside, a lower-is-suspicious layer's scores are
     # negated (every rule flags strictly above), so its fixed threshold is negated with them.
-    oriented = {
+    return {
         i: (-fixed[x] if scored.lower[i] else fixed[x])
         for i, x in enumerate(scored.layers)
         if x in fixed
     }
-    if spec.budget is not None:
-        for i in range(len(scored.layers)):
-            if i not in oriented:
-                column = np.sort(scored.honest[:, i])
-                oriented[i] = budget_threshold(column, spec.budget, spec.threshold_rule)
-    return layer_thresholds(scored, [oriented[i] for i in range(len(scored.layers))], fixed)
 
 
 def layer_thresholds(

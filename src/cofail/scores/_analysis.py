@@ -25,7 +25,8 @@ from cofail.empirical import (
     ScoredLog,
     StackFailure,
     budget_threshold,
-    budget_thresholds,
+    fixed_thresholds,
+    layer_thresholds,
     miss_histogram,
 )
 from cofail.empirical._spec import ThresholdRule
@@ -270,10 +271,7 @@ def analyse_scores(
         raise InputError(
             "cofail scores needs honest cases to set thresholds: --honest FILE… or --set-col"
         )
-    thresholds = budget_thresholds(scored, spec)
-    misses = miss_histogram(scored, thresholds, spec)
-    co = CoFailure(alpha=alpha, n_boot=n_boot, seed=seed).fit(misses)
-    stack = co.stack_failure_(None)
+    fixed = fixed_thresholds(scored, spec)
     grid = default_budgets(spec.budget) if budgets is None else tuple(budgets)
     if len(grid) > 250:
         raise InputError(f"at most 250 budgets in a curve, got {len(grid)}")
@@ -281,36 +279,40 @@ def analyse_scores(
     curve_t = np.empty((d, len(grid)))
     curve_fp = np.empty((d, len(grid)), dtype=np.int64)
     curve_tp = np.empty((d, len(grid)), dtype=np.int64)
-    layers = []
-    # One layer at a time: its two sorted columns serve the AUC, the intervals, the ROC and
-    # the curve, and are dropped before the next layer's (memory: the data plus two columns).
-    for i, t in enumerate(thresholds):
+    oriented: list[float] = []
+    parts: list[tuple[float, tuple[float, float], tuple[float, float], str, Any]] = []
+    # One layer at a time: its two sorted columns serve the threshold, the AUC, the intervals,
+    # the ROC and the curve, and are dropped before the next layer's (memory: the data plus
+    # two columns; time: each column sorted once).
+    for i in range(d):
         h_sorted, a_sorted = np.sort(scored.honest[:, i]), np.sort(scored.attack[:, i])
+        t = fixed[i] if i in fixed else budget_threshold(h_sorted, spec.budget, spec.threshold_rule)
+        oriented.append(t)
+        auc = mann_whitney_auc(h_sorted, a_sorted)
         iv = layer_intervals(
             h_sorted,
             a_sorted,
-            t.threshold,
-            spec.budget if t.origin == "budget" else None,
+            t,
+            None if i in fixed else spec.budget,
             spec.threshold_rule,
             alpha=alpha,
             n_boot=n_boot,
             seed=seed + i,
+            auc=auc,
         )
-        layers.append(
-            LayerScore(
-                threshold=t,
-                auc=mann_whitney_auc(h_sorted, a_sorted),
-                auc_interval=iv.auc,
-                tpr_interval=iv.tpr,
-                method=iv.method,
-                roc=roc_points(h_sorted, a_sorted),
-            )
-        )
+        parts.append((auc, iv.auc, iv.tpr, iv.method, roc_points(h_sorted, a_sorted)))
         curve_t[i] = [budget_threshold(h_sorted, b, spec.threshold_rule) for b in grid]
         curve_fp[i] = scored.n_honest - np.searchsorted(h_sorted, curve_t[i], "right")
         curve_tp[i] = scored.n_attack - np.searchsorted(a_sorted, curve_t[i], "right")
         del h_sorted, a_sorted
-    oriented = [t.threshold for t in thresholds]
+    thresholds = layer_thresholds(scored, oriented, dict(spec.layer_thresholds))
+    layers = [
+        LayerScore(threshold=t, auc=auc, auc_interval=ai, tpr_interval=ti, method=m, roc=roc)
+        for t, (auc, ai, ti, m, roc) in zip(thresholds, parts, strict=True)
+    ]
+    misses = miss_histogram(scored, thresholds, spec)
+    co = CoFailure(alpha=alpha, n_boot=n_boot, seed=seed).fit(misses)
+    stack = co.stack_failure_(None)
     union = (_union_count(scored.honest, oriented), _union_count(scored.attack, oriented))
     notes: list[str] = []
     combination = out = casc = None
@@ -329,10 +331,9 @@ def analyse_scores(
         notes,
         seed,
     )
-    fixed = [t.layer for t in thresholds if t.origin == "fixed"]
     if fixed:
         notes.append(
-            f"{', '.join(fixed)}: threshold fixed by --threshold at the budget; the curve "
+            f"{', '.join(scored.layers[i] for i in sorted(fixed))}: threshold fixed by --threshold at the budget; the curve "
             "sets every layer's threshold from each budget"
         )
     return ScoreAnalysis(

@@ -38,10 +38,15 @@ def mann_whitney_auc(honest_sorted: np.ndarray, attack_sorted: np.ndarray) -> fl
     >>> mann_whitney_auc(np.array([0.0, 1.0, 2.0]), np.array([1.0, 3.0]))
     0.75
     """
-    below = np.searchsorted(honest_sorted, attack_sorted, side="left").sum(dtype=np.int64)
-    upto = np.searchsorted(honest_sorted, attack_sorted, side="right").sum(dtype=np.int64)
-    # below + (upto - below) / 2 pairs, as an exact integer numerator over 2 n_h n_a
-    return float(int(below) + int(upto)) / (2.0 * len(honest_sorted) * len(attack_sorted))
+    left = np.searchsorted(honest_sorted, attack_sorted, side="left")
+    below = int(left.sum(dtype=np.int64))
+    # Ties: only attack scores that some honest score equals need the right-hand position.
+    n_h = len(honest_sorted)
+    tied = honest_sorted[np.minimum(left, n_h - 1)] == attack_sorted if n_h else left < 0
+    right = np.searchsorted(honest_sorted, attack_sorted[tied], side="right")
+    ties = int((right - left[tied]).sum(dtype=np.int64))
+    # below + ties / 2 pairs, as an exact integer numerator over 2 n_h n_a
+    return float(2 * below + ties) / (2.0 * n_h * len(attack_sorted))
 
 
 def roc_points(
@@ -90,17 +95,20 @@ def layer_intervals(
     alpha: float = 0.05,
     n_boot: int = 2000,
     seed: int = 0,
+    auc: float | None = None,
 ) -> LayerIntervals:
     """Return the AUC's and the catch rate's intervals (see the module docstring).
 
-    ``budget`` ``None`` means the threshold was fixed by hand: it is held fixed.
+    ``budget`` ``None`` means the threshold was fixed by hand: it is held fixed. ``auc``, the
+    point estimate when the caller has it (else computed here where needed).
     """
     n_h, n_a = len(honest_sorted), len(attack_sorted)
     caught = int(np.count_nonzero(attack_sorted > threshold))
     # Distinct scores from the sorted columns in one pass each (no sort of the union).
     distinct_h, distinct_a = _distinct(honest_sorted), _distinct(attack_sorted)
     if max(len(distinct_h), len(distinct_a)) > _MAX_DISTINCT or n_h == 0:
-        auc = mann_whitney_auc(honest_sorted, attack_sorted) if n_h else math.nan
+        if auc is None:
+            auc = mann_whitney_auc(honest_sorted, attack_sorted) if n_h else math.nan
         sampled = max(n_h, n_a) > _DELONG_SAMPLE
         return LayerIntervals(
             auc=_delong(honest_sorted, attack_sorted, auc, alpha) if n_h else (math.nan,) * 2,
