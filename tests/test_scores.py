@@ -264,3 +264,47 @@ def test_joint_misses_and_the_curve_agree_with_a_direct_count() -> None:
     assert d["stack"]["all_miss"] > d["stack"]["independent"]  # a shared factor: they agree
     assert d["combination"]["fpr"] <= 0.02 and "out_of_sample" in d["combination"]
     assert d["combination"]["tpr"] >= max(x["tpr"] for x in d["layers"]) - 1e-12
+
+
+def _large_log(seed: int, n: int = 60_000, d: int = 4) -> tuple[np.ndarray, np.ndarray]:
+    """Past the subsample threshold (50,000 cases), with a shared factor and ties."""
+    rng = np.random.default_rng(seed)
+    z_h, z_a = rng.normal(size=(n, 1)), rng.normal(size=(n, 1))
+    h = np.asfortranarray((0.6 * z_h + 0.8 * rng.normal(size=(n, d))).round(3))
+    a = np.asfortranarray((1.0 + 0.6 * z_a + 0.8 * rng.normal(size=(n, d))).round(3))
+    return h, a
+
+
+@pytest.mark.parametrize(("seed", "budget"), [(0, 0.01), (1, 0.002), (2, 0.05), (2, 0.01)])
+def test_the_polish_on_the_cases_that_can_matter_equals_the_polish_on_all(
+    seed: int, budget: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a large log the polish drops the cases no threshold it can set would flag; the
+    thresholds and counts must be those of the polish on every case."""
+    from cofail.scores import _combine
+
+    h, a = _large_log(seed)
+    if seed == 2:  # one layer worth the whole budget: its threshold falls to the lowest bound
+        a[:, 1:] = np.random.default_rng(5).permutation(h[:, 1:])
+    reduced = combine(h, a, budget, seed=seed)
+    assert _combine._relevant(h, a, list(reduced.thresholds), 0, None) is not None
+    monkeypatch.setattr(_combine, "_relevant", lambda *args: None)
+    full = combine(h, a, budget, seed=seed)
+    assert reduced == full
+    assert full.false_positives <= math.floor(budget * len(h) + 1e-9)
+
+
+def test_cross_validation_through_fold_indices_equals_copied_folds() -> None:
+    """Folds read through their indices give the counts of folds copied out and combined."""
+    from cofail.scores import cross_validate
+
+    h, a = _large_log(3, n=55_000, d=3)
+    cv = cross_validate(h, a, 0.01, folds=2, seed=4)
+    rng = np.random.default_rng(4)
+    fold_h, fold_a = rng.permutation(len(h)) % 2, rng.permutation(len(a)) % 2
+    caught = fp = 0
+    for f in range(2):
+        fit = combine(h[fold_h != f], a[fold_a != f], 0.01)
+        f_fp, f_tp = evaluate(h[fold_h == f], a[fold_a == f], fit.thresholds, "any")
+        caught, fp = caught + f_tp, fp + f_fp
+    assert (cv.caught, cv.false_positives) == (caught, fp)

@@ -102,12 +102,19 @@ def evaluate(
     return _flag_count(honest, thresholds, rule), _flag_count(attack, thresholds, rule)
 
 
-def _flag_count(scores: np.ndarray, thresholds: Sequence[float], rule: Rule) -> int:
-    if scores.shape[0] == 0:
+def _flag_count(
+    scores: np.ndarray, thresholds: Sequence[float], rule: Rule, rows: np.ndarray | None = None
+) -> int:
+    """Cases (of ``rows``, else all) the rule flags at ``thresholds``."""
+    if scores.shape[0] == 0 or (rows is not None and len(rows) == 0):
         return 0
-    acc = scores[:, 0] > thresholds[0]
+
+    def column(i: int) -> np.ndarray:
+        return scores[:, i] if rows is None else np.take(scores[:, i], rows)
+
+    acc = column(0) > thresholds[0]
     for i in range(1, scores.shape[1]):
-        flag = scores[:, i] > thresholds[i]
+        flag = column(i) > thresholds[i]
         acc = (acc | flag) if rule == "any" else (acc & flag)
     return int(np.count_nonzero(acc))
 
@@ -141,52 +148,77 @@ def combine(
     otherwise a grid of ranks refined around its best cell, and for more than 3 layers a
     pairwise coordinate search (see the module docstring). Cost O(n d + cells) per grid.
     """
-    if honest.shape[0] == 0:
+    return _combine(honest, attack, budget, rule, seed, None)
+
+
+Rows = tuple[np.ndarray, np.ndarray] | None
+"""Indices of the honest and the attack rows to use (a cross-validation fold), or all rows:
+a fold of a large log is read through its indices instead of copied."""
+
+
+def _combine(
+    honest: np.ndarray, attack: np.ndarray, budget: float, rule: Rule, seed: int, rows: Rows
+) -> Combination:
+    n_h = honest.shape[0] if rows is None else len(rows[0])
+    n_a = attack.shape[0] if rows is None else len(rows[1])
+    d = honest.shape[1]
+    if n_h == 0:
         raise InputError("a combination under a budget needs honest cases")
-    n_h, d = honest.shape
     allowed = math.floor(budget * n_h + 1e-9)  # honest cases the rule may flag
-    if n_h > _SEARCH_CASES or attack.shape[0] > _SEARCH_CASES:
+    if n_h > _SEARCH_CASES or n_a > _SEARCH_CASES:
         # A search needs many passes over the cases; on a seeded subsample each pass is
         # cheap, and the polish on every case then makes the thresholds feasible and locally
         # best for the data as given. The rates are always counted on every case.
         rng = np.random.default_rng(seed)
-        sub_h = honest[_pick(rng, n_h)]
-        sub_a = attack[_pick(rng, attack.shape[0])]
+        pick_h, pick_a = _pick(rng, n_h), _pick(rng, n_a)
+        if rows is not None:
+            pick_h, pick_a = rows[0][pick_h], rows[1][pick_a]
+        sub_h, sub_a = honest[pick_h], attack[pick_a]
         inner = combine(sub_h, sub_a, budget, rule, seed=seed)
-        best = _polish(honest, attack, list(inner.thresholds), allowed, rule)
+        start = list(inner.thresholds)
+        kept = _relevant(honest, attack, start, allowed, rows) if rule == "any" else None
+        if kept is None and rows is None:
+            best = _polish(honest, attack, start, allowed, rule)
+        else:
+            use = kept if kept is not None else rows
+            assert use is not None
+            best = _polish(_rows(honest, use[0]), _rows(attack, use[1]), start, allowed, rule)
         method = (
             f"searched on a seeded random subsample ({len(sub_h):,} honest, {len(sub_a):,} "
             f"attack cases; {inner.method}), then each layer's threshold re-set on every case "
             "to the lowest the others leave within budget"
         )
-    elif d <= 3:
-        cands = [_candidates(honest[:, i], allowed, rule) for i in range(d)]
-        best, exact = _grid_search(honest, attack, cands, allowed, rule, list(range(d)))
-        method = "exact: every combination of thresholds at distinct honest scores"
-        if not exact:
-            best = _polish(
-                honest, attack, _refine(honest, attack, cands, best, allowed, rule), allowed, rule
-            )
-            method = (
-                "grid: thresholds on an even grid of each layer's candidate scores, refined "
-                f"{_REFINE} times around the best and polished one layer at a time (the best "
-                "found, not proven optimal)"
-            )
     else:
-        best = _polish(honest, attack, _pairwise(honest, attack, allowed, rule), allowed, rule)
-        method = (
-            "pairwise: each pair of layers re-optimised in turn on a grid of candidate scores "
-            f"with the others fixed, up to {_SWEEPS} sweeps, then polished one layer at a time "
-            "(a local optimum, not proven global)"
-        )
-    fp, tp = evaluate(honest, attack, best, rule)
+        if rows is not None:  # a small fold: copy it
+            honest, attack, rows = honest[rows[0]], attack[rows[1]], None
+        if d <= 3:
+            cands = [_candidates(honest[:, i], allowed, rule) for i in range(d)]
+            best, exact = _grid_search(honest, attack, cands, allowed, rule, list(range(d)))
+            method = "exact: every combination of thresholds at distinct honest scores"
+            if not exact:
+                refined = _refine(honest, attack, cands, best, allowed, rule)
+                best = _polish(honest, attack, refined, allowed, rule)
+                method = (
+                    "grid: thresholds on an even grid of each layer's candidate scores, refined "
+                    f"{_REFINE} times around the best and polished one layer at a time (the "
+                    "best found, not proven optimal)"
+                )
+        else:
+            best = _polish(honest, attack, _pairwise(honest, attack, allowed, rule), allowed, rule)
+            method = (
+                "pairwise: each pair of layers re-optimised in turn on a grid of candidate "
+                f"scores with the others fixed, up to {_SWEEPS} sweeps, then polished one layer "
+                "at a time (a local optimum, not proven global)"
+            )
+    fp = _flag_count(honest, best, rule, None if rows is None else rows[0])
+    tp = _flag_count(attack, best, rule, None if rows is None else rows[1])
     return Combination(
         rule=rule,
         thresholds=tuple(float(t) for t in best),
         false_positives=fp,
         n_honest=n_h,
         caught=tp,
-        n_attack=attack.shape[0],
+        n_attack=n_a,
         budget=budget,
         method=method,
     )
@@ -196,6 +228,66 @@ def _pick(rng: np.random.Generator, n: int) -> np.ndarray:
     if n <= _SEARCH_CASES:
         return np.arange(n)
     return np.sort(rng.choice(n, _SEARCH_CASES, replace=False))
+
+
+_KEEP = 0.5
+"""The polish runs on the cases that can matter only when they are at most this share."""
+
+
+def _relevant(
+    honest: np.ndarray, attack: np.ndarray, start: Sequence[float], allowed: int, rows: Rows
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Rows of each set the ``any`` polish can ever flag, or None when that is most of them.
+
+    A layer alone may flag at most ``allowed`` honest cases, so no threshold the polish sets
+    lies below the (allowed + 1)-th largest honest score t_i (it takes an order statistic of
+    the honest cases the other layers leave unflagged, of which at least ``room + 1`` lie at
+    or above t_i). A bound b_i < t_i, checked on every case (more than ``allowed`` honest
+    scores above it), and below the starting threshold, therefore splits off cases that no
+    step flags: those at or below every b_i. Dropping them changes no count the polish
+    compares, so it takes the same steps on the rest. b_i comes from a strided sample.
+    Returns indices into ``honest`` and ``attack`` (within ``rows`` when given).
+    """
+    d = honest.shape[1]
+    n_h = honest.shape[0] if rows is None else len(rows[0])
+    n_a = attack.shape[0] if rows is None else len(rows[1])
+    if allowed + 1 >= n_h:
+        return None
+
+    def column(scores: np.ndarray, i: int, which: int) -> np.ndarray:
+        return scores[:, i] if rows is None else np.take(scores[:, i], rows[which])
+
+    bounds = []
+    for i in range(d):
+        column_h = column(honest, i, 0)
+        sample = np.sort(column_h[:: max(1, n_h // 200_000)])
+        m = len(sample)
+        k = min(m - 1, math.ceil(1.3 * (allowed + 1) * m / n_h) + 10)
+        b = min(float(sample[m - 1 - k]), float(np.nextafter(start[i], -np.inf)))
+        if np.count_nonzero(column_h > b) <= allowed:
+            return None  # the sample misled: no safe bound for this layer
+        bounds.append(b)
+        del column_h
+    keep_h = np.zeros(n_h, dtype=bool)
+    keep_a = np.zeros(n_a, dtype=bool)
+    for i, b in enumerate(bounds):
+        keep_h |= column(honest, i, 0) > b
+        keep_a |= column(attack, i, 1) > b
+    if int(np.count_nonzero(keep_h)) + int(np.count_nonzero(keep_a)) > _KEEP * (n_h + n_a):
+        return None
+    kept_h, kept_a = np.flatnonzero(keep_h), np.flatnonzero(keep_a)
+    if rows is not None:
+        kept_h, kept_a = rows[0][kept_h], rows[1][kept_a]
+    return kept_h, kept_a
+
+
+def _rows(scores: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """The rows ``index`` of a cases × layers array, column-major like the logs' arrays (the
+    polish works one column at a time)."""
+    out = np.empty((len(index), scores.shape[1]), order="F")
+    for i in range(scores.shape[1]):
+        np.take(scores[:, i], index, out=out[:, i])
+    return out
 
 
 def _polish(
@@ -484,9 +576,12 @@ def cross_validate(
     caught = fp = 0
     per_fold = []
     for f in range(k):
-        fit = combine(honest[fold_h != f], attack[fold_a != f], budget, rule)
-        test_h, test_a = honest[fold_h == f], attack[fold_a == f]
-        f_fp, f_tp = evaluate(test_h, test_a, fit.thresholds, rule)
+        # Folds as indices: a large log's folds are read through them, not copied.
+        train = (np.flatnonzero(fold_h != f), np.flatnonzero(fold_a != f))
+        fit = _combine(honest, attack, budget, rule, 0, train)
+        test_h, test_a = np.flatnonzero(fold_h == f), np.flatnonzero(fold_a == f)
+        f_fp = _flag_count(honest, fit.thresholds, rule, test_h)
+        f_tp = _flag_count(attack, fit.thresholds, rule, test_a)
         caught, fp = caught + f_tp, fp + f_fp
         per_fold.append(f_tp / max(1, test_a.shape[0]))
     method = (
