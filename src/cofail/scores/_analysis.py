@@ -366,8 +366,13 @@ def _first_caught(column: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     when none is. Thresholds fall as budgets rise, so a case is flagged at a suffix of the
     budgets: counting the thresholds below its score gives that suffix's length."""
     ascending = thresholds[::-1]
-    below = np.searchsorted(ascending, column, side="left")
-    return (len(thresholds) - below).astype(np.uint8)
+    out = np.full(len(column), len(thresholds), dtype=np.uint8)
+    # Most cases lie at or below the largest budget's threshold, flagged at no budget: only
+    # the rest are searched.
+    above = np.flatnonzero(column > ascending[0])
+    below = np.searchsorted(ascending, column[above], side="left")
+    out[above] = len(thresholds) - below
+    return out
 
 
 def _curve(
