@@ -193,7 +193,7 @@ def _combine(
             honest, attack, rows = honest[rows[0]], attack[rows[1]], None
         if d <= 3:
             cands = [_candidates(honest[:, i], allowed, rule) for i in range(d)]
-            best, exact = _grid_search(honest, attack, cands, allowed, rule, list(range(d)))
+            best, exact, _, _ = _grid_search(honest, attack, cands, allowed, rule, list(range(d)))
             method = "exact: every combination of thresholds at distinct honest scores"
             if not exact:
                 refined = _refine(honest, attack, cands, best, allowed, rule)
@@ -382,7 +382,7 @@ def _grid_search(
     base_a: np.ndarray | None = None,
     fixed: Sequence[float] | None = None,
     cells: int = _MAX_CELLS,
-) -> tuple[list[float], bool]:
+) -> tuple[list[float], bool, int, int]:
     """Best thresholds of ``layers`` over (possibly thinned) candidate grids.
 
     ``base_h`` / ``base_a`` mark the cases the other (fixed) layers already decide: for
@@ -416,7 +416,7 @@ def _grid_search(
     out = list(fixed) if fixed is not None else [np.inf] * honest.shape[1]
     for j, layer in enumerate(layers):
         out[layer] = float(grids[j][cell[j]])
-    return out, exact
+    return out, exact, int(fp[cell]), int(tp[cell])
 
 
 def _histogram(scores: np.ndarray, grids: Sequence[np.ndarray], shape: tuple[int, ...]) -> Any:
@@ -471,7 +471,7 @@ def _refine(
             pos = int(np.searchsorted(window, current[j]))
             narrowed.append(window[max(0, pos - step) : pos + step + 1])
         windows = narrowed
-        found, exact = _grid_search(honest, attack, windows, allowed, rule, list(range(d)))
+        found, exact, _, _ = _grid_search(honest, attack, windows, allowed, rule, list(range(d)))
         if _better(honest, attack, found, current, allowed, rule):
             current = found
         if exact:
@@ -508,6 +508,7 @@ def _pairwise(honest: np.ndarray, attack: np.ndarray, allowed: int, rule: Rule) 
     if not starts:
         starts = [[np.inf] * d]
     best = max(starts, key=lambda s: _flag_count(attack, s, rule))
+    fp_best, tp_best = evaluate(honest, attack, best, rule)
     for _ in range(_SWEEPS):
         improved = False
         for pair in itertools.combinations(range(d), 2):
@@ -517,12 +518,14 @@ def _pairwise(honest: np.ndarray, attack: np.ndarray, allowed: int, rule: Rule) 
             free = honest if base_h is None else honest[~base_h]
             room = allowed - (0 if base_h is None or rule == "all" else int(base_h.sum()))
             cands = [_candidates(free[:, i], max(room, 0), rule) for i in pair]
-            found, _ = _grid_search(
+            # The grid's counts at its best cell are the rule's counts at those thresholds
+            # (the fixed layers' cases included): no second pass over the cases.
+            found, _, fp, tp = _grid_search(
                 honest, attack, cands, allowed, rule, list(pair), base_h, base_a, best,
                 cells=_PAIR_CELLS,
             )  # fmt: skip
-            if _better(honest, attack, found, best, allowed, rule):
-                best, improved = found, True
+            if fp <= allowed and (tp, -fp) > (tp_best, -fp_best):
+                best, fp_best, tp_best, improved = found, fp, tp, True
         if not improved:
             break
     return best
