@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT / "src"))
 ARALIA = ROOT.parent / "shared" / "benchmarks" / "aralia"
 COFAIL = [sys.executable, "-m", "cofail"]
 SKIPPED = {
-    "das9701": "SCRAM needs 22 s for its top alone with -l 1, cofail's one BDD is not built",
+    "das9701": "SCRAM needs 22 s for its top alone with -l 1",
     "nus9601": "SCRAM gives no answer within 300 s for its top alone",
     "edfpa14q": "SCRAM gives no -l 1 answer in the reference table",
 }
