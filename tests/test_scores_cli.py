@@ -144,3 +144,84 @@ def test_the_issue_example_no_longer_leaks_duckdb(cli: Cli, tmp_path: Path) -> N
     r = cli("empirical", str(log), "--wide", "--threshold", "5", "--polarity", "passed")
     one_line_error(r, "must be 0/1 or true/false", "--budget")
     assert "Conversion Error" not in r.err
+
+
+def _stratified(tmp_path: Path) -> tuple[Path, Path, np.ndarray, np.ndarray, list[str]]:
+    """Attack cases of two task types, honest cases without the column."""
+    rng = np.random.default_rng(9)
+    h = np.round(rng.normal(size=(300, 2)) * 2 + 3, 1)
+    a = np.round(rng.normal(size=(120, 2)) * 2 + 5, 1)
+    tasks = ["sql" if i % 3 else "web" for i in range(len(a))]
+    honest, attack = tmp_path / "h.csv", tmp_path / "a.csv"
+    honest.write_text("\n".join(["case,m1,m2", *(f"{i},{r[0]},{r[1]}" for i, r in enumerate(h))]))
+    attack.write_text(
+        "\n".join(["case,task,m1,m2", *(f"{i},{t},{r[0]},{r[1]}" for i, (t, r) in
+                                        enumerate(zip(tasks, a, strict=True)))])
+    )  # fmt: skip
+    return honest, attack, h, a, tasks
+
+
+def test_scored_strata_catches_by_stratum_at_the_pooled_thresholds(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """One threshold per layer from every honest case (np.percentile, ControlArena's rule);
+    catches, all-miss and the independence product counted within each task type, by numpy."""
+    honest, attack, h, a, tasks = _stratified(tmp_path)
+    r = cli("scores", str(attack), "--wide", "--honest", str(honest), "--budget", "5%",
+            "--stratum-col", "task", "--no-combination", "-f", "json")  # fmt: skip
+    assert r.code == 0, r.err
+    d = r.json()
+    t = [np.percentile(h[:, i], 95) for i in range(2)]
+    by = {s["stratum"]: s for s in d["strata"]}
+    assert set(by) == {"sql", "web"}
+    for name in ("sql", "web"):
+        rows = a[[x == name for x in tasks]]
+        miss = rows <= np.array(t)
+        assert by[name]["n_attack"] == len(rows)
+        assert by[name]["tpr"] == {"m1": pytest.approx(1 - miss[:, 0].mean()),
+                                   "m2": pytest.approx(1 - miss[:, 1].mean())}  # fmt: skip
+        assert by[name]["all_miss"] == pytest.approx(miss.all(axis=1).mean())
+        assert by[name]["independent"] == pytest.approx(miss[:, 0].mean() * miss[:, 1].mean())
+    # the same misses reach empirical, per stratum
+    e = cli("empirical", str(attack), "--wide", "--honest", str(honest), "--budget", "5%",
+            "--stratum-col", "task", "-f", "json")  # fmt: skip
+    assert e.code == 0, e.err
+    strata = e.json()["strata"]
+    for name in ("sql", "web"):
+        assert strata[name]["stack"]["observed"] == pytest.approx(by[name]["all_miss"])
+        assert strata[name]["marginals"]["m1"] == pytest.approx(1 - by[name]["tpr"]["m1"])
+
+
+def test_scored_strata_errors(cli: Cli, tmp_path: Path) -> None:
+    honest, attack, *_ = _stratified(tmp_path)
+    one_line_error(
+        cli(
+            "scores",
+            str(attack),
+            "--wide",
+            "--honest",
+            str(honest),
+            "--budget",
+            "5%",
+            "--stratum-col",
+            "kind",
+        ),
+        "no column 'kind'",
+    )
+    long = tmp_path / "long.csv"
+    long.write_text("case,layer,score,task\n1,m1,9,a\n1,m2,0.5,b\n")
+    one_line_error(
+        cli(
+            "empirical",
+            str(long),
+            "--score-col",
+            "score",
+            "--honest",
+            str(honest),
+            "--budget",
+            "5%",
+            "--stratum-col",
+            "task",
+        ),
+        "case '1': its rows give more than one 'task'",
+    )

@@ -77,6 +77,9 @@ class ScoredLog:
     honest_source: str
     """The honest cases' files ('' when none)."""
     notes: tuple[str, ...] = ()
+    strata: np.ndarray | None = None
+    """Per attack case, its stratum (``--stratum-col``), else None. Thresholds are set on every
+    honest case together: one deployment threshold, catches counted per stratum."""
 
     @property
     def n_honest(self) -> int:
@@ -121,10 +124,11 @@ def read_scores(spec: LogSpec, paths: Sequence[str | Path]) -> ScoredLog:
         raise InputError("give the honest cases either as --honest files or by --set-col, not both")
     lower = set(spec.lower_is_suspicious)
     if spec.honest:
-        attack = _read_set(spec, files)
-        honest = _read_set(spec, [Path(p) for p in spec.honest])
-        layers, attack_scores = attack
-        honest_layers, honest_scores = honest
+        layers, attack_scores, _, strata = _read_table(spec, files)
+        # The honest cases only set thresholds: their stratum column, if any, is not a layer
+        # and not needed.
+        honest_files = [Path(p) for p in spec.honest]
+        honest_layers, honest_scores, _, _ = _read_table(spec, honest_files, with_strata=False)
         if set(honest_layers) != set(layers):
             raise InputError(
                 f"the honest and attack cases score different layers: honest "
@@ -134,7 +138,13 @@ def read_scores(spec: LogSpec, paths: Sequence[str | Path]) -> ScoredLog:
         if order != sorted(order):  # the same columns in another order: one copy, in ours
             honest_scores = np.asfortranarray(honest_scores[:, order])
     else:
-        layers, attack_scores, honest_scores = _read_labelled(spec, files)
+        layers, scores, labels, strata = _read_table(spec, files)
+        if labels is None:
+            attack_scores, honest_scores = scores, np.empty((0, len(layers)))
+        else:
+            honest = labels == "honest"
+            attack_scores, honest_scores = scores[~honest], scores[honest]
+            strata = None if strata is None else strata[~honest]
     unknown = sorted(lower - set(layers))
     if unknown:
         raise InputError(
@@ -156,35 +166,29 @@ def read_scores(spec: LogSpec, paths: Sequence[str | Path]) -> ScoredLog:
         honest_source=", ".join(spec.honest) if spec.honest else (
             f"rows with {spec.set_col} = honest" if spec.set_col else ""
         ),
+        strata=strata,
     )  # fmt: skip
 
 
-def _read_set(spec: LogSpec, files: list[Path]) -> tuple[tuple[str, ...], np.ndarray]:
-    layers, scores, _ = _read_table(spec, files)
-    return layers, scores
+Table = tuple[tuple[str, ...], np.ndarray, np.ndarray | None, np.ndarray | None]
+"""Layers, cases × layers scores, each case's set label and its stratum (None without a set
+or a stratum column)."""
 
 
-def _read_labelled(
-    spec: LogSpec, files: list[Path]
-) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
-    layers, scores, labels = _read_table(spec, files)
-    if labels is None:
-        return layers, scores, np.empty((0, len(layers)))
-    honest = labels == "honest"
-    return layers, scores[~honest], scores[honest]
-
-
-def _read_table(
-    spec: LogSpec, files: list[Path]
-) -> tuple[tuple[str, ...], np.ndarray, np.ndarray | None]:
-    """Layers, cases × layers scores, and each case's set label (``None`` without a set
-    column)."""
+def _read_table(spec: LogSpec, files: list[Path], *, with_strata: bool = True) -> Table:
+    """Read one set of files (see :data:`Table`); ``with_strata`` False: the stratum column
+    need not exist, and is not read (it is still not a layer where it exists)."""
     for p in files:
         require_file(p)
     framework = resolve_tool(spec, files)
     if framework == "json":
         raise InputError("--tool json logs carry outcomes, not scores: give a wide or long log")
     if framework is not None:
+        if spec.stratum and with_strata:
+            raise InputError(
+                f"--stratum-col: scored {framework} logs are read without strata (give each "
+                "stratum's cases as their own log, or a wide or long log with the column)"
+            )
         rows = read_framework(files, framework, spec)
         return _pivot_arrow(rows.table, spec, ", ".join(map(str, files)), framework)
     _refuse_bad_text(files)
@@ -192,7 +196,11 @@ def _read_table(
     con = _connect()
     try:
         src = _source_sql(files)
-        return _wide(con, src, spec, source) if spec.wide else _long(con, src, spec, source)
+        if spec.wide:
+            return _wide(con, src, spec, source, with_strata)
+        return _long(
+            con, src, spec if with_strata else spec.model_copy(update={"stratum": None}), source
+        )
     except duckdb.Error as exc:
         raise InputError(
             f"cannot read the log: {str(exc).splitlines()[0]}", source=source
@@ -267,12 +275,28 @@ def _check_labels(con: duckdb.DuckDBPyConnection, src: str, spec: LogSpec, sourc
         )
 
 
+def _stratum_sql(spec: LogSpec) -> str:
+    """SQL for each row's stratum as text ('' when empty), or '' without --stratum-col."""
+    if not spec.stratum:
+        return ""
+    return f", coalesce(CAST({_ident(spec.stratum)} AS VARCHAR), '') AS cofail_stratum"
+
+
+def _strata(data: dict[str, Any], spec: LogSpec) -> np.ndarray | None:
+    if not spec.stratum:
+        return None
+    return np.asarray(data["cofail_stratum"], dtype=object)
+
+
 def _wide(
-    con: duckdb.DuckDBPyConnection, src: str, spec: LogSpec, source: str
-) -> tuple[tuple[str, ...], np.ndarray, np.ndarray | None]:
+    con: duckdb.DuckDBPyConnection, src: str, spec: LogSpec, source: str, with_strata: bool
+) -> Table:
     columns = _columns(con, src)
-    _require(columns, [spec.case, spec.stratum, spec.set_col, *(spec.layers or ())], source)
+    stratum = spec.stratum if with_strata else None
+    _require(columns, [spec.case, stratum, spec.set_col, *(spec.layers or ())], source)
     reserved = {spec.case, spec.stratum, spec.set_col}
+    if not with_strata:
+        spec = spec.model_copy(update={"stratum": None})
     layers = tuple(spec.layers or [c for c in columns if c not in reserved])
     _check_layers(layers, source)
     checks = [(c, c, _score_sql(c, columns[c])) for c in layers]
@@ -292,23 +316,22 @@ def _wide(
             column = con.execute(f"SELECT {sql} AS v FROM {src}").fetchnumpy()["v"]
             scores[:, i] = np.asarray(column, dtype=np.float64)
             del column
-        data = con.execute(f"SELECT 1{label} FROM {src}").fetchnumpy() if spec.set_col else {}
+        extra = label + _stratum_sql(spec)
+        data = con.execute(f"SELECT 1{extra} FROM {src}").fetchnumpy() if extra else {}
     else:
         select = ", ".join(f"{sql} AS {_ident(f'v{i}')}" for i, (_, _, sql) in enumerate(checks))
-        data = con.execute(f"SELECT {select}{label} FROM {src}").fetchnumpy()
+        data = con.execute(f"SELECT {select}{label}{_stratum_sql(spec)} FROM {src}").fetchnumpy()
         for i in range(len(layers)):
             scores[:, i] = np.asarray(data.pop(f"v{i}"), dtype=np.float64)
     labels = None
     if spec.set_col:
         labels = np.where(np.asarray(data["honest"], dtype=bool), "honest", "attack")
-    return layers, scores, labels
+    return layers, scores, labels, _strata(data, spec)
 
 
-def _long(
-    con: duckdb.DuckDBPyConnection, src: str, spec: LogSpec, source: str
-) -> tuple[tuple[str, ...], np.ndarray, np.ndarray | None]:
+def _long(con: duckdb.DuckDBPyConnection, src: str, spec: LogSpec, source: str) -> Table:
     columns = _columns(con, src)
-    _require(columns, [spec.case, spec.layer, spec.score_col, spec.set_col], source)
+    _require(columns, [spec.case, spec.layer, spec.score_col, spec.set_col, spec.stratum], source)
     sql = _score_sql(spec.score_col, columns[spec.score_col])
     layer_sql = f"CAST({_ident(spec.layer)} AS VARCHAR)"
     con.execute(
@@ -332,15 +355,13 @@ def _long(
     table = pa.table(
         con.execute(
             f"""SELECT CAST({_ident(spec.case)} AS VARCHAR) AS "case", {layer_sql} AS layer,
-            {sql} AS score, {label} AS "set" FROM scored"""
+            {sql} AS score, {label} AS "set"{_stratum_sql(spec)} FROM scored"""
         ).fetchnumpy()
     )
     return _pivot_arrow(table, spec, source, None)
 
 
-def _pivot_arrow(
-    table: pa.Table, spec: LogSpec, source: str, framework: str | None
-) -> tuple[tuple[str, ...], np.ndarray, np.ndarray | None]:
+def _pivot_arrow(table: pa.Table, spec: LogSpec, source: str, framework: str | None) -> Table:
     """Cases × layers from long rows ``case, layer, score[, set]``: a case must have one score
     for every layer (incomplete cases are refused: a missing score is not a miss)."""
     cases = np.asarray(table.column("case").to_numpy(zero_copy_only=False), dtype=object)
@@ -395,7 +416,22 @@ def _pivot_arrow(
     labels = None
     if sets is not None:
         labels = np.array([set_label(k.split("\x00", 1)[0], source) for k in unique])
-    return layers, scores, labels
+    strata = None
+    if "cofail_stratum" in table.column_names:
+        given = np.asarray(
+            table.column("cofail_stratum").to_numpy(zero_copy_only=False), dtype=object
+        )
+        strata = np.empty(len(unique), dtype=object)
+        strata[row] = given  # a case's rows must agree: checked next
+        if (strata[row] != given).any():
+            at = int(np.flatnonzero(strata[row] != given)[0])
+            raise InputError(
+                f"case {brief(str(cases[at]))}: its rows give more than one {spec.stratum!r} "
+                f"({brief(str(strata[row[at]]))} and {brief(str(given[at]))}); a case is in "
+                "one stratum",
+                source=source,
+            )
+    return layers, scores, labels, strata
 
 
 def _case_of(key: Any) -> str:

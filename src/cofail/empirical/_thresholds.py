@@ -209,8 +209,15 @@ def miss_histogram(
     patterns = np.zeros(scored.n_attack, dtype=np.uint64)
     for i, t in enumerate(oriented):  # one column at a time: no cases × layers bool array
         patterns |= (scored.attack[:, i] <= t).astype(np.uint64) << np.uint64(i)
-    keys, counts = np.unique(patterns, return_counts=True)
-    strata = np.array([""], dtype=object).repeat(len(keys))
+    if scored.strata is None:
+        keys, counts = np.unique(patterns, return_counts=True)
+        strata = np.array([""], dtype=object).repeat(len(keys))
+    else:  # per (stratum, pattern): the stratum's code beside the pattern, one unique
+        names, code = np.unique(scored.strata.astype(str), return_inverse=True)
+        pairs, counts = np.unique(
+            np.column_stack((code.astype(np.uint64), patterns)), axis=0, return_counts=True
+        )
+        keys, strata = pairs[:, 1], names.astype(object)[pairs[:, 0].astype(np.intp)]
     return PatternHistogram.from_arrays(
         scored.layers,
         strata,

@@ -140,7 +140,32 @@ def score_tables(result: ScoreAnalysis) -> list[Table]:
             )
         )
     tables.append(_curve_table(data))
+    if data.get("strata"):
+        tables.append(_strata_table(data))
     return tables
+
+
+def _strata_table(data: dict[str, Any]) -> Table:
+    layers = [x["layer"] for x in data["layers"]]
+    return Table(
+        title=f"Catch rate by stratum at the {_pct(data['budget'])} budget's thresholds",
+        columns=["stratum", "attacks", *layers, "all miss", "independent"],
+        rows=[
+            [
+                s["stratum"] or "(empty)",
+                s["n_attack"],
+                *(_pct(s["tpr"][x]) for x in layers),
+                _pct(s["all_miss"]),
+                _pct(s["independent"]),
+            ]
+            for s in data["strata"]
+        ],
+        notes=[
+            "one threshold per layer, set on every honest case (as deployed); catches counted "
+            "within each stratum of the attack cases; independent: the product of the "
+            "stratum's miss rates"
+        ],
+    )
 
 
 def _curve_table(data: dict[str, Any]) -> Table:

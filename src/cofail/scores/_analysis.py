@@ -158,6 +158,32 @@ class ScoreAnalysis:
             f"{100 * (1 - self.alpha):g}%"
         )
 
+    def by_stratum(self) -> list[dict[str, Any]]:
+        """Per stratum of the attack cases (``--stratum-col``): each layer's catch rate at the
+        budget's thresholds (set on every honest case), the share every layer misses, and the
+        independence product. Empty without strata."""
+        if self.scored.strata is None:
+            return []
+        out = []
+        for stratum in self.misses.strata:
+            patterns, counts = self.misses.table(stratum)
+            n = float(counts.sum())
+            missed = self.misses.bits(patterns).T @ counts  # per layer: attacks it misses
+            every = (1 << len(self.scored.layers)) - 1
+            all_miss = float(counts[patterns == every].sum()) / n
+            out.append(
+                {
+                    "stratum": stratum,
+                    "n_attack": int(n),
+                    "tpr": {
+                        x: 1 - float(m) / n for x, m in zip(self.scored.layers, missed, strict=True)
+                    },
+                    "all_miss": all_miss,
+                    "independent": math.prod(float(m) / n for m in missed),
+                }
+            )
+        return out
+
     def to_dict(self) -> dict[str, Any]:
         """Return plain data for JSON: the keys of ``cofail scores --format json``."""
         n_a, n_h = self.scored.n_attack, self.scored.n_honest
@@ -203,6 +229,8 @@ class ScoreAnalysis:
         }
         if self.cascade is not None:
             out["cascade"] = _combination_dict(self.cascade, None, self.scored, self.alpha)
+        if self.scored.strata is not None:
+            out["strata"] = self.by_stratum()
         return out
 
     def _rate(self, layer: str) -> float:
