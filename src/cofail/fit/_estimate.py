@@ -19,15 +19,16 @@ from cofail.fit._latent import (
     score,
     states,
 )
-from cofail.fit._profile import LIKELIER, Profile, profile_end
+from cofail.fit._profile import LIKELIER, Profile, maximise_held, profile_end
 
 __all__ = [
     "Estimate",
+    "delta_interval",
+    "delta_sd",
     "maximise",
     "maximise_all",
     "pattern_fit",
     "predicted_failure",
-    "prediction_interval",
     "starts",
     "with_intervals",
 ]
@@ -199,7 +200,7 @@ def with_intervals(
         unpinned = (se > LOOSE_SE) | (np.abs(flat).max(axis=1, initial=0.0) > 0.1)
         for pos, k in enumerate(idx):
             methods[k] = "observed information (Wald, logit scale)"
-            profile = profiles[int(k)] = Profile(params, s, bits, counts, loglik, int(k))
+            profile = profiles[int(k)] = Profile(params, s, bits, counts, loglik, int(k), cutoff)
             step = 1.0 if unpinned[pos] else float(z * se[pos])
             check: tuple[float, float] | None = None
             if not unpinned[pos]:
@@ -254,7 +255,7 @@ def with_intervals(
             if far is None:
                 continue
             point, d = far
-            profile = profiles.setdefault(h, Profile(params, s, bits, counts, loglik, h))
+            profile = profiles.setdefault(h, Profile(params, s, bits, counts, loglik, h, cutoff))
             t_far = float(logit(np.clip(point.vector(s)[h], 1e-12, 1 - 1e-12)))
             profile.points.append((t_far, point, d))
             end = profile_end(profile, 0.5, sign, cutoff, begin=(t_far, d))
@@ -416,7 +417,7 @@ def _profile_bound(
 
     def deviance(value: float) -> float:
         held, start = fixed(s, which, value, params)
-        _, ll, _ = em(start, held, bits, counts, tol=1e-8, max_iter=2000)
+        _, ll = maximise_held(start, held, bits, counts, loglik, cutoff, tol=1e-8, max_iter=2000)
         return 2 * (loglik - ll)
 
     edge = 1 - 1e-9 if towards_one else 1e-9
@@ -449,33 +450,31 @@ def predicted_failure(params: Params, layers: np.ndarray) -> float:
     return float(np.exp(log_prior) @ np.prod(1 - survive, axis=1))
 
 
-def prediction_interval(
+def delta_interval(
     estimate: Estimate, s: Structure, layers: np.ndarray, alpha: float
 ) -> tuple[float | None, float | None]:
-    """Return an interval for P(stack fails) that carries the parameters' uncertainty: the
-    delta method on logit P over the interior parameters' logits (those on the boundary held);
-    ``(None, None)`` when P moves along a direction the log leaves flat (not identified).
-    Widened to take in P at every point known to lie inside the likelihood region
-    (``estimate.inside``): on a ridge the quadratic picture can miss them.
-    """
-    lo, hi = _delta_interval(estimate, s, layers, alpha)
-    if lo is None or hi is None:
-        return lo, hi
-    for point, _ in estimate.inside:
-        value = predicted_failure(point, layers)
-        lo, hi = min(lo, value), max(hi, value)
-    return lo, hi
+    """Return the delta-method interval of P(stack fails) on the logit scale over the interior
+    parameters' logits (those on the boundary held); ``(None, None)`` when P moves along a
+    direction the observed information leaves flat."""
+    value = predicted_failure(estimate.params, layers)
+    if not 0 < value < 1:
+        return value, value
+    sd = delta_sd(estimate, s, layers)
+    if sd is None:
+        return None, None
+    z = norm.ppf(1 - alpha / 2)
+    return float(expit(logit(value) - z * sd)), float(expit(logit(value) + z * sd))
 
 
-def _delta_interval(
-    estimate: Estimate, s: Structure, layers: np.ndarray, alpha: float
-) -> tuple[float | None, float | None]:
-    """Return the delta-method interval of P(stack fails) (see ``prediction_interval``)."""
+def delta_sd(estimate: Estimate, s: Structure, layers: np.ndarray) -> float | None:
+    """Return the delta method's standard deviation of logit P(stack fails) over the interior
+    parameters' logits (0 without any; ``None`` when P moves along a direction the observed
+    information leaves flat)."""
     theta = estimate.params.vector(s)
     idx = np.flatnonzero(estimate.interior)
     value = predicted_failure(estimate.params, layers)
     if not len(idx) or not 0 < value < 1:
-        return value, value
+        return 0.0
     centre = logit(theta[idx])
     h = 1e-5
     gradient = np.empty(len(idx))
@@ -492,10 +491,8 @@ def _delta_interval(
     if estimate.flat.size and np.abs(gradient @ estimate.flat).max() > 1e-3 * (
         1 + np.linalg.norm(gradient)
     ):
-        return None, None
-    sd = float(np.sqrt(max(0.0, gradient @ estimate.covariance @ gradient)))
-    z = norm.ppf(1 - alpha / 2)
-    return float(expit(logit(value) - z * sd)), float(expit(logit(value) + z * sd))
+        return None
+    return float(np.sqrt(max(0.0, gradient @ estimate.covariance @ gradient)))
 
 
 def pattern_fit(

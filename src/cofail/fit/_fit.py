@@ -12,17 +12,19 @@ from cofail.empirical import PatternHistogram
 from cofail.errors import InputError
 from cofail.fit._estimate import (
     Estimate,
+    delta_interval,
+    delta_sd,
     maximise,
     maximise_all,
     pattern_fit,
     predicted_failure,
-    prediction_interval,
     starts,
     with_intervals,
 )
 from cofail.fit._groups import ModeGroups, group_modes
 from cofail.fit._identifiability import StructureCheck, check_structure, parameter_labels
 from cofail.fit._latent import Params, Structure, em
+from cofail.fit._prediction import prediction_end
 from cofail.model import Matrix
 
 __all__ = ["MAX_GROUPS", "Fit", "check_matrix", "fit_matrix", "model_structure"]
@@ -140,29 +142,67 @@ class Fit:
         return out
 
     def predict(self, stack: tuple[str, ...]) -> dict[str, Any]:
-        """Return the fitted P(stack fails) with an interval from the parameters' uncertainty,
-        against the product of the fitted marginal rates (independence)."""
+        """Return the fitted P(stack fails) with its profile-likelihood interval, against the
+        product of the fitted marginal rates (independence).
+
+        The interval is P's own profile (the likelihood maximised with P held, by tilting it:
+        ``_prediction``), widened to P at every point found inside the likelihood region while
+        the parameters were profiled; identified where the likelihood bounds both ends. The
+        delta method's interval (logit scale, observed information) is given beside it: on a
+        ridge it can be far too narrow.
+        """
         unknown = [x for x in stack if x not in self.layers]
         if unknown:
             raise InputError(
                 f"--stack: {unknown[0]!r} is not a fitted layer (fitted: {', '.join(self.layers)})"
             )
         index = np.array([self.layers.index(x) for x in stack])
-        value = predicted_failure(self.estimate.params, index)
-        marginals = [predicted_failure(self.estimate.params, np.array([i])) for i in index]
-        lo, hi = prediction_interval(self.estimate, self.structure, index, self.alpha)
+        e = self.estimate
+        value = predicted_failure(e.params, index)
+        marginals = [predicted_failure(e.params, np.array([i])) for i in index]
+        delta = delta_interval(e, self.structure, index, self.alpha)
+        sd = delta_sd(e, self.structure, index)
+        cutoff = float(chi2.ppf(1 - self.alpha, 1))
+        ends = [
+            prediction_end(
+                e.params, e.loglik, self.structure, self.bits, self.counts, index, cutoff,
+                up=up, sd_logit=sd,
+            )
+            for up in (False, True)
+        ]  # fmt: skip
+        lo, hi = min(ends[0].value, value), max(ends[1].value, value)
+        widened = 0
+        for point, _ in e.inside:
+            p = predicted_failure(point, index)
+            if p < lo or p > hi:
+                widened += 1
+                lo, hi = min(lo, p), max(hi, p)
+        bounded = ends[0].bounded and ends[1].bounded
         return {
             "layers": list(stack),
             "p_fails": value,
             "interval": [lo, hi],
-            "method": "delta method on logit P over the interior parameters' logits "
-            "(observed information); parameters on the boundary held at their estimate; "
-            f"widened to P at each of the {len(self.estimate.inside)} points found inside the "
-            "likelihood region while profiling",
+            "identified": bounded,
+            "method": "profile likelihood of P (the likelihood maximised with P held, by "
+            f"tilting it; {ends[0].evaluations + ends[1].evaluations} tilted maxima)"
+            + (
+                f", widened to {widened} of the {len(e.inside)} points found inside the "
+                "likelihood region while profiling the parameters"
+                if widened
+                else ""
+            ),
+            "delta_method": None if delta[0] is None else list(delta),
             "note": ""
-            if lo is not None
-            else "the log does not identify this probability: it moves along parameters the "
-            "likelihood leaves flat",
+            if bounded
+            else "the log does not bound this probability on "
+            + (
+                "either side"
+                if not (ends[0].bounded or ends[1].bounded)
+                else "the low side"
+                if not ends[0].bounded
+                else "the high side"
+            )
+            + ": it moves along parameters the likelihood leaves flat",
             "independent": float(np.prod(marginals)),
         }
 

@@ -30,6 +30,7 @@ __all__ = [
     "EStep",
     "Params",
     "Structure",
+    "Tilt",
     "em",
     "estep",
     "fixed",
@@ -93,6 +94,22 @@ class EStep:
     """states × layers: f_i(U)."""
 
 
+@dataclass(frozen=True)
+class Tilt:
+    """``weight`` pseudo-cases added to the log: cases on which every layer of ``layers``
+    failed (``up``), or on which not all of them did, the other layers unobserved.
+
+    EM on the log with them maximises ℓ + weight · log P(stack fails) (``up``) or
+    ℓ + weight · log(1 − P) — the log-likelihood tilted towards a higher or a lower P. Its
+    maximum is a point of P's profile likelihood: no point of higher likelihood has that P.
+    """
+
+    layers: np.ndarray
+    """layers: the stack's layers (boolean)."""
+    weight: float
+    up: bool
+
+
 def states(groups: int) -> np.ndarray:
     """Return every state of ``groups`` binary causes: a (2^groups × groups) boolean matrix.
 
@@ -119,8 +136,15 @@ def _logs(params: Params, u: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
     return log_prior, log_fail, log_survive
 
 
-def estep(params: Params, bits: np.ndarray, counts: np.ndarray, u: np.ndarray) -> EStep:
-    """Return the E-step on a histogram (``bits``: patterns × layers, ``counts``: patterns)."""
+def estep(
+    params: Params,
+    bits: np.ndarray,
+    counts: np.ndarray,
+    u: np.ndarray,
+    tilt: Tilt | None = None,
+) -> EStep:
+    """Return the E-step on a histogram (``bits``: patterns × layers, ``counts``: patterns),
+    with the pseudo-cases of ``tilt`` if given (its ``loglik`` is then the tilted one)."""
     # The logs are floored at _FLOOR, not left at -inf (a V cell's log(1 − q), a p of 0 or 1):
     # the matrix products multiply them by 0/1 indicators, and 0 · -inf would be NaN.
     log_prior, log_fail, log_survive = _logs(params, u)
@@ -140,12 +164,42 @@ def estep(params: Params, bits: np.ndarray, counts: np.ndarray, u: np.ndarray) -
     # posterior-weighted here: given the state it is q_c / f_i(U) whatever the pattern, so the
     # M-step applies it to these sums (_fired) instead of the E-step carrying a
     # patterns × states × causes array.
-    return EStep(
-        loglik=float(counts @ per_pattern),
-        m=w.sum(axis=0),
-        a=w.T @ x,
-        f=np.exp(log_fail),
-    )
+    f = np.exp(log_fail)
+    m, a, loglik = w.sum(axis=0), w.T @ x, float(counts @ per_pattern)
+    if tilt is not None:
+        extra, m_tilt, a_tilt = _tilted(tilt, log_prior, log_fail, f)
+        loglik, m, a = loglik + extra, m + m_tilt, a + a_tilt
+    return EStep(loglik=loglik, m=m, a=a, f=f)
+
+
+def _tilted(
+    tilt: Tilt, log_prior: np.ndarray, log_fail: np.ndarray, f: np.ndarray
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """Return the tilt's pseudo-cases' log-likelihood and their E-step sums (m, a).
+
+    Given a state, the stack's layers fail independently: all of them with F(U) = Π f_i(U).
+    A layer off the stack is unobserved, so it is expected to fail with f_i(U); on the stack it
+    failed (``up``), or, given that not all did, with (f_i − F) / (1 − F).
+    """
+    stack = tilt.layers
+    log_all = log_fail[:, stack].sum(axis=1)  # states: log F(U)
+    every = np.exp(log_all)
+    if tilt.up:
+        log_event = log_all
+    else:
+        with np.errstate(divide="ignore"):
+            log_event = np.maximum(np.log(-np.expm1(np.minimum(log_all, -1e-300))), _FLOOR)
+    joint = log_prior + log_event
+    top = float(joint.max())
+    weights = np.exp(joint - top)
+    total = float(weights.sum())
+    w = tilt.weight * weights / total  # states
+    if tilt.up:
+        expected = np.where(stack[None, :], 1.0, f)
+    else:
+        rest = np.maximum(1 - every, 1e-300)[:, None]
+        expected = np.where(stack[None, :], np.clip((f - every[:, None]) / rest, 0, 1), f)
+    return tilt.weight * (top + np.log(total)), w, w[:, None] * expected
 
 
 def _joint(
@@ -204,11 +258,13 @@ def em(
     *,
     tol: float = 1e-10,
     max_iter: int = 20_000,
+    tilt: Tilt | None = None,
 ) -> tuple[Params, float, int]:
     """Return (maximum-likelihood parameters, log-likelihood, iterations) from ``params``.
 
     Stops when an iteration raises the log-likelihood by less than ``tol`` × n (the per-case
-    change is negligible) or after ``max_iter`` iterations.
+    change is negligible) or after ``max_iter`` iterations. With ``tilt``, the maximum and the
+    value are of the tilted log-likelihood (see ``Tilt``).
 
     Examples
     --------
@@ -221,10 +277,10 @@ def em(
     0.3
     """
     u = states(len(params.p))
-    n = float(counts.sum())
+    n = float(counts.sum()) + (tilt.weight if tilt is not None else 0.0)
 
     def step(x: Params) -> tuple[Params, float]:
-        e = estep(x, bits, counts, u)
+        e = estep(x, bits, counts, u, tilt)
         return mstep(x, s, e, u), e.loglik
 
     # SQUAREM (Varadhan & Roland 2008, scheme S3): two EM steps give a direction and a step
@@ -252,6 +308,8 @@ def em(
             if ll_jump >= ll1 and np.isfinite(ll_jump):
                 candidate = stepped
         params = candidate
+    if tilt is not None:
+        return params, estep(params, bits, counts, u, tilt).loglik, iterations
     return params, log_likelihood(params, bits, counts, u), iterations
 
 

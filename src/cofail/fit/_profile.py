@@ -14,9 +14,26 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.special import expit, logit
 
-from cofail.fit._latent import Params, Structure, em, fixed
+from cofail.fit._latent import (
+    Params,
+    Structure,
+    Tilt,
+    em,
+    estep,
+    fixed,
+    log_likelihood,
+    states,
+)
 
-__all__ = ["EDGE", "LIKELIER", "NEAR_BOUND", "Profile", "ProfileEnd", "profile_end"]
+__all__ = [
+    "EDGE",
+    "LIKELIER",
+    "NEAR_BOUND",
+    "Profile",
+    "ProfileEnd",
+    "maximise_held",
+    "profile_end",
+]
 
 EDGE = float(logit(1e-6))
 """How far (logit scale) a profile is followed before its end is called unbounded."""
@@ -25,8 +42,83 @@ NEAR_BOUND = 1e-4
 LIKELIER = 0.01
 """A point this much likelier (log-likelihood) than the optimum means the fit had not reached
 the maximum; less is EM's convergence noise, immaterial beside the χ² cutoff."""
+STUCK = 1e-6
+"""A parameter this close to 0 or 1 may be stuck there: EM's updates are multiplicative, so a
+p, q or r of 0 stays 0, and a q of 1 stays 1 (no case the layer survives can then have the
+mode present)."""
+UNSTUCK = 1e-3
+"""Where a stuck parameter is moved to (from 0 or 1) for a second EM."""
 _TOL = 1e-12
 _MAX_ITER = 3000
+
+
+def maximise_held(
+    start: Params,
+    s: Structure,
+    bits: np.ndarray,
+    counts: np.ndarray,
+    loglik: float,
+    cutoff: float,
+    *,
+    tilt: Tilt | None = None,
+    tol: float = _TOL,
+    max_iter: int = _MAX_ITER,
+    recheck_inside: bool = False,
+) -> tuple[Params, float]:
+    """Return the maximum of the likelihood (tilted by ``tilt`` if given) over the free
+    parameters of ``s`` from ``start``: (parameters, their objective).
+
+    EM from ``start``, and, where that leaves the point outside the likelihood region
+    (2 (``loglik`` − ℓ) ≥ ``cutoff``) with a parameter within ``STUCK`` of 0 or 1 that the
+    likelihood would move inwards, EM again from the point with those parameters moved to
+    ``UNSTUCK`` from the bound; the better of the two. Without the second EM, a warm start taken from a point where a mode's
+    p went to 0 (or a q to 1) cannot leave it, and a point inside the region is reported
+    outside it, by up to thousands in log-likelihood (measured on the catalog's structure).
+    With ``recheck_inside`` the second EM is run inside the region too (a tilted maximum
+    stuck on the boundary understates how far the tilt moves).
+    """
+    fitted, ll, _ = em(start, s, bits, counts, tol=tol, max_iter=max_iter, tilt=tilt)
+    plain = ll if tilt is None else _plain(fitted, bits, counts)
+    if 2 * (loglik - plain) < cutoff and not recheck_inside:
+        return fitted, ll
+    vector = fitted.vector(s)
+    stuck = _stuck(fitted, s, bits, counts, ll, tilt)
+    if not stuck.any():
+        return fitted, ll
+    moved = fitted.with_vector(s, np.where(stuck, np.clip(vector, UNSTUCK, 1 - UNSTUCK), vector))
+    again, ll_again, _ = em(moved, s, bits, counts, tol=tol, max_iter=max_iter, tilt=tilt)
+    return (again, ll_again) if ll_again > ll else (fitted, ll)
+
+
+def _stuck(
+    params: Params,
+    s: Structure,
+    bits: np.ndarray,
+    counts: np.ndarray,
+    objective: float,
+    tilt: Tilt | None,
+) -> np.ndarray:
+    """Return which free parameters sit within ``STUCK`` of 0 or 1 although the objective
+    rises when they move inwards (by 1e-4): EM cannot move them, a second EM must."""
+    vector = params.vector(s)
+    at = np.flatnonzero((vector < STUCK) | (vector > 1 - STUCK))
+    out = np.zeros(len(vector), dtype=bool)
+    u = states(len(params.p))
+    for k in at:
+        trial = vector.copy()
+        trial[k] = vector[k] + 1e-4 if vector[k] < 0.5 else vector[k] - 1e-4
+        moved = params.with_vector(s, trial)
+        value = (
+            log_likelihood(moved, bits, counts, u)
+            if tilt is None
+            else estep(moved, bits, counts, u, tilt).loglik
+        )
+        out[k] = value > objective + 1e-6
+    return out
+
+
+def _plain(params: Params, bits: np.ndarray, counts: np.ndarray) -> float:
+    return log_likelihood(params, bits, counts, states(len(params.p)))
 
 
 @dataclass
@@ -39,6 +131,8 @@ class Profile:
     counts: np.ndarray
     loglik: float
     which: int
+    cutoff: float = 3.841458820694124
+    """The χ² quantile of the intervals (a point beyond it is checked for a stuck EM)."""
     points: list[tuple[float, Params, float]] = field(default_factory=list)
     """(logit of the held value, the re-maximised parameters, deviance) per evaluation."""
     best: tuple[float, Params] | None = None
@@ -56,7 +150,7 @@ class Profile:
         if start is None:
             start = min(self.points, key=lambda p: abs(p[0] - t))[1]
         held, begin = fixed(self.s, self.which, float(expit(t)), start)
-        fitted, ll, _ = em(begin, held, self.bits, self.counts, tol=_TOL, max_iter=_MAX_ITER)
+        fitted, ll = maximise_held(begin, held, self.bits, self.counts, self.loglik, self.cutoff)
         if ll > self.loglik + 1e-6 and (self.best is None or ll > self.best[0]):
             self.best = (ll, fitted)
         d = max(0.0, 2 * (self.loglik - ll))
