@@ -19,7 +19,7 @@ from cofail.cli._common import (
     name_matrix,
     parse_scenario,
     parse_stack,
-    tell,
+    write_sections,
     written,
 )
 from cofail.cli._log_options import LogOptions, reads_logs
@@ -134,17 +134,14 @@ def case_cmd(
     if errors:  # cofail's own output: a failure here is a bug, not the user's mistake
         raise RuntimeError(f"the case fails gsn2x's checks: {errors[0]}")
     if report is not None:
-        from cofail import __version__
         from cofail.report.case_figure import case_section
-        from cofail.report.document import write_document
 
-        paths = write_document(
-            f"cofail safety case: {'+'.join(parsed.layers)}",
-            f"cofail {__version__} · {scenario.describe()}",
-            [case_section(case)],
+        write_sections(
             report,
+            f"cofail safety case: {'+'.join(parsed.layers)}",
+            scenario.describe(),
+            [case_section(case)],
         )
-        tell(f"report: {paths.html.resolve()}")
     if to == "ltac":
         text = dumps_ltac(case)
     if out is None:

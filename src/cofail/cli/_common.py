@@ -16,6 +16,7 @@ from cofail.report.views import name_matrix
 if TYPE_CHECKING:  # the matrix model (pydantic, NumPy) loads only for commands that read one
     from cofail.model import Matrix, Stack, UncertainPolicy
     from cofail.probability import Scenario
+    from cofail.report.section import Section
 
 __all__ = [
     "Fmt",
@@ -209,3 +210,13 @@ def tell(text: str, *, label: str = "", style: str = "", err: bool = True) -> No
 
     line = Text(label, style=style) + Text(text)
     Console(stderr=err, highlight=False, soft_wrap=True).print(line)
+
+
+def write_sections(report: Path, title: str, about: str, sections: list[Section]) -> None:
+    """Write ``sections`` as a report under ``report`` (HTML, Markdown, SVG figures, all at
+    once) headed by cofail's version and ``about``, and say where on stderr."""
+    from cofail import __version__
+    from cofail.report.document import write_document
+
+    paths = write_document(title, f"cofail {__version__} · {about}", sections, report)
+    tell(f"report: {paths.html.resolve()}")

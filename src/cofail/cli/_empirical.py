@@ -10,7 +10,6 @@ if TYPE_CHECKING:
 
 import typer
 
-from cofail import __version__
 from cofail.cli._common import (
     Fmt,
     FormatOpt,
@@ -27,6 +26,7 @@ from cofail.cli._common import (
     parse_scenario,
     parse_stack,
     tell,
+    write_sections,
     written,
 )
 from cofail.cli._log_options import LogOptions, reads_logs
@@ -60,7 +60,6 @@ def empirical_cmd(
 ) -> None:
     """Measured co-failure from evaluation logs: which layers fail on the same cases."""
     from cofail.empirical import analyse, log_stack, read
-    from cofail.report.document import write_document
     from cofail.report.evidence_section import evidence_section, evidence_tables
 
     if not 0.0001 <= alpha <= 0.5:  # NaN passes typer's range check; it fails this one
@@ -77,13 +76,7 @@ def empirical_cmd(
         tell(w, label="warning: ", style="yellow")
     emit(tables, fmt, data)
     if report is not None:
-        paths = write_document(
-            "cofail evidence report",
-            f"cofail {__version__} · {note}",
-            [evidence_section(analysis)],
-            report,
-        )
-        tell(f"report: {paths.html.resolve()}")
+        write_sections(report, "cofail evidence report", note, [evidence_section(analysis)])
 
 
 def _dask_histogram(logs: list[Path], spec: LogSpec, address: str) -> PatternHistogram:

@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cofail import __version__
-from cofail.cli._common import Fmt, FormatOpt, SeedOpt, app, emit, tell
+from cofail.cli._common import Fmt, FormatOpt, SeedOpt, app, emit, tell, write_sections
 from cofail.cli._log_options import LogOptions, parse_budget, reads_logs
 from cofail.errors import InputError
 
@@ -152,16 +151,14 @@ def scores_cmd(
         tables += policy_tables(policies)
     emit(tables, fmt, data)
     if report is not None:
-        from cofail.report.document import write_document
         from cofail.report.score_section import score_section
 
-        paths = write_document(
-            "cofail scored-layers report",
-            f"cofail {__version__} · {scored.n_attack} attack and {scored.n_honest} honest cases",
-            [score_section(result), *([policy_section(policies)] if policies else [])],
+        write_sections(
             report,
+            "cofail scored-layers report",
+            f"{scored.n_attack} attack and {scored.n_honest} honest cases",
+            [score_section(result), *([policy_section(policies)] if policies else [])],
         )
-        tell(f"report: {paths.html.resolve()}")
 
 
 def _cost_model(
@@ -264,12 +261,9 @@ def _policies_only(
     policies = _policies(scored, spec, model, search, report is not None)
     emit(policy_tables(policies), fmt, policies.to_dict())
     if report is not None:
-        from cofail.report.document import write_document
-
-        paths = write_document(
-            "cofail monitoring policies report",
-            f"cofail {__version__} · {scored.n_attack} attack and {scored.n_honest} honest cases",
-            [policy_section(policies)],
+        write_sections(
             report,
+            "cofail monitoring policies report",
+            f"{scored.n_attack} attack and {scored.n_honest} honest cases",
+            [policy_section(policies)],
         )
-        tell(f"report: {paths.html.resolve()}")

@@ -21,6 +21,7 @@ from cofail.cli._common import (
     parse_scenario,
     parse_stack,
     tell,
+    write_sections,
 )
 from cofail.errors import InputError
 
@@ -120,17 +121,14 @@ def sequences_cmd(
         write_atomic(mef, event_tree_mef(m, ordered, scenario, prevent=before))
         tell(f"wrote {mef} (Open-PSA MEF; scram --probability 1 {mef} solves it)")
     if report is not None:
-        from cofail import __version__
-        from cofail.report.document import write_document
         from cofail.report.sequence_section import sequence_section
 
-        paths = write_document(
-            f"cofail event tree: {' → '.join(result.stack)}",
-            f"cofail {__version__} · {scenario.describe()}",
-            [sequence_section(result)],
+        write_sections(
             report,
+            f"cofail event tree: {' → '.join(result.stack)}",
+            scenario.describe(),
+            [sequence_section(result)],
         )
-        tell(f"report: {paths.html.resolve()}")
     emit(sequence_tables(result), fmt, name_matrix(m, result.to_dict()))
 
 

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from cofail.model import Matrix, Stack
 
-__all__ = ["export_stack", "stack_tree", "write_mef"]
+__all__ = ["export_stack", "model_data", "stack_tree", "write_mef"]
 
 
 def stack_tree(
@@ -103,15 +103,27 @@ def write_mef(
             f"<define-house-event name={quoteattr(house)}>"
             f'<constant value="{"true" if state else "false"}"/></define-house-event>'
         )
-    lines += ["</define-fault-tree>", "<model-data>"]
+    lines.append("</define-fault-tree>")
+    lines += model_data(tree.basic_events, expressions)
+    lines += ["</opsa-mef>", ""]
+    return "\n".join(lines)
+
+
+def model_data(events: Mapping[str, float], expressions: Mapping[str, str] | None) -> list[str]:
+    """The ``<model-data>`` lines: each basic event's probability as a float, or the MEF
+    expression ``expressions`` gives for it (e.g. a deviate).
+
+    >>> model_data({"a": 0.5}, None)[1]
+    '<define-basic-event name="a"><float value="0.5"/></define-basic-event>'
+    """
     expressions = expressions or {}
-    for event, value in tree.basic_events.items():
+    lines = ["<model-data>"]
+    for event, value in events.items():
         expression = expressions.get(event, f'<float value="{value!r}"/>')
         lines.append(
             f"<define-basic-event name={quoteattr(event)}>{expression}</define-basic-event>"
         )
-    lines += ["</model-data>", "</opsa-mef>", ""]
-    return "\n".join(lines)
+    return [*lines, "</model-data>"]
 
 
 def _xml(f: Formula, tree: FaultTree) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from xml.sax.saxutils import escape, quoteattr
 
 from cofail.faulttree._mef import FaultTree, Formula, mef_name
-from cofail.faulttree._mef_export import stack_tree
+from cofail.faulttree._mef_export import model_data, stack_tree
 from cofail.model import Matrix, Stack
 from cofail.probability.scenario import Scenario
 
@@ -88,13 +88,8 @@ def event_tree_mef(
         for gate, formula in tree.gates.items():
             lines.append(f"<define-gate name={quoteattr(gate)}>{_xml(formula)}</define-gate>")
         lines.append("</define-fault-tree>")
-    lines.append("<model-data>")
-    for event, value in events.items():
-        expression = expressions.get(event, f'<float value="{value!r}"/>')
-        lines.append(
-            f"<define-basic-event name={quoteattr(event)}>{expression}</define-basic-event>"
-        )
-    lines += ["</model-data>", "</opsa-mef>", ""]
+    lines += model_data(events, expressions)
+    lines += ["</opsa-mef>", ""]
     return "\n".join(lines)
 
 
