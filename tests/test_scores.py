@@ -308,3 +308,56 @@ def test_cross_validation_through_fold_indices_equals_copied_folds() -> None:
         f_fp, f_tp = evaluate(h[fold_h == f], a[fold_a == f], fit.thresholds, "any")
         caught, fp = caught + f_tp, fp + f_fp
     assert (cv.caught, cv.false_positives) == (caught, fp)
+
+
+def test_joint_intervals_with_every_threshold_fixed_resample_the_attacks_only() -> None:
+    """All thresholds held: the interval is the percentile bootstrap of the attack cases'
+    all-miss share alone, computed here from the same draws."""
+    from cofail.scores._joint import joint_intervals
+
+    rng = np.random.default_rng(3)
+    h, a = rng.normal(size=(200, 2)), rng.normal(1.0, size=(150, 2))
+    fixed = {0: 1.2, 1: 0.9}
+    miss = (a <= np.array([1.2, 0.9])).all(axis=1)
+    got = joint_intervals(h, a, 0.05, "controlarena", fixed, (float(miss.mean()), {(0, 1): 0.0}),
+                          n_boot=300, seed=8)  # fmt: skip
+    draws = np.random.default_rng(8)
+    values = []
+    for _ in range(300):
+        draws.integers(0, 200, 200)  # the honest resample, unused when every layer is fixed
+        w = np.bincount(draws.integers(0, 150, 150), minlength=150)
+        values.append(float(w @ miss) / 150)
+    assert got.stack == pytest.approx(tuple(np.quantile(values, (0.025, 0.975))))
+
+
+def test_joint_intervals_on_a_subsample_match_the_full_bootstrap(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past 20,000 cases the spread comes from a subsample and is scaled by √f: its width
+    agrees with the percentile bootstrap on every case within 15 %."""
+    from cofail.scores import _joint
+
+    h, a = _large_log(7, n=60_000, d=2)
+    estimates = (0.5, {(0, 1): 0.5})
+    sub = _joint.joint_intervals(h, a, 0.02, "controlarena", {}, estimates, n_boot=300)
+    monkeypatch.setattr(_joint, "_CASES", 10**6)
+    full = _joint.joint_intervals(h, a, 0.02, "controlarena", {}, estimates, n_boot=300)
+    assert "normal bootstrap" in sub.method and "percentile" in full.method
+    width_sub, width_full = sub.stack[1] - sub.stack[0], full.stack[1] - full.stack[0]
+    assert width_sub == pytest.approx(width_full, rel=0.15)
+
+
+def test_the_budget_interval_is_wider_where_the_threshold_moves() -> None:
+    """Scores on a coarse scale put the threshold on a tie: a resample moves it a whole step,
+    so the interval at the budget is wider than the one holding the log's thresholds."""
+    rng = np.random.default_rng(4)
+    h = np.round(rng.normal(size=(400, 2)) * 2 + 3)
+    a = np.round(rng.normal(size=(300, 2)) * 2 + 5)
+    s = ScoredLog(
+        ("m1", "m2"), np.asfortranarray(h), np.asfortranarray(a), (False, False), "a", "h"
+    )
+    r = analyse_scores(s, LogSpec(budget=0.05), n_boot=500, budgets=(0.05,), combine_rule=None)
+    d = r.to_dict()["stack"]
+    fixed, budget = d["interval"]["observed"], d["interval_at_budget"]["all_miss"]
+    assert budget[1] - budget[0] > fixed[1] - fixed[0]
+    assert budget[0] <= d["all_miss"] <= budget[1]

@@ -27,6 +27,13 @@ def _interval(iv: tuple[float, float] | list[float] | None) -> str:
     return f"{100 * lo:.3g}–{100 * hi:.3g}%"
 
 
+_AT_BUDGET = (
+    "at the budget: the interval of the share at the budget's thresholds, which are estimates "
+    "from the honest cases too (both sets resampled, thresholds re-derived); --format json also "
+    "gives the narrower one that holds this log's thresholds fixed"
+)
+
+
 def score_tables(result: ScoreAnalysis) -> list[Table]:
     """Return the layers, the pairs, the stack, the combination and the curve, as tables."""
     data = result.to_dict()
@@ -52,14 +59,23 @@ def score_tables(result: ScoreAnalysis) -> list[Table]:
     )
     pairs = Table(
         title="Attacks both layers miss, against independence",
-        columns=["a", "b", "both miss", "independent", "ratio", "phi"],
+        columns=["a", "b", "both miss", f"{level} at the budget", "independent", "ratio", "phi"],
         rows=[
-            [p["a"], p["b"], _pct(p["both_miss"]), _pct(p["independent"]), p["ratio"], p["phi"]]
+            [
+                p["a"],
+                p["b"],
+                _pct(p["both_miss"]),
+                _interval(p.get("both_miss_interval_at_budget")),
+                _pct(p["independent"]),
+                p["ratio"],
+                p["phi"],
+            ]
             for p in sorted(data["pairs"], key=lambda p: -(p["ratio"] or 0.0))
         ],
         notes=[
             "independent: the product of the two miss rates, what they would both miss if "
-            "their misses were unrelated"
+            "their misses were unrelated",
+            _AT_BUDGET,
         ],
     )
     s = data["stack"]
@@ -69,6 +85,7 @@ def score_tables(result: ScoreAnalysis) -> list[Table]:
         columns=[
             "layers",
             "all miss",
+            f"{level} at the budget",
             "independent",
             "ratio",
             "effective layers",
@@ -79,6 +96,7 @@ def score_tables(result: ScoreAnalysis) -> list[Table]:
             [
                 "+".join(s["layers"]),
                 _pct(s["all_miss"]),
+                _interval((s.get("interval_at_budget") or {}).get("all_miss")),
                 _pct(s["independent"]),
                 s["ratio"],
                 eff.get("effective"),
@@ -89,6 +107,8 @@ def score_tables(result: ScoreAnalysis) -> list[Table]:
         notes=[
             "union: audit a case when any layer flags it, each at its own budget threshold "
             "(its false-positive rate adds up past the budget)",
+            _AT_BUDGET
+            + (f" ({s['interval_at_budget']['method']})" if s.get("interval_at_budget") else ""),
         ],
     )
     tables = [layers, pairs, stack]

@@ -33,6 +33,7 @@ from cofail.empirical._spec import ThresholdRule
 from cofail.errors import InputError
 from cofail.intervals import wilson
 from cofail.scores._combine import Combination, CrossValidation, Rule, combine, cross_validate
+from cofail.scores._joint import JointIntervals, joint_intervals
 from cofail.scores._roc import layer_intervals, mann_whitney_auc, roc_points
 
 __all__ = ["CurvePoint", "LayerScore", "ScoreAnalysis", "analyse_scores", "default_budgets"]
@@ -134,6 +135,8 @@ class ScoreAnalysis:
     union: tuple[int, int]
     """(honest, attack) cases flagged when any layer flags at its own budget threshold."""
     combination: Combination | None
+    joint: JointIntervals | None
+    """The stack's and pairs' joint-miss intervals with the thresholds re-derived."""
     out_of_sample: CrossValidation | None
     cascade: Combination | None
     curve: tuple[CurvePoint, ...]
@@ -193,6 +196,9 @@ class ScoreAnalysis:
                 "b": p.b,
                 "both_miss": p.joint,
                 "both_miss_interval": [p.joint_low, p.joint_high],
+                "both_miss_interval_at_budget": None
+                if self.joint is None
+                else list(self.joint.pairs[_key(self._index(p.a), self._index(p.b))]),
                 "independent": self._rate(p.a) * self._rate(p.b),
                 "ratio": None
                 if self._rate(p.a) * self._rate(p.b) == 0
@@ -216,6 +222,15 @@ class ScoreAnalysis:
                 "independent": stack["independent"],
                 "ratio": stack["ratio"],
                 "interval": stack["interval"],
+                "interval_at_budget": None
+                if self.joint is None
+                else {
+                    "level": 1 - self.alpha,
+                    "all_miss": list(self.joint.stack),
+                    "method": self.joint.method,
+                    "meaning": "the share at the budget's thresholds, the thresholds being "
+                    "estimates too; 'interval' holds this log's thresholds fixed",
+                },
                 "effective_layers": stack["effective_layers"],
                 "union_fpr": self.union[0] / n_h,
                 "union_tpr": self.union[1] / n_a,
@@ -232,6 +247,9 @@ class ScoreAnalysis:
         if self.scored.strata is not None:
             out["strata"] = self.by_stratum()
         return out
+
+    def _index(self, layer: str) -> int:
+        return self.scored.layers.index(layer)
 
     def _rate(self, layer: str) -> float:
         return 1.0 - next(x.threshold.tpr for x in self.layers if x.threshold.layer == layer)
@@ -341,6 +359,15 @@ def analyse_scores(
     misses = miss_histogram(scored, thresholds, spec)
     co = CoFailure(alpha=alpha, n_boot=n_boot, seed=seed).fit(misses)
     stack = co.stack_failure_(None)
+    joint = None
+    if d > 1:
+        index = {x: i for i, x in enumerate(scored.layers)}
+        estimates = (
+            stack.observed,
+            {_key(index[q.a], index[q.b]): q.joint for q in co.pairs_},
+        )
+        joint = joint_intervals(scored.honest, scored.attack, spec.budget, spec.threshold_rule,
+                                fixed, estimates, alpha=alpha, n_boot=n_boot, seed=seed)  # fmt: skip
     union = (_union_count(scored.honest, oriented), _union_count(scored.attack, oriented))
     notes: list[str] = []
     combination = out = casc = None
@@ -374,12 +401,17 @@ def analyse_scores(
         stack=stack,
         union=union,
         combination=combination,
+        joint=joint,
         out_of_sample=out,
         cascade=casc,
         curve=tuple(curve),
         alpha=alpha,
         notes=tuple(notes),
     )
+
+
+def _key(i: int, j: int) -> tuple[int, int]:
+    return (i, j) if i < j else (j, i)
 
 
 def _union_count(scores: np.ndarray, oriented: Sequence[float]) -> int:
