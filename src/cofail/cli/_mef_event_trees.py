@@ -23,11 +23,14 @@ def emit_mef_event_trees(
     *,
     cut_sets: int | None,
     order: Order | None,
+    time_limit: float | None = None,
 ) -> None:
     """Solve the event trees of ``tree`` (and its tops with ``tops``, if given) and print both."""
     from cofail.eventtree import solve_event_trees
 
-    events = solve_event_trees(tree, cut_sets=cut_sets, order=order or "size", on_slow=_slow)
+    events = solve_event_trees(
+        tree, cut_sets=cut_sets, order=order or "size", on_slow=_slow, time_limit=time_limit
+    )
     if tops is None:  # no gates of its own: the model's assumptions go under the sequences
         data: dict[str, Any] = {"files": list(tree.sources), **events.to_dict()}
         data["assumptions"] = list(tree.assumptions)
@@ -99,8 +102,8 @@ def _counts(counts: dict[int, int]) -> str:
 
 def _slow(seconds: float) -> None:
     tell(
-        f"the event-tree solve has run {seconds:g} s and goes on (one BDD over every collected "
-        "formula).",
+        f"the event-tree solve has run {seconds:g} s and goes on (the exact solve of every "
+        "path's collected formulas); --time-limit S bounds it.",
         label="note: ",
         style="yellow",
     )

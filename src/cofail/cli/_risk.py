@@ -360,7 +360,9 @@ def mef_cmd(
         from cofail.cli._mef_event_trees import emit_mef_event_trees
 
         solved = tops if top or tree.tops() else None
-        emit_mef_event_trees(tree, solved, fmt, cut_sets=cut_sets, order=heuristic)
+        emit_mef_event_trees(
+            tree, solved, fmt, cut_sets=cut_sets, order=heuristic, time_limit=time_limit
+        )
         return
     result = tops()
     emit(fault_tree_tables(result), fmt, result.to_dict())

@@ -10,7 +10,7 @@ collected expressions (SCRAM's rule too). No rare-event approximation anywhere.
 
 from __future__ import annotations
 
-import sys
+import math
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -22,6 +22,7 @@ from cofail.eventtree._houses import HouseSettings
 from cofail.eventtree._model import EventTreeModel
 from cofail.eventtree._paths import PathEnd, walk
 from cofail.eventtree._read import read_event_trees
+from cofail.eventtree._sequence_bdd import disjoint
 from cofail.faulttree._mef import FaultTree, Formula
 
 if TYPE_CHECKING:  # the cut-set search loads on request
@@ -142,6 +143,7 @@ def solve_event_trees(
     cut_sets: int | None = None,
     order: Literal["size", "dfs"] = "size",
     on_slow: Callable[[float], None] | None = None,
+    time_limit: float | None = None,
 ) -> EventTreeResult:
     """Return every sequence's exact probability, for each initiating event of the model.
 
@@ -153,11 +155,14 @@ def solve_event_trees(
     cut_sets : also each sequence's minimal cut sets up to this order.
     order : the BDD variable-order heuristic (as for fault trees).
     on_slow : called once with the seconds elapsed if the solve runs past 20 s.
+    time_limit : seconds the sequence solve may take; it then runs in a forked process (where
+        the platform can fork), stopped at the limit.
 
     Raises
     ------
     InputError : a model without event trees, or one SCRAM's rules refuse (see
-        :mod:`cofail.eventtree._read`), a tree mixing collected formulas and expressions.
+        :mod:`cofail.eventtree._read`), a tree mixing collected formulas and expressions, a
+        solve past ``time_limit`` (one line naming the initiating events and their paths).
 
     Examples
     --------
@@ -192,11 +197,28 @@ def solve_event_trees(
 
     Notes
     -----
-    The walk enumerates paths (at most :data:`~cofail.eventtree._paths.MAX_PATHS`); the BDD
-    costs what the collected gates' BDDs cost in one shared variable order, plus one AND per
-    fork taken. Modules and the racing of variable orders that fault-tree tops get are not
-    used here.
+    The walk enumerates paths (at most :data:`~cofail.eventtree._paths.MAX_PATHS`). The
+    collected formulas' modules are solved alone, the rest shares one BDD manager, and each
+    path's probability is read by the formula kernel over the BDDs of the gates below its
+    collected formulas' tops (:mod:`cofail.eventtree._sequence_bdd`). The racing of variable
+    orders that fault-tree tops get is not used here.
     """
+    if time_limit is not None:
+        from cofail.faulttree._bdd import SolveTimeoutError, _can_fork, _race
+
+        if _can_fork():
+            try:
+                result: EventTreeResult = _race(
+                    tree,
+                    "event trees",
+                    lambda t, _, o: solve_event_trees(t, model, cut_sets=cut_sets, order=o),
+                    (order,),
+                    time_limit,
+                    on_slow,
+                )
+            except SolveTimeoutError:
+                raise InputError(_too_slow(tree, model, time_limit)) from None
+            return result
     parts = tree.event_tree_parts
     if model is None:
         if parts is None:
@@ -238,7 +260,11 @@ def solve_event_trees(
     return EventTreeResult(
         initiating_events=results,
         assumptions=assumptions + skipped,
-        engine=f"exact: one BDD ({engine.name}) over every collected formula, {order} order",
+        engine=(
+            f"exact: {engine.modules} modules of the collected formulas solved alone, the rest in "
+            f"one BDD manager ({engine.name}), {order} order; each path read by the formula "
+            "kernel, disjoint paths summed"
+        ),
         bdd_nodes=engine.peak,
         seconds=time.monotonic() - start,
         cut_set_order=cut_sets,
@@ -246,12 +272,21 @@ def solve_event_trees(
     )
 
 
-_ROOT = "\x1fevent-tree formulas"
-"""A gate name no MEF identifier can take: the AND of every collected formula, for the order."""
+def _too_slow(tree: FaultTree, model: EventTreeModel | None, seconds: float) -> str:
+    """The one line for a sequence solve stopped at ``seconds``."""
+    if model is None and tree.event_tree_parts is not None:
+        model = read_event_trees(tree.event_tree_parts, tree)
+    names = [ie.name for ie in model.initiating_events] if model is not None else []
+    shown = ", ".join(repr(n) for n in names[:3]) + (", ..." if len(names) > 3 else "")
+    return (
+        f"the event-tree sequences of initiating event{'s' if len(names) != 1 else ''} {shown} "
+        f"did not finish within the time limit of {seconds:g} s (the exact solve of every "
+        "path's collected formulas); rerun with a larger --time-limit"
+    )
 
 
 class _SequenceBdd:
-    """One BDD manager over every collected formula of the model."""
+    """Every sequence's probability from one :class:`SequenceSolver` over the model's paths."""
 
     def __init__(
         self,
@@ -261,95 +296,63 @@ class _SequenceBdd:
         order: Literal["size", "dfs"],
         on_slow: Callable[[float], None] | None,
     ) -> None:
-        from cofail.faulttree._bdd import _bdd_module, _ModuleSolver, _variable_order
+        from cofail.eventtree._sequence_bdd import SequenceSolver
 
-        distinct = list(dict.fromkeys(f for p in paths for f in p.formulas))
-        root = Formula("and", tuple(distinct)) if distinct else Formula("constant", value=True)
-        gates = {**tree.gates, **houses.gates, _ROOT: root}
         self.tree = FaultTree(
-            gates=gates, basic_events=tree.basic_events, house_events=tree.house_events
+            gates={**tree.gates, **houses.gates},
+            basic_events=tree.basic_events,
+            house_events=tree.house_events,
         )
-        module, self.name = _bdd_module()
-        bdd = module.BDD()
-        if self.name == "CUDD":
-            bdd.configure(reordering=False)
-        self.bdd = bdd
-        self.solver = solver = _ModuleSolver(self.tree, bdd, set(), order)
-        for index, name in enumerate(_variable_order(self.tree, _ROOT, set(), order)):
-            solver.var[name] = f"v{index}"
-            bdd.add_var(f"v{index}", index=index)
-            prob, comp = solver.values[name]
-            solver.probs.append(prob)
-            solver.comps.append(comp)
-        solver.uses = solver._uses(_ROOT)
-        self.nodes: dict[Formula, Any] = {}
-        self.peak = 0
         self.on_slow, self.started = on_slow, time.monotonic()
-        self._compile_all(distinct)
+        self.formulas = any(p.formulas for p in paths)
+        self.solver = SequenceSolver(self.tree, paths, order, self._tick) if self.formulas else None
+        self.name = self.solver.engine if self.solver is not None else "none"
+        self.modules = self.solver.modules if self.solver is not None else 0
+        self.done: dict[tuple[Formula, ...], float] = {}
 
-    def _compile_all(self, formulas: list[Formula]) -> None:
-        from cofail.faulttree._bdd import _compile
-
-        memo: dict[str, Any] = {}
-        limit = sys.getrecursionlimit()
-        sys.setrecursionlimit(max(limit, 20_000))  # _compile follows gate chains recursively
-        try:
-            for f in formulas:
-                self.nodes[f] = _compile(f, self.solver, memo)
-                self._tick()
-        finally:
-            sys.setrecursionlimit(limit)
-        del memo
+    @property
+    def peak(self) -> int:
+        return 0 if self.solver is None else self.solver.peak
 
     def _tick(self) -> None:
-        self.peak = max(self.peak, len(self.bdd))
         if self.on_slow is not None and time.monotonic() - self.started > 20.0:
             self.on_slow(20.0)
             self.on_slow = None
 
+    def _sequence_probability(self, mine: list[PathEnd]) -> float:
+        solver = self.solver
+        assert solver is not None
+        if all(disjoint(a, b) for i, a in enumerate(mine) for b in mine[:i]):
+            total = 0.0
+            for p in mine:
+                if p.formulas not in self.done:
+                    self.done[p.formulas] = solver.path_probability(p)
+                total += self.done[p.formulas]
+            return total
+        union = solver.bdd.false
+        for p in mine:
+            union = union | solver.conjunction(p)
+        return solver.probability(union)
+
     def sequences(
         self, paths: list[PathEnd], model: EventTreeModel, cut_sets: int | None
     ) -> list[SequenceResult]:
-        bdd = self.bdd
-        union: dict[str, Any] = {}
-        sums: dict[str, float] = {}
-        counts: Counter[str] = Counter()
-        # The conjunction along the previous path, formula by formula: the next path shares
-        # its prefix up to the fork where they part.
-        prefix: list[tuple[Formula, Any]] = []
+        counts: Counter[str] = Counter(p.sequence for p in paths)
         formulas = any(p.formulas for p in paths)
-        for p in paths:
-            counts[p.sequence] += 1
-            if not formulas:
-                product = 1.0
-                for v in p.expressions:
-                    product *= v
-                sums[p.sequence] = sums.get(p.sequence, 0.0) + product
-                continue
-            keep = 0
-            while keep < min(len(prefix), len(p.formulas)) and prefix[keep][0] == p.formulas[keep]:
-                keep += 1
-            del prefix[keep:]
-            conj = prefix[-1][1] if prefix else bdd.true
-            for f in p.formulas[keep:]:
-                conj = conj & self.nodes[f]
-                prefix.append((f, conj))
-            union[p.sequence] = union[p.sequence] | conj if p.sequence in union else conj
-            self._tick()
         out = []
         for name in counts:
+            mine = [p for p in paths if p.sequence == name]
             kind: Kind
             if formulas:
-                probability, kind = self.solver._probability(union[name])[0], "formula"
-            elif any(p.expressions for p in paths if p.sequence == name):
-                probability, kind = sums[name], "expression"
+                probability, kind = self._sequence_probability(mine), "formula"
+            elif any(p.expressions for p in mine):
+                probability, kind = sum(math.prod(p.expressions) for p in mine), "expression"
             else:  # nothing collected: the empty conjunction, true
                 probability, kind = 1.0, "certain"
             summary = None
             if cut_sets is not None:
                 from cofail.eventtree._cut_sets import sequence_cut_sets
 
-                mine = [p for p in paths if p.sequence == name]
                 summary = sequence_cut_sets(self.tree, name, mine, cut_sets)
             out.append(
                 SequenceResult(

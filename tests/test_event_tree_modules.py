@@ -1,0 +1,80 @@
+"""Sequences over formulas with modules: private sub-gates are solved alone and become one
+variable each; the sequences still equal enumeration of every basic-event state."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cofail.eventtree import solve_event_trees
+from cofail.faulttree import read_mef
+from strategies import examples
+from test_event_tree import Model, brute_force, write_model
+
+
+@st.composite
+def modular_models(draw: st.DrawFn) -> Model:
+    """Functional gates over shared basic events and a private sub-gate of two events each,
+    forked as a stack (stop at the first success) or on every gate (full)."""
+    shared = draw(st.integers(1, 3))
+    k = draw(st.integers(2, 4))
+    n = shared + 2 * k
+    probabilities = [draw(st.integers(1, 99)) / 100 for _ in range(n)]
+    gates: list[tuple[str, int, list[int]]] = []
+    functional = []
+    for g in range(k):
+        private = [-1 - (shared + 2 * g), -1 - (shared + 2 * g + 1)]
+        gates.append((draw(st.sampled_from(["and", "or"])), 0, private))
+        pool = list(range(-shared, 0)) + functional
+        uses = draw(st.lists(st.sampled_from(pool), min_size=1, max_size=2, unique=True))
+        gates.append((draw(st.sampled_from(["and", "or"])), 0, [len(gates) - 1, *uses]))
+        functional.append(len(gates) - 1)
+    full = draw(st.booleans())
+
+    def node(i: int, failed: int) -> tuple:
+        if i == len(functional):
+            return ("seq", f"S{failed % 3}")
+        fe = functional[i]
+        ok = node(i + 1, failed) if full else ("seq", f"S{i % 2}")
+        return ("fork", fe, [("success", False, (fe, True), ok),
+                             ("failure", False, (fe, False), node(i + 1, failed + 1))])  # fmt: skip
+
+    m = Model(probabilities, gates, None, sequences=["S0", "S1", "S2"])
+    m.tree = node(0, 0)
+    return m
+
+
+@settings(max_examples=examples(40), deadline=None)
+@given(modular_models())
+def test_modules_equal_enumeration(tmp_path_factory: pytest.TempPathFactory, m: Model) -> None:
+    path: Path = tmp_path_factory.mktemp("etm") / "m.xml"
+    write_model(m, path)
+    result = solve_event_trees(read_mef([path]))
+    found = re.match(r"exact: (\d+) modules", result.engine)
+    assert found is not None and int(found.group(1)) >= 1, result.engine
+    got = {s.name: s.probability for s in result.initiating_events[0].sequences}
+    expected = {s: v for s, v in brute_force(m).items() if s in got or v > 0}
+    assert got.keys() <= expected.keys()
+    for seq, value in expected.items():
+        assert abs(got.get(seq, 0.0) - value) <= 1e-9, (seq, got.get(seq), value)
+
+
+def test_time_limit_refused_in_one_line(tmp_path: Path) -> None:
+    from cofail.errors import InputError
+    from cofail.faulttree._bdd import _can_fork
+
+    if not _can_fork():
+        pytest.skip("the time limit needs fork")
+    m = Model([0.5] * 3, [("or", 0, [-1, -2]), ("and", 0, [-2, -3])], None)
+    m.tree = ("fork", 0, [("success", False, (0, True), ("seq", "S0")),
+                          ("failure", False, (0, False), ("seq", "S1"))])  # fmt: skip
+    write_model(m, tmp_path / "m.xml")
+    tree = read_mef([tmp_path / "m.xml"])
+    done = solve_event_trees(tree, time_limit=60)
+    assert [round(s.probability, 9) for s in done.initiating_events[0].sequences] == [0.25, 0.75]
+    with pytest.raises(InputError, match=r"initiating event 'I' did not finish within .*1e-06 s"):
+        solve_event_trees(tree, time_limit=1e-6)
