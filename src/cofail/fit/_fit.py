@@ -24,6 +24,7 @@ from cofail.fit._estimate import (
 from cofail.fit._groups import ModeGroups, group_modes
 from cofail.fit._identifiability import StructureCheck, check_structure, parameter_labels
 from cofail.fit._latent import Params, Structure, em
+from cofail.fit._nested import RIVAL, Rival, other_explanations, rivals
 from cofail.fit._prediction import prediction_end
 from cofail.model import Matrix
 
@@ -56,6 +57,9 @@ class Fit:
     seed: int
     structure_check: StructureCheck | None = None
     """Which parameters no log of these layers can separate (the Jacobian's rank)."""
+    rivals: tuple[Rival, ...] = ()
+    """Other explanations of the log (a nested mode merged or split) nearly as likely as the
+    optimum: the parameters they disagree on are not identified."""
 
     @property
     def n_cases(self) -> float:
@@ -74,7 +78,16 @@ class Fit:
         e = self.estimate
         check = self.structure_check
         trade = next((t for t in check.trade_offs if k in t.parameters), None) if check else None
+        rival = next((x for x in self.rivals if k in x.parameters), None)
         notes = []
+        if rival is not None:
+            g, h = (self.groups.groups[x] for x in (rival.inner, rival.outer))
+            notes.append(
+                f"another explanation of the log is nearly as likely (likelihood ratio "
+                f"{rival.deviance:.3g}): {'+'.join(g)} {'merged into' if rival.params.p[rival.inner] < self.estimate.params.p[rival.inner] else 'split from'} "
+                f"{'+'.join(h)}, with {'+'.join(h)}'s p {rival.params.p[rival.outer]:.3g} and "
+                f"{'+'.join(g)}'s {rival.params.p[rival.inner]:.3g}"
+            )
         if trade is not None:
             notes.append(f"not identified by any log of these layers: {trade.note}")
         elif e.moves_with and e.moves_with[k]:
@@ -87,7 +100,7 @@ class Fit:
         return {
             "interval": [float(e.low[k]), float(e.high[k])],
             "method": e.methods[k],
-            "identified": not bool(e.loose[k]) and trade is None,
+            "identified": not bool(e.loose[k]) and trade is None and rival is None,
             "note": "; ".join(notes),
         }
 
@@ -338,6 +351,12 @@ def fit_matrix(
     _check_size(n_groups, len(bits), len(layers))
     structure = model_structure(groups, binary=binary)
     ends = maximise_all(structure, bits, counts, starts(structure, bits, counts, _STARTS, seed))
+    # Nested modes explain a log two ways (merged, split): EM from the other explanation of
+    # where the best start ended, so that both branches of the likelihood are in the region.
+    best = max(ends, key=lambda f: f[1])[0]
+    ends += maximise_all(
+        structure, bits, counts, [x for _, _, x in other_explanations(best, structure)]
+    )
     params, loglik, iterations = max(ends, key=lambda f: f[1])
     region = tuple(f[0] for f in ends)
     for attempt in range(_CLIMBS + 1):
@@ -373,6 +392,9 @@ def fit_matrix(
         source=histogram.source,
         seed=seed,
         structure_check=check_structure(structure, layers, groups.groups, seed=seed),
+        rivals=tuple(
+            rivals(params, estimate.loglik, structure, bits, counts, RIVAL * chi2.ppf(1 - alpha, 1))
+        ),
     )
     return replace(fit, contradicted=tuple(_contradicted(fit, matrix)))
 

@@ -50,6 +50,7 @@ UNSTUCK = 1e-3
 """Where a stuck parameter is moved to (from 0 or 1) for a second EM."""
 _TOL = 1e-12
 _MAX_ITER = 3000
+RECHECK_INSIDE = True
 
 
 def maximise_held(
@@ -78,9 +79,10 @@ def maximise_held(
     stuck on the boundary understates how far the tilt moves).
     """
     fitted, ll, _ = em(start, s, bits, counts, tol=tol, max_iter=max_iter, tilt=tilt)
-    plain = ll if tilt is None else _plain(fitted, bits, counts)
-    if 2 * (loglik - plain) < cutoff and not recheck_inside:
-        return fitted, ll
+    if not RECHECK_INSIDE and not recheck_inside:
+        plain = ll if tilt is None else _plain(fitted, bits, counts)
+        if 2 * (loglik - plain) < cutoff:
+            return fitted, ll
     vector = fitted.vector(s)
     stuck = _stuck(fitted, s, bits, counts, ll, tilt)
     if not stuck.any():
