@@ -32,7 +32,8 @@ class Rival:
     """2 (ℓ̂ − ℓ) at the rival (its EM end)."""
     params: Params
     parameters: tuple[int, ...]
-    """The free parameters the two explanations disagree on: both p's, the outer's q."""
+    """The free parameters of the pair (its p's and q's) that the rival moves by more than
+    ``_MOVED`` on the logit scale."""
 
 
 __all__ = ["RIVAL", "Rival", "nested_pairs", "other_explanations", "rivals"]
@@ -141,7 +142,12 @@ def rivals(
             for i in np.flatnonzero(support[:, x])
             if ("q", i, x) in index
         ]
-        out.append(Rival(g, h, d, end, tuple(sorted(set(touched)))))
+        # Only what the rival moves: on a pair that a structural trade-off also runs through,
+        # the rival can move other modes and leave this pair's p where it was.
+        before, after = params.vector(s), end.vector(s)
+        moved_ones = [k for k in set(touched) if abs(_logit(after[k]) - _logit(before[k])) > _MOVED]
+        if moved_ones:
+            out.append(Rival(g, h, d, end, tuple(sorted(moved_ones))))
     return out
 
 
