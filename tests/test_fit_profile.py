@@ -110,6 +110,10 @@ def test_the_issue_case_no_longer_claims_a_narrow_interval(issue_case) -> None: 
     assert lo <= 0.08 <= hi and hi - lo > 0.05
     assert al_gen["method"].startswith("profile likelihood")
     assert "DEC-AL's p" in al_gen["note"]  # the mode it trades off against, named
+    # Its ends are two explanations the log does not tell apart (DEC-AL split from AL-GEN at
+    # a likelihood ratio near 0): not identified, the rival named.
+    assert not al_gen["identified"]
+    assert "another explanation of the log" in al_gen["note"] and "DEC-AL split" in al_gen["note"]
     # S-TAX is exposed apart from the rest: its Wald interval stands, and covers.
     (s_tax,) = [g for g in data["modes"] if g["modes"] == ["S-TAX"]]
     assert s_tax["method"].startswith("observed information") and s_tax["identified"]
