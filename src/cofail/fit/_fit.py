@@ -24,7 +24,7 @@ from cofail.fit._estimate import (
 from cofail.fit._groups import ModeGroups, group_modes
 from cofail.fit._identifiability import StructureCheck, check_structure, parameter_labels
 from cofail.fit._latent import Params, Structure, em
-from cofail.fit._nested import RIVAL, Rival, other_explanations, rivals
+from cofail.fit._nested import RIVAL, Rival, absent_inner, other_explanations, rivals
 from cofail.fit._prediction import prediction_end
 from cofail.model import Matrix
 
@@ -80,7 +80,14 @@ class Fit:
         trade = next((t for t in check.trade_offs if k in t.parameters), None) if check else None
         rival = next((x for x in self.rivals if k in x.parameters), None)
         notes = []
-        if rival is not None:
+        if rival is not None and rival.absent:
+            g, h = (self.groups.groups[x] for x in (rival.inner, rival.outer))
+            notes.append(
+                f"{'+'.join(g)}'s p interval reaches 0: the log allows {'+'.join(g)} absent and "
+                f"{'+'.join(h)} standing for both (present on the cases of either, its q on the "
+                "layers it alone is exposed to scaled down)"
+            )
+        elif rival is not None:
             g, h = (self.groups.groups[x] for x in (rival.inner, rival.outer))
             notes.append(
                 f"another explanation of the log is nearly as likely (likelihood ratio "
@@ -392,8 +399,11 @@ def fit_matrix(
         source=histogram.source,
         seed=seed,
         structure_check=check_structure(structure, layers, groups.groups, seed=seed),
-        rivals=tuple(
-            rivals(params, estimate.loglik, structure, bits, counts, RIVAL * chi2.ppf(1 - alpha, 1))
+        rivals=(
+            *rivals(
+                params, estimate.loglik, structure, bits, counts, RIVAL * chi2.ppf(1 - alpha, 1)
+            ),
+            *absent_inner(params, structure, estimate.low),
         ),
     )
     return replace(fit, contradicted=tuple(_contradicted(fit, matrix)))

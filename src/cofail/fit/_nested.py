@@ -19,7 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import logit
 
-from cofail.fit._latent import Params, Structure, em, log_likelihood, states
+from cofail.fit._latent import Params, Structure
+from cofail.fit._profile import maximise_held
 
 
 @dataclass(frozen=True)
@@ -34,9 +35,20 @@ class Rival:
     parameters: tuple[int, ...]
     """The free parameters of the pair (its p's and q's) that the rival moves by more than
     ``_MOVED`` on the logit scale."""
+    absent: bool = False
+    """The inner mode's p interval reaches 0 (the log allows it absent, merged into the outer
+    one): ``params`` is then the optimum itself and ``deviance`` 0."""
 
 
-__all__ = ["RIVAL", "Rival", "nested_pairs", "other_explanations", "rivals"]
+__all__ = [
+    "ABSENT",
+    "RIVAL",
+    "Rival",
+    "absent_inner",
+    "nested_pairs",
+    "other_explanations",
+    "rivals",
+]
 
 RIVAL = 2.0
 """A rival explanation whose likelihood-ratio statistic against the optimum is under this many
@@ -44,6 +56,8 @@ times the χ² cutoff makes the pair's parameters not identified: the fit's opti
 rival are both local maxima of a likelihood with several, EM reaches either, and at these
 distances which one is the global maximum changes from log to log (measured on the catalog:
 rivals at 4.7-5.6 from an optimum itself 1.0 below one found elsewhere)."""
+ABSENT = 1e-3
+"""An inner mode whose p interval starts below this may be absent: merged into the outer."""
 _MOVED = 0.25
 """A rival counts only where it moves a p of the pair by this much on the logit scale."""
 _ABSENT = 1e-3
@@ -75,8 +89,8 @@ def other_explanations(params: Params, s: Structure) -> list[tuple[int, int, Par
     Merged: P(outer) becomes P(either), the outer's q on the extra layers scaled by
     p_outer / P(either), its q on the shared layers the two modes' average weighted by p, the
     inner's p near 0. Split: the outer's p becomes p_outer × its largest q on the extra layers
-    (that q becomes 1), the inner takes the rest of P(either) with the outer's q on the shared
-    layers. Only parameters free in ``s`` change.
+    (that q becomes 1), the inner takes the rest of P(either) (and, a second point, the rest of
+    p_outer) with the outer's q on the shared layers. Only parameters free in ``s`` change.
     """
     out = []
     support = s.q_free | (s.q_fixed > 0)
@@ -95,16 +109,19 @@ def other_explanations(params: Params, s: Structure) -> list[tuple[int, int, Par
         qm[extra, h] = q[extra, h] * p[h] / either
         qm[shared, h] = (p[h] * q[shared, h] + p[g] * q[shared, g]) / max(p[h] + p[g], 1e-12)
         out.append((g, h, _free_only(params, s, pm, qm)))
-        # Split.
+        # Split: the inner mode takes over what the outer one does on the shared layers
+        # beyond the extra ones, from P(either) and, second, from the outer's p alone (the
+        # inner's own p may be a remnant with q's of its own, as on a merged branch).
         top = float(q[extra, h].max())
         if top <= 0:
             continue
-        ps, qs = p.copy(), q.copy()
-        ps[h] = p[h] * top
-        ps[g] = max(_ABSENT, 1 - (1 - either) / (1 - ps[h]))
-        qs[extra, h] = q[extra, h] / top
-        qs[shared, g] = q[shared, h]
-        out.append((g, h, _free_only(params, s, ps, qs)))
+        for union in dict.fromkeys((either, float(p[h]))):
+            ps, qs = p.copy(), q.copy()
+            ps[h] = p[h] * top
+            ps[g] = max(_ABSENT, 1 - (1 - union) / (1 - ps[h]))
+            qs[extra, h] = q[extra, h] / top
+            qs[shared, g] = q[shared, h]
+            out.append((g, h, _free_only(params, s, ps, qs)))
     return out
 
 
@@ -127,8 +144,8 @@ def rivals(
     out = []
     index = _indices(s)
     for g, h, start in other_explanations(params, s):
-        end, _, _ = em(start, s, bits, counts)
-        ll = log_likelihood(end, bits, counts, states(len(end.p)))
+        # Not EM alone: a split sets q's to exactly 1, where EM's updates cannot move them.
+        end, ll = maximise_held(start, s, bits, counts, loglik, limit, recheck_inside=True)
         d = max(0.0, 2 * (loglik - ll))
         if d >= limit:
             continue
@@ -166,4 +183,28 @@ def _indices(s: Structure) -> dict[tuple[object, ...], int]:
     for i, g in zip(rows.tolist(), cols.tolist(), strict=True):
         out["q", i, g] = k
         k += 1
+    return out
+
+
+def absent_inner(params: Params, s: Structure, low: np.ndarray) -> list[Rival]:
+    """Return, per nested pair whose inner mode's p interval starts below ``ABSENT`` (``low``:
+    the intervals' lower ends), the outer mode's p and q on the extra layers: with the inner
+    mode possibly absent, the outer one may be standing for both.
+
+    Measured on the catalog (20,000 cases): on a log where COLL's p came back as 0.029
+    [0.0003, 0.73], CAP-DEV's p 0.154 [0.148, 0.159] (truth 0.08) was marked identified; the
+    split explanation lay at a likelihood ratio of 8.9, which no χ²₁ reading of a choice
+    between two branches of a likelihood should be trusted to reject.
+    """
+    index = _indices(s)
+    support = s.q_free | (s.q_fixed > 0)
+    out = []
+    for g, h in nested_pairs(s):
+        if ("p", g) not in index or ("p", h) not in index or low[index["p", g]] >= ABSENT:
+            continue
+        extra = support[:, h] & ~support[:, g]
+        touched = [index["p", h]] + [
+            index["q", i, h] for i in np.flatnonzero(extra).tolist() if ("q", i, h) in index
+        ]
+        out.append(Rival(g, h, 0.0, params, tuple(touched), absent=True))
     return out
