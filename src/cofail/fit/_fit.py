@@ -385,6 +385,7 @@ def fit_matrix(
         region = (*region, params)
         params, loglik, more = em(estimate.better, structure, bits, counts)
         iterations += more
+    check = check_structure(structure, layers, groups.groups, seed=seed)
     fit = Fit(
         layers=layers,
         groups=groups,
@@ -398,12 +399,12 @@ def fit_matrix(
         contradicted=(),
         source=histogram.source,
         seed=seed,
-        structure_check=check_structure(structure, layers, groups.groups, seed=seed),
+        structure_check=check,
         rivals=(
             *rivals(
                 params, estimate.loglik, structure, bits, counts, RIVAL * chi2.ppf(1 - alpha, 1)
             ),
-            *absent_inner(params, structure, estimate.low),
+            *absent_inner(params, structure, estimate.low, check.unidentified),
         ),
     )
     return replace(fit, contradicted=tuple(_contradicted(fit, matrix)))
