@@ -361,3 +361,19 @@ def test_the_budget_interval_is_wider_where_the_threshold_moves() -> None:
     fixed, budget = d["interval"]["observed"], d["interval_at_budget"]["all_miss"]
     assert budget[1] - budget[0] > fixed[1] - fixed[0]
     assert budget[0] <= d["all_miss"] <= budget[1]
+
+
+def test_the_layers_on_two_threads_give_what_one_thread_gives(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A large log's layers are sorted on two threads; every number must be the serial one."""
+    from cofail.scores import _analysis
+
+    h, a = _large_log(11, n=3_000, d=4)
+    s = ScoredLog(("m1", "m2", "m3", "m4"), h, a, (False,) * 4, "a", "h")
+    kwargs = {"n_boot": 200, "budgets": (0.01, 0.05), "combine_rule": None}
+    serial = analyse_scores(s, LogSpec(budget=0.02), **kwargs).to_dict()  # type: ignore[arg-type]
+    monkeypatch.setattr(_analysis, "_THREADS", 0)
+    monkeypatch.setattr(_analysis.os, "cpu_count", lambda: 2)
+    threaded = analyse_scores(s, LogSpec(budget=0.02), **kwargs).to_dict()  # type: ignore[arg-type]
+    assert threaded == serial

@@ -11,7 +11,9 @@ audit budget.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +42,8 @@ __all__ = ["CurvePoint", "LayerScore", "ScoreAnalysis", "analyse_scores", "defau
 
 _CURVE_COMBINATIONS = 10
 """Budgets of the curve at which a large log's combination is searched (every one otherwise)."""
+_THREADS = 2_000_000
+"""Past this many cases the layers' sorts run on two threads."""
 _SMALL = 200_000
 
 
@@ -325,32 +329,40 @@ def analyse_scores(
     curve_t = np.empty((d, len(grid)))
     curve_fp = np.empty((d, len(grid)), dtype=np.int64)
     curve_tp = np.empty((d, len(grid)), dtype=np.int64)
-    oriented: list[float] = []
-    parts: list[tuple[float, tuple[float, float], tuple[float, float], str, Any]] = []
-    # One layer at a time: its two sorted columns serve the threshold, the AUC, the intervals,
-    # the ROC and the curve, and are dropped before the next layer's (memory: the data plus
-    # two columns; time: each column sorted once).
-    for i in range(d):
+    budget = spec.budget
+
+    def one_layer(i: int) -> tuple[float, tuple[float, Any, Any, str, Any]]:
+        """Layer i's threshold, AUC, intervals and ROC, and its row of the curve: its two
+        sorted columns serve them all and are dropped after (each column sorted once)."""
         h_sorted, a_sorted = np.sort(scored.honest[:, i]), np.sort(scored.attack[:, i])
-        t = fixed[i] if i in fixed else budget_threshold(h_sorted, spec.budget, spec.threshold_rule)
-        oriented.append(t)
+        t = fixed[i] if i in fixed else budget_threshold(h_sorted, budget, spec.threshold_rule)
         auc = mann_whitney_auc(h_sorted, a_sorted)
         iv = layer_intervals(
             h_sorted,
             a_sorted,
             t,
-            None if i in fixed else spec.budget,
+            None if i in fixed else budget,
             spec.threshold_rule,
             alpha=alpha,
             n_boot=n_boot,
             seed=seed + i,
             auc=auc,
         )
-        parts.append((auc, iv.auc, iv.tpr, iv.method, roc_points(h_sorted, a_sorted)))
         curve_t[i] = [budget_threshold(h_sorted, b, spec.threshold_rule) for b in grid]
         curve_fp[i] = scored.n_honest - np.searchsorted(h_sorted, curve_t[i], "right")
         curve_tp[i] = scored.n_attack - np.searchsorted(a_sorted, curve_t[i], "right")
-        del h_sorted, a_sorted
+        return t, (auc, iv.auc, iv.tpr, iv.method, roc_points(h_sorted, a_sorted))
+
+    # Sorting and searching release the GIL: on a large log two layers run at once (memory:
+    # the data plus two layers' sorted columns); each layer's result is the same either way.
+    workers = min(2, os.cpu_count() or 1) if scored.n_honest + scored.n_attack > _THREADS else 1
+    if workers > 1:
+        with ThreadPoolExecutor(workers) as pool:
+            done = list(pool.map(one_layer, range(d)))
+    else:
+        done = [one_layer(i) for i in range(d)]
+    oriented = [t for t, _ in done]
+    parts = [part for _, part in done]
     thresholds = layer_thresholds(scored, oriented, dict(spec.layer_thresholds))
     layers = [
         LayerScore(threshold=t, auc=auc, auc_interval=ai, tpr_interval=ti, method=m, roc=roc)
