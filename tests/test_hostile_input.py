@@ -228,6 +228,31 @@ def test_bad_log_weights_are_refused(
     one_line_error(cli("empirical", str(log), "--weight-col", "w"), "w.csv", needle)
 
 
+def test_a_nan_in_parquet_is_refused_where_duckdb_does_not_see_it(cli: Cli, tmp_path: Path) -> None:
+    # DuckDB 2.0.1's isnan is false on a NaN read from Parquet (the column statistics leave
+    # NaN out): a weight or a score filter in SQL alone lets it through as a number.
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    nan = float("nan")
+    weighted = tmp_path / "w.parquet"
+    pq.write_table(
+        pa.table({"case": ["c1", "c1", "c2", "c2"], "layer": ["A", "B", "A", "B"],
+                  "failed": [1, 0, 0, 1], "w": [1.0, 1.0, nan, nan]}),
+        weighted,
+    )  # fmt: skip
+    one_line_error(cli("empirical", str(weighted), "--weight-col", "w"), "w.parquet", "'c2'",
+                   "weight 'nan'")  # fmt: skip
+    scored, honest = tmp_path / "long.parquet", tmp_path / "honest.parquet"
+    long = {"case": [1, 2, 1, 2], "layer": ["a", "a", "b", "b"]}
+    pq.write_table(pa.table({**long, "score": [0.5, 0.2, nan, 1.0]}), scored)
+    pq.write_table(pa.table({**long, "score": [0.5, 0.2, 0.3, 1.0]}), honest)
+    one_line_error(
+        cli("scores", str(scored), "--honest", str(honest), "--budget", "10%"),
+        "long.parquet", "row 3 (case '1'), layer 'b': score 'nan'",
+    )  # fmt: skip
+
+
 def test_bad_numbers_in_empirical_and_simulate_options(cli: Cli, tmp_path: Path) -> None:
     log = tmp_path / "ok.csv"
     log.write_text("case,layer,failed\nc1,A,1\nc1,B,0\nc2,A,0\nc2,B,1\n")

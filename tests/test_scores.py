@@ -9,6 +9,8 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -218,6 +220,27 @@ def test_a_bad_score_is_one_line_naming_row_and_layer(
 ) -> None:
     log = _write(tmp_path / "a.csv", text)
     honest = _write(tmp_path / "h.csv", "case,m\n1,0.1\n")
+    with pytest.raises(InputError) as err:
+        read_scores(LogSpec(wide=True, honest=(str(honest),), budget=0.1), [log])
+    assert message in str(err.value) and str(log) in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ([0.5, None, 0.1], "row 2 (case '2'), layer 'm2': score (empty)"),
+        ([0.5, 0.2, float("nan")], "row 3 (case '3'), layer 'm2': score 'nan'"),
+        ([float("-inf"), 0.2, 0.1], "row 1 (case '1'), layer 'm2': score '-inf'"),
+    ],
+)
+def test_a_bad_score_in_parquet_names_its_row_too(
+    tmp_path: Path, values: list[float | None], message: str
+) -> None:
+    # Parquet scores are read column by column and checked in NumPy: the row is found only
+    # for a log that fails the check, and must be the same one a row scan names.
+    log = tmp_path / "a.parquet"
+    pq.write_table(pa.table({"case": [1, 2, 3], "m1": [1.0, 2.0, 3.0], "m2": values}), log)
+    honest = _write(tmp_path / "h.csv", "case,m1,m2\n1,0.1,0.2\n")
     with pytest.raises(InputError) as err:
         read_scores(LogSpec(wide=True, honest=(str(honest),), budget=0.1), [log])
     assert message in str(err.value) and str(log) in str(err.value)

@@ -7,6 +7,7 @@ rows in Python.
 from __future__ import annotations
 
 import csv
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -332,6 +333,18 @@ def _check_weights(
             source=source,
         )
     total = con.execute(f"SELECT sum({weight}) FROM {src}").fetchone()
+    if total and total[0] is not None and math.isnan(total[0]):
+        # A NaN the filter above missed: DuckDB's isnan is false on a NaN read from Parquet
+        # (its column statistics leave NaN out, DuckDB 2.0.1); the sum is computed on the data.
+        text = f"lower(CAST({weight} AS VARCHAR))"
+        case = con.execute(
+            f"SELECT CAST({_ident(spec.case)} AS VARCHAR) FROM {src} WHERE {text} LIKE '%nan' LIMIT 1"
+        ).fetchone()
+        raise InputError(
+            f"case {case[0] if case else '?'!r}: weight 'nan' in column {spec.weight!r}; "
+            "expected a finite number >= 0",
+            source=source,
+        )
     if not total or not total[0] or total[0] <= 0:
         raise InputError(f"the weights in column {spec.weight!r} sum to 0", source=source)
 

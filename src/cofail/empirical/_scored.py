@@ -219,42 +219,37 @@ def _score_sql(column: str, dtype: str) -> str:
     return f"TRY_CAST(trim(CAST({col} AS VARCHAR)) AS DOUBLE)"
 
 
-def _check_scores(
+def _refuse_bad_score(
     con: duckdb.DuckDBPyConnection,
     src: str,
-    checks: list[tuple[str, str, str]],
+    scores: np.ndarray,
+    layers: Sequence[str],
     case: str,
     source: str,
 ) -> None:
-    """Refuse a missing, non-numeric, NaN or infinite score: one line naming the row (the
-    data row, 1 = the first after the header), the case and the layer."""
-    if not checks:
+    """Refuse a missing, non-numeric, NaN or infinite score (read as NaN): one line naming the
+    first such row (the data row, 1 = the first after the header), its case and the layer.
+
+    The row is found in the scores as read, not by a DuckDB filter: DuckDB's ``isnan`` is
+    false on a NaN read from Parquet (DuckDB 2.0.1), so a filter would let it through.
+    """
+    first = [np.flatnonzero(~np.isfinite(scores[:, i]))[:1] for i in range(len(layers))]
+    found = [(int(f[0]), i) for i, f in enumerate(first) if len(f)]
+    if not found:
         return
-    bad = " OR ".join(f"({v} IS NULL OR isnan({v}) OR isinf({v}))" for _, _, v in checks)
-    found = con.execute(
-        f"""SELECT * FROM (SELECT row_number() OVER () AS cofail_row, * FROM {src})
-        WHERE {bad} LIMIT 1"""
+    row, i = min(found)
+    value = con.execute(
+        f"""SELECT CAST({_ident(case)} AS VARCHAR), CAST({_ident(layers[i])} AS VARCHAR) FROM (
+            SELECT row_number() OVER () AS cofail_row, * FROM {src})
+        WHERE cofail_row = {row + 1}"""
     ).fetchone()
-    if found is None:
-        return
-    names = [str(r[0]) for r in con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()]
-    record = dict(zip(["cofail_row", *names], found, strict=True))
-    for layer, column, sql in checks:
-        value = con.execute(
-            f"""SELECT {sql}, CAST({_ident(column)} AS VARCHAR) FROM (
-                SELECT row_number() OVER () AS cofail_row, * FROM {src})
-            WHERE cofail_row = {int(record["cofail_row"])}"""
-        ).fetchone()
-        if value is None:
-            continue
-        number, text = value
-        if number is None or not np.isfinite(number):
-            shown = "(empty)" if text is None else brief(text)
-            raise InputError(
-                f"row {record['cofail_row']} (case {brief(str(record.get(case)))}), layer "
-                f"{brief(layer)}: score {shown}; expected a finite number",
-                source=source,
-            )
+    case_text, text = value if value is not None else (None, None)
+    shown = "(empty)" if text is None else brief(text)
+    raise InputError(
+        f"row {row + 1} (case {brief(str(case_text))}), layer {brief(layers[i])}: score "
+        f"{shown}; expected a finite number",
+        source=source,
+    )
 
 
 def _check_labels(con: duckdb.DuckDBPyConnection, src: str, spec: LogSpec, source: str) -> None:
@@ -300,8 +295,6 @@ def _wide(
     layers = tuple(spec.layers or [c for c in columns if c not in reserved])
     _check_layers(layers, source)
     checks = [(c, c, _score_sql(c, columns[c])) for c in layers]
-    _check_scores(con, src, checks, spec.case, source)
-    _check_labels(con, src, spec, source)
     label = (
         f", lower(trim(CAST({_ident(spec.set_col)} AS VARCHAR))) = 'honest' AS honest"
         if spec.set_col
@@ -311,18 +304,26 @@ def _wide(
     scores = np.empty((int(count[0]) if count else 0, len(layers)), dtype=np.float64, order="F")
     # Column-major, and for Parquet one column per query: a column is what every later step
     # reads, and the transient copy is one column, not the whole log (CSV is scanned once).
+    # A missing or non-numeric score reads as NaN; the scores are then checked in NumPy, and
+    # only a log that fails the check is scanned again to name the row (a scan with row
+    # numbers costs seconds on millions of rows).
+    read = [f"coalesce({sql}, 'NaN'::DOUBLE)" for _, _, sql in checks]
     if src.startswith("read_parquet"):
-        for i, (_, _, sql) in enumerate(checks):
+        for i, sql in enumerate(read):
             column = con.execute(f"SELECT {sql} AS v FROM {src}").fetchnumpy()["v"]
             scores[:, i] = np.asarray(column, dtype=np.float64)
             del column
-        extra = label + _stratum_sql(spec)
-        data = con.execute(f"SELECT 1{extra} FROM {src}").fetchnumpy() if extra else {}
+        data: dict[str, Any] = {}
     else:
-        select = ", ".join(f"{sql} AS {_ident(f'v{i}')}" for i, (_, _, sql) in enumerate(checks))
+        select = ", ".join(f"{sql} AS {_ident(f'v{i}')}" for i, sql in enumerate(read))
         data = con.execute(f"SELECT {select}{label}{_stratum_sql(spec)} FROM {src}").fetchnumpy()
         for i in range(len(layers)):
             scores[:, i] = np.asarray(data.pop(f"v{i}"), dtype=np.float64)
+    _refuse_bad_score(con, src, scores, layers, spec.case, source)
+    _check_labels(con, src, spec, source)
+    if src.startswith("read_parquet"):
+        extra = label + _stratum_sql(spec)
+        data = con.execute(f"SELECT 1{extra} FROM {src}").fetchnumpy() if extra else {}
     labels = None
     if spec.set_col:
         labels = np.where(np.asarray(data["honest"], dtype=bool), "honest", "attack")
@@ -358,6 +359,20 @@ def _long(con: duckdb.DuckDBPyConnection, src: str, spec: LogSpec, source: str) 
             {sql} AS score, {label} AS "set"{_stratum_sql(spec)} FROM scored"""
         ).fetchnumpy()
     )
+    # NaN, checked on the scores as read (DuckDB's isnan above is false on a NaN read from
+    # Parquet: see _refuse_bad_score); the rows come in the view's order.
+    score = np.asarray(table.column("score").to_numpy(zero_copy_only=False), dtype=float)
+    nan = np.flatnonzero(np.isnan(score))[:1]
+    if len(nan):
+        case_text, layer = con.execute(
+            f"""SELECT CAST({_ident(spec.case)} AS VARCHAR), {layer_sql} FROM scored
+            WHERE cofail_row = {int(nan[0]) + 1}"""
+        ).fetchone() or (None, None)
+        raise InputError(
+            f"row {int(nan[0]) + 1} (case {brief(str(case_text))}), layer {brief(str(layer))}: "
+            "score 'nan'; expected a finite number (and a case and a layer)",
+            source=source,
+        )
     return _pivot_arrow(table, spec, source, None)
 
 
