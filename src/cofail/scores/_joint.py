@@ -82,21 +82,24 @@ def joint_intervals(
     # by those counts: two order statistics, no sort per resample.
     order = [np.argsort(honest[:, i], kind="stable") for i in range(d)]
     ordered = [honest[order[i], i] for i in range(d)]
+    rows = np.array([i for i, _ in pairs], dtype=np.int64)
+    cols = np.array([j for _, j in pairs], dtype=np.int64)
     stack = np.empty(n_boot)
     both = np.empty((len(pairs), n_boot))
     for b in range(n_boot):
         w_h = np.bincount(rng.integers(0, m_h, m_h), minlength=m_h)
         w_a = np.bincount(rng.integers(0, m_a, m_a), minlength=m_a)
-        missed = np.empty((m_a, d), dtype=bool)
+        missed = np.empty((m_a, d))
         for i in range(d):
             t = fixed.get(i)
             if t is None:
                 resample = _OrderStatistics(ordered[i], np.cumsum(w_h[order[i]]))
                 t = budget_threshold(cast(np.ndarray, resample), budget, rule)
-            missed[:, i] = attack[:, i] <= t
-        stack[b] = float(w_a @ missed.all(axis=1)) / m_a
-        for k, (i, j) in enumerate(pairs):
-            both[k, b] = float(w_a @ (missed[:, i] & missed[:, j])) / m_a
+            np.less_equal(attack[:, i], t, out=missed[:, i])
+        # every pair's weighted joint misses at once: the 0/1 columns' weighted Gram matrix
+        co = missed.T @ (missed * w_a[:, None])
+        stack[b] = float(w_a @ (missed.sum(axis=1) == d)) / m_a
+        both[:, b] = co[rows, cols] / m_a
     z = float(ndtri(1 - alpha / 2))
 
     def interval(values: np.ndarray, centre: float) -> tuple[float, float]:
