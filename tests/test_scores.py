@@ -389,14 +389,20 @@ def test_the_budget_interval_is_wider_where_the_threshold_moves() -> None:
 def test_the_layers_on_two_threads_give_what_one_thread_gives(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A large log's layers are sorted on two threads; every number must be the serial one."""
+    """A large log's layers are sorted, and its combinations, cross-validation and joint
+    intervals searched, on two threads; every number must be the serial one."""
     from cofail.scores import _analysis
 
     h, a = _large_log(11, n=3_000, d=4)
     s = ScoredLog(("m1", "m2", "m3", "m4"), h, a, (False,) * 4, "a", "h")
-    kwargs = {"n_boot": 200, "budgets": (0.01, 0.05), "combine_rule": None}
+    kwargs = {"n_boot": 200, "budgets": (0.01, 0.02, 0.05), "cascade": True}
     serial = analyse_scores(s, LogSpec(budget=0.02), **kwargs).to_dict()  # type: ignore[arg-type]
     monkeypatch.setattr(_analysis, "_THREADS", 0)
     monkeypatch.setattr(_analysis.os, "cpu_count", lambda: 2)
     threaded = analyse_scores(s, LogSpec(budget=0.02), **kwargs).to_dict()  # type: ignore[arg-type]
     assert threaded == serial
+    # the curve's combination at the budget itself is the budget's (searched once), and is
+    # what a search of its own finds
+    own = combine(h, a, 0.02, "any")
+    at = next(p for p in threaded["curve"] if p["budget"] == 0.02)
+    assert at["any"]["tpr"] == threaded["combination"]["tpr"] == own.tpr

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from functools import partial
+from typing import Any, cast
 
 import numpy as np
 
@@ -330,6 +332,11 @@ def analyse_scores(
     curve_fp = np.empty((d, len(grid)), dtype=np.int64)
     curve_tp = np.empty((d, len(grid)), dtype=np.int64)
     budget = spec.budget
+    # Per case, the first budget of the curve at which some layer flags it (len(grid): none):
+    # the share every layer misses at each budget, one uint8 a case instead of a pass a budget.
+    first_a = np.full(scored.n_attack, len(grid), dtype=np.uint8)
+    first_h = np.full(scored.n_honest, len(grid), dtype=np.uint8)
+    lock = threading.Lock()
 
     def one_layer(i: int) -> tuple[float, tuple[float, Any, Any, str, Any]]:
         """Layer i's threshold, AUC, intervals and ROC, and its row of the curve: its two
@@ -351,6 +358,11 @@ def analyse_scores(
         curve_t[i] = [budget_threshold(h_sorted, b, spec.threshold_rule) for b in grid]
         curve_fp[i] = scored.n_honest - np.searchsorted(h_sorted, curve_t[i], "right")
         curve_tp[i] = scored.n_attack - np.searchsorted(a_sorted, curve_t[i], "right")
+        caught_a = _first_caught(scored.attack[:, i], curve_t[i])
+        caught_h = _first_caught(scored.honest[:, i], curve_t[i])
+        with lock:
+            np.minimum(first_a, caught_a, out=first_a)
+            np.minimum(first_h, caught_h, out=first_h)
         return t, (auc, iv.auc, iv.tpr, iv.method, roc_points(h_sorted, a_sorted))
 
     # Sorting and searching release the GIL: on a large log two layers run at once (memory:
@@ -371,33 +383,30 @@ def analyse_scores(
     misses = miss_histogram(scored, thresholds, spec)
     co = CoFailure(alpha=alpha, n_boot=n_boot, seed=seed).fit(misses)
     stack = co.stack_failure_(None)
-    joint = None
+    union = (_union_count(scored.honest, oriented), _union_count(scored.attack, oriented))
+    notes: list[str] = []
+    rule = combine_rule if d > 1 else None
+    searched = _searched(grid, scored.n_honest + scored.n_attack, rule, notes)
+    jobs = _combination_jobs(scored, spec.budget, grid, searched, rule, cascade and d > 1, folds,
+                             seed)  # fmt: skip
     if d > 1:
         index = {x: i for i, x in enumerate(scored.layers)}
         estimates = (
             stack.observed,
             {_key(index[q.a], index[q.b]): q.joint for q in co.pairs_},
         )
-        joint = joint_intervals(scored.honest, scored.attack, spec.budget, spec.threshold_rule,
-                                fixed, estimates, alpha=alpha, n_boot=n_boot, seed=seed)  # fmt: skip
-    union = (_union_count(scored.honest, oriented), _union_count(scored.attack, oriented))
-    notes: list[str] = []
-    combination = out = casc = None
-    if combine_rule is not None and len(scored.layers) > 1:
-        combination = combine(scored.honest, scored.attack, spec.budget, combine_rule, seed=seed)
-        out = cross_validate(
-            scored.honest, scored.attack, spec.budget, combine_rule, folds=folds, seed=seed
-        )
-    if cascade and len(scored.layers) > 1:
-        casc = combine(scored.honest, scored.attack, spec.budget, "all", seed=seed)
-    curve = _curve(
-        scored,
-        grid,
-        (curve_t, curve_fp, curve_tp),
-        combine_rule if len(scored.layers) > 1 else None,
-        notes,
-        seed,
-    )
+        jobs["joint"] = partial(joint_intervals, scored.honest, scored.attack, spec.budget,
+                                spec.threshold_rule, fixed, estimates, alpha=alpha,
+                                n_boot=n_boot, seed=seed)  # fmt: skip
+    found = _run(jobs, workers)
+    joint = cast(JointIntervals | None, found.get("joint"))
+    combination = cast(Combination | None, found.get("any"))
+    out = cast(CrossValidation | None, found.get("cv"))
+    casc = cast(Combination | None, found.get("all"))
+    at = {
+        j: cast(Combination, found.get(j, combination)) for j in searched if rule is not None
+    }  # a curve budget absent from the jobs is the budget itself: its combination
+    curve = _curve(scored, grid, (curve_t, curve_fp, curve_tp), (first_a, first_h), at)
     if fixed:
         notes.append(
             f"{', '.join(scored.layers[i] for i in sorted(fixed))}: threshold fixed by --threshold at the budget; the curve "
@@ -447,44 +456,86 @@ def _first_caught(column: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     return out
 
 
+def _searched(
+    budgets: tuple[float, ...], cases: int, rule: Rule | None, notes: list[str]
+) -> set[int]:
+    """The curve's budgets (indices) at which the combination is searched: every one, or on a
+    large log the round ones people quote (else an even spread)."""
+    nb = len(budgets)
+    if rule is None:
+        return set()
+    if cases <= _SMALL or nb <= _CURVE_COMBINATIONS:
+        return set(range(nb))
+    picks = [j for j, b in enumerate(budgets) if round(b, 10) in _ROUND_BUDGETS]
+    if len(picks) < 3:
+        picks = np.linspace(0, nb - 1, _CURVE_COMBINATIONS).round().astype(int).tolist()
+    notes.append(
+        f"the curve's combination is searched at {len(picks)} of its {nb} budgets "
+        f"({cases:,} cases: each search costs seconds)"
+    )
+    return set(picks)
+
+
+def _combination_jobs(
+    scored: ScoredLog,
+    budget: float,
+    budgets: tuple[float, ...],
+    searched: set[int],
+    rule: Rule | None,
+    cascade: bool,
+    folds: int | None,
+    seed: int,
+) -> dict[str | int, Callable[[], Any]]:
+    """The searches the analysis reports, each independent of the others: ``any`` at the
+    budget, its cross-validation ``cv``, the cascade ``all``, and the curve's at each searched
+    budget index but the budget's own (the same search as ``any``)."""
+    h, a = scored.honest, scored.attack
+    jobs: dict[str | int, Callable[[], Any]] = {}
+    if rule is not None:
+        jobs["cv"] = partial(cross_validate, h, a, budget, rule, folds=folds, seed=seed)
+        jobs["any"] = partial(combine, h, a, budget, rule, seed=seed)
+    if cascade:
+        jobs["all"] = partial(combine, h, a, budget, "all", seed=seed)
+    if rule is not None:
+        # the largest budgets first: their searches take longest, so the threads end together
+        others = [j for j in searched if round(budgets[j], 10) != round(budget, 10)]
+        for j in sorted(others, key=lambda j: -budgets[j]):
+            jobs[j] = partial(combine, h, a, budgets[j], rule, seed=seed)
+    return jobs
+
+
+def _run(jobs: dict[str | int, Callable[[], Any]], workers: int) -> dict[str | int, Any]:
+    """Each job's result, on ``workers`` threads (the searches' large array passes release
+    the GIL; each result is the serial one), in the order given."""
+    if workers > 1 and len(jobs) > 1:
+        with ThreadPoolExecutor(workers) as pool:
+            futures = {key: pool.submit(job) for key, job in jobs.items()}
+            return {key: f.result() for key, f in futures.items()}
+    return {key: job() for key, job in jobs.items()}
+
+
 def _curve(
     scored: ScoredLog,
     budgets: tuple[float, ...],
     per_layer: tuple[np.ndarray, np.ndarray, np.ndarray],
-    combine_rule: Rule | None,
-    notes: list[str],
-    seed: int,
+    first: tuple[np.ndarray, np.ndarray],
+    combinations: dict[int, Combination],
 ) -> list[CurvePoint]:
     """The curve's points from each layer's thresholds, false positives and catches per
-    budget (layers × budgets), with the joint rates counted here."""
+    budget (layers × budgets) and each case's first budget flagged (attack, honest: see
+    :func:`_first_caught`), with the combination where one was searched."""
     t, fp, tp = per_layer
+    first_a, first_h = first
     nb, d = len(budgets), len(scored.layers)
     n_h, n_a = scored.n_honest, scored.n_attack
-    # The share every layer misses at budget j: cases whose earliest catch, over the layers,
-    # comes after j. One uint8 per case instead of a pass per budget.
-    first_a = np.full(n_a, nb, dtype=np.uint8)
-    first_h = np.full(n_h, nb, dtype=np.uint8)
-    for i in range(d):
-        np.minimum(first_a, _first_caught(scored.attack[:, i], t[i]), out=first_a)
-        np.minimum(first_h, _first_caught(scored.honest[:, i], t[i]), out=first_h)
+    # The share every layer misses at budget j: cases whose earliest catch comes after j.
     missed_all = n_a - np.cumsum(np.bincount(first_a, minlength=nb + 1))[:nb]
     flagged_h = np.cumsum(np.bincount(first_h, minlength=nb + 1))[:nb]
-    searched = set(range(nb))
-    if combine_rule is not None and n_h + n_a > _SMALL and nb > _CURVE_COMBINATIONS:
-        # the round budgets people quote, else an even spread of the curve's
-        picks = [j for j, b in enumerate(budgets) if round(b, 10) in _ROUND_BUDGETS]
-        if len(picks) < 3:
-            picks = np.linspace(0, nb - 1, _CURVE_COMBINATIONS).round().astype(int).tolist()
-        searched = set(picks)
-        notes.append(
-            f"the curve's combination is searched at {len(searched)} of its {nb} budgets "
-            f"({n_h + n_a:,} cases: each search costs seconds)"
-        )
     points = []
     for j, b in enumerate(budgets):
-        best = best_ind = None
-        if combine_rule is not None and j in searched:
-            best = combine(scored.honest, scored.attack, b, combine_rule, seed=seed)
+        best = combinations.get(j)
+        best_ind = None
+        if best is not None:
             caught = [
                 int(np.count_nonzero(scored.attack[:, i] > x))
                 for i, x in enumerate(best.thresholds)
