@@ -118,3 +118,22 @@ def test_an_em_stuck_at_zero_is_moved_off_the_boundary() -> None:
     point, ll = maximise_held(stuck, s, f.bits, f.counts, e.loglik, CUTOFF)
     assert ll == pytest.approx(e.loglik, abs=1e-3)
     assert point.p[0] == pytest.approx(e.params.p[0], rel=1e-3)
+
+
+def test_the_prediction_table_shows_identified_and_the_delta_method_beside_the_profile() -> None:
+    from cofail.report.fit_views import fit_tables
+
+    f = fit_matrix(_log(2000, seed=3), JUDGED)
+    data = f.to_dict(("L2", "L3", "L4"))
+    pred = data["prediction"]
+    table = next(t for t in fit_tables(data) if t.title == "Predicted P(stack fails)")
+    row = dict(zip(table.columns, table.rows[0], strict=True))
+    assert row["identified"] == ("yes" if pred["identified"] else "no")
+    assert row["delta method"] == [round(x, 6) for x in pred["delta_method"]]
+    assert row["interval"] == [round(x, 6) for x in pred["interval"]]
+    # Both are intervals around the same estimate, from two approximations of one likelihood.
+    assert pred["delta_method"][0] < pred["p_fails"] < pred["delta_method"][1]
+    unbounded = {**data, "prediction": {**pred, "identified": False, "delta_method": None}}
+    table = next(t for t in fit_tables(unbounded) if t.title == "Predicted P(stack fails)")
+    assert table.rows[0][table.columns.index("identified")] == "no"
+    assert table.rows[0][table.columns.index("delta method")] == "-"

@@ -82,22 +82,40 @@ def fit_tables(data: dict[str, Any]) -> list[Table]:
     pred = data["prediction"]
     prediction = Table(
         title="Predicted P(stack fails)",
-        columns=["stack", "P(fails)", "interval", "independent", "note"],
+        columns=[
+            "stack",
+            "P(fails)",
+            "interval",
+            "identified",
+            "delta method",
+            "independent",
+            "note",
+        ],
         rows=[
             [
                 "+".join(pred["layers"]),
                 pred["p_fails"],
-                [None if x is None else round(x, 6) for x in pred["interval"]],
+                _rounded(pred["interval"]),
+                _identified(pred),
+                "-" if pred.get("delta_method") is None else _rounded(pred["delta_method"]),
                 pred["independent"],
                 pred["note"],
             ]
         ],
-        notes=[pred["method"]],
+        notes=[
+            pred["method"],
+            "delta method: the observed information's interval at the maximum, beside the "
+            "profile's for comparison (where the two differ, the profile is the one to read)",
+        ],
     )
     tables = [modes, residuals, cells, contradicted, prediction]
     if data.get("structure") is not None:
         tables.append(structure_table(data["structure"]))
     return tables
+
+
+def _rounded(interval: list[float | None]) -> list[float | None]:
+    return [None if x is None else round(x, 6) for x in interval]
 
 
 def _identified(item: dict[str, Any]) -> str:
