@@ -29,7 +29,7 @@ def emit_mef_event_trees(
     from cofail.eventtree import solve_event_trees
 
     events = solve_event_trees(
-        tree, cut_sets=cut_sets, order=order or "size", on_slow=_slow, time_limit=time_limit
+        tree, cut_sets=cut_sets, order=order, on_slow=_slow, time_limit=time_limit
     )
     if tops is None:  # no gates of its own: the model's assumptions go under the sequences
         data: dict[str, Any] = {"files": list(tree.sources), **events.to_dict()}
