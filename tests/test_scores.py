@@ -299,22 +299,52 @@ def _large_log(seed: int, n: int = 60_000, d: int = 4) -> tuple[np.ndarray, np.n
 
 
 @pytest.mark.parametrize(("seed", "budget"), [(0, 0.01), (1, 0.002), (2, 0.05), (2, 0.01)])
-def test_the_polish_on_the_cases_that_can_matter_equals_the_polish_on_all(
+def test_the_polish_on_the_cases_near_the_thresholds_equals_the_polish_on_all(
     seed: int, budget: float, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """On a large log the polish drops the cases no threshold it can set would flag; the
-    thresholds and counts must be those of the polish on every case."""
+    """On a large log rule any's polish reads each layer's top block of honest cases and the
+    attack cases between old and new thresholds; the thresholds and counts must be those of
+    the direct polish, which touches every case at every step."""
     from cofail.scores import _combine
 
     h, a = _large_log(seed)
     if seed == 2:  # one layer worth the whole budget: its threshold falls to the lowest bound
         a[:, 1:] = np.random.default_rng(5).permutation(h[:, 1:])
-    reduced = combine(h, a, budget, seed=seed)
-    assert _combine._relevant(h, a, list(reduced.thresholds), 0, None) is not None
-    monkeypatch.setattr(_combine, "_relevant", lambda *args: None)
-    full = combine(h, a, budget, seed=seed)
-    assert reduced == full
-    assert full.false_positives <= math.floor(budget * len(h) + 1e-9)
+    fast = combine(h, a, budget, seed=seed)
+    direct = _combine.polish
+    monkeypatch.setattr(_combine, "polish_any", lambda h, a, t, k, rows: direct(h, a, t, k, "any"))
+    assert fast == combine(h, a, budget, seed=seed)
+    assert fast.false_positives <= math.floor(budget * len(h) + 1e-9)
+
+
+@given(
+    st.integers(0, 2**32 - 1),
+    st.integers(2, 5),
+    st.sampled_from([3, 8, 1000]),
+    st.integers(0, 60),
+    st.booleans(),
+)
+@settings(max_examples=300, deadline=None, derandomize=True)
+def test_the_block_polish_takes_the_direct_polish_steps_from_any_start(
+    seed: int, d: int, levels: int, allowed: int, fold: bool
+) -> None:
+    """From any start (thresholds below every block, at ties, off, -inf), on scores with
+    many ties or none, on all cases or a fold: the same thresholds as the direct polish."""
+    from cofail.scores._polish import polish, polish_any
+
+    rng = np.random.default_rng(seed)
+    n_h, n_a = int(rng.integers(1, 300)), int(rng.integers(1, 300))
+    h = np.asfortranarray(rng.integers(0, levels, size=(n_h, d)).astype(float))
+    a = np.asfortranarray(rng.integers(0, levels, size=(n_a, d)).astype(float) + 0.5 * levels)
+    choices = [np.inf, -np.inf, 0.0, float(levels // 2), float(levels)]
+    start = [float(rng.choice(choices)) for _ in range(d)]
+    rows = None
+    if fold:
+        rows = (np.flatnonzero(rng.random(n_h) < 0.6), np.flatnonzero(rng.random(n_a) < 0.6))
+    direct_h, direct_a = (h, a) if rows is None else (h[rows[0]], a[rows[1]])
+    assert polish_any(h, a, list(start), allowed, rows) == polish(
+        direct_h, direct_a, list(start), allowed, "any"
+    )
 
 
 def test_cross_validation_through_fold_indices_equals_copied_folds() -> None:

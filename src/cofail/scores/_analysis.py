@@ -36,8 +36,9 @@ from cofail.empirical import (
 from cofail.empirical._spec import ThresholdRule
 from cofail.errors import InputError
 from cofail.intervals import wilson
-from cofail.scores._combine import Combination, CrossValidation, Rule, combine, cross_validate
+from cofail.scores._combine import Combination, CrossValidation, combine, cross_validate
 from cofail.scores._joint import JointIntervals, joint_intervals
+from cofail.scores._polish import Rule
 from cofail.scores._roc import layer_intervals, mann_whitney_auc, roc_points
 
 __all__ = ["CurvePoint", "LayerScore", "ScoreAnalysis", "analyse_scores", "default_budgets"]

@@ -26,15 +26,15 @@ import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
 from cofail.errors import InputError
+from cofail.scores._polish import Rows, Rule, polish, polish_any
 
 __all__ = ["Combination", "CrossValidation", "combine", "cross_validate", "evaluate"]
 
-Rule = Literal["any", "all"]
 _MAX_CELLS = 1 << 22
 _PAIR_CELLS = 1 << 16
 """Cells of a pairwise step's grid (256 candidates a layer): many steps, each cheap."""
@@ -151,11 +151,6 @@ def combine(
     return _combine(honest, attack, budget, rule, seed, None)
 
 
-Rows = tuple[np.ndarray, np.ndarray] | None
-"""Indices of the honest and the attack rows to use (a cross-validation fold), or all rows:
-a fold of a large log is read through its indices instead of copied."""
-
-
 def _combine(
     honest: np.ndarray, attack: np.ndarray, budget: float, rule: Rule, seed: int, rows: Rows
 ) -> Combination:
@@ -176,13 +171,12 @@ def _combine(
         sub_h, sub_a = honest[pick_h], attack[pick_a]
         inner = combine(sub_h, sub_a, budget, rule, seed=seed)
         start = list(inner.thresholds)
-        kept = _relevant(honest, attack, start, allowed, rows) if rule == "any" else None
-        if kept is None and rows is None:
-            best = _polish(honest, attack, start, allowed, rule)
+        if rule == "any":
+            best = polish_any(honest, attack, start, allowed, rows)
+        elif rows is None:
+            best = polish(honest, attack, start, allowed, rule)
         else:
-            use = kept if kept is not None else rows
-            assert use is not None
-            best = _polish(_rows(honest, use[0]), _rows(attack, use[1]), start, allowed, rule)
+            best = polish(_rows(honest, rows[0]), _rows(attack, rows[1]), start, allowed, rule)
         method = (
             f"searched on a seeded random subsample ({len(sub_h):,} honest, {len(sub_a):,} "
             f"attack cases; {inner.method}), then each layer's threshold re-set on every case "
@@ -197,14 +191,14 @@ def _combine(
             method = "exact: every combination of thresholds at distinct honest scores"
             if not exact:
                 refined = _refine(honest, attack, cands, best, allowed, rule)
-                best = _polish(honest, attack, refined, allowed, rule)
+                best = polish(honest, attack, refined, allowed, rule)
                 method = (
                     "grid: thresholds on an even grid of each layer's candidate scores, refined "
                     f"{_REFINE} times around the best and polished one layer at a time (the "
                     "best found, not proven optimal)"
                 )
         else:
-            best = _polish(honest, attack, _pairwise(honest, attack, allowed, rule), allowed, rule)
+            best = polish(honest, attack, _pairwise(honest, attack, allowed, rule), allowed, rule)
             method = (
                 "pairwise: each pair of layers re-optimised in turn on a grid of candidate "
                 f"scores with the others fixed, up to {_SWEEPS} sweeps, then polished one layer "
@@ -230,57 +224,6 @@ def _pick(rng: np.random.Generator, n: int) -> np.ndarray:
     return np.sort(rng.choice(n, _SEARCH_CASES, replace=False))
 
 
-_KEEP = 0.5
-"""The polish runs on the cases that can matter only when they are at most this share."""
-
-
-def _relevant(
-    honest: np.ndarray, attack: np.ndarray, start: Sequence[float], allowed: int, rows: Rows
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """Rows of each set the ``any`` polish can ever flag, or None when that is most of them.
-
-    A layer alone may flag at most ``allowed`` honest cases, so no threshold the polish sets
-    lies below the (allowed + 1)-th largest honest score t_i (it takes an order statistic of
-    the honest cases the other layers leave unflagged, of which at least ``room + 1`` lie at
-    or above t_i). A bound b_i < t_i, checked on every case (more than ``allowed`` honest
-    scores above it), and below the starting threshold, therefore splits off cases that no
-    step flags: those at or below every b_i. Dropping them changes no count the polish
-    compares, so it takes the same steps on the rest. b_i comes from a strided sample.
-    Returns indices into ``honest`` and ``attack`` (within ``rows`` when given).
-    """
-    d = honest.shape[1]
-    n_h = honest.shape[0] if rows is None else len(rows[0])
-    n_a = attack.shape[0] if rows is None else len(rows[1])
-    if allowed + 1 >= n_h:
-        return None
-
-    def column(scores: np.ndarray, i: int, which: int) -> np.ndarray:
-        return scores[:, i] if rows is None else np.take(scores[:, i], rows[which])
-
-    bounds = []
-    for i in range(d):
-        column_h = column(honest, i, 0)
-        sample = np.sort(column_h[:: max(1, n_h // 200_000)])
-        m = len(sample)
-        k = min(m - 1, math.ceil(1.3 * (allowed + 1) * m / n_h) + 10)
-        b = min(float(sample[m - 1 - k]), float(np.nextafter(start[i], -np.inf)))
-        if np.count_nonzero(column_h > b) <= allowed:
-            return None  # the sample misled: no safe bound for this layer
-        bounds.append(b)
-        del column_h
-    keep_h = np.zeros(n_h, dtype=bool)
-    keep_a = np.zeros(n_a, dtype=bool)
-    for i, b in enumerate(bounds):
-        keep_h |= column(honest, i, 0) > b
-        keep_a |= column(attack, i, 1) > b
-    if int(np.count_nonzero(keep_h)) + int(np.count_nonzero(keep_a)) > _KEEP * (n_h + n_a):
-        return None
-    kept_h, kept_a = np.flatnonzero(keep_h), np.flatnonzero(keep_a)
-    if rows is not None:
-        kept_h, kept_a = rows[0][kept_h], rows[1][kept_a]
-    return kept_h, kept_a
-
-
 def _rows(scores: np.ndarray, index: np.ndarray) -> np.ndarray:
     """The rows ``index`` of a cases × layers array, column-major like the logs' arrays (the
     polish works one column at a time)."""
@@ -288,63 +231,6 @@ def _rows(scores: np.ndarray, index: np.ndarray) -> np.ndarray:
     for i in range(scores.shape[1]):
         np.take(scores[:, i], index, out=out[:, i])
     return out
-
-
-def _polish(
-    honest: np.ndarray, attack: np.ndarray, thresholds: list[float], allowed: int, rule: Rule
-) -> list[float]:
-    """Set each layer in turn to the lowest threshold that keeps the rule within budget given
-    the others (a closed form: an order statistic of the honest cases the others leave
-    undecided), until a pass changes nothing. A layer the others leave no room for is turned
-    off, so the result is always feasible; a lower threshold never catches fewer attacks, so a
-    pass never loses catches it keeps feasible.
-
-    Each case keeps the number of layers that flag it, so a step touches one column of each
-    set instead of re-evaluating every layer: O(n) per step with a small constant.
-    """
-    d = honest.shape[1]
-    off = np.inf if rule == "any" else -np.inf  # "off" for all means: not part of the cascade
-    current = list(thresholds)
-    count_h = sum((honest[:, k] > current[k]).astype(np.int16) for k in range(d))
-    count_a = sum((attack[:, k] > current[k]).astype(np.int16) for k in range(d))
-
-    def flagged(count: Any) -> int:
-        return int(np.count_nonzero(count > 0 if rule == "any" else count == d))
-
-    for _ in range(2 * d + 2):
-        changed = False
-        for i in range(d):
-            own_h = honest[:, i] > current[i]
-            others_h = count_h - own_h
-            if rule == "any":
-                # cases the others flag count anyway; this layer may flag `room` more
-                decided = others_h > 0
-                free = honest[~decided, i]
-                room = allowed - int(np.count_nonzero(decided))
-            else:
-                # only cases every other layer flags can be flagged; this layer picks `allowed`
-                free = honest[others_h == d - 1, i]
-                room = allowed
-            if room < 0:
-                new = off if rule == "any" else np.inf
-            elif room >= len(free):
-                new = -np.inf
-            else:
-                new = float(np.partition(free, len(free) - room - 1)[len(free) - room - 1])
-            if new == current[i]:
-                continue
-            own_a = attack[:, i] > current[i]
-            trial_h = others_h + (honest[:, i] > new)
-            trial_a = count_a - own_a + (attack[:, i] > new)
-            fp, tp = flagged(trial_h), flagged(trial_a)
-            fp_old, tp_old = flagged(count_h), flagged(count_a)
-            feasible_old = fp_old <= allowed
-            better = fp <= allowed and (not feasible_old or (tp, -fp) > (tp_old, -fp_old))
-            if better or (not feasible_old and fp > allowed):  # the latter: still repairing
-                current[i], count_h, count_a, changed = new, trial_h, trial_a, True
-        if not changed:
-            break
-    return current
 
 
 def _candidates(column: np.ndarray, allowed: int, rule: Rule) -> np.ndarray:
