@@ -63,7 +63,7 @@ class SequenceSolver:
         order: Literal["size", "dfs"],
         tick: Callable[[], None],
     ) -> None:
-        from cofail.faulttree._bdd import _bdd_module, _ModuleSolver, _variable_order
+        from cofail.faulttree._bdd import _bdd_module, _ModuleSolver, _new_manager, _variable_order
         from cofail.faulttree._modules import find_modules
         from cofail.faulttree._simplify import simplify
 
@@ -80,9 +80,7 @@ class SequenceSolver:
         post, modules = find_modules(work, _ROOT)
         modules.discard(_ROOT)
         module, self.engine = _bdd_module()
-        bdd = module.BDD()
-        if self.engine == "CUDD":
-            bdd.configure(reordering=False)
+        bdd = _new_manager(module, self.engine, len(work.gates))
         self.bdd, self.tick = bdd, tick
         self.solver = solver = _ModuleSolver(work, bdd, modules, order)
         self.modules = len(modules)
