@@ -78,3 +78,35 @@ def test_time_limit_refused_in_one_line(tmp_path: Path) -> None:
     assert [round(s.probability, 9) for s in done.initiating_events[0].sequences] == [0.25, 0.75]
     with pytest.raises(InputError, match=r"initiating event 'I' did not finish within .*1e-06 s"):
         solve_event_trees(tree, time_limit=1e-6)
+
+
+def test_race_of_orders_equals_each_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A model past RACE_MIN_GATES races the two orders in forked processes; the winner's
+    sequences equal each order's own solve here."""
+    import cofail.eventtree._solve as solve_module
+    from cofail.faulttree._bdd import ORDERS, _can_fork
+
+    if not _can_fork():
+        pytest.skip("the race needs fork")
+    m = Model(
+        [0.1, 0.2, 0.3, 0.4],
+        [("or", 0, [-1, -2]), ("and", 0, [-2, -3]), ("or", 0, [-3, -4, 1])],
+        None,
+    )
+    m.tree = ("fork", 0, [("success", False, (0, True), ("seq", "S0")),
+                          ("failure", False, (0, False), ("fork", 2, [
+                              ("success", False, (2, True), ("seq", "S1")),
+                              ("failure", False, (2, False), ("seq", "S2"))]))])  # fmt: skip
+    write_model(m, tmp_path / "m.xml")
+    tree = read_mef([tmp_path / "m.xml"])
+    monkeypatch.setattr(solve_module, "RACE_MIN_GATES", 1)
+    raced = solve_event_trees(tree)
+    assert re.search(r"\((CUDD|dd[^)]*)\), (size|dfs) order", raced.engine), raced.engine
+    got = {s.name: s.probability for s in raced.initiating_events[0].sequences}
+    for order in ORDERS:
+        alone = solve_event_trees(tree, order=order)
+        for s in alone.initiating_events[0].sequences:
+            assert abs(got[s.name] - s.probability) <= 1e-12, (order, s.name)
+    expected = brute_force(m)
+    for name, value in got.items():
+        assert abs(value - expected[name]) <= 1e-9, name

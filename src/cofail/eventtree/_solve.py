@@ -122,6 +122,14 @@ class EventTreeResult:
         }
 
 
+RACE_MIN_GATES = 200
+"""Models with at least this many gates race the two variable orders for their sequences. A
+race costs about 30 ms (forking, the answer pickled back), more than the whole solve of the
+Aralia trees of 100-199 gates under 10 functional events with ``size`` (0.01-0.45 s; the
+largest, edfpa14r, 0.26 s with ``size`` against 1.9 s with ``dfs``); from 200 gates an order can
+be past 60 s where the other takes 0.6 s (edf9202)."""
+
+
 SUCCESS_NOTE = (
     "a sequence's probability is exact: the BDD of the OR of its paths' collected formulas, "
     "success branches' negations included (no rare-event approximation); a sequence reached "
@@ -154,8 +162,8 @@ def solve_event_trees(
     model : the event trees, if read already.
     cut_sets : also each sequence's minimal cut sets up to this order.
     order : the BDD variable-order heuristic (as for fault trees); None races both orders on
-        a model of 100 gates or more, one forked process each (where the platform can fork),
-        and takes the first answer, else uses ``size``.
+        a model of :data:`RACE_MIN_GATES` gates or more, one forked process each (where the
+        platform can fork), and takes the first answer, else uses ``size``.
     on_slow : called once with the seconds elapsed if the solve runs past 20 s.
     time_limit : seconds the sequence solve may take; it then runs in forked processes (where
         the platform can fork), stopped at the limit.
@@ -207,7 +215,7 @@ def solve_event_trees(
     ``size`` past 60 s; cea9601: ``size`` 3.6 s, ``dfs`` 7.4 s), so a large model races both,
     as fault-tree tops do.
     """
-    from cofail.faulttree._bdd import _RACE_MIN_GATES, ORDERS, SolveTimeoutError, _can_fork
+    from cofail.faulttree._bdd import ORDERS, SolveTimeoutError, _can_fork
 
     parts = tree.event_tree_parts
     if model is None:
@@ -215,7 +223,7 @@ def solve_event_trees(
             raise InputError(f"{', '.join(tree.sources) or 'the model'}: no event trees")
         model = read_event_trees(parts, tree)
     orders: tuple[Literal["size", "dfs"], ...] = ()
-    if order is None and len(tree.gates) >= _RACE_MIN_GATES and _can_fork():
+    if order is None and len(tree.gates) >= RACE_MIN_GATES and _can_fork():
         orders = ORDERS
     elif time_limit is not None and _can_fork():
         orders = (order or ORDERS[0],)
