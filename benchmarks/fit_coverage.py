@@ -257,6 +257,7 @@ def report(path: Path, structures: list[str] | None = None) -> str:
         ]
         total = [0, 0]
         pooled: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        by_method: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         for name, items in by[key].items():
             n = len(items)
             ident = [x for x in items if x["identified"]]
@@ -277,6 +278,10 @@ def report(path: Path, structures: list[str] | None = None) -> str:
             kind = items[0]["kind"]
             pooled[kind][0] += len(ident)
             pooled[kind][1] += hit
+            for x in ident:
+                how = f"{kind} {_method(x['method'])}"
+                by_method[how][0] += 1
+                by_method[how][1] += covers(x)
             lines.append(
                 f"| {name} | {items[0]['truth']:.4g} | {len(ident)}/{n} | "
                 + (f"{100 * hit / len(ident):.1f} ± {se:.1f}{flag}" if ident else "–")
@@ -288,13 +293,24 @@ def report(path: Path, structures: list[str] | None = None) -> str:
             kinds = "; ".join(
                 f"{kind} {100 * hit / n:.1f}% of {n}" for kind, (n, hit) in pooled.items() if n
             )
+            methods = "; ".join(
+                f"{how} {100 * hit / n:.1f}% of {n}" for how, (n, hit) in sorted(by_method.items())
+            )
             lines += [
                 "",
                 f"All identified: {total[1]} of {total[0]} cover "
                 f"({100 * total[1] / total[0]:.1f}%); by kind: {kinds}.",
+                f"By kind and interval: {methods}.",
             ]
         lines.append("")
     return "\n".join(lines)
+
+
+def _method(method: str) -> str:
+    """The kind of interval a method string names: Wald, profile, or profile along a ridge."""
+    if method.startswith("observed information"):
+        return "Wald"
+    return "profile, ridge" if "ridge" in method else "profile"
 
 
 def main() -> None:
