@@ -80,9 +80,12 @@ def test_time_limit_refused_in_one_line(tmp_path: Path) -> None:
         solve_event_trees(tree, time_limit=1e-6)
 
 
-def test_race_of_orders_equals_each_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A model past RACE_MIN_GATES races the two orders in forked processes; the winner's
-    sequences equal each order's own solve here."""
+@pytest.mark.parametrize("late_after", [0.5, 0.0])
+def test_race_of_orders_equals_each_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, late_after: float
+) -> None:
+    """A model past RACE_MIN_GATES races the orders in forked processes (``small`` joining at
+    once with ``late_after`` 0); the winner's sequences equal each order's own solve here."""
     import cofail.eventtree._solve as solve_module
     from cofail.faulttree._bdd import ORDERS, _can_fork
 
@@ -100,10 +103,11 @@ def test_race_of_orders_equals_each_order(tmp_path: Path, monkeypatch: pytest.Mo
     write_model(m, tmp_path / "m.xml")
     tree = read_mef([tmp_path / "m.xml"])
     monkeypatch.setattr(solve_module, "RACE_MIN_GATES", 1)
+    monkeypatch.setattr(solve_module, "LATE_AFTER", late_after)
     raced = solve_event_trees(tree)
-    assert re.search(r"\((CUDD|dd[^)]*)\), (size|dfs) order", raced.engine), raced.engine
+    assert re.search(r"\((CUDD|dd[^)]*)\), (size|dfs|small) order", raced.engine), raced.engine
     got = {s.name: s.probability for s in raced.initiating_events[0].sequences}
-    for order in ORDERS:
+    for order in (*ORDERS, *solve_module.LATE_ORDERS):
         alone = solve_event_trees(tree, order=order)
         for s in alone.initiating_events[0].sequences:
             assert abs(got[s.name] - s.probability) <= 1e-12, (order, s.name)

@@ -22,10 +22,13 @@ from __future__ import annotations
 import sys
 from collections import Counter
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from cofail.eventtree._paths import PathEnd
 from cofail.faulttree._mef import FaultTree, Formula
+
+if TYPE_CHECKING:
+    from cofail.faulttree._bdd import Heuristic
 
 __all__ = ["SequenceSolver", "disjoint"]
 
@@ -60,7 +63,7 @@ class SequenceSolver:
         self,
         tree: FaultTree,
         paths: list[PathEnd],
-        order: Literal["size", "dfs"],
+        order: Heuristic,
         tick: Callable[[], None],
     ) -> None:
         from cofail.faulttree._bdd import _bdd_module, _ModuleSolver, _new_manager, _variable_order

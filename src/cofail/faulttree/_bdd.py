@@ -82,6 +82,9 @@ _SMALL_CACHE = 2**12
 
 Order = Literal["size", "dfs"]
 """Variable-order heuristics: depth-first with the larger argument first, or left to right."""
+Heuristic = Literal["size", "dfs", "small"]
+"""Every heuristic :func:`_variable_order` knows: the two :data:`ORDERS` of fault-tree tops, and
+``small``, depth-first with the smaller argument first, which event-tree sequences race too."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,13 +104,16 @@ class BddResult:
     """The variable-order heuristic that gave the answer (see :data:`ORDERS`)."""
 
 
-def _variable_order(tree: FaultTree, root: str, leaves: set[str], heuristic: Order) -> list[str]:
+def _variable_order(
+    tree: FaultTree, root: str, leaves: set[str], heuristic: Heuristic
+) -> list[str]:
     """Variables in depth-first order below ``root``, visiting the larger argument first.
 
     Gates in ``leaves`` (solved modules) count as variables. "Larger" is the number of
     distinct variables below an argument: the big sub-trees' variables stay together at the
     top of the order and the small ones fill in below, which keeps the BDDs of the Aralia
-    trees several times smaller than the plain left-to-right depth-first order.
+    trees several times smaller than the plain left-to-right depth-first order. ``dfs`` visits
+    the arguments left to right, ``small`` the smaller first.
     """
     below: dict[str, frozenset[str]] = {}
 
@@ -128,7 +134,10 @@ def _variable_order(tree: FaultTree, root: str, leaves: set[str], heuristic: Ord
 
     def kids(gate: str) -> list[str]:
         refs = tree.gates[gate].references()
-        return refs if heuristic == "dfs" else sorted(refs, key=lambda c: -len(support(c)))
+        if heuristic == "dfs":
+            return refs
+        sign = 1 if heuristic == "small" else -1
+        return sorted(refs, key=lambda c: sign * len(support(c)))
 
     stack = list(reversed(kids(root)))
     while stack:
@@ -264,14 +273,19 @@ def _can_fork() -> bool:
 def _race(
     tree: FaultTree,
     top: str,
-    work: Callable[[FaultTree, str, Order], Any],
-    orders: tuple[Order, ...] = ORDERS,
+    work: Callable[[FaultTree, str, Any], Any],
+    orders: tuple[Heuristic, ...] = ORDERS,
     time_limit: float | None = None,
     on_slow: Callable[[float], None] | None = None,
+    *,
+    later: tuple[Heuristic, ...] = (),
+    later_after: float = 0.0,
 ) -> Any:
     """Run ``work`` with each order in its own forked process; return the first answer (it
-    comes back pickled, through a pipe). Past ``time_limit`` seconds, stop them all and raise
-    :class:`SolveTimeoutError`; past :data:`SLOW_SECONDS`, call ``on_slow`` once."""
+    comes back pickled, through a pipe). The ``later`` orders join the race only if no answer
+    has come after ``later_after`` seconds (or every earlier process has died). Past
+    ``time_limit`` seconds, stop them all and raise :class:`SolveTimeoutError`; past
+    :data:`SLOW_SECONDS`, call ``on_slow`` once."""
     import multiprocessing as mp
     import multiprocessing.connection as mp_connection
     import time
@@ -281,11 +295,14 @@ def _race(
     # fork, not spawn: the child inherits the tree as it is (no pickling of a large tree, no
     # re-import of cofail), and CUDD starts afresh in each child.
     ctx = mp.get_context("fork")
-    runners = []
+    runners: list[tuple[Any, Any]] = []
+    pending: list[Any] = []
     start = time.monotonic()
     deadline = None if time_limit is None else start + time_limit
     slow_at = None if on_slow is None else start + SLOW_SECONDS
-    for order in orders:
+    later_at = start + later_after if later else None
+
+    def launch(order: Heuristic) -> None:
         receive, send = ctx.Pipe(duplex=False)
         process = ctx.Process(
             target=_race_worker, args=(work, tree, top, order, send, os.getpid()), daemon=True
@@ -295,13 +312,24 @@ def _race(
         # closes the pipe and recv() below would wait for it instead of raising EOFError.
         send.close()
         runners.append((process, receive))
+        pending.append(receive)
+
     try:
-        pending = [receive for _, receive in runners]
-        while pending:
+        for order in orders:
+            launch(order)
+        while pending or later_at is not None:
             now = time.monotonic()
-            wake = min((t for t in (deadline, slow_at) if t is not None), default=None)
-            # One wait for whichever comes first: an answer, the slow notice, the deadline.
+            if later_at is not None and (now >= later_at or not pending):
+                later_at = None
+                for order in later:
+                    launch(order)
+                continue
+            wake = min((t for t in (deadline, slow_at, later_at) if t is not None), default=None)
+            # One wait for whichever comes first: an answer, the slow notice, the late orders'
+            # start, the deadline.
             ready = mp_connection.wait(pending, None if wake is None else max(0.0, wake - now))
+            if not ready and later_at is not None and time.monotonic() >= later_at:
+                continue
             if not ready and slow_at is not None and time.monotonic() >= slow_at:
                 slow_at = None
                 assert on_slow is not None
@@ -352,10 +380,10 @@ def _die_with_parent(parent: int) -> None:
 
 
 def _race_worker(
-    work: Callable[[FaultTree, str, Order], Any],
+    work: Callable[[FaultTree, str, Any], Any],
     tree: FaultTree,
     top: str,
-    order: Order,
+    order: Heuristic,
     send: Any,
     parent: int,
 ) -> None:
@@ -382,7 +410,7 @@ class _ModuleSolver:
         tree: FaultTree,
         bdd: Any,
         modules: set[str],
-        order: Order,
+        order: Heuristic,
         *,
         keep_roots: bool = False,
     ) -> None:
