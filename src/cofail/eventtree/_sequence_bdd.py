@@ -106,7 +106,7 @@ class SequenceSolver:
         # Never counted down to zero: every compiled gate stays in the memo for later paths.
         solver.uses = Counter()
         self.memo: dict[str, Any] = {}
-        self.peak = len(bdd)
+        self.peak = max(solver.peak, len(bdd))  # the modules' largest moment, or now
         self.copies: dict[tuple[str, tuple[tuple[str, bool], ...]], str | bool] = {}
         self.below: dict[str, frozenset[str]] = {}
         self.literal_names = frozenset(self._literal(f)[0] for f in distinct)
@@ -238,7 +238,10 @@ class SequenceSolver:
         plan = None if self.memo.get(_REORDERING) else self._plan(path)
         if plan is not None:
             leaves, gates = plan
+            compiled = len(self.memo)
             nodes = [self._node(name) for name in leaves]
+            if len(self.memo) != compiled:  # counted only after new gates (a count walks CUDD)
+                self.peak = max(self.peak, len(self.bdd))
             answer = self.solver._formula_probability(nodes, gates, self.memo)
             if answer is not None:
                 return answer[0][0]
