@@ -114,3 +114,38 @@ def test_race_of_orders_equals_each_order(
     expected = brute_force(m)
     for name, value in got.items():
         assert abs(value - expected[name]) <= 1e-9, name
+
+
+def test_race_searches_cut_sets_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a race of orders the cut sets are searched here, once: the result equals the
+    solve in one order, cut sets and assumptions included."""
+    import cofail.eventtree._solve as solve_module
+    from cofail.faulttree._bdd import _can_fork
+
+    if not _can_fork():
+        pytest.skip("the race needs fork")
+    m = Model(
+        [0.1, 0.2, 0.3, 0.4],
+        [("or", 0, [-1, -2]), ("and", 0, [-2, -3]), ("or", 0, [-3, -4, 1])],
+        None,
+    )
+    m.tree = ("fork", 0, [("success", False, (0, True), ("seq", "S0")),
+                          ("failure", False, (0, False), ("fork", 2, [
+                              ("success", False, (2, True), ("seq", "S1")),
+                              ("failure", False, (2, False), ("seq", "S2"))]))])  # fmt: skip
+    write_model(m, tmp_path / "m.xml")
+    tree = read_mef([tmp_path / "m.xml"])
+    alone = solve_event_trees(tree, cut_sets=2, order="size").to_dict()
+    monkeypatch.setattr(solve_module, "RACE_MIN_GATES", 1)
+    raced = solve_event_trees(tree, cut_sets=2)
+    assert raced.cut_set_order == 2
+    got = raced.to_dict()
+    got["event_tree_engine"] = alone["event_tree_engine"]  # the winning order's name
+    got["event_tree_bdd_nodes"] = alone["event_tree_bdd_nodes"]
+    for ie, expected in zip(got["initiating_events"], alone["initiating_events"], strict=True):
+        for s, t in zip(ie["sequences"], expected["sequences"], strict=True):
+            assert abs(s.pop("probability") - t.pop("probability")) <= 1e-12
+            assert s == t
+        ie.pop("total"), expected.pop("total")
+    assert got == alone
+    assert any(s.cut_sets and s.cut_sets.cut_sets for s in raced.initiating_events[0].sequences)
