@@ -20,6 +20,7 @@ other sequence is the BDD of the OR of its paths, as before.
 from __future__ import annotations
 
 import sys
+import time
 from collections import Counter
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -107,6 +108,7 @@ class SequenceSolver:
         solver.uses = Counter()
         self.memo: dict[str, Any] = {}
         self.peak = max(solver.peak, len(bdd))  # the modules' largest moment, or now
+        self.next_count = 0.0  # time.perf_counter() from which _count_nodes counts again
         self.copies: dict[tuple[str, tuple[tuple[str, bool], ...]], str | bool] = {}
         self.below: dict[str, frozenset[str]] = {}
         self.literal_names = frozenset(self._literal(f)[0] for f in distinct)
@@ -224,6 +226,19 @@ class SequenceSolver:
             out = out & (~node if negated else node)
         return out
 
+    def _count_nodes(self) -> None:
+        """Raise :attr:`peak` to the live nodes now, counted only after new gates and only
+        when :data:`~cofail.faulttree._bdd._SIZE_CHECK_SHARE` allows: a count walks CUDD's
+        whole unique table."""
+        from cofail.faulttree._bdd import _SIZE_CHECK_SHARE
+
+        start = time.perf_counter()
+        if start < self.next_count:
+            return
+        self.peak = max(self.peak, len(self.bdd))
+        end = time.perf_counter()
+        self.next_count = end + _SIZE_CHECK_SHARE * (end - start)
+
     def probability(self, root: Any) -> float:
         """P(``root``), a BDD of this manager."""
         self.peak = max(self.peak, len(self.bdd))
@@ -240,8 +255,8 @@ class SequenceSolver:
             leaves, gates = plan
             compiled = len(self.memo)
             nodes = [self._node(name) for name in leaves]
-            if len(self.memo) != compiled:  # counted only after new gates (a count walks CUDD)
-                self.peak = max(self.peak, len(self.bdd))
+            if len(self.memo) != compiled:
+                self._count_nodes()
             answer = self.solver._formula_probability(nodes, gates, self.memo)
             if answer is not None:
                 return answer[0][0]

@@ -392,7 +392,11 @@ class _SequenceBdd:
 
     @property
     def peak(self) -> int:
-        return 0 if self.solver is None else self.solver.peak
+        """Largest number of live BDD nodes seen (the paths' counts are spaced out in time:
+        counted once more here)."""
+        if self.solver is None:
+            return 0
+        return max(self.solver.peak, len(self.solver.bdd))
 
     def _tick(self) -> None:
         if self.on_slow is not None and time.monotonic() - self.started > 20.0:
