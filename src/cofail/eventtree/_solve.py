@@ -123,19 +123,20 @@ class EventTreeResult:
         }
 
 
-LATE_ORDERS: tuple[Heuristic, ...] = ("small",)
-"""Variable orders that join a large model's race of the fault-tree tops' two orders when
-neither has answered within :data:`LATE_AFTER` seconds: ``small``, depth-first with the smaller
-argument first (see :func:`cofail.faulttree._bdd._variable_order`). Each of the three is the
-fastest on some Aralia tree under 10 functional events (stack shape, one order alone): elf9601
-0.07 s size, 0.78 s dfs, 0.14 s small; edf9202 past 60 s, 0.6 s, past 25 s; edf9203 9.3 s,
-4.8 s, 1.2 s. Three processes from the start on 2 cores slowed the quick ones (edfpa14b 1.5 s
-raced against 0.55 s alone); joining late, ``small`` costs nothing where the others are quick."""
+LATE_ORDERS: tuple[Heuristic, ...] = ("dfs", "small")
+"""Variable orders that join a large model's solve with ``size`` (in a forked process) when it
+has not answered within :data:`LATE_AFTER` seconds: ``dfs`` and ``small``, depth-first with the
+smaller argument first (see :func:`cofail.faulttree._bdd._variable_order`). Each of the three is
+the fastest on some Aralia tree under 10 functional events (stack shape, one order alone):
+elf9601 0.07 s size, 0.78 s dfs, 0.14 s small; edf9202 past 60 s, 0.6 s, past 25 s; edf9203
+9.3 s, 4.8 s, 1.2 s. Racing from the start slowed the models ``size`` solves quickly on 2 shared
+cores (edfpa14b 1.2-1.5 s raced against 0.42 s alone, cea9601 10-12 s against 3.2 s); joining
+late, the other orders cost nothing where ``size`` is quick."""
 LATE_AFTER = 0.5
-"""Seconds the two orders of :data:`~cofail.faulttree._bdd.ORDERS` race alone (most Aralia
-trees of 200+ gates answer within it) before :data:`LATE_ORDERS` join."""
+"""Seconds ``size`` runs alone (most Aralia trees of 200+ gates answer within it) before
+:data:`LATE_ORDERS` join."""
 RACE_MIN_GATES = 200
-"""Models with at least this many gates race the two variable orders for their sequences. A
+"""Models with at least this many gates race variable orders for their sequences. A
 race costs about 30 ms (forking, the answer pickled back), more than the whole solve of the
 Aralia trees of 100-199 gates under 10 functional events with ``size`` (0.01-0.45 s; the
 largest, edfpa14r, 0.26 s with ``size`` against 1.9 s with ``dfs``); from 200 gates an order can
@@ -173,9 +174,11 @@ def solve_event_trees(
         are read here unless ``model`` is given).
     model : the event trees, if read already.
     cut_sets : also each sequence's minimal cut sets up to this order.
-    order : the BDD variable-order heuristic (as for fault trees); None races both orders on
-        a model of :data:`RACE_MIN_GATES` gates or more, one forked process each (where the
-        platform can fork), and takes the first answer, else uses ``size``.
+    order : the BDD variable-order heuristic (as for fault trees, or ``small``); None on a
+        model of :data:`RACE_MIN_GATES` gates or more solves with ``size`` in a forked process
+        (where the platform can fork), joined by :data:`LATE_ORDERS` after
+        :data:`LATE_AFTER` seconds, one process each, and takes the first answer; else
+        ``size``.
     on_slow : called once with the seconds elapsed if the solve runs past 20 s.
     time_limit : seconds the sequence solve may take; it then runs in forked processes (where
         the platform can fork), stopped at the limit.
@@ -224,8 +227,8 @@ def solve_event_trees(
     path's probability is read by the formula kernel over the BDDs of the gates below its
     collected formulas' tops (:mod:`cofail.eventtree._sequence_bdd`). No static variable
     order is best on every model (Aralia's edf9202 under 10 functional events: ``dfs`` 0.6 s,
-    ``size`` past 60 s; cea9601: ``size`` 3.6 s, ``dfs`` 7.4 s), so a large model races both,
-    as fault-tree tops do.
+    ``size`` past 60 s; cea9601: ``size`` 3.6 s, ``dfs`` 7.4 s), so a large model races
+    them, as fault-tree tops do, the others joining ``size`` only if it is slow.
     """
     from cofail.faulttree._bdd import ORDERS, SolveTimeoutError, _can_fork
 
@@ -237,7 +240,7 @@ def solve_event_trees(
     orders: tuple[Heuristic, ...] = ()
     later: tuple[Heuristic, ...] = ()
     if order is None and len(tree.gates) >= RACE_MIN_GATES and _can_fork():
-        orders, later = ORDERS, LATE_ORDERS
+        orders, later = ORDERS[:1], LATE_ORDERS
     elif time_limit is not None and _can_fork():
         orders = (order or ORDERS[0],)
     if orders:
