@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cofail.eventtree import solve_event_trees
-from cofail.faulttree import read_mef
+from cofail.faulttree import FaultTree, read_mef
 from strategies import examples
 from test_event_tree import Model, brute_force, write_model
 
@@ -80,6 +80,21 @@ def test_time_limit_refused_in_one_line(tmp_path: Path) -> None:
         solve_event_trees(tree, time_limit=1e-6)
 
 
+def _race_model(tmp_path: Path) -> tuple[Model, FaultTree]:
+    """Three gates over four events, two forks, three sequences: small enough to enumerate."""
+    m = Model(
+        [0.1, 0.2, 0.3, 0.4],
+        [("or", 0, [-1, -2]), ("and", 0, [-2, -3]), ("or", 0, [-3, -4, 1])],
+        None,
+    )
+    m.tree = ("fork", 0, [("success", False, (0, True), ("seq", "S0")),
+                          ("failure", False, (0, False), ("fork", 2, [
+                              ("success", False, (2, True), ("seq", "S1")),
+                              ("failure", False, (2, False), ("seq", "S2"))]))])  # fmt: skip
+    write_model(m, tmp_path / "m.xml")
+    return m, read_mef([tmp_path / "m.xml"])
+
+
 @pytest.mark.parametrize("late_after", [0.5, 0.0])
 def test_race_of_orders_equals_each_order(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, late_after: float
@@ -91,17 +106,7 @@ def test_race_of_orders_equals_each_order(
 
     if not _can_fork():
         pytest.skip("the race needs fork")
-    m = Model(
-        [0.1, 0.2, 0.3, 0.4],
-        [("or", 0, [-1, -2]), ("and", 0, [-2, -3]), ("or", 0, [-3, -4, 1])],
-        None,
-    )
-    m.tree = ("fork", 0, [("success", False, (0, True), ("seq", "S0")),
-                          ("failure", False, (0, False), ("fork", 2, [
-                              ("success", False, (2, True), ("seq", "S1")),
-                              ("failure", False, (2, False), ("seq", "S2"))]))])  # fmt: skip
-    write_model(m, tmp_path / "m.xml")
-    tree = read_mef([tmp_path / "m.xml"])
+    m, tree = _race_model(tmp_path)
     monkeypatch.setattr(solve_module, "RACE_MIN_GATES", 1)
     monkeypatch.setattr(solve_module, "LATE_AFTER", late_after)
     raced = solve_event_trees(tree)
@@ -124,17 +129,7 @@ def test_race_searches_cut_sets_once(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
     if not _can_fork():
         pytest.skip("the race needs fork")
-    m = Model(
-        [0.1, 0.2, 0.3, 0.4],
-        [("or", 0, [-1, -2]), ("and", 0, [-2, -3]), ("or", 0, [-3, -4, 1])],
-        None,
-    )
-    m.tree = ("fork", 0, [("success", False, (0, True), ("seq", "S0")),
-                          ("failure", False, (0, False), ("fork", 2, [
-                              ("success", False, (2, True), ("seq", "S1")),
-                              ("failure", False, (2, False), ("seq", "S2"))]))])  # fmt: skip
-    write_model(m, tmp_path / "m.xml")
-    tree = read_mef([tmp_path / "m.xml"])
+    _, tree = _race_model(tmp_path)
     alone = solve_event_trees(tree, cut_sets=2, order="size").to_dict()
     monkeypatch.setattr(solve_module, "RACE_MIN_GATES", 1)
     raced = solve_event_trees(tree, cut_sets=2)
