@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import re
 import shutil
 import subprocess
@@ -44,6 +43,8 @@ import tempfile
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
+
+from _bytecode import bytecode_env
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -83,10 +84,8 @@ def main() -> None:
     )
     ratios: list[float] = []
     with tempfile.TemporaryDirectory(prefix="cofail-et-bench-") as tmp:
-        env = dict(os.environ)
+        env = bytecode_env(Path(tmp), keep=args.no_bytecode_cache)
         if not args.no_bytecode_cache:
-            env.pop("PYTHONDONTWRITEBYTECODE", None)
-            env["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "pycache")
             warm = Path(tmp) / "warm.xml"
             write_model(ARALIA / "chinese.xml", warm, "stack")
             run_cofail(warm, args.timeout, env)  # compiles the bytecode, untimed

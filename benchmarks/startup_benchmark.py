@@ -20,13 +20,14 @@ filled by the warm-up run. ``--no-bytecode-cache`` keeps the environment as it i
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _bytecode import bytecode_env
 
 BIN = Path(sys.executable).parent
 COMMANDS: dict[str, tuple[list[str], float | None]] = {
@@ -77,10 +78,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="cofail-startup-") as tmp:
-        env = dict(os.environ)
-        if not args.no_bytecode_cache:
-            env.pop("PYTHONDONTWRITEBYTECODE", None)
-            env["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "pycache")
+        env = bytecode_env(Path(tmp), keep=args.no_bytecode_cache)
         model = Path(tmp) / "event-tree.xml"
         model.write_text(EVENT_TREE)
         commands = {
