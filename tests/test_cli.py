@@ -199,6 +199,26 @@ def test_lazy_registration_knows_every_command() -> None:
     assert registered == cli._COMMANDS
 
 
+def test_a_named_command_is_built_alone_with_the_full_apps_help(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # `cofail X` builds only X's click command; its help must be the one the full app gives.
+    import typer.main
+
+    from cofail import cli
+
+    cli.register([])
+    for name in cli._COMMANDS:
+        alone = cli._app_for([name, "--help"])
+        assert list(typer.main.get_group(alone).commands) == [name]
+        capsys.readouterr()
+        for app in (cli.app, alone):
+            app(args=[name, "--help"], prog_name="cofail", standalone_mode=False)
+        full_help, alone_help = capsys.readouterr().out.split("Usage: ", 2)[1:]
+        assert alone_help == full_help, name
+    assert cli._app_for(["--help"]) is cli.app and cli._app_for(["nope"]) is cli.app
+
+
 def _mef(tmp: Path, name: str, body: str) -> Path:
     path = tmp / name
     path.write_text(f"<opsa-mef>{body}</opsa-mef>")

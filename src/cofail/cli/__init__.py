@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import errno
 import os
 import sys
@@ -9,6 +10,8 @@ from importlib import import_module
 from typing import Annotated
 
 import typer
+import typer.main
+import typer.models
 
 from cofail.cli._common import app
 from cofail.errors import InputError
@@ -73,10 +76,36 @@ def _root(
 def register(argv: list[str] | None = None) -> None:
     """Register the commands ``argv`` needs: only its command's module when it names one
     (typer would otherwise build all 19 commands on every run), else all of them."""
-    args = sys.argv[1:] if argv is None else argv
-    name = next((a for a in args if not a.startswith("-")), None)
+    name = _command_name(sys.argv[1:] if argv is None else argv)
     for module in [_COMMANDS[name]] if name in _COMMANDS else _MODULES:
         import_module(f"cofail.cli.{module}")
+
+
+def _command_name(args: list[str]) -> str | None:
+    # The root takes no option with a value, so its first other word names the command.
+    return next((a for a in args if not a.startswith("-")), None)
+
+
+def _app_for(args: list[str]) -> typer.Typer:
+    """Return the app with only the command ``args`` names, when it names one, else the app.
+
+    typer turns every registered command into a click command on each run, reading each
+    function's signature and evaluating its annotations (2 ms a command); a run needs only its
+    own. The copy shares everything else with :data:`app`, so the command's help, errors and
+    the root's ``--version`` are the same; ``cofail --help`` and unknown names get every command.
+    """
+    name = _command_name(args)
+    if name not in _COMMANDS:
+        return app
+    only = copy.copy(app)
+    only.registered_commands = [c for c in app.registered_commands if _registered_name(c) == name]
+    return only
+
+
+def _registered_name(command: typer.models.CommandInfo) -> str | None:
+    if command.name or command.callback is None:
+        return command.name
+    return typer.main.get_command_name(command.callback.__name__)  # as typer names it
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -90,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         register(args)
         # standalone_mode=False: usage errors come back as exceptions, so they are printed as
         # one line here instead of click's three-line usage block.
-        result = app(args=args, prog_name="cofail", standalone_mode=False)
+        result = _app_for(args)(args=args, prog_name="cofail", standalone_mode=False)
     except typer.TyperException as exc:  # click's usage errors and bad parameters
         if type(exc).__name__ == "NoArgsIsHelpError":  # bare `cofail`: the help, as before
             print(exc.format_message())
