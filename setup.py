@@ -17,6 +17,7 @@ FLAGS = {
 }
 FAULTTREE = "src/cofail/faulttree"
 PROBABILITY = "src/cofail/probability"
+SCORES = "src/cofail/scores"
 
 setup(
     ext_modules=[
@@ -36,5 +37,6 @@ setup(
             depends=[f"{PROBABILITY}/_subset_transform.h", f"{FAULTTREE}/_double_double.h"],
             **FLAGS,
         ),
+        Extension("cofail.scores._radix", [f"{SCORES}/_radix.c"], **FLAGS),
     ]
 )

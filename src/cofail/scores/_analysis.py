@@ -40,6 +40,7 @@ from cofail.scores._combine import Combination, CrossValidation, combine, cross_
 from cofail.scores._joint import JointIntervals, joint_intervals
 from cofail.scores._polish import Rule
 from cofail.scores._roc import layer_intervals, mann_whitney_auc, roc_points
+from cofail.scores._sorting import sort_scores
 
 __all__ = ["CurvePoint", "LayerScore", "ScoreAnalysis", "analyse_scores", "default_budgets"]
 
@@ -342,7 +343,7 @@ def analyse_scores(
     def one_layer(i: int) -> tuple[float, tuple[float, Any, Any, str, Any]]:
         """Layer i's threshold, AUC, intervals and ROC, and its row of the curve: its two
         sorted columns serve them all and are dropped after (each column sorted once)."""
-        h_sorted, a_sorted = np.sort(scored.honest[:, i]), np.sort(scored.attack[:, i])
+        h_sorted, a_sorted = sort_scores(scored.honest[:, i]), sort_scores(scored.attack[:, i])
         t = fixed[i] if i in fixed else budget_threshold(h_sorted, budget, spec.threshold_rule)
         auc = mann_whitney_auc(h_sorted, a_sorted)
         iv = layer_intervals(

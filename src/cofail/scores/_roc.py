@@ -38,15 +38,32 @@ def mann_whitney_auc(honest_sorted: np.ndarray, attack_sorted: np.ndarray) -> fl
     >>> mann_whitney_auc(np.array([0.0, 1.0, 2.0]), np.array([1.0, 3.0]))
     0.75
     """
-    left = np.searchsorted(honest_sorted, attack_sorted, side="left")
-    below = int(left.sum(dtype=np.int64))
-    # Ties: only attack scores that some honest score equals need the right-hand position.
-    n_h = len(honest_sorted)
-    tied = honest_sorted[np.minimum(left, n_h - 1)] == attack_sorted if n_h else left < 0
-    right = np.searchsorted(honest_sorted, attack_sorted[tied], side="right")
-    ties = int((right - left[tied]).sum(dtype=np.int64))
+    n_h, n_a = len(honest_sorted), len(attack_sorted)
+    below = ties = 0
+    # A merge of the two sorted samples, a block of attack scores at a time: each block's
+    # positions are searched in the slice of honest scores between its ends, which stays in
+    # cache (one search over all 10^7 honest scores per attack score costs 3 times as much).
+    # Every honest score before the block's slice lies below all of its attack scores, every
+    # one after above them.
+    starts = np.arange(0, n_a, _MERGE_BLOCK)
+    stops = np.minimum(starts + _MERGE_BLOCK, n_a)
+    los = np.searchsorted(honest_sorted, attack_sorted[starts], "left")
+    his = np.searchsorted(honest_sorted, attack_sorted[stops - 1], "right")
+    for start, stop, lo, hi in zip(starts, stops, los.tolist(), his.tolist(), strict=True):
+        a = attack_sorted[start:stop]
+        h = honest_sorted[lo:hi]
+        left = np.searchsorted(h, a, side="left")
+        below += int(left.sum(dtype=np.int64)) + lo * len(a)
+        # Ties: only attack scores that some honest score equals need the right-hand position.
+        tied = h[np.minimum(left, len(h) - 1)] == a if len(h) else left < 0
+        right = np.searchsorted(h, a[tied], side="right")
+        ties += int((right - left[tied]).sum(dtype=np.int64))
     # below + ties / 2 pairs, as an exact integer numerator over 2 n_h n_a
-    return float(2 * below + ties) / (2.0 * n_h * len(attack_sorted))
+    return float(2 * below + ties) / (2.0 * n_h * n_a)
+
+
+_MERGE_BLOCK = 4096
+"""Attack scores per block of the Mann-Whitney merge."""
 
 
 def roc_points(
