@@ -184,11 +184,24 @@ def test_python_dash_m_and_console_script(tmp_path: Path) -> None:
         assert r.returncode == 2 and r.stderr.startswith("cofail: error:")
 
 
+def test_the_commands_own_process_collects_garbage_while_the_command_runs() -> None:
+    # main() without argv pauses the collector for the imports only, then freezes their objects.
+    probe = (
+        "import gc, sys; from cofail.cli import _load_for_this_process as load; "
+        "run = load(['show']); print(gc.isenabled(), gc.get_freeze_count() > 1000); "
+        "sys.exit(run(['show', '-f', 'json']))"
+    )
+    r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False)
+    assert r.returncode == 0, r.stderr
+    first, rest = r.stdout.split("\n", 1)
+    assert first == "True True" and json.loads(rest)
+
+
 def test_lazy_registration_knows_every_command() -> None:
     # `cofail X` imports only X's module: the map must name every command and its module.
     import typer.main
 
-    from cofail import cli
+    from cofail.cli import _root as cli
 
     cli.register([])  # all modules
     group = typer.main.get_group(cli.app)
@@ -205,7 +218,7 @@ def test_a_named_command_is_built_alone_with_the_full_apps_help(
     # `cofail X` builds only X's click command; its help must be the one the full app gives.
     import typer.main
 
-    from cofail import cli
+    from cofail.cli import _root as cli
 
     cli.register([])
     for name in cli._COMMANDS:
