@@ -312,7 +312,11 @@ def test_the_polish_on_the_cases_near_the_thresholds_equals_the_polish_on_all(
         a[:, 1:] = np.random.default_rng(5).permutation(h[:, 1:])
     fast = combine(h, a, budget, seed=seed)
     direct = _combine.polish
-    monkeypatch.setattr(_combine, "polish_any", lambda h, a, t, k, rows: direct(h, a, t, k, "any"))
+    monkeypatch.setattr(
+        _combine,
+        "polish_any",
+        lambda h, a, t, k, rows: _direct_counts(h, a, direct(h, a, t, k, "any")),
+    )
     assert fast == combine(h, a, budget, seed=seed)
     assert fast.false_positives <= math.floor(budget * len(h) + 1e-9)
 
@@ -342,9 +346,18 @@ def test_the_block_polish_takes_the_direct_polish_steps_from_any_start(
     if fold:
         rows = (np.flatnonzero(rng.random(n_h) < 0.6), np.flatnonzero(rng.random(n_a) < 0.6))
     direct_h, direct_a = (h, a) if rows is None else (h[rows[0]], a[rows[1]])
-    assert polish_any(h, a, list(start), allowed, rows) == polish(
-        direct_h, direct_a, list(start), allowed, "any"
+    direct = polish(direct_h, direct_a, list(start), allowed, "any")
+    # the same thresholds, and the counts it kept are the rule's counts there
+    assert polish_any(h, a, list(start), allowed, rows) == _direct_counts(
+        direct_h, direct_a, direct
     )
+
+
+def _direct_counts(
+    h: np.ndarray, a: np.ndarray, thresholds: list[float]
+) -> tuple[list[float], int, int]:
+    fp, tp = evaluate(h, a, thresholds, "any")
+    return thresholds, fp, tp
 
 
 def test_cross_validation_through_fold_indices_equals_copied_folds() -> None:

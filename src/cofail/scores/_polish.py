@@ -104,14 +104,17 @@ def _accept(fp: int, tp: int, fp_old: int, tp_old: int, allowed: int) -> bool:
 
 def polish_any(
     honest: np.ndarray, attack: np.ndarray, thresholds: list[float], allowed: int, rows: Rows
-) -> list[float]:
+) -> tuple[list[float], int, int]:
     """:func:`polish` for rule ``any``, the same steps at the cost of the cases near the
     thresholds (see the module docstring); ``rows``, the cases to use (a fold), or all.
+
+    Returns the thresholds and the honest and attack cases (of ``rows``) that rule ``any``
+    flags at them: the counts each step keeps, so no pass over the log counts them again.
 
     >>> h = np.array([[3.0, 0.0], [0.0, 3.0], [1.0, 1.0], [2.0, 2.0]])
     >>> a = np.array([[2.5, 0.0], [0.0, 2.5], [0.0, 0.0]])
     >>> polish_any(h, a, [np.inf, np.inf], 2, None), polish_any(h, a, [2.0, 2.0], 2, None)
-    ([1.0, inf], [2.0, 2.0])
+    (([1.0, inf], 2, 1), ([2.0, 2.0], 1, 2))
     """
     d = honest.shape[1]
     in_h = _members(honest.shape[0], None if rows is None else rows[0])
@@ -168,7 +171,7 @@ def polish_any(
             current[i], flagged_h, flagged_a, changed = new, fp, tp, True
         if not changed:
             break
-    return current
+    return current, flagged_h, flagged_a
 
 
 def _members(n: int, rows: np.ndarray | None) -> np.ndarray | None:
