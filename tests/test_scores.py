@@ -23,6 +23,7 @@ from cofail.empirical import (
     read,
     read_scores,
 )
+from cofail.empirical._spec import ThresholdRule
 from cofail.errors import InputError
 from cofail.scores import analyse_scores, combine, evaluate, mann_whitney_auc, roc_points
 
@@ -394,6 +395,69 @@ def test_joint_intervals_with_every_threshold_fixed_resample_the_attacks_only() 
         w = np.bincount(draws.integers(0, 150, 150), minlength=150)
         values.append(float(w @ miss) / 150)
     assert got.stack == pytest.approx(tuple(np.quantile(values, (0.025, 0.975))))
+
+
+@pytest.mark.parametrize(
+    ("d", "budget", "rule", "fixed", "code_layers"),
+    [
+        (3, 0.05, "controlarena", {}, 10),
+        (4, 0.2, "conservative", {1: 0.4}, 10),
+        (3, 0.02, "controlarena", {}, 0),  # the Gram matrices instead of the codes
+        (2, 0.9, "conservative", {}, 10),  # every row in the top block
+    ],
+)
+def test_joint_intervals_equal_resampling_the_cases_themselves(
+    d: int,
+    budget: float,
+    rule: ThresholdRule,
+    fixed: dict[int, float],
+    code_layers: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The chunked bootstrap (counts per row, thresholds from the top rows' counts, misses
+    from pattern codes) gives bit for bit the intervals of the direct one: resample the rows,
+    sort them, read the thresholds, count the misses, from the same draws."""
+    from cofail.scores import _joint
+
+    monkeypatch.setattr(_joint, "_CODE_LAYERS", code_layers)
+    rng = np.random.default_rng(d)
+    z_h, z_a = rng.normal(size=(120, 1)), rng.normal(size=(90, 1))
+    h = np.round(z_h + rng.normal(size=(120, d)), 1)  # ties at the thresholds
+    a = np.round(1.0 + z_a + rng.normal(size=(90, d)), 1)
+    pairs = [(i, j) for i in range(d) for j in range(i + 1, d)]
+    got = _joint.joint_intervals(h, a, budget, rule, fixed, (0.0, dict.fromkeys(pairs, 0.0)),
+                                 n_boot=70, seed=3)  # fmt: skip
+    draws = np.random.default_rng(3)
+    stack, both = [], []
+    for _ in range(70):
+        rh, ra = h[draws.integers(0, 120, 120)], a[draws.integers(0, 90, 90)]
+        t = [fixed.get(i, budget_threshold(np.sort(rh[:, i]), budget, rule)) for i in range(d)]
+        missed = ra <= np.array(t)
+        stack.append(float(np.count_nonzero(missed.all(axis=1))) / 90)
+        both.append([float(np.count_nonzero(missed[:, i] & missed[:, j])) / 90 for i, j in pairs])
+    q = (0.025, 0.975)
+    assert got.stack == tuple(float(x) for x in np.quantile(stack, q))
+    for k, p in enumerate(pairs):
+        assert got.pairs[p] == tuple(float(x) for x in np.quantile(np.array(both)[:, k], q))
+
+
+@settings(max_examples=200, derandomize=True, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 40), st.integers(1, 40))
+def test_top_order_statistics_read_every_index_as_the_whole_counts_do(
+    seed: int, n: int, top: int
+) -> None:
+    from cofail.scores._joint import _TopOrderStatistics
+    from cofail.scores._roc import _OrderStatistics
+
+    rng = np.random.default_rng(seed)
+    values = np.sort(rng.integers(0, 6, n).astype(float))
+    order = rng.permutation(n)  # row of each sorted position
+    counts = np.bincount(rng.integers(0, n, n), minlength=n)
+    k = min(top, n)
+    fast = _TopOrderStatistics(values, np.cumsum(counts[order[n - k :]]), counts, order)
+    whole = _OrderStatistics(values, np.cumsum(counts[order]))
+    assert len(fast) == len(whole) == n
+    assert [fast[i] for i in range(-n, n)] == [whole[i] for i in range(-n, n)]
 
 
 def test_joint_intervals_on_a_subsample_match_the_full_bootstrap(

@@ -32,6 +32,10 @@ __all__ = ["JointIntervals", "joint_intervals"]
 
 _CASES = 20_000
 """Past this many cases in a set, the bootstrap runs on a subsample of this many."""
+_CHUNK = 25
+"""Resamples counted at once (their draws: 25 × 20,000 × 2 integers)."""
+_CODE_LAYERS = 10
+"""Up to this many layers, joint misses are read from a histogram of 2^d miss patterns."""
 
 
 @dataclass(frozen=True)
@@ -82,24 +86,38 @@ def joint_intervals(
     # by those counts: two order statistics, no sort per resample.
     order = [np.argsort(honest[:, i], kind="stable") for i in range(d)]
     ordered = [honest[order[i], i] for i in range(d)]
-    rows = np.array([i for i, _ in pairs], dtype=np.int64)
-    cols = np.array([j for _, j in pairs], dtype=np.int64)
     stack = np.empty(n_boot)
     both = np.empty((len(pairs), n_boot))
-    for b in range(n_boot):
-        w_h = np.bincount(rng.integers(0, m_h, m_h), minlength=m_h)
-        w_a = np.bincount(rng.integers(0, m_a, m_a), minlength=m_a)
-        missed = np.empty((m_a, d))
+    # A threshold is an order statistic near the top (at most budget·n + 1 rows above it):
+    # each resample's counts are summed over the top rows of each layer, twice that many and
+    # more, and over every row only in the rare resample where they do not reach it.
+    n_top = min(m_h, 2 * (math.ceil(budget * m_h) + 2) + 64)
+    for start in range(0, n_boot, _CHUNK):
+        c = min(_CHUNK, n_boot - start)
+        # The draws in the order of one resample at a time (honest, then attack), so that
+        # the intervals do not depend on the chunk; the rest runs on the chunk at once.
+        draw_h, draw_a = np.empty((c, m_h), dtype=np.int64), np.empty((c, m_a), dtype=np.int64)
+        for k in range(c):
+            draw_h[k] = rng.integers(0, m_h, m_h)
+            draw_a[k] = rng.integers(0, m_a, m_a)
+        w_h, w_a = _counts(draw_h, m_h), _counts(draw_a, m_a)
+        missed = []  # per layer, resamples × attack rows: missed at the resample's threshold
         for i in range(d):
-            t = fixed.get(i)
-            if t is None:
-                resample = _OrderStatistics(ordered[i], np.cumsum(w_h[order[i]]))
-                t = budget_threshold(cast(np.ndarray, resample), budget, rule)
-            np.less_equal(attack[:, i], t, out=missed[:, i])
-        # every pair's weighted joint misses at once: the 0/1 columns' weighted Gram matrix
-        co = missed.T @ (missed * w_a[:, None])
-        stack[b] = float(w_a @ (missed.sum(axis=1) == d)) / m_a
-        both[:, b] = co[rows, cols] / m_a
+            held = fixed.get(i)
+            if held is not None:
+                t = np.full(c, held)
+            else:
+                top = order[i][m_h - n_top :]
+                cumulative = np.cumsum(w_h[:, top], axis=1)  # the top rows' counts only
+                at = [
+                    _TopOrderStatistics(ordered[i], cumulative[k], w_h[k], order[i])
+                    for k in range(c)
+                ]
+                t = np.array([budget_threshold(cast(np.ndarray, x), budget, rule) for x in at])
+            missed.append(attack[:, i] <= np.reshape(t, (-1, 1)))
+        share, pair_share = _joint_misses(missed, w_a, pairs)
+        stack[start : start + c] = share / m_a
+        both[:, start : start + c] = pair_share.T / m_a
     z = float(ndtri(1 - alpha / 2))
 
     def interval(values: np.ndarray, centre: float) -> tuple[float, float]:
@@ -120,3 +138,71 @@ def joint_intervals(
         pairs={p: interval(both[k], estimates[1][p]) for k, p in enumerate(pairs)},
         method=how + ", every threshold re-derived from each honest resample",
     )
+
+
+def _joint_misses(
+    missed: list[np.ndarray], weights: np.ndarray, pairs: list[tuple[int, int]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per resample, the weighted count of attack rows every layer misses, and every pair's
+    (resamples × pairs); ``missed``, per layer, resamples × rows. Sums of integer counts, so
+    exact in either way of counting.
+
+    Up to :data:`_CODE_LAYERS` layers, each row's misses are a code of d bits and one weighted
+    histogram of codes per resample gives every count (a pair's: the codes with both bits);
+    beyond, each resample's weighted Gram matrix of its 0/1 columns.
+    """
+    d, (c, m) = len(missed), missed[0].shape
+    if d <= _CODE_LAYERS:
+        code = np.zeros((c, m), dtype=np.int64)
+        for i, column in enumerate(missed):
+            code |= column.astype(np.int64) << i
+        offset = (np.arange(c, dtype=np.int64) << d)[:, None]
+        hist = np.bincount((code + offset).ravel(), weights=weights.ravel(), minlength=c << d)
+        hist = hist.reshape(c, 1 << d)
+        codes = np.arange(1 << d)
+        in_pair = np.array(  # codes × pairs: 1 where the code has both layers' bits
+            [(codes >> i) & (codes >> j) & 1 for i, j in pairs], dtype=np.float64
+        ).reshape(len(pairs), 1 << d)
+        return hist[:, -1], hist @ in_pair.T
+    rows = np.array([i for i, _ in pairs], dtype=np.int64)
+    cols = np.array([j for _, j in pairs], dtype=np.int64)
+    stack, both = np.empty(c), np.empty((c, len(pairs)))
+    for k in range(c):
+        matrix = np.stack([column[k] for column in missed]).astype(np.float64)  # d × rows
+        co = matrix @ (matrix * weights[k]).T
+        stack[k] = float(weights[k] @ matrix.all(axis=0))
+        both[k] = co[rows, cols]
+    return stack, both
+
+
+def _counts(draws: np.ndarray, m: int) -> np.ndarray:
+    """Each resample's count of every row (resamples × m), from its draws (resamples × m)."""
+    c = draws.shape[0]
+    flat = (draws + (np.arange(c, dtype=np.int64) * m)[:, None]).ravel()
+    return np.bincount(flat, minlength=c * m).reshape(c, m)
+
+
+class _TopOrderStatistics:
+    """A resample's sorted honest scores, indexable like the expanded array, from the
+    cumulative counts of its top rows; an index below them sums every row's counts."""
+
+    def __init__(
+        self, values: np.ndarray, top: np.ndarray, counts: np.ndarray, order: np.ndarray
+    ) -> None:
+        self.values, self.top, self.counts, self.order = values, top, counts, order
+        self.n = len(values)
+        self.below = self.n - int(top[-1])  # resampled rows under the top block
+        self.whole: _OrderStatistics | None = None
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i: int) -> float:
+        i = i if i >= 0 else self.n + i
+        if i >= self.below:
+            offset = self.n - len(self.top)
+            j = int(np.searchsorted(self.top, i - self.below, side="right"))
+            return float(self.values[offset + j])
+        if self.whole is None:
+            self.whole = _OrderStatistics(self.values, np.cumsum(self.counts[self.order]))
+        return self.whole[i]
