@@ -42,6 +42,7 @@ from cofail.errors import InputError
 from cofail.intervals import wilson
 from cofail.scores._combine import combine
 from cofail.scores._kde import GaussianKDE
+from cofail.scores._sorting import sort_scores
 
 __all__ = [
     "CostModel",
@@ -166,7 +167,7 @@ def _audit_cut(honest_priority: np.ndarray, rate: float) -> tuple[float, float]:
         return math.inf, 0.0
     if k >= n:
         return -math.inf, 1.0
-    ordered = np.sort(honest_priority)[::-1]
+    ordered = sort_scores(honest_priority)[::-1]
     cut = ordered[k - 1]
     audited = int(np.count_nonzero(honest_priority >= cut))
     if audited > k:  # ties at the cut would overshoot: audit strictly above it
@@ -224,8 +225,8 @@ def _fit_mixed(
     # Audit at or above each distinct honest priority: the convention of every other policy
     # here (and Hua et al.'s), so that the mixture adds randomisation and nothing else.
     cuts = np.unique(pri_h)[::-1]
-    audited = len(h) - np.searchsorted(np.sort(pri_h), cuts, side="left")
-    caught = len(a) - np.searchsorted(np.sort(pri_a), cuts, side="left")
+    audited = len(h) - np.searchsorted(sort_scores(pri_h), cuts, side="left")
+    caught = len(a) - np.searchsorted(sort_scores(pri_a), cuts, side="left")
     points = [(0.0, 0.0, -2), (model.audit, 1.0, -1)]
     points += [
         (call + model.audit * k / len(h), t / len(a), j)
