@@ -144,3 +144,33 @@ def test_race_searches_cut_sets_once(tmp_path: Path, monkeypatch: pytest.MonkeyP
         ie.pop("total"), expected.pop("total")
     assert got == alone
     assert any(s.cut_sets and s.cut_sets.cut_sets for s in raced.initiating_events[0].sequences)
+
+
+@settings(max_examples=examples(30), deadline=None)
+@given(modular_models())
+def test_small_order_from_the_model_tops_equals_enumeration(
+    tmp_path_factory: pytest.TempPathFactory, m: Model
+) -> None:
+    # `small` orders the sequences' variables as the model's top gates order them.
+    path: Path = tmp_path_factory.mktemp("ets") / "m.xml"
+    write_model(m, path)
+    result = solve_event_trees(read_mef([path]), order="small")
+    expected = brute_force(m)
+    for s in result.initiating_events[0].sequences:
+        assert abs(s.probability - expected[s.name]) <= 1e-9, s.name
+
+
+def test_small_order_follows_the_model_tops() -> None:
+    from cofail.eventtree._sequence_bdd import _by_model_tops
+    from cofail.faulttree._mef import Formula
+
+    def e(n: str) -> Formula:
+        return Formula("event", name=n, kind="event")
+
+    # top = (a or b) and (c or d or x): small visits the two-event OR first, so a and b lead;
+    # a variable under no top (z) keeps its place after them.
+    gates = {"top": Formula("and", (e("g2"), e("g1"))), "g1": Formula("or", (e("a"), e("b"))),
+             "g2": Formula("or", (e("c"), e("d"), e("x")))}  # fmt: skip
+    tree = FaultTree(gates=gates, basic_events=dict.fromkeys("abcdxz", 0.1))
+    got = _by_model_tops(tree, tree, ["z", "c", "b", "a", "d", "x"])
+    assert got == ["a", "b", "c", "d", "x", "z"]

@@ -97,7 +97,10 @@ class SequenceSolver:
                     tick()
         finally:
             sys.setrecursionlimit(limit)
-        for name in _variable_order(work, _ROOT, modules, order):
+        names = _variable_order(work, _ROOT, modules, order)
+        if order == "small":
+            names = _by_model_tops(tree, work, names)
+        for name in names:
             index = len(solver.probs)
             solver.var[name] = f"v{index}"
             bdd.add_var(f"v{index}", index=index)
@@ -348,6 +351,47 @@ class SequenceSolver:
             (op, [(n + (-1 - i) if i < 0 else i, neg) for i, neg in args]) for op, args in body
         ]
         return leaf_list, fixed
+
+
+def _by_model_tops(tree: FaultTree, work: FaultTree, names: list[str]) -> list[str]:
+    """``names`` (variables of ``work``: basic events and solved modules) reordered as the
+    model's own top gates order them with ``small``: each by the earliest of its basic events
+    in that order, ties and variables under no top as before.
+
+    The joined root visits the collected formulas smallest first, which on Aralia's edf9202
+    orders them far from how its top gate does (its top's BDD: 1,066 nodes with ``small``,
+    none within 25 s for the sequences). Ordered as the top gates order them, the sequences of
+    edf9202 (10 functional events, stack) take 0.33 s, edf9203 0.85 s (1.2 s before) and
+    cea9601 8.7 s (past 25 s); ``size`` stays faster on cea9601 and das9601.
+    """
+    from cofail.faulttree._bdd import _variable_order
+    from cofail.faulttree._simplify import simplify
+
+    referenced = {r for f in tree.gates.values() for r in f.references()}
+    rank: dict[str, int] = {}
+    for top in (g for g in tree.gates if g not in referenced):
+        for event in _variable_order(simplify(tree, top), top, set(), "small"):
+            rank.setdefault(event, len(rank))
+    first: dict[str, int] = {}
+
+    def earliest(name: str) -> int:
+        # Iterative: a module's gates can nest deeper than the recursion limit.
+        if name in first:
+            return first[name]
+        pending, seen, best = [name], {name}, len(rank)
+        while pending:
+            n = pending.pop()
+            if n in work.gates:
+                for r in work.gates[n].references():
+                    if r not in seen:
+                        seen.add(r)
+                        pending.append(r)
+            else:
+                best = min(best, rank.get(n, len(rank)))
+        first[name] = best
+        return best
+
+    return sorted(names, key=earliest)
 
 
 def _fold(g: Formula, args: list[str | bool]) -> Formula | bool:
