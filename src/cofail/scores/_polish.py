@@ -114,7 +114,7 @@ def polish_any(
     >>> h = np.array([[3.0, 0.0], [0.0, 3.0], [1.0, 1.0], [2.0, 2.0]])
     >>> a = np.array([[2.5, 0.0], [0.0, 2.5], [0.0, 0.0]])
     >>> polish_any(h, a, [np.inf, np.inf], 2, None), polish_any(h, a, [2.0, 2.0], 2, None)
-    (([1.0, inf], 2, 1), ([2.0, 2.0], 1, 2))
+    (([1.0, inf], 2, 1), ([2.0, 2.0], 2, 2))
     """
     d = honest.shape[1]
     in_h = _members(honest.shape[0], None if rows is None else rows[0])
