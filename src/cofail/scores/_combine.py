@@ -120,7 +120,9 @@ def _flag_count(
     for i in range(1, scores.shape[1]):
         flag = column(i) > thresholds[i]
         acc = (acc | flag) if rule == "any" else (acc & flag)
-    return int(np.count_nonzero(acc if rows is None or gather is not None else acc[rows]))
+    if rows is not None and gather is None:
+        acc = acc[rows]
+    return int(np.count_nonzero(acc))
 
 
 def combine(

@@ -184,14 +184,16 @@ def _counts(draws: np.ndarray, m: int) -> np.ndarray:
 
 class _TopOrderStatistics:
     """A resample's sorted honest scores, indexable like the expanded array, from the
-    cumulative counts of its top rows; an index below them sums every row's counts."""
+    cumulative counts of its top rows (their own :class:`_OrderStatistics`, shifted by the
+    resampled rows under them); an index below them sums every row's counts."""
 
     def __init__(
         self, values: np.ndarray, top: np.ndarray, counts: np.ndarray, order: np.ndarray
     ) -> None:
-        self.values, self.top, self.counts, self.order = values, top, counts, order
+        self.values, self.counts, self.order = values, counts, order
         self.n = len(values)
         self.below = self.n - int(top[-1])  # resampled rows under the top block
+        self.block = _OrderStatistics(values[self.n - len(top) :], top)
         self.whole: _OrderStatistics | None = None
 
     def __len__(self) -> int:
@@ -200,9 +202,7 @@ class _TopOrderStatistics:
     def __getitem__(self, i: int) -> float:
         i = i if i >= 0 else self.n + i
         if i >= self.below:
-            offset = self.n - len(self.top)
-            j = int(np.searchsorted(self.top, i - self.below, side="right"))
-            return float(self.values[offset + j])
+            return self.block[i - self.below]
         if self.whole is None:
             self.whole = _OrderStatistics(self.values, np.cumsum(self.counts[self.order]))
         return self.whole[i]
