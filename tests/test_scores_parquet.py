@@ -1,0 +1,94 @@
+"""Wide Parquet scores read row group by row group (pyarrow) equal what DuckDB reads.
+
+The fast path in ``cofail.empirical._scored._parquet_scores`` must give the same float64 array
+as the SQL path for every file it accepts, and decline (leaving DuckDB's cast rules in charge)
+for every file it does not. The reference here is the same table written as CSV and read
+through DuckDB.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from cofail.empirical import LogSpec, read_scores
+from cofail.empirical._scored import _parquet_scores
+from cofail.errors import InputError
+
+
+def _table(rng: np.random.Generator, n: int, start: int) -> pa.Table:
+    return pa.table(
+        {
+            "case": pa.array(np.arange(start, start + n), pa.int64()),
+            "f64": pa.array(rng.normal(size=n)),
+            "f32": pa.array(rng.normal(size=n).astype(np.float32)),
+            "i64": pa.array(rng.integers(-(2**40), 2**40, n), pa.int64()),
+            "u8": pa.array(rng.integers(0, 255, n).astype(np.uint8)),
+        }
+    )
+
+
+def _as_csv(tables: list[pa.Table], path: Path) -> None:
+    rows = ["case,f64,f32,i64,u8"]
+    for t in tables:
+        cols = [t.column(c).to_pylist() for c in ("case", "f64", "f32", "i64", "u8")]
+        rows += [",".join(repr(v) for v in row) for row in zip(*cols, strict=True)]
+    path.write_text("\n".join(rows) + "\n")
+
+
+def test_row_groups_of_several_files_equal_duckdb_on_csv(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    tables = [_table(rng, 1_000, 0), _table(rng, 777, 5_000)]
+    # the second file's columns in another order: read by name, as union_by_name does
+    tables[1] = tables[1].select(["u8", "case", "i64", "f32", "f64"])
+    files = []
+    for k, t in enumerate(tables):
+        files.append(tmp_path / f"a{k}.parquet")
+        pq.write_table(t, files[-1], row_group_size=128)  # many row groups, a short last one
+    _as_csv([t.select(["case", "f64", "f32", "i64", "u8"]) for t in tables], tmp_path / "a.csv")
+    spec = LogSpec(wide=True)
+    fast = read_scores(spec, files)
+    slow = read_scores(spec, [tmp_path / "a.csv"])
+    assert fast.layers == slow.layers == ("f64", "f32", "i64", "u8")
+    # float32 printed by repr() round-trips through float64 exactly as the cast does
+    np.testing.assert_array_equal(fast.attack, slow.attack)
+    assert fast.attack.flags.f_contiguous
+
+
+def test_the_fast_path_declines_what_it_cannot_read_exactly(tmp_path: Path) -> None:
+    n = 10
+    base = {"case": pa.array(range(n)), "m": pa.array(np.linspace(0, 1, n))}
+    text = tmp_path / "text.parquet"
+    pq.write_table(pa.table({**base, "t": pa.array([str(i) for i in range(n)])}), text)
+    dec = tmp_path / "dec.parquet"
+    pq.write_table(pa.table({**base, "t": pa.array([1] * n, pa.decimal128(5, 2))}), dec)
+    missing = tmp_path / "missing.parquet"
+    pq.write_table(pa.table(base), missing)
+    out = np.full((n, 2), -1.0, order="F")
+    assert not _parquet_scores([text], ["m", "t"], out)
+    assert not _parquet_scores([dec], ["m", "t"], out)
+    assert not _parquet_scores([missing], ["m", "t"], out)
+    assert (out == -1.0).all()  # declined before writing anything
+    # the SQL path reads them as before: text and decimal numbers are scores
+    for path in (text, dec):
+        got = read_scores(LogSpec(wide=True), [path])
+        np.testing.assert_array_equal(got.attack[:, 0], np.linspace(0, 1, n))
+
+
+def test_a_null_in_a_row_group_past_the_first_names_its_row(tmp_path: Path) -> None:
+    values = np.arange(300, dtype=np.float64).tolist()
+    values[217] = None
+    path = tmp_path / "a.parquet"
+    pq.write_table(
+        pa.table({"case": pa.array([f"c{i}" for i in range(300)]), "m": pa.array(values)}),
+        path,
+        row_group_size=100,
+    )
+    with pytest.raises(
+        InputError, match=r"a.parquet: row 218 \(case 'c217'\), layer 'm': score \(empty\)"
+    ):
+        read_scores(LogSpec(wide=True), [path])
