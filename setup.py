@@ -37,6 +37,9 @@ setup(
             depends=[f"{PROBABILITY}/_subset_transform.h", f"{FAULTTREE}/_double_double.h"],
             **FLAGS,
         ),
-        Extension("cofail.scores._radix", [f"{SCORES}/_radix.c"], **FLAGS),
+        *(
+            Extension(f"cofail.scores.{name}", [f"{SCORES}/{name}.c"], **FLAGS)
+            for name in ("_radix", "_columns")
+        ),
     ]
 )

@@ -1,5 +1,7 @@
-"""The scores' radix sort against NumPy's sort, and the blocked Mann-Whitney merge against a
-whole-array search: the same values, the same AUC to the bit."""
+"""The scores' compiled kernels against NumPy: the radix sort against NumPy's sort, the
+Mann-Whitney merge (compiled, and NumPy's blocked one) against a whole-array search, and the
+curve's first-flagged count against a search per case: the same values, the same AUC to the
+bit."""
 
 from __future__ import annotations
 
@@ -7,11 +9,11 @@ import os
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from cofail.scores import _roc, _sorting
+from cofail.scores import _analysis, _roc, _sorting
 from cofail.scores._roc import mann_whitney_auc
 from cofail.scores._sorting import radix_available, sort_scores
 
@@ -33,6 +35,8 @@ def test_radix_sort_is_built_where_required() -> None:
     if os.environ.get("COFAIL_REQUIRE_KERNELS") != "1":
         pytest.skip("COFAIL_REQUIRE_KERNELS is not set")
     assert radix_available(), "setup.py did not build cofail.scores._radix"
+    assert _roc._columns is not None, "setup.py did not build cofail.scores._columns"
+    assert _analysis._columns is _roc._columns
 
 
 def _same_sort(got: np.ndarray, column: np.ndarray) -> None:
@@ -101,14 +105,30 @@ def _whole_array_auc(h: np.ndarray, a: np.ndarray) -> float:
     return float(int(left) + int(right)) / (2.0 * len(h) * len(a))
 
 
-@settings(max_examples=300, derandomize=True, deadline=None)
+MERGES = ["compiled", "numpy"]
+
+
+@pytest.fixture(params=MERGES)
+def merge(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each test of the merge runs on the compiled one and on NumPy's blocked one."""
+    if request.param == "numpy":
+        monkeypatch.setattr(_roc, "_columns", None)
+    elif _roc._columns is None:
+        pytest.skip("cofail.scores._columns was not built (no C compiler at install)")
+    return str(request.param)
+
+
+FIXED = [HealthCheck.function_scoped_fixture]  # the fixture's patch holds for every example
+
+
+@settings(max_examples=300, derandomize=True, deadline=None, suppress_health_check=FIXED)
 @given(
     st.lists(st.integers(0, 12), min_size=1, max_size=300),
     st.lists(st.integers(0, 12), min_size=1, max_size=300),
     st.integers(1, 9),
 )
-def test_blocked_merge_equals_a_whole_array_search(
-    honest: list[int], attack: list[int], block: int
+def test_merge_equals_a_whole_array_search(
+    merge: str, honest: list[int], attack: list[int], block: int
 ) -> None:
     # Small blocks, so that runs of tied scores cross block ends on both sides.
     h, a = np.sort(np.array(honest, float)), np.sort(np.array(attack, float))
@@ -120,8 +140,76 @@ def test_blocked_merge_equals_a_whole_array_search(
         _roc._MERGE_BLOCK = saved
 
 
-def test_blocked_merge_on_a_large_tied_log() -> None:
+@settings(max_examples=200, derandomize=True, deadline=None, suppress_health_check=FIXED)
+@given(
+    arrays(np.float64, st.integers(1, 200), elements=finite_or_inf),
+    arrays(np.float64, st.integers(1, 200), elements=finite_or_inf),
+)
+def test_merge_on_special_values(merge: str, honest: np.ndarray, attack: np.ndarray) -> None:
+    # ±0 tie, ±inf, subnormals: the compiled merge compares as searchsorted does
+    h, a = np.sort(honest), np.sort(attack)
+    assert mann_whitney_auc(h, a) == _whole_array_auc(h, a)
+
+
+def test_merge_on_a_large_tied_log(merge: str) -> None:
     rng = np.random.default_rng(5)
     h = np.sort(np.round(rng.normal(size=300_000), 2))
     a = np.sort(np.round(rng.normal(0.7, size=200_000), 2))
     assert mann_whitney_auc(h, a) == _whole_array_auc(h, a)
+
+
+# -- the curve's first budget at which a case is flagged --------------------------------------
+
+
+def _first_by_search(column: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """Per case, the first budget j (thresholds falling with j) with score > thresholds[j]."""
+    flagged = column[:, None] > thresholds[None, :]
+    first = np.where(flagged.any(axis=1), flagged.argmax(axis=1), len(thresholds))
+    return first.astype(np.uint8)
+
+
+@pytest.fixture(params=MERGES)
+def first(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    if request.param == "numpy":
+        monkeypatch.setattr(_analysis, "_columns", None)
+    elif _analysis._columns is None:
+        pytest.skip("cofail.scores._columns was not built (no C compiler at install)")
+    return str(request.param)
+
+
+@settings(max_examples=300, derandomize=True, deadline=None, suppress_health_check=FIXED)
+@given(
+    arrays(np.float64, st.integers(0, 300), elements=finite_or_inf),
+    st.lists(finite_or_inf, min_size=1, max_size=255),
+)
+def test_first_flagged_equals_a_search_per_case(
+    first: str, column: np.ndarray, thresholds: list[float]
+) -> None:
+    # the curve's thresholds fall as its budgets rise (ties where budgets share one)
+    falling = np.sort(np.array(thresholds))[::-1].copy()
+    got = _analysis._first_caught(column, falling)
+    assert got.dtype == np.uint8
+    assert np.array_equal(got, _first_by_search(column, falling))
+
+
+def test_first_flagged_on_a_strided_column_with_tied_thresholds(first: str) -> None:
+    rng = np.random.default_rng(11)
+    scores = np.round(rng.normal(size=(50_000, 3)), 1)  # C order: a column is strided
+    falling = np.round(np.quantile(scores[:, 1], np.linspace(0.99, 0.5, 56)), 1)
+    got = _analysis._first_caught(scores[:, 1], falling)
+    assert np.array_equal(got, _first_by_search(scores[:, 1], falling))
+
+
+@settings(max_examples=200, derandomize=True, deadline=None, suppress_health_check=FIXED)
+@given(
+    arrays(np.float64, st.integers(0, 200), elements=finite_or_inf),
+    arrays(np.float64, st.integers(0, 200), elements=finite_or_inf),
+)
+def test_sorted_positions_equal_searchsorted(
+    merge: str, hay: np.ndarray, needles: np.ndarray
+) -> None:
+    # DeLong's components: each sampled score's place among every case of the other set
+    h, x = np.sort(hay), np.sort(needles)
+    left, right = _roc._positions(h, x)
+    assert np.array_equal(left, np.searchsorted(h, x, "left"))
+    assert np.array_equal(right, np.searchsorted(h, x, "right"))

@@ -17,10 +17,12 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
+from types import ModuleType
 from typing import Any, cast
 
 import numpy as np
 
+from cofail._extensions import optional_extension
 from cofail.empirical import (
     CoFailure,
     LayerThreshold,
@@ -41,6 +43,9 @@ from cofail.scores._joint import JointIntervals, joint_intervals
 from cofail.scores._polish import Rule
 from cofail.scores._roc import layer_intervals, mann_whitney_auc, roc_points
 from cofail.scores._sorting import sort_scores
+
+_columns: ModuleType | None = optional_extension("cofail.scores._columns")
+"""The compiled first-flagged count (``_columns.c``), or ``None``: NumPy's (tests set it so)."""
 
 __all__ = ["CurvePoint", "LayerScore", "ScoreAnalysis", "analyse_scores", "default_budgets"]
 
@@ -449,6 +454,12 @@ def _first_caught(column: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     when none is. Thresholds fall as budgets rise, so a case is flagged at a suffix of the
     budgets: counting the thresholds below its score gives that suffix's length."""
     ascending = thresholds[::-1]
+    if _columns is not None and column.dtype == np.float64:
+        out = np.empty(len(column), dtype=np.uint8)
+        _columns.first_flagged(
+            out, np.ascontiguousarray(column), np.ascontiguousarray(ascending, dtype=np.float64)
+        )  # the same count in C, in one pass
+        return out
     out = np.full(len(column), len(thresholds), dtype=np.uint8)
     # Most cases lie at or below the largest budget's threshold, flagged at no budget: only
     # the rest are searched.

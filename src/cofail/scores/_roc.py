@@ -14,16 +14,21 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from types import ModuleType
 from typing import cast
 
 import numpy as np
 from scipy.special import expit, logit, ndtri
 
+from cofail._extensions import optional_extension
 from cofail.empirical import budget_threshold
 from cofail.empirical._spec import ThresholdRule
 from cofail.intervals import wilson
 
 __all__ = ["LayerIntervals", "layer_intervals", "mann_whitney_auc", "roc_points"]
+
+_columns: ModuleType | None = optional_extension("cofail.scores._columns")
+"""The compiled merge (``_columns.c``), or ``None``: the NumPy merge below (tests set it so)."""
 
 _MAX_DISTINCT = 20_000
 """Most distinct scores the histogram bootstrap resamples (B × K draws)."""
@@ -39,6 +44,11 @@ def mann_whitney_auc(honest_sorted: np.ndarray, attack_sorted: np.ndarray) -> fl
     0.75
     """
     n_h, n_a = len(honest_sorted), len(attack_sorted)
+    if _columns is not None and honest_sorted.dtype == attack_sorted.dtype == np.float64:
+        below, ties = _columns.mann_whitney_counts(
+            np.ascontiguousarray(honest_sorted), np.ascontiguousarray(attack_sorted)
+        )  # the same merge in C, one pass over each column
+        return float(2 * below + ties) / (2.0 * n_h * n_a)
     below = ties = 0
     # A merge of the two sorted samples, a block of attack scores at a time: each block's
     # positions are searched in the slice of honest scores between its ends, which stays in
@@ -120,10 +130,11 @@ def layer_intervals(
     point estimate when the caller has it (else computed here where needed).
     """
     n_h, n_a = len(honest_sorted), len(attack_sorted)
-    caught = int(np.count_nonzero(attack_sorted > threshold))
+    caught = n_a - int(np.searchsorted(attack_sorted, threshold, side="right"))
     # Distinct scores from the sorted columns in one pass each (no sort of the union).
-    distinct_h, distinct_a = _distinct(honest_sorted), _distinct(attack_sorted)
-    if max(len(distinct_h), len(distinct_a)) > _MAX_DISTINCT or n_h == 0:
+    distinct_h = _distinct(honest_sorted, _MAX_DISTINCT)
+    distinct_a = _distinct(attack_sorted, _MAX_DISTINCT)
+    if distinct_h is None or distinct_a is None or n_h == 0:
         if auc is None:
             auc = mann_whitney_auc(honest_sorted, attack_sorted) if n_h else math.nan
         sampled = max(n_h, n_a) > _DELONG_SAMPLE
@@ -197,14 +208,44 @@ class _OrderStatistics:
         return float(self.values[int(np.searchsorted(self.cumulative, i, side="right"))])
 
 
-def _distinct(sorted_values: np.ndarray) -> np.ndarray:
-    """The distinct values of an ascending array, in one pass."""
+def _positions(hay: np.ndarray, needles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.searchsorted(hay, needles)`` left and right, both ascending (by a merge where the
+    kernel is built).
+
+    >>> [p.tolist() for p in _positions(np.array([1.0, 2.0, 2.0, 3.0]), np.array([2.0, 5.0]))]
+    [[1, 4], [3, 4]]
+    """
+    if _columns is None or hay.dtype != np.float64 or needles.dtype != np.float64:
+        return np.searchsorted(hay, needles, "left"), np.searchsorted(hay, needles, "right")
+    left, right = np.empty(len(needles), np.int64), np.empty(len(needles), np.int64)
+    _columns.sorted_positions(left, right, np.ascontiguousarray(hay), np.ascontiguousarray(needles))
+    return left, right
+
+
+def _distinct(sorted_values: np.ndarray, limit: int) -> np.ndarray | None:
+    """The distinct values of an ascending array, in one pass; None when there are more than
+    ``limit`` (found on a prefix where it can be: a continuous score's first few thousand
+    sorted values already are, and the pass over millions is then skipped).
+
+    >>> _distinct(np.array([0.0, 0.0, 1.0, 2.0, 2.0]), 3).tolist()
+    [0.0, 1.0, 2.0]
+    >>> _distinct(np.array([0.0, 0.0, 1.0, 2.0, 2.0]), 2) is None
+    True
+    """
     if len(sorted_values) == 0:
         return sorted_values
+    prefix = sorted_values[: 2 * limit + 2]
+    if len(prefix) < len(sorted_values) and _changes(prefix) + 1 > limit:
+        return None
     keep = np.empty(len(sorted_values), dtype=bool)
     keep[0] = True
     np.not_equal(sorted_values[1:], sorted_values[:-1], out=keep[1:])
-    return sorted_values[keep]
+    out = sorted_values[keep]
+    return out if len(out) <= limit else None
+
+
+def _changes(sorted_values: np.ndarray) -> int:
+    return int(np.count_nonzero(sorted_values[1:] != sorted_values[:-1]))
 
 
 _DELONG_SAMPLE = 200_000
@@ -223,13 +264,10 @@ def _delong(
     at_h = honest if n_h <= _DELONG_SAMPLE else np.sort(rng.choice(honest, _DELONG_SAMPLE))
     # Structural components: each attack's share of honest cases below it, and each honest
     # case's share of attacks above it (ties half).
-    v10 = (np.searchsorted(honest, at_a, "left") + np.searchsorted(honest, at_a, "right")) / (
-        2.0 * n_h
-    )
-    v01 = (
-        (n_a - np.searchsorted(attack, at_h, "right"))
-        + (n_a - np.searchsorted(attack, at_h, "left"))
-    ) / (2.0 * n_a)
+    left, right = _positions(honest, at_a)
+    v10 = (left + right) / (2.0 * n_h)
+    left, right = _positions(attack, at_h)
+    v01 = ((n_a - right) + (n_a - left)) / (2.0 * n_a)
     var = np.var(v10, ddof=1) / n_a + np.var(v01, ddof=1) / n_h if min(n_h, n_a) > 1 else 0.0
     if not 0.0 < auc < 1.0 or var <= 0:
         return (auc, auc)
