@@ -89,6 +89,18 @@ class CrossValidation:
         return self.false_positives / self.n_honest
 
 
+def _folds(permutation: np.ndarray, k: int) -> np.ndarray:
+    """Each case's fold, ``permutation % k``, computed in 32 bits (a 64-bit division a case
+    costs 0.2 s on 10^7 cases; the 32-bit one a tenth of that).
+
+    >>> _folds(np.array([3, 0, 4, 1, 2]), 2).tolist()
+    [1, 0, 0, 1, 0]
+    """
+    if len(permutation) < 2**31:
+        permutation = permutation.astype(np.int32)
+    return permutation % k
+
+
 def evaluate(
     honest: np.ndarray, attack: np.ndarray, thresholds: Sequence[float], rule: Rule
 ) -> tuple[int, int]:
@@ -291,10 +303,8 @@ def _grid_search(
     exact = all(len(g) == len(c) for g, c in zip(grids, cands, strict=True))
     shape = tuple(len(g) for g in grids)
     # Cases the fixed layers decide drop out; the rest are coded on the grids.
-    free_h = slice(None) if base_h is None else ~base_h
-    free_a = slice(None) if base_a is None else ~base_a
-    hist_h = _histogram(honest[free_h][:, list(layers)], grids, shape)
-    hist_a = _histogram(attack[free_a][:, list(layers)], grids, shape)
+    hist_h = _histogram(honest, layers, grids, shape, None if base_h is None else ~base_h)
+    hist_a = _histogram(attack, layers, grids, shape, None if base_a is None else ~base_a)
     decided_h = 0 if base_h is None else int(np.count_nonzero(base_h))
     decided_a = 0 if base_a is None else int(np.count_nonzero(base_a))
     if rule == "any":
@@ -314,18 +324,43 @@ def _grid_search(
     return out, exact, int(fp[cell]), int(tp[cell])
 
 
-def _histogram(scores: np.ndarray, grids: Sequence[np.ndarray], shape: tuple[int, ...]) -> Any:
-    """Counts of cases by the tuple of their codes (number of grid values below the score)."""
-    index = np.zeros(scores.shape[0], dtype=np.int64)
+def _histogram(
+    scores: np.ndarray,
+    layers: Sequence[int],
+    grids: Sequence[np.ndarray],
+    shape: tuple[int, ...],
+    rows: np.ndarray | None,
+) -> Any:
+    """Counts of the cases (those ``rows`` marks, else all) by the tuple of their codes on
+    ``layers`` (code: the number of grid values below the score).
+
+    A case at or below every grid's lowest value has every code 0: only the others are coded
+    (on rule ``any``'s grids, the top of each layer, they are few), the rest are counted in
+    the first cell.
+    """
+    active = None
+    for layer, grid in zip(layers, grids, strict=True):
+        if grid[0] == -np.inf:  # every case is above this grid's lowest value
+            active = None
+            break
+        above = scores[:, layer] > grid[0]
+        active = above if active is None else (active | above)
+    if active is None:
+        picked = np.arange(scores.shape[0]) if rows is None else np.flatnonzero(rows)
+    else:
+        picked = np.flatnonzero(active if rows is None else (active & rows))
+    counted = scores.shape[0] if rows is None else int(np.count_nonzero(rows))
+    index = np.zeros(len(picked), dtype=np.int64)
     stride = 1
     for j in reversed(range(len(grids))):
         # searchsorted 'left' counts grid values strictly below: flagged at j iff code > j.
-        code = np.searchsorted(grids[j], scores[:, j], side="left")
+        code = np.searchsorted(grids[j], scores[picked, layers[j]], side="left")
         index += code * stride
         stride *= shape[j] + 1  # codes run 0 … len(grid)
     full = tuple(s + 1 for s in shape)
-    counts = np.bincount(index, minlength=int(np.prod(full))).reshape(full)
-    return counts
+    counts = np.bincount(index, minlength=int(np.prod(full)))
+    counts[0] += counted - len(picked)
+    return counts.reshape(full)
 
 
 def _cumulative(hist: np.ndarray, *, reverse: bool) -> np.ndarray:
@@ -404,15 +439,14 @@ def _pairwise(honest: np.ndarray, attack: np.ndarray, allowed: int, rule: Rule) 
         starts = [[np.inf] * d]
     best = max(starts, key=lambda s: _flag_count(attack, s, rule))
     fp_best, tp_best = evaluate(honest, attack, best, rule)
+    flags = _Flags(honest, attack, allowed, rule)
     for _ in range(_SWEEPS):
         improved = False
+        flags.set(best)
         for pair in itertools.combinations(range(d), 2):
-            others = [i for i in range(d) if i not in pair]
-            base_h = _decided(honest, best, others, rule)
-            base_a = _decided(attack, best, others, rule)
-            free = honest if base_h is None else honest[~base_h]
-            room = allowed - (0 if base_h is None or rule == "all" else int(base_h.sum()))
-            cands = [_candidates(free[:, i], max(room, 0), rule) for i in pair]
+            base_h, base_a = flags.decided(pair)
+            room = allowed - (0 if rule == "all" else int(np.count_nonzero(base_h)))
+            cands = [flags.candidates(i, base_h, max(room, 0)) for i in pair]
             # The grid's counts at its best cell are the rule's counts at those thresholds
             # (the fixed layers' cases included): no second pass over the cases.
             found, _, fp, tp = _grid_search(
@@ -421,27 +455,58 @@ def _pairwise(honest: np.ndarray, attack: np.ndarray, allowed: int, rule: Rule) 
             )  # fmt: skip
             if fp <= allowed and (tp, -fp) > (tp_best, -fp_best):
                 best, fp_best, tp_best, improved = found, fp, tp, True
+                flags.set(best)
         if not improved:
             break
     return best
 
 
-def _decided(
-    scores: np.ndarray, thresholds: Sequence[float], others: Sequence[int], rule: Rule
-) -> np.ndarray | None:
-    """Cases the layers ``others`` decide: flagged by one of them (``any``), or not flagged by
-    one of them (``all``)."""
-    if not others:
-        return None
-    if rule == "any":
-        out = np.zeros(scores.shape[0], dtype=bool)
-        for i in others:
-            out |= scores[:, i] > thresholds[i]
-        return out
-    out = np.zeros(scores.shape[0], dtype=bool)
-    for i in others:
-        out |= scores[:, i] <= thresholds[i]
-    return out
+class _Flags:
+    """The pairwise search's view of the cases at the current thresholds: each case's flag
+    by each layer and its count of flagging layers (``any``) or of layers not flagging it
+    (``all``), so that the cases the other layers of a pair decide are read off the counts,
+    and each layer's top ``allowed + 1`` honest cases, where rule ``any``'s candidates lie."""
+
+    def __init__(self, honest: np.ndarray, attack: np.ndarray, allowed: int, rule: Rule) -> None:
+        self.honest, self.attack, self.allowed, self.rule = honest, attack, allowed, rule
+        n = honest.shape[0]
+        self.top: list[np.ndarray] = []
+        if rule == "any" and allowed + 1 < n:
+            for i in range(honest.shape[1]):
+                column = honest[:, i]
+                top = np.argpartition(column, n - allowed - 1)[n - allowed - 1 :]
+                self.top.append(top)
+
+    def set(self, thresholds: Sequence[float]) -> None:
+        t = np.asarray(thresholds, dtype=np.float64)
+        # a case is "decided" by a layer it is flagged by (any) or not flagged by (all)
+        if self.rule == "any":
+            self.by_h, self.by_a = self.honest > t, self.attack > t
+        else:
+            self.by_h, self.by_a = self.honest <= t, self.attack <= t
+        self.count_h = self.by_h.sum(axis=1, dtype=np.int16)
+        self.count_a = self.by_a.sum(axis=1, dtype=np.int16)
+
+    def decided(self, pair: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+        """Cases the layers outside ``pair`` decide, honest and attack."""
+        i, j = pair
+        h = self.count_h - self.by_h[:, i] - self.by_h[:, j] > 0
+        a = self.count_a - self.by_a[:, i] - self.by_a[:, j] > 0
+        return h, a
+
+    def candidates(self, i: int, decided: np.ndarray, room: int) -> np.ndarray:
+        """:func:`_candidates` of layer i's honest cases not ``decided``.
+
+        For ``any``, from its top ``allowed + 1`` cases where at least ``room + 1`` of them
+        are free (as when ``allowed - room`` cases are decided): every free case outside them
+        scores no higher, so the top ``room + 1`` free scores are theirs.
+        """
+        if self.top:
+            top = self.top[i]
+            values = self.honest[top[~decided[top]], i]
+            if len(values) > room:
+                return _candidates(values, room, "any")
+        return _candidates(self.honest[~decided, i], room, self.rule)
 
 
 def cross_validate(
@@ -469,15 +534,19 @@ def cross_validate(
     if honest.shape[0] < k or attack.shape[0] < k:
         raise InputError(f"cross-validation needs at least {k} honest and {k} attack cases")
     rng = np.random.default_rng(seed)
-    fold_h = rng.permutation(honest.shape[0]) % k
-    fold_a = rng.permutation(attack.shape[0]) % k
+    fold_h = _folds(rng.permutation(honest.shape[0]), k)
+    fold_a = _folds(rng.permutation(attack.shape[0]), k)
+    # Folds as indices: a large log's folds are read through them, not copied.
+    tests = [(np.flatnonzero(fold_h == f), np.flatnonzero(fold_a == f)) for f in range(k)]
     caught = fp = 0
     per_fold = []
     for f in range(k):
-        # Folds as indices: a large log's folds are read through them, not copied.
-        train = (np.flatnonzero(fold_h != f), np.flatnonzero(fold_a != f))
+        if k == 2:  # each half is the other's training set
+            train = tests[1 - f]
+        else:
+            train = (np.flatnonzero(fold_h != f), np.flatnonzero(fold_a != f))
         fit = _combine(honest, attack, budget, rule, 0, train)
-        test_h, test_a = np.flatnonzero(fold_h == f), np.flatnonzero(fold_a == f)
+        test_h, test_a = tests[f]
         f_fp = _flag_count(honest, fit.thresholds, rule, test_h)
         f_tp = _flag_count(attack, fit.thresholds, rule, test_a)
         caught, fp = caught + f_tp, fp + f_fp

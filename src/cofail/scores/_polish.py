@@ -213,10 +213,10 @@ def _top_block(
     n = len(column) if members is None else int(np.count_nonzero(members))
     if size <= 0:
         return np.empty(0, dtype=np.int64), np.empty(0)
-    sample = np.sort(column[:: max(1, len(column) // 200_000)])
+    sample = column[:: max(1, len(column) // 200_000)]
     m = len(sample)
     k = min(m - 1, math.ceil(1.3 * size * m / max(n, 1)) + 10)
-    bound = float(sample[m - 1 - k])
+    bound = float(np.partition(sample, m - 1 - k)[m - 1 - k])  # the sample's order statistic
     for attempt in range(2):
         keep = column >= bound
         if members is not None:
