@@ -5,7 +5,9 @@ score distinct, so no histogram shortcut), sharing a difficulty factor, in two w
 files (``--cases`` changes the size). Each way runs in a fresh interpreter, so that peak memory
 (VmHWM) is its own:
 
-- read:   ``pyarrow.parquet.read_table`` of both files and every column to NumPy (the floor);
+- read:   ``pyarrow.parquet.read_table`` of both files and every column to NumPy;
+- read-rg: the files' row groups read one column at a time straight into one float64 array
+          per set, as cofail reads them (the floor: the fewest page faults);
 - cofail: ``cofail scores ATTACK --wide --honest HONEST --budget 1% -f json``: per layer the
           threshold, FPR, TPR with its interval, AUC with its interval; every pair's and the
           stack's joint misses with bootstrap intervals; the effective number of layers; the
@@ -16,9 +18,14 @@ files (``--cases`` changes the size). Each way runs in a fresh interpreter, so t
           whole stack's at the budget, and the all-miss curve (a pass per budget) — no
           intervals and no combination, so the ratio favours pandas.
 
+The reads and cofail run ``--repeat`` times each, in turn (read, read-rg, cofail, read, …),
+and the ratios are of the medians and of the fastest runs: on this two-core VM the same read
+takes 1.1-6.9 s from one run to the next (page faults on 3 GiB cost more or less at times),
+so a single pair of runs says little.
+
 Run (the files are written once to --data and reused):
 
-    .venv/bin/python benchmarks/scores_benchmark.py [--cases 10000000] [--layers 8]
+    .venv/bin/python benchmarks/scores_benchmark.py [--cases 10000000] [--layers 8] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -61,6 +68,21 @@ for path in (ATTACK, HONEST):
     t = pq.read_table(path)
     cols = [t.column(c).to_numpy() for c in t.column_names[1:]]
 print(len(cols), len(cols[0]))
+"""
+
+READ_RG = """
+import numpy as np, pyarrow.parquet as pq
+for path in (ATTACK, HONEST):
+    f = pq.ParquetFile(path)
+    names = f.schema_arrow.names[1:]
+    out = np.empty((f.metadata.num_rows, len(names)), order="F")
+    for i, name in enumerate(names):
+        at = 0
+        for g in range(f.num_row_groups):
+            v = f.read_row_group(g, columns=[name]).column(0).to_numpy()
+            out[at : at + len(v), i] = v
+            at += len(v)
+print(out.shape[1], out.shape[0])
 """
 
 PANDAS = """
@@ -124,6 +146,7 @@ def main() -> None:
     parser.add_argument(
         "--no-pandas", action="store_true", help="skip the pandas baseline (about 90 s at 10M)"
     )
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each read and of cofail")
     args = parser.parse_args()
     args.data.mkdir(parents=True, exist_ok=True)
     stem = f"scores-{args.cases}x{args.layers}"
@@ -132,22 +155,28 @@ def main() -> None:
         make_log(attack, args.cases, args.layers, 1.0, seed=1)
     if not honest.exists():
         make_log(honest, args.cases, args.layers, 0.0, seed=2)
-    results = {}
-    runs = [("read", READ), ("cofail", COFAIL)] + ([] if args.no_pandas else [("pandas", PANDAS)])
+    runs = [("read", READ), ("read-rg", READ_RG), ("cofail", COFAIL)] * args.repeat
+    runs += [] if args.no_pandas else [("pandas", PANDAS)]
+    times: dict[str, list[float]] = {}
+    results: dict[str, dict[str, object]] = {}
     for name, code in runs:
         seconds, rss, out = run(code, attack, honest)
-        results[name] = {"seconds": round(seconds, 2), "peak_mib": round(rss), "out": out}
+        times.setdefault(name, []).append(seconds)
+        results[name] = {"peak_mib": round(rss), "out": out}
         print(f"{name:7s} {seconds:8.2f} s  {rss:8.0f} MiB   {out.splitlines()[-1][:110]}")
-    read, cofail = results["read"]["seconds"], results["cofail"]["seconds"]
-    versus = (
-        ""
-        if args.no_pandas
-        else f"pandas / cofail = {results['pandas']['seconds'] / cofail:.2f}×   "
-    )
-    print(
-        f"cofail / read = {cofail / read:.2f}×   {versus}"
-        f"cofail peak {results['cofail']['peak_mib']} MiB"
-    )
+    for name, ts in times.items():
+        results[name]["seconds"] = [round(t, 2) for t in ts]
+    median = {k: float(np.median(v)) for k, v in times.items()}
+    fastest = {k: min(v) for k, v in times.items()}
+    for base in ("read", "read-rg"):
+        print(
+            f"cofail / {base}: medians {median['cofail']:.2f} / {median[base]:.2f} s = "
+            f"{median['cofail'] / median[base]:.2f}×, fastest {fastest['cofail']:.2f} / "
+            f"{fastest[base]:.2f} s = {fastest['cofail'] / fastest[base]:.2f}×"
+        )
+    if not args.no_pandas:
+        print(f"pandas / cofail (median) = {median['pandas'] / median['cofail']:.2f}×")
+    print(f"cofail peak {results['cofail']['peak_mib']} MiB")
     print(json.dumps({"cases": args.cases, "layers": args.layers, **results}, indent=1))
 
 
