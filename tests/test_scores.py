@@ -386,8 +386,8 @@ def test_joint_intervals_with_every_threshold_fixed_resample_the_attacks_only() 
     h, a = rng.normal(size=(200, 2)), rng.normal(1.0, size=(150, 2))
     fixed = {0: 1.2, 1: 0.9}
     miss = (a <= np.array([1.2, 0.9])).all(axis=1)
-    got = joint_intervals(h, a, 0.05, "controlarena", fixed, (float(miss.mean()), {(0, 1): 0.0}),
-                          n_boot=300, seed=8)  # fmt: skip
+    est = (float(miss.mean()), {(0, 1): 0.0}, (0.0, 0.0))
+    got = joint_intervals(h, a, 0.05, "controlarena", fixed, est, n_boot=300, seed=8)
     draws = np.random.default_rng(8)
     values = []
     for _ in range(300):
@@ -425,20 +425,23 @@ def test_joint_intervals_equal_resampling_the_cases_themselves(
     h = np.round(z_h + rng.normal(size=(120, d)), 1)  # ties at the thresholds
     a = np.round(1.0 + z_a + rng.normal(size=(90, d)), 1)
     pairs = [(i, j) for i in range(d) for j in range(i + 1, d)]
-    got = _joint.joint_intervals(h, a, budget, rule, fixed, (0.0, dict.fromkeys(pairs, 0.0)),
-                                 n_boot=70, seed=3)  # fmt: skip
+    est = (0.0, dict.fromkeys(pairs, 0.0), (0.0,) * d)
+    got = _joint.joint_intervals(h, a, budget, rule, fixed, est, n_boot=70, seed=3)
     draws = np.random.default_rng(3)
-    stack, both = [], []
+    stack, both, alone = [], [], []
     for _ in range(70):
         rh, ra = h[draws.integers(0, 120, 120)], a[draws.integers(0, 90, 90)]
         t = [fixed.get(i, budget_threshold(np.sort(rh[:, i]), budget, rule)) for i in range(d)]
         missed = ra <= np.array(t)
         stack.append(float(np.count_nonzero(missed.all(axis=1))) / 90)
         both.append([float(np.count_nonzero(missed[:, i] & missed[:, j])) / 90 for i, j in pairs])
+        alone.append([float(np.count_nonzero(missed[:, i])) / 90 for i in range(d)])
     q = (0.025, 0.975)
     assert got.stack == tuple(float(x) for x in np.quantile(stack, q))
     for k, p in enumerate(pairs):
         assert got.pairs[p] == tuple(float(x) for x in np.quantile(np.array(both)[:, k], q))
+    for i in range(d):  # each layer's miss share, from the same resamples
+        assert got.layers[i] == tuple(float(x) for x in np.quantile(np.array(alone)[:, i], q))
 
 
 @settings(max_examples=200, derandomize=True, deadline=None)
@@ -468,7 +471,7 @@ def test_joint_intervals_on_a_subsample_match_the_full_bootstrap(
     from cofail.scores import _joint
 
     h, a = _large_log(7, n=60_000, d=2)
-    estimates = (0.5, {(0, 1): 0.5})
+    estimates = (0.5, {(0, 1): 0.5}, (0.7, 0.7))
     sub = _joint.joint_intervals(h, a, 0.02, "controlarena", {}, estimates, n_boot=300)
     monkeypatch.setattr(_joint, "_CASES", 10**6)
     full = _joint.joint_intervals(h, a, 0.02, "controlarena", {}, estimates, n_boot=300)
@@ -513,3 +516,40 @@ def test_the_layers_on_two_threads_give_what_one_thread_gives(
     own = combine(h, a, 0.02, "any")
     at = next(p for p in threaded["curve"] if p["budget"] == 0.02)
     assert at["any"]["tpr"] == threaded["combination"]["tpr"] == own.tpr
+
+
+@pytest.mark.parametrize("d", [1, 3])
+def test_continuous_scores_take_the_catch_rate_interval_from_the_joint_bootstrap(d: int) -> None:
+    """Too many distinct scores to resample their histogram cheaply: each layer's catch-rate
+    interval is the complement of its miss-share interval in the joint-miss bootstrap (the
+    threshold re-derived from every honest resample), computed here by calling it directly;
+    a layer whose threshold is fixed keeps Wilson's, threshold held."""
+    from cofail.intervals import wilson
+    from cofail.scores._joint import joint_intervals
+
+    rng = np.random.default_rng(d)
+    z_h, z_a = rng.normal(size=(600, 1)), rng.normal(size=(400, 1))
+    h = np.asfortranarray(z_h + rng.normal(size=(600, d)))  # every score distinct
+    a = np.asfortranarray(1.2 + z_a + rng.normal(size=(400, d)))
+    names = tuple(f"m{i}" for i in range(d))
+    s = ScoredLog(names, h, a, (False,) * d, "a", "h")
+    fixed = {"m0": 1.5} if d > 1 else {}
+    spec = LogSpec(budget=0.05, layer_thresholds=tuple(fixed.items()))
+    r = analyse_scores(s, spec, n_boot=300, budgets=(0.05,))
+    thresholds = [layer.threshold.threshold for layer in r.layers]
+    misses = tuple(1.0 - layer.threshold.tpr for layer in r.layers)
+    pairs = {(i, j): 0.0 for i in range(d) for j in range(i + 1, d)}
+    held = {0: thresholds[0]} if fixed else {}
+    direct = joint_intervals(h, a, 0.05, "controlarena", held, (0.0, pairs, misses), n_boot=300)
+    for i, layer in enumerate(r.layers):
+        assert layer.auc_interval[0] < layer.auc < layer.auc_interval[1]
+        assert "DeLong" in layer.method
+        if i == 0 and fixed:
+            caught = layer.threshold.caught
+            assert layer.tpr_interval == wilson(caught, 400, 0.05)
+            assert "threshold held fixed" in layer.method
+        else:
+            lo, hi = direct.layers[i]
+            assert layer.tpr_interval == (1.0 - hi, 1.0 - lo)
+            assert "re-derived" in layer.method
+    assert (r.joint is None) == (d == 1)

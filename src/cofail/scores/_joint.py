@@ -45,6 +45,8 @@ class JointIntervals:
     stack: tuple[float, float]
     pairs: dict[tuple[int, int], tuple[float, float]]
     method: str
+    layers: tuple[tuple[float, float], ...] = ()
+    """Each layer's miss share (1 − catch rate), from the same resamples."""
 
 
 def joint_intervals(
@@ -53,25 +55,26 @@ def joint_intervals(
     budget: float,
     rule: ThresholdRule,
     fixed: dict[int, float],
-    estimates: tuple[float, dict[tuple[int, int], float]],
+    estimates: tuple[float, dict[tuple[int, int], float], tuple[float, ...]],
     *,
     alpha: float = 0.05,
     n_boot: int = 2000,
     seed: int = 0,
 ) -> JointIntervals:
-    """Return the bootstrap intervals of the share of attacks every layer misses and each
-    pair misses, at the budget's thresholds (``fixed``: layers whose threshold is held;
-    ``estimates``: the log's own shares, the stack's and each pair's, the centres of a normal
-    interval).
+    """Return the bootstrap intervals of the share of attacks every layer misses, each pair
+    misses and each layer misses, at the budget's thresholds (``fixed``: layers whose
+    threshold is held; ``estimates``: the log's own shares, the stack's, each pair's and each
+    layer's, the centres of a normal interval).
 
     Examples
     --------
     >>> rng = np.random.default_rng(0)
     >>> h, a = rng.normal(size=(500, 2)), rng.normal(1.0, size=(300, 2))
-    >>> j = joint_intervals(h, a, 0.05, "controlarena", {}, (0.5, {(0, 1): 0.5}), n_boot=200)
+    >>> est = (0.5, {(0, 1): 0.5}, (0.7, 0.7))
+    >>> j = joint_intervals(h, a, 0.05, "controlarena", {}, est, n_boot=200)
     >>> lo, hi = j.stack
-    >>> 0 < lo < hi < 1, sorted(j.pairs)
-    (True, [(0, 1)])
+    >>> 0 < lo < hi < 1, sorted(j.pairs), len(j.layers)
+    (True, [(0, 1)], 2)
     """
     n_h, n_a, d = honest.shape[0], attack.shape[0], honest.shape[1]
     rng = np.random.default_rng(seed)
@@ -88,6 +91,7 @@ def joint_intervals(
     ordered = [honest[order[i], i] for i in range(d)]
     stack = np.empty(n_boot)
     both = np.empty((len(pairs), n_boot))
+    alone = np.empty((d, n_boot))
     # A threshold is an order statistic near the top (at most budget·n + 1 rows above it):
     # each resample's counts are summed over the top rows of each layer, twice that many and
     # more, and over every row only in the rare resample where they do not reach it.
@@ -115,9 +119,10 @@ def joint_intervals(
                 ]
                 t = np.array([budget_threshold(cast(np.ndarray, x), budget, rule) for x in at])
             missed.append(attack[:, i] <= np.reshape(t, (-1, 1)))
-        share, pair_share = _joint_misses(missed, w_a, pairs)
+        share, pair_share, single = _joint_misses(missed, w_a, pairs)
         stack[start : start + c] = share / m_a
         both[:, start : start + c] = pair_share.T / m_a
+        alone[:, start : start + c] = single.T / m_a
     z = float(ndtri(1 - alpha / 2))
 
     def interval(values: np.ndarray, centre: float) -> tuple[float, float]:
@@ -137,15 +142,16 @@ def joint_intervals(
         stack=interval(stack, estimates[0]),
         pairs={p: interval(both[k], estimates[1][p]) for k, p in enumerate(pairs)},
         method=how + ", every threshold re-derived from each honest resample",
+        layers=tuple(interval(alone[i], estimates[2][i]) for i in range(d)),
     )
 
 
 def _joint_misses(
     missed: list[np.ndarray], weights: np.ndarray, pairs: list[tuple[int, int]]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per resample, the weighted count of attack rows every layer misses, and every pair's
-    (resamples × pairs); ``missed``, per layer, resamples × rows. Sums of integer counts, so
-    exact in either way of counting.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per resample, the weighted count of attack rows every layer misses, every pair's
+    (resamples × pairs) and every layer's (resamples × layers); ``missed``, per layer,
+    resamples × rows. Sums of integer counts, so exact in either way of counting.
 
     Up to :data:`_CODE_LAYERS` layers, each row's misses are a code of d bits and one weighted
     histogram of codes per resample gives every count (a pair's: the codes with both bits);
@@ -163,16 +169,18 @@ def _joint_misses(
         in_pair = np.array(  # codes × pairs: 1 where the code has both layers' bits
             [(codes >> i) & (codes >> j) & 1 for i, j in pairs], dtype=np.float64
         ).reshape(len(pairs), 1 << d)
-        return hist[:, -1], hist @ in_pair.T
+        in_layer = np.array([(codes >> i) & 1 for i in range(d)], dtype=np.float64)
+        return hist[:, -1], hist @ in_pair.T, hist @ in_layer.T
     rows = np.array([i for i, _ in pairs], dtype=np.int64)
     cols = np.array([j for _, j in pairs], dtype=np.int64)
-    stack, both = np.empty(c), np.empty((c, len(pairs)))
+    stack, both, alone = np.empty(c), np.empty((c, len(pairs))), np.empty((c, d))
     for k in range(c):
         matrix = np.stack([column[k] for column in missed]).astype(np.float64)  # d × rows
         co = matrix @ (matrix * weights[k]).T
         stack[k] = float(weights[k] @ matrix.all(axis=0))
         both[k] = co[rows, cols]
-    return stack, both
+        alone[k] = np.diagonal(co)
+    return stack, both, alone
 
 
 def _counts(draws: np.ndarray, m: int) -> np.ndarray:

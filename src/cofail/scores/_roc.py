@@ -7,7 +7,8 @@ a budget, come from a bootstrap that resamples the honest and the attack cases s
 threshold's. The bootstrap resamples the histogram of distinct scores (a monitor scoring 0-10
 has 11), so its cost does not grow with the number of cases; when there are too many distinct
 scores for that, the AUC's interval is DeLong's (on the logit scale) and the catch rate's is
-Wilson's with the threshold held fixed, and the method says so.
+Wilson's with the threshold held fixed (the scored analysis replaces it with the joint-miss
+bootstrap's, which re-derives the threshold), and the method says so.
 """
 
 from __future__ import annotations
@@ -30,8 +31,11 @@ __all__ = ["LayerIntervals", "layer_intervals", "mann_whitney_auc", "roc_points"
 _columns: ModuleType | None = optional_extension("cofail.scores._columns")
 """The compiled merge (``_columns.c``), or ``None``: the NumPy merge below (tests set it so)."""
 
-_MAX_DISTINCT = 20_000
-"""Most distinct scores the histogram bootstrap resamples (B × K draws)."""
+_MAX_DISTINCT = 1_000
+"""Most distinct scores (in either set) the histogram bootstrap resamples: it costs B × K
+binomial draws, 0.2 s a layer at K = 1,000 and 2.6 s at 10,000 (a continuous score on 10,000
+cases). Past it the AUC's interval is DeLong's and the analysis takes the catch rate's from
+the joint-miss bootstrap, which re-derives the threshold too (:mod:`cofail.scores._joint`)."""
 _CHUNK = 100
 
 
@@ -110,6 +114,9 @@ class LayerIntervals:
     auc: tuple[float, float]
     tpr: tuple[float, float]
     method: str
+    resampled: bool = True
+    """False: DeLong's AUC interval and Wilson's for the catch rate with the threshold held
+    fixed (too many distinct scores to resample their histogram)."""
 
 
 def layer_intervals(
@@ -132,8 +139,8 @@ def layer_intervals(
     n_h, n_a = len(honest_sorted), len(attack_sorted)
     caught = n_a - int(np.searchsorted(attack_sorted, threshold, side="right"))
     # Distinct scores from the sorted columns in one pass each (no sort of the union).
-    distinct_h = _distinct(honest_sorted, _MAX_DISTINCT)
-    distinct_a = _distinct(attack_sorted, _MAX_DISTINCT)
+    distinct_h = _distinct(honest_sorted, _resampled_limit(n_h))
+    distinct_a = _distinct(attack_sorted, _resampled_limit(n_a))
     if distinct_h is None or distinct_a is None or n_h == 0:
         if auc is None:
             auc = mann_whitney_auc(honest_sorted, attack_sorted) if n_h else math.nan
@@ -146,6 +153,7 @@ def layer_intervals(
                 + (f"; component variances on {_DELONG_SAMPLE:,} cases a set" if sampled else "")
                 + "); catch rate: Wilson, threshold held fixed"
             ),
+            resampled=False,
         )
     values = np.union1d(distinct_h, distinct_a)
     count_h = np.diff(np.searchsorted(honest_sorted, values, "right"), prepend=0)
@@ -178,6 +186,17 @@ def layer_intervals(
             f"apart, threshold {held}"
         ),
     )
+
+
+def _resampled_limit(n: int) -> int:
+    """Most distinct scores of a set of ``n`` cases whose histogram is resampled: at most
+    :data:`_MAX_DISTINCT`, and a quarter of the cases (where each value is about one case, the
+    joint-miss bootstrap resamples the cases themselves for less), but always 50.
+
+    >>> _resampled_limit(100), _resampled_limit(2_000), _resampled_limit(10**6)
+    (50, 500, 1000)
+    """
+    return min(_MAX_DISTINCT, max(50, n // 4))
 
 
 def _threshold_of_counts(
