@@ -92,3 +92,28 @@ def test_a_null_in_a_row_group_past_the_first_names_its_row(tmp_path: Path) -> N
         InputError, match=r"a.parquet: row 218 \(case 'c217'\), layer 'm': score \(empty\)"
     ):
         read_scores(LogSpec(wide=True), [path])
+
+
+def test_attack_and_honest_parquet_read_together_keep_the_attack_error_first(
+    tmp_path: Path,
+) -> None:
+    rng = np.random.default_rng(9)
+    attack, honest = tmp_path / "a.parquet", tmp_path / "h.parquet"
+    pq.write_table(_table(rng, 300, 0), attack, row_group_size=64)
+    pq.write_table(_table(rng, 500, 0), honest, row_group_size=64)
+    _as_csv([pq.read_table(attack)], tmp_path / "a.csv")
+    _as_csv([pq.read_table(honest)], tmp_path / "h.csv")
+    both = read_scores(LogSpec(wide=True, honest=(str(honest),)), [attack])
+    plain = read_scores(LogSpec(wide=True, honest=(str(tmp_path / "h.csv"),)), [tmp_path / "a.csv"])
+    np.testing.assert_array_equal(both.attack, plain.attack)
+    np.testing.assert_array_equal(both.honest, plain.honest)
+    # a bad score in each set: the attack file's is the one reported, as when read in turn
+    for path, row in ((attack, 5), (honest, 7)):
+        t = pq.read_table(path).to_pydict()
+        t["f64"][row] = None
+        pq.write_table(pa.table(t), path)
+    with pytest.raises(InputError, match=r"a\.parquet: row 6 "):
+        read_scores(LogSpec(wide=True, honest=(str(honest),)), [attack])
+    pq.write_table(_table(rng, 300, 0), attack)  # the attack set good again: the honest error
+    with pytest.raises(InputError, match=r"h\.parquet: row 8 "):
+        read_scores(LogSpec(wide=True, honest=(str(honest),)), [attack])
