@@ -219,6 +219,10 @@ def with_intervals(
                 )
                 check = wald_check[k] = (lo_d, hi_d)
                 if _trusted(check, cutoff):
+                    # Each end moved to where the likelihood ratio's signed root, linear
+                    # between the estimate (0) and the checked end, reaches the cutoff's.
+                    low[k] = expit(centre[pos] - step * np.sqrt(cutoff / lo_d))
+                    high[k] = expit(centre[pos] + step * np.sqrt(cutoff / hi_d))
                     better = better or climb(profile.best)
                     if stop_early and better is not None:
                         break

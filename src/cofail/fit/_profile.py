@@ -22,6 +22,7 @@ from cofail.fit._latent import (
     estep,
     fixed,
     log_likelihood,
+    quasi_newton,
     states,
 )
 
@@ -51,6 +52,8 @@ UNSTUCK = 1e-3
 _TOL = 1e-12
 _MAX_ITER = 3000
 RECHECK_INSIDE = True
+EM_STEPS = 300
+"""Most EM steps of a polished maximisation before quasi-Newton takes over (``maximise_held``)."""
 
 
 def maximise_held(
@@ -65,6 +68,7 @@ def maximise_held(
     tol: float = _TOL,
     max_iter: int = _MAX_ITER,
     recheck_inside: bool = False,
+    polish: bool = False,
 ) -> tuple[Params, float]:
     """Return the maximum of the likelihood (tilted by ``tilt`` if given) over the free
     parameters of ``s`` from ``start``: (parameters, their objective).
@@ -76,8 +80,35 @@ def maximise_held(
     p went to 0 (or a q to 1) cannot leave it, and a point inside the region is reported
     outside it, by up to thousands in log-likelihood (measured on the catalog's structure).
     With ``recheck_inside`` the second EM is run inside the region too (a tilted maximum
-    stuck on the boundary understates how far the tilt moves).
+    stuck on the boundary understates how far the tilt moves). With ``polish`` (no tilt), EM
+    runs at most ``EM_STEPS`` steps and ``quasi_newton`` climbs on from where it stopped: EM
+    along a weakly identified direction stops short of the maximum and overstates the
+    likelihood ratio (by up to 0.3 at a Wald interval's end on the coverage study's random
+    matrix, 20,000 cases, after 3,000 steps), and its steps were most of a fit's time.
     """
+    if not polish or tilt is not None:
+        return _em_held(start, s, bits, counts, loglik, cutoff, tilt, tol, max_iter, recheck_inside)
+    fitted, ll = _em_held(
+        start, s, bits, counts, loglik, cutoff, None, tol, min(max_iter, EM_STEPS), recheck_inside
+    )
+    climbed, ll_climbed = quasi_newton(fitted, s, bits, counts)
+    return (climbed, ll_climbed) if ll_climbed > ll else (fitted, ll)
+
+
+def _em_held(
+    start: Params,
+    s: Structure,
+    bits: np.ndarray,
+    counts: np.ndarray,
+    loglik: float,
+    cutoff: float,
+    tilt: Tilt | None,
+    tol: float,
+    max_iter: int,
+    recheck_inside: bool,
+) -> tuple[Params, float]:
+    """Return EM's maximum from ``start``, run again off the boundary where it sits stuck
+    there (``maximise_held``)."""
     fitted, ll, _ = em(start, s, bits, counts, tol=tol, max_iter=max_iter, tilt=tilt)
     if not RECHECK_INSIDE and not recheck_inside:
         plain = ll if tilt is None else _plain(fitted, bits, counts)
@@ -146,13 +177,16 @@ class Profile:
         centre = float(logit(np.clip(value, 1e-12, 1 - 1e-12)))
         self.points.append((centre, self.params, 0.0))
 
-    def deviance(self, t: float, start: Params | None = None) -> float:
+    def deviance(self, t: float, start: Params | None = None, *, polish: bool = True) -> float:
         """Return 2 (ℓ̂ − ℓ_profile) with the parameter held at expit(``t``), the EM started
-        from ``start`` (default: the re-maximised point of the nearest value profiled)."""
+        from ``start`` (default: the re-maximised point of the nearest value profiled), and
+        with ``polish`` climbed on by quasi-Newton (``maximise_held``)."""
         if start is None:
             start = min(self.points, key=lambda p: abs(p[0] - t))[1]
         held, begin = fixed(self.s, self.which, float(expit(t)), start)
-        fitted, ll = maximise_held(begin, held, self.bits, self.counts, self.loglik, self.cutoff)
+        fitted, ll = maximise_held(
+            begin, held, self.bits, self.counts, self.loglik, self.cutoff, polish=polish
+        )
         if ll > self.loglik + 1e-6 and (self.best is None or ll > self.best[0]):
             self.best = (ll, fitted)
         d = max(0.0, 2 * (self.loglik - ll))
