@@ -6,6 +6,7 @@ bit."""
 from __future__ import annotations
 
 import os
+from types import ModuleType
 
 import numpy as np
 import pytest
@@ -108,14 +109,21 @@ def _whole_array_auc(h: np.ndarray, a: np.ndarray) -> float:
 MERGES = ["compiled", "numpy"]
 
 
+def _kernel_or_numpy(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, module: ModuleType
+) -> str:
+    """The compiled kernels of ``module``, or (param "numpy") its NumPy code instead."""
+    if request.param == "numpy":
+        monkeypatch.setattr(module, "_columns", None)
+    elif module._columns is None:
+        pytest.skip("cofail.scores._columns was not built (no C compiler at install)")
+    return str(request.param)
+
+
 @pytest.fixture(params=MERGES)
 def merge(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Each test of the merge runs on the compiled one and on NumPy's blocked one."""
-    if request.param == "numpy":
-        monkeypatch.setattr(_roc, "_columns", None)
-    elif _roc._columns is None:
-        pytest.skip("cofail.scores._columns was not built (no C compiler at install)")
-    return str(request.param)
+    return _kernel_or_numpy(request, monkeypatch, _roc)
 
 
 FIXED = [HealthCheck.function_scoped_fixture]  # the fixture's patch holds for every example
@@ -170,11 +178,7 @@ def _first_by_search(column: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
 
 @pytest.fixture(params=MERGES)
 def first(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    if request.param == "numpy":
-        monkeypatch.setattr(_analysis, "_columns", None)
-    elif _analysis._columns is None:
-        pytest.skip("cofail.scores._columns was not built (no C compiler at install)")
-    return str(request.param)
+    return _kernel_or_numpy(request, monkeypatch, _analysis)
 
 
 @settings(max_examples=300, derandomize=True, deadline=None, suppress_health_check=FIXED)

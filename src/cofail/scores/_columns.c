@@ -33,15 +33,21 @@
 #include <stdint.h>
 #include <string.h>
 
+/* Move the cursors lt (first honest score >= x) and le (first > x) forward to x, the next
+ * needle in ascending order. */
+static inline void advance(const double *h, Py_ssize_t n_h, double x, Py_ssize_t *lt,
+                           Py_ssize_t *le) {
+    while (*lt < n_h && h[*lt] < x) (*lt)++;
+    if (*le < *lt) *le = *lt;
+    while (*le < n_h && h[*le] <= x) (*le)++;
+}
+
 static void merge_counts(const double *h, Py_ssize_t n_h, const double *a, Py_ssize_t n_a,
                          unsigned long long *below, unsigned long long *ties) {
-    Py_ssize_t lt = 0, le = 0; /* honest scores < a, and <= a */
+    Py_ssize_t lt = 0, le = 0;
     unsigned long long b = 0, t = 0;
     for (Py_ssize_t j = 0; j < n_a; j++) {
-        double x = a[j];
-        while (lt < n_h && h[lt] < x) lt++;
-        if (le < lt) le = lt;
-        while (le < n_h && h[le] <= x) le++;
+        advance(h, n_h, a[j], &lt, &le);
         b += (unsigned long long)lt;
         t += (unsigned long long)(le - lt);
     }
@@ -53,10 +59,7 @@ static void positions(const double *h, Py_ssize_t n_h, const double *a, Py_ssize
                       int64_t *left, int64_t *right) {
     Py_ssize_t lt = 0, le = 0;
     for (Py_ssize_t j = 0; j < n_a; j++) {
-        double x = a[j];
-        while (lt < n_h && h[lt] < x) lt++;
-        if (le < lt) le = lt;
-        while (le < n_h && h[le] <= x) le++;
+        advance(h, n_h, a[j], &lt, &le);
         left[j] = (int64_t)lt;
         right[j] = (int64_t)le;
     }
