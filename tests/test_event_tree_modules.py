@@ -96,11 +96,13 @@ def _race_model(tmp_path: Path) -> tuple[Model, FaultTree]:
 
 
 @pytest.mark.parametrize("late_after", [0.5, 0.0])
+@pytest.mark.parametrize("idle", [2.0, 0.5])
 def test_race_of_orders_equals_each_order(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, late_after: float
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, late_after: float, idle: float
 ) -> None:
-    """A model past RACE_MIN_GATES races the orders in forked processes (``small`` joining at
-    once with ``late_after`` 0); the winner's sequences equal each order's own solve here."""
+    """A model past RACE_MIN_GATES races the orders in forked processes (``dfs`` joining at
+    once with ``late_after`` 0; ``small`` from the start where cores are idle, else late);
+    the winner's sequences equal each order's own solve here."""
     import cofail.eventtree._solve as solve_module
     from cofail.faulttree._bdd import ORDERS, _can_fork
 
@@ -109,10 +111,11 @@ def test_race_of_orders_equals_each_order(
     m, tree = _race_model(tmp_path)
     monkeypatch.setattr(solve_module, "RACE_MIN_GATES", 1)
     monkeypatch.setattr(solve_module, "LATE_AFTER", late_after)
+    monkeypatch.setattr(solve_module, "_idle_cores", lambda: idle)
     raced = solve_event_trees(tree)
     assert re.search(r"\((CUDD|dd[^)]*)\), (size|dfs|small) order", raced.engine), raced.engine
     got = {s.name: s.probability for s in raced.initiating_events[0].sequences}
-    for order in (*ORDERS, *solve_module.LATE_ORDERS):
+    for order in ORDERS:  # every order: those raced first, those that join late
         alone = solve_event_trees(tree, order=order)
         for s in alone.initiating_events[0].sequences:
             assert abs(got[s.name] - s.probability) <= 1e-12, (order, s.name)
@@ -174,3 +177,39 @@ def test_small_order_follows_the_model_tops() -> None:
     tree = FaultTree(gates=gates, basic_events=dict.fromkeys("abcdxz", 0.1))
     got = _by_model_tops(tree, tree, ["z", "c", "b", "a", "d", "x"])
     assert got == ["a", "b", "c", "d", "x", "z"]
+
+
+@pytest.mark.parametrize(
+    ("idle", "first", "late"),
+    [(2.0, ("size", "small"), ("dfs",)), (1.0, ("size",), ("small", "dfs"))],
+)
+def test_small_races_from_the_start_only_where_cores_are_idle(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    idle: float,
+    first: tuple[str, ...],
+    late: tuple[str, ...],
+) -> None:
+    import cofail.eventtree._solve as solve_module
+    import cofail.faulttree._bdd as bdd
+
+    if not bdd._can_fork():
+        pytest.skip("the race needs fork")
+    _, tree = _race_model(tmp_path)
+    seen: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
+
+    def record(tree: object, top: str, work: object, orders: tuple[str, ...], *a: object,
+               later: tuple[str, ...] = (), **k: object) -> object:  # fmt: skip
+        seen.append((orders, later))
+        raise _RecordedError
+
+    monkeypatch.setattr(solve_module, "RACE_MIN_GATES", 1)
+    monkeypatch.setattr(solve_module, "_idle_cores", lambda: idle)
+    monkeypatch.setattr(bdd, "_race", record)
+    with pytest.raises(_RecordedError):
+        solve_event_trees(tree)
+    assert seen == [(first, late)]
+
+
+class _RecordedError(Exception):
+    """Raised by the stand-in race once it has seen its orders."""

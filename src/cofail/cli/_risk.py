@@ -280,8 +280,9 @@ def mef_cmd(
     order: Annotated[
         str,
         typer.Option(
-            help="BDD variable order: size (larger sub-trees first), dfs (left to right), or "
-            "auto (trees of 100+ gates race both on two processes; the first answer wins)."
+            help="BDD variable order: size (larger sub-trees first), dfs (left to right), small "
+            "(smaller sub-trees first), or auto (trees of 100+ gates race size and small on two "
+            "processes; the first answer wins)."
         ),
     ] = "auto",
     mission_time: Annotated[

@@ -11,6 +11,7 @@ collected expressions (SCRAM's rule too). No rare-event approximation anywhere.
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -123,18 +124,25 @@ class EventTreeResult:
         }
 
 
-LATE_ORDERS: tuple[Heuristic, ...] = ("dfs", "small")
-"""Variable orders that join a large model's solve with ``size`` (in a forked process) when it
-has not answered within :data:`LATE_AFTER` seconds: ``dfs`` and ``small``, depth-first with the
-smaller argument first (see :func:`cofail.faulttree._bdd._variable_order`). Each of the three is
-the fastest on some Aralia tree under 10 functional events (stack shape, one order alone):
-elf9601 0.07 s size, 0.78 s dfs, 0.14 s small; edf9202 past 60 s, 0.6 s, past 25 s; edf9203
-9.3 s, 4.8 s, 1.2 s. Racing from the start slowed the models ``size`` solves quickly on 2 shared
-cores (edfpa14b 1.2-1.5 s raced against 0.42 s alone, cea9601 10-12 s against 3.2 s); joining
-late, the other orders cost nothing where ``size`` is quick."""
+FIRST_ORDERS: tuple[Heuristic, ...] = ("size", "small")
+"""Variable orders a large model's sequences race from the start, one forked process each:
+``size``, and ``small``, depth-first with the smaller argument first (see
+:func:`cofail.faulttree._bdd._variable_order`); ``size`` alone, ``small`` joining late, where
+fewer than 1.5 cores are idle. Measured with ``benchmarks/event_tree_benchmark.py --shape
+stack`` on 2 idle cores, against ``size`` alone first: edf9202 1.35-1.45 s -> 0.48-0.49 s,
+edf9203 2.3-2.4 -> 1.8-1.9 s, the others the same or faster; with one core busy, two racers
+from the start slowed the models ``size`` answers (edfpa14b 0.8-1.1 -> 1.4-1.5 s, das9601
+0.24 -> 0.33 s)."""
+LATE_ORDERS: tuple[Heuristic, ...] = ("dfs",)
+"""Orders that join the race when no answer has come within :data:`LATE_AFTER` seconds. Each
+of the three is the fastest on some Aralia tree under 10 functional events (stack shape, one
+order alone, under load): cea9601 3.4 s size, 6.7 s dfs, past 8 s small; edfpa14b 1.0, 1.7,
+3.0 s; edfpa15b 0.48, 0.37, 0.45 s; edf9202 past 8 s, 1.4 s, 0.63 s; edf9203 past 8 s, past 8 s,
+2.0 s. Racing all three from the start slowed the models ``size`` solves quickly on 2 shared
+cores (edfpa14b 1.2-1.5 s raced against 0.42 s alone); two racers take a core each."""
 LATE_AFTER = 0.5
-"""Seconds ``size`` runs alone (most Aralia trees of 200+ gates answer within it) before
-:data:`LATE_ORDERS` join."""
+"""Seconds the :data:`FIRST_ORDERS` run alone (most Aralia trees of 200+ gates answer within
+it) before :data:`LATE_ORDERS` join."""
 RACE_MIN_GATES = 200
 """Models with at least this many gates race variable orders for their sequences. A
 race costs about 30 ms (forking, the answer pickled back), more than the whole solve of the
@@ -157,6 +165,15 @@ CUT_SET_NOTE = (
 )
 
 
+def _idle_cores() -> float:
+    """Cores not busy by the 1-minute load average (all of them where it is unknown)."""
+    cores = float(os.cpu_count() or 1)
+    try:
+        return cores - os.getloadavg()[0]
+    except (OSError, AttributeError):  # pragma: no cover - no load average here
+        return cores
+
+
 def solve_event_trees(
     tree: FaultTree,
     model: EventTreeModel | None = None,
@@ -175,8 +192,8 @@ def solve_event_trees(
     model : the event trees, if read already.
     cut_sets : also each sequence's minimal cut sets up to this order.
     order : the BDD variable-order heuristic (as for fault trees, or ``small``); None on a
-        model of :data:`RACE_MIN_GATES` gates or more solves with ``size`` in a forked process
-        (where the platform can fork), joined by :data:`LATE_ORDERS` after
+        model of :data:`RACE_MIN_GATES` gates or more solves with :data:`FIRST_ORDERS` in
+        forked processes (where the platform can fork), joined by :data:`LATE_ORDERS` after
         :data:`LATE_AFTER` seconds, one process each, and takes the first answer; else
         ``size``.
     on_slow : called once with the seconds elapsed if the solve runs past 20 s.
@@ -228,7 +245,8 @@ def solve_event_trees(
     collected formulas' tops (:mod:`cofail.eventtree._sequence_bdd`). No static variable
     order is best on every model (Aralia's edf9202 under 10 functional events: ``dfs`` 0.6 s,
     ``size`` past 60 s; cea9601: ``size`` 3.6 s, ``dfs`` 7.4 s), so a large model races
-    them, as fault-tree tops do, the others joining ``size`` only if it is slow.
+    them, as fault-tree tops do, ``dfs`` joining ``size`` and ``small`` only if they are
+    slow.
     """
     from cofail.faulttree._bdd import ORDERS, SolveTimeoutError, _can_fork
 
@@ -240,7 +258,9 @@ def solve_event_trees(
     orders: tuple[Heuristic, ...] = ()
     later: tuple[Heuristic, ...] = ()
     if order is None and len(tree.gates) >= RACE_MIN_GATES and _can_fork():
-        orders, later = ORDERS[:1], LATE_ORDERS
+        two = _idle_cores() >= 1.5
+        orders = FIRST_ORDERS if two else FIRST_ORDERS[:1]
+        later = LATE_ORDERS if two else (*FIRST_ORDERS[1:], *LATE_ORDERS)
     elif time_limit is not None and _can_fork():
         orders = (order or ORDERS[0],)
     if orders:
