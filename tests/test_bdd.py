@@ -254,6 +254,23 @@ def test_a_slow_race_tells_once_then_stops_at_the_time_limit(
     assert multiprocessing.active_children() == []
 
 
+def _niceness_unless_first(tree: FaultTree, top: str, order: str) -> int:
+    if order == "size":
+        time.sleep(30)  # the first racer never answers: the others' answer is read
+    return os.nice(0)
+
+
+def test_every_racer_but_the_first_runs_at_a_lower_priority() -> None:
+    """The first order keeps the caller's priority, the others (from the start or late) get
+    RACER_NICE more; read back from the racer that answers."""
+    here = os.nice(0)
+    got = _race(_chain_tree(), "g0", _niceness_unless_first, ("size", "small"))  # type: ignore[arg-type]
+    assert got == min(here + _bdd.RACER_NICE, 19)
+    late = _race(_chain_tree(), "g0", _niceness_unless_first, ("size",),  # type: ignore[arg-type]
+                 later=("dfs",), later_after=0.0)  # fmt: skip
+    assert late == min(here + _bdd.RACER_NICE, 19)
+
+
 def test_solvers_that_all_die_give_a_clear_error() -> None:
     with pytest.raises(InputError, match="every BDD process died, most likely out of memory"):
         _race(_chain_tree(), "g0", _die)  # type: ignore[arg-type]

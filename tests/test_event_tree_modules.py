@@ -96,13 +96,13 @@ def _race_model(tmp_path: Path) -> tuple[Model, FaultTree]:
 
 
 @pytest.mark.parametrize("late_after", [0.5, 0.0])
-@pytest.mark.parametrize("idle", [2.0, 0.5])
+@pytest.mark.parametrize("cores", [2, 1])
 def test_race_of_orders_equals_each_order(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, late_after: float, idle: float
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, late_after: float, cores: int
 ) -> None:
     """A model past RACE_MIN_GATES races the orders in forked processes (``dfs`` joining at
-    once with ``late_after`` 0; ``small`` from the start where cores are idle, else late);
-    the winner's sequences equal each order's own solve here."""
+    once with ``late_after`` 0; ``small`` from the start on two cores, else late); the
+    winner's sequences equal each order's own solve here."""
     import cofail.eventtree._solve as solve_module
     from cofail.faulttree._bdd import ORDERS, _can_fork
 
@@ -111,7 +111,7 @@ def test_race_of_orders_equals_each_order(
     m, tree = _race_model(tmp_path)
     monkeypatch.setattr(solve_module, "RACE_MIN_GATES", 1)
     monkeypatch.setattr(solve_module, "LATE_AFTER", late_after)
-    monkeypatch.setattr(solve_module, "_idle_cores", lambda: idle)
+    monkeypatch.setattr(solve_module.os, "cpu_count", lambda: cores)
     raced = solve_event_trees(tree)
     assert re.search(r"\((CUDD|dd[^)]*)\), (size|dfs|small) order", raced.engine), raced.engine
     got = {s.name: s.probability for s in raced.initiating_events[0].sequences}
@@ -180,13 +180,13 @@ def test_small_order_follows_the_model_tops() -> None:
 
 
 @pytest.mark.parametrize(
-    ("idle", "first", "late"),
-    [(2.0, ("size", "small"), ("dfs",)), (1.0, ("size",), ("small", "dfs"))],
+    ("cores", "first", "late"),
+    [(2, ("size", "small"), ("dfs",)), (1, ("size",), ("small", "dfs"))],
 )
-def test_small_races_from_the_start_only_where_cores_are_idle(
+def test_small_races_from_the_start_given_two_cores(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    idle: float,
+    cores: int,
     first: tuple[str, ...],
     late: tuple[str, ...],
 ) -> None:
@@ -204,7 +204,7 @@ def test_small_races_from_the_start_only_where_cores_are_idle(
         raise _RecordedError
 
     monkeypatch.setattr(solve_module, "RACE_MIN_GATES", 1)
-    monkeypatch.setattr(solve_module, "_idle_cores", lambda: idle)
+    monkeypatch.setattr(solve_module.os, "cpu_count", lambda: cores)
     monkeypatch.setattr(bdd, "_race", record)
     with pytest.raises(_RecordedError):
         solve_event_trees(tree)

@@ -125,14 +125,10 @@ class EventTreeResult:
 
 
 FIRST_ORDERS: tuple[Heuristic, ...] = ("size", "small")
-"""Variable orders a large model's sequences race from the start, one forked process each:
-``size``, and ``small``, depth-first with the smaller argument first (see
-:func:`cofail.faulttree._bdd._variable_order`); ``size`` alone, ``small`` joining late, where
-fewer than 1.5 cores are idle. Measured with ``benchmarks/event_tree_benchmark.py --shape
-stack`` on 2 idle cores, against ``size`` alone first: edf9202 1.35-1.45 s -> 0.48-0.49 s,
-edf9203 2.3-2.4 -> 1.8-1.9 s, the others the same or faster; with one core busy, two racers
-from the start slowed the models ``size`` answers (edfpa14b 0.8-1.1 -> 1.4-1.5 s, das9601
-0.24 -> 0.33 s)."""
+"""Variable orders a large model's sequences race from the start, one forked process each
+(``small`` at a lower priority, :data:`cofail.faulttree._bdd.RACER_NICE`; on a machine of one
+core it joins late): ``size``, and ``small``, depth-first with the smaller argument first (see
+:func:`cofail.faulttree._bdd._variable_order`)."""
 LATE_ORDERS: tuple[Heuristic, ...] = ("dfs",)
 """Orders that join the race when no answer has come within :data:`LATE_AFTER` seconds. Each
 of the three is the fastest on some Aralia tree under 10 functional events (stack shape, one
@@ -163,15 +159,6 @@ CUT_SET_NOTE = (
     "(delete terms); SCRAM instead drops success branches and keeps such sets, so its lists "
     "can be longer"
 )
-
-
-def _idle_cores() -> float:
-    """Cores not busy by the 1-minute load average (all of them where it is unknown)."""
-    cores = float(os.cpu_count() or 1)
-    try:
-        return cores - os.getloadavg()[0]
-    except (OSError, AttributeError):  # pragma: no cover - no load average here
-        return cores
 
 
 def solve_event_trees(
@@ -258,7 +245,7 @@ def solve_event_trees(
     orders: tuple[Heuristic, ...] = ()
     later: tuple[Heuristic, ...] = ()
     if order is None and len(tree.gates) >= RACE_MIN_GATES and _can_fork():
-        two = _idle_cores() >= 1.5
+        two = (os.cpu_count() or 1) >= 2
         orders = FIRST_ORDERS if two else FIRST_ORDERS[:1]
         later = LATE_ORDERS if two else (*FIRST_ORDERS[1:], *LATE_ORDERS)
     elif time_limit is not None and _can_fork():
