@@ -347,7 +347,7 @@ def analyse_scores(
     first_h = np.full(scored.n_honest, len(grid), dtype=np.uint8)
     lock = threading.Lock()
 
-    def one_layer(i: int) -> tuple[float, tuple[float, Any, Any, str, Any, bool]]:
+    def one_layer(i: int) -> tuple[float, tuple[float, Any, Any, str, Any, str | None]]:
         """Layer i's threshold, AUC, intervals and ROC, and its row of the curve: its two
         sorted columns serve them all and are dropped after (each column sorted once)."""
         h_sorted, a_sorted = sort_scores(scored.honest[:, i]), sort_scores(scored.attack[:, i])
@@ -372,7 +372,8 @@ def analyse_scores(
         with lock:
             np.minimum(first_a, caught_a, out=first_a)
             np.minimum(first_h, caught_h, out=first_h)
-        return t, (auc, iv.auc, iv.tpr, iv.method, roc_points(h_sorted, a_sorted), iv.resampled)
+        held = None if iv.resampled else iv.auc_method  # the AUC's part of a method to redo
+        return t, (auc, iv.auc, iv.tpr, iv.method, roc_points(h_sorted, a_sorted), held)
 
     # Sorting and searching release the GIL: on a large log two layers run at once (memory:
     # the data plus two layers' sorted columns); each layer's result is the same either way.
@@ -391,7 +392,9 @@ def analyse_scores(
     ]
     # Layers whose catch-rate interval held the threshold fixed only for want of a cheap
     # resample: the joint-miss bootstrap re-derives it, and gives theirs too.
-    rederive = [i for i, part in enumerate(parts) if not part[5] and i not in fixed]
+    rederive = {
+        i: part[5] for i, part in enumerate(parts) if part[5] is not None and i not in fixed
+    }
     misses = miss_histogram(scored, thresholds, spec)
     co = CoFailure(alpha=alpha, n_boot=n_boot, seed=seed).fit(misses)
     stack = co.stack_failure_(None)
@@ -414,11 +417,9 @@ def analyse_scores(
     found = _run(jobs, workers)
     joint = cast(JointIntervals | None, found.get("joint"))
     if joint is not None:
-        for i in rederive:
+        for i, auc_method in rederive.items():
             lo, hi = joint.layers[i]  # miss share: the catch rate is its complement
-            method = layers[i].method.replace(
-                "catch rate: Wilson, threshold held fixed", f"catch rate: {joint.method}"
-            )
+            method = f"{auc_method}; catch rate: {joint.method}"
             layers[i] = replace(layers[i], tpr_interval=(1.0 - hi, 1.0 - lo), method=method)
     if d == 1:
         joint = None  # one layer: its interval is above; no stack or pairs to report

@@ -117,6 +117,8 @@ class LayerIntervals:
     resampled: bool = True
     """False: DeLong's AUC interval and Wilson's for the catch rate with the threshold held
     fixed (too many distinct scores to resample their histogram)."""
+    auc_method: str = ""
+    """The AUC interval's part of ``method``, where it is not the catch rate's too."""
 
 
 def layer_intervals(
@@ -145,15 +147,17 @@ def layer_intervals(
         if auc is None:
             auc = mann_whitney_auc(honest_sorted, attack_sorted) if n_h else math.nan
         sampled = max(n_h, n_a) > _DELONG_SAMPLE
+        auc_method = (
+            "AUC: DeLong, logit scale (too many distinct scores to resample"
+            + (f"; component variances on {_DELONG_SAMPLE:,} cases a set" if sampled else "")
+            + ")"
+        )
         return LayerIntervals(
             auc=_delong(honest_sorted, attack_sorted, auc, alpha) if n_h else (math.nan,) * 2,
             tpr=wilson(caught, n_a, alpha),
-            method=(
-                "AUC: DeLong, logit scale (too many distinct scores to resample"
-                + (f"; component variances on {_DELONG_SAMPLE:,} cases a set" if sampled else "")
-                + "); catch rate: Wilson, threshold held fixed"
-            ),
+            method=f"{auc_method}; catch rate: Wilson, threshold held fixed",
             resampled=False,
+            auc_method=auc_method,
         )
     values = np.union1d(distinct_h, distinct_a)
     count_h = np.diff(np.searchsorted(honest_sorted, values, "right"), prepend=0)
