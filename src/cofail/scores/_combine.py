@@ -440,9 +440,9 @@ def _pairwise(honest: np.ndarray, attack: np.ndarray, allowed: int, rule: Rule) 
     best = max(starts, key=lambda s: _flag_count(attack, s, rule))
     fp_best, tp_best = evaluate(honest, attack, best, rule)
     flags = _Flags(honest, attack, allowed, rule)
+    flags.set(best)  # and again whenever best changes, below
     for _ in range(_SWEEPS):
         improved = False
-        flags.set(best)
         for pair in itertools.combinations(range(d), 2):
             base_h, base_a = flags.decided(pair)
             room = allowed - (0 if rule == "all" else int(np.count_nonzero(base_h)))
