@@ -44,6 +44,7 @@ import numpy as np
 from cofail import catalog
 from cofail.empirical import LogSpec, histogram_from_arrow, simulate
 from cofail.fit import check_matrix, fit_matrix
+from cofail.fit._calibration import bartlett_factors
 from cofail.fit._estimate import predicted_failure
 from cofail.fit._fit import model_structure
 from cofail.fit._groups import group_modes
@@ -150,13 +151,14 @@ def _truth(design: Design, groups: tuple[tuple[str, ...], ...], layers: tuple[st
     return Params(group_p, group_q, r)
 
 
-def one_log(design: Design, cases: int, seed: int) -> dict[str, Any]:
-    """Return the record of one simulated log fitted back: every quantity with its truth."""
+def one_log(design: Design, cases: int, seed: int, calibrate: int = 0) -> dict[str, Any]:
+    """Return the record of one simulated log fitted back (with ``calibrate`` bootstrap logs
+    calibrating the cutoff, ``fit --calibrate``): every quantity with its truth."""
     layers = design.simulate_from.layer_ids
     table = simulate(design.simulate_from, Stack(layers=layers), design.scenario, cases, seed=seed)
     histogram = histogram_from_arrow(table, LogSpec(wide=True), f"seed {seed}")
     start = time.perf_counter()
-    fitted = fit_matrix(histogram, design.fit_with, binary=design.binary)
+    fitted = fit_matrix(histogram, design.fit_with, binary=design.binary, calibrate=calibrate)
     data = fitted.to_dict()
     # The full stack's prediction is in the JSON already (its profile costs a few fits).
     predictions = [data["prediction"], *(fitted.predict(s) for s in design.stacks[1:])]
@@ -197,13 +199,16 @@ def one_log(design: Design, cases: int, seed: int) -> dict[str, Any]:
         "seed": seed,
         "seconds": seconds,
         "loglik": data["loglik"],
+        "calibrate": calibrate,
         "items": items,
     }
 
 
-def truth_ratios(design: Design, cases: int, seed: int) -> dict[str, Any]:
+def truth_ratios(design: Design, cases: int, seed: int, calibrate: int = 0) -> dict[str, Any]:
     """Return the record of one simulated log's likelihood-ratio statistics at the truth: per
-    free parameter, 2 (ℓ̂ − ℓ) with it held at its true value and the others re-maximised.
+    free parameter, 2 (ℓ̂ − ℓ) with it held at its true value and the others re-maximised;
+    with ``calibrate``, also each interior parameter's bootstrap factor at the optimum (the
+    mean statistic over that many logs drawn from it, ``fit --calibrate``'s).
 
     An exact profile-likelihood interval covers where the statistic is under the χ²₁
     quantile, so these say what coverage any interval of the likelihood ratio could reach,
@@ -237,7 +242,7 @@ def truth_ratios(design: Design, cases: int, seed: int) -> dict[str, Any]:
             held, point = fixed(s, k, float(values[k]), begin)
             best = max(best, quasi_newton(point, held, bits, counts)[1])
         ratios[name] = max(0.0, 2 * (loglik - best))
-    return {
+    record: dict[str, Any] = {
         "structure": design.name,
         "cases": cases,
         "seed": seed,
@@ -245,40 +250,69 @@ def truth_ratios(design: Design, cases: int, seed: int) -> dict[str, Any]:
         "loglik": loglik,
         "ratios": ratios,
     }
+    if calibrate:
+        theta = optimum.vector(s)
+        which = tuple(int(k) for k in np.flatnonzero((theta > 1e-5) & (theta < 1 - 1e-5)))
+        c = bartlett_factors(optimum, s, bits, counts, which, calibrate, seed)
+        record["calibrate"] = calibrate
+        record["factors"] = {names[k]: f for k, f in zip(c.which, c.factors, strict=True)}
+        record["seconds"] = time.perf_counter() - start
+    return record
 
 
 def truth_report(path: Path) -> str:
     """Return the coverage an exact profile-likelihood interval would have, per quantity, from
     the ``--truth-ratio`` records in ``path`` (markdown)."""
     cutoff = 3.841458820694124
-    by: dict[tuple[str, int], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    by: dict[tuple[str, int, int], dict[str, list[tuple[float, float]]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
     for rec in _records(path):
+        factors = rec.get("factors", {})
+        key = (rec["structure"], rec["cases"], rec.get("calibrate", 0))
         for name, w in rec["ratios"].items():
-            by[(rec["structure"], rec["cases"])][name].append(w)
+            # A parameter on the boundary at the optimum is not calibrated: factor 1.
+            by[key][name].append((w, max(1.0, factors.get(name, 1.0))))
     lines = []
     for key, quantities in by.items():
         n = len(next(iter(quantities.values())))
         se = 100 * np.sqrt(LEVEL * (1 - LEVEL) / n)
-        pooled = [w for ws in quantities.values() for w in ws]
+        pooled = np.array([x for xs in quantities.values() for x in xs])
+        calibrated = key[2] > 0
         lines += [
-            f"### {key[0]}, {key[1]:,} cases: {n} logs, exact profile likelihood ratio at the truth",
+            f"### {key[0]}, {key[1]:,} cases: {n} logs, exact profile likelihood ratio at the truth"
+            + (
+                f", cutoff calibrated by {key[2]} bootstrap logs at the optimum"
+                if calibrated
+                else ""
+            ),
             "",
-            f"Pooled: {100 * np.mean(np.array(pooled) < cutoff):.1f}% under the cutoff; one "
-            f"quantity's standard error {se:.1f}.",
-            "",
-            "| quantity | covers | mean statistic (χ²₁: 1) |",
-            "|---|---|---|",
-        ]
-        for name, ws in quantities.items():
-            rate = 100 * np.mean(np.array(ws) < cutoff)
-            flag = (
-                " **(low, beyond 3 s.e.)**"
-                if rate < 95 - 3 * se
-                else (" (low)" if rate < 93 else "")
+            f"Pooled: {100 * np.mean(pooled[:, 0] < cutoff):.1f}% under the cutoff"
+            + (
+                f", {100 * np.mean(pooled[:, 0] < cutoff * pooled[:, 1]):.1f}% under the "
+                "calibrated cutoff"
+                if calibrated
+                else ""
             )
-            lines.append(f"| {name} | {rate:.1f}{flag} | {np.mean(ws):.2f} |")
+            + f"; one quantity's standard error {se:.1f}.",
+            "",
+            "| quantity | covers | mean statistic (χ²₁: 1) |"
+            + (" covers, calibrated | mean factor (≥ 1) |" if calibrated else ""),
+            "|---|---|---|" + ("---|---|" if calibrated else ""),
+        ]
+        for name, xs in quantities.items():
+            ws, fs = np.array(xs).T
+            cells = [_rated(100 * np.mean(ws < cutoff), se), f"{np.mean(ws):.2f}"]
+            if calibrated:
+                cells += [_rated(100 * np.mean(ws < cutoff * fs), se), f"{np.mean(fs):.2f}"]
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
         lines.append("")
     return "\n".join(lines)
+
+
+def _rated(rate: float, se: float) -> str:
+    flag = " **(low, beyond 3 s.e.)**" if rate < 95 - 3 * se else (" (low)" if rate < 93 else "")
+    return f"{rate:.1f}{flag}"
 
 
 def _item(name: str, item: dict[str, Any], kind: str, truth: float) -> dict[str, Any]:
@@ -312,26 +346,27 @@ def covers(item: dict[str, Any]) -> bool:
 
 def report(path: Path, structures: list[str] | None = None) -> str:
     """Return the coverage table (markdown) of the records in ``path``."""
-    by: dict[tuple[str, int], dict[str, list[dict[str, Any]]]] = defaultdict(
+    by: dict[tuple[str, int, int], dict[str, list[dict[str, Any]]]] = defaultdict(
         lambda: defaultdict(list)
     )
-    seconds: dict[tuple[str, int], list[float]] = defaultdict(list)
+    seconds: dict[tuple[str, int, int], list[float]] = defaultdict(list)
     commits: set[str] = set()
     for rec in _records(path):
-        key = (rec["structure"], rec["cases"])
+        key = (rec["structure"], rec["cases"], rec.get("calibrate", 0))
         seconds[key].append(rec["seconds"])
         commits.add(rec.get("commit", "?"))
         for item in rec["items"]:
             by[key][item["name"]].append(item)
     lines = [f"records from commit(s) {', '.join(sorted(commits))}", ""]
     order = list(designs()) if structures is None else structures
-    for key in sorted(by, key=lambda k: (order.index(k[0]) if k[0] in order else 99, k[1])):
+    for key in sorted(by, key=lambda k: (order.index(k[0]) if k[0] in order else 99, k[1], k[2])):
         if structures is not None and key[0] not in structures:
             continue
         t = np.array(seconds[key])
         lines += [
-            f"### {key[0]}, {key[1]:,} cases: {len(t)} logs, fit {np.median(t):.1f} s median "
-            f"({t.min():.1f}-{t.max():.1f})",
+            f"### {key[0]}, {key[1]:,} cases"
+            + (f", --calibrate {key[2]}" if key[2] else "")
+            + f": {len(t)} logs, fit {np.median(t):.1f} s median ({t.min():.1f}-{t.max():.1f})",
             "",
             "| quantity | truth | identified | covers (identified) | covers (all) | median width "
             "(identified) |",
@@ -390,6 +425,8 @@ def report(path: Path, structures: list[str] | None = None) -> str:
 
 def _method(method: str) -> str:
     """The kind of interval a method string names: Wald, profile, or profile along a ridge."""
+    if "calibrated cutoff" in method:
+        return "profile, calibrated"
     if method.startswith("observed information"):
         return "Wald"
     return "profile, ridge" if "ridge" in method else "profile"
@@ -424,11 +461,21 @@ def main() -> None:
         "per quantity instead of fitting: what coverage an exact profile interval would have",
     )
     parser.add_argument("--structures", nargs="+", default=None)
+    parser.add_argument(
+        "--calibrate",
+        type=int,
+        default=0,
+        metavar="N",
+        help="fit with --calibrate N (or, with --truth-ratio, record each parameter's bootstrap "
+        "factor at the optimum from N logs); records are keyed by it",
+    )
     args = parser.parse_args()
     if args.report:
         print(truth_report(args.out) if args.truth_ratio else report(args.out, args.structures))
         return
-    done = {(r["structure"], r["cases"], r["seed"]) for r in _records(args.out)}
+    done = {
+        (r["structure"], r["cases"], r["seed"], r.get("calibrate", 0)) for r in _records(args.out)
+    }
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
     ).stdout.strip()
@@ -439,10 +486,10 @@ def main() -> None:
             for step in args.plan:
                 name, cases = step.split(":")
                 for seed in range(first, min(first + batch, args.logs)):
-                    if (name, int(cases), seed) in done:
+                    if (name, int(cases), seed, args.calibrate) in done:
                         continue
                     make = truth_ratios if args.truth_ratio else one_log
-                    record = make(all_designs[name], int(cases), seed)
+                    record = make(all_designs[name], int(cases), seed, args.calibrate)
                     record["commit"] = commit
                     out.write(json.dumps(record) + "\n")
                     out.flush()

@@ -66,6 +66,17 @@ def fit_cmd(
             help="Fit one stratum of the log (its --stratum-col value); default: all pooled.",
         ),
     ] = None,
+    calibrate: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            max=100_000,
+            metavar="N",
+            help="Calibrate each identified interval's likelihood-ratio cutoff by a "
+            "parametric bootstrap of N logs drawn from the fitted model (a Bartlett "
+            "correction; 100 is typical, seconds to minutes); 0: the chi-square cutoff.",
+        ),
+    ] = 0,
     seed: SeedOpt = 0,
     fmt: FormatOpt = Fmt.table,
     *,
@@ -106,12 +117,14 @@ def fit_cmd(
     if matrix is None:
         if layers is not None:
             raise InputError("--stack predicts from a fitted matrix: give --matrix")
+        if calibrate:
+            raise InputError("--calibrate calibrates a fitted matrix's intervals: give --matrix")
         found = discover(histogram, max_modes=max_modes, seed=seed)
         data = {**found.to_dict(), "source": histogram.source, "polarity": histogram.polarity}
         emit(discovery_tables(data), fmt, data)
         return
     m = load_matrix(matrix)
-    result = fit_matrix(histogram, m, binary=binary, alpha=alpha, seed=seed)
+    result = fit_matrix(histogram, m, binary=binary, alpha=alpha, seed=seed, calibrate=calibrate)
     data = name_matrix(m, {**result.to_dict(layers), "polarity": histogram.polarity})
     if out is not None:
         from cofail.io import write_matrix

@@ -10,6 +10,7 @@ from scipy.stats import chi2
 
 from cofail.empirical import PatternHistogram
 from cofail.errors import InputError
+from cofail.fit._calibration import Calibration, bartlett_factors, recalibrated
 from cofail.fit._estimate import (
     Estimate,
     delta_interval,
@@ -60,6 +61,9 @@ class Fit:
     rivals: tuple[Rival, ...] = ()
     """Other explanations of the log (a nested mode merged or split) nearly as likely as the
     optimum: the parameters they disagree on are not identified."""
+    calibration: Calibration | None = None
+    """The likelihood ratio's cutoff calibrated by parametric bootstrap (``calibrate``), for
+    the parameters it was run on; ``None``: every interval at the χ²₁ cutoff."""
 
     @property
     def n_cases(self) -> float:
@@ -242,7 +246,10 @@ class Fit:
                 "likelihood, as on the boundary; each widened to every point found inside "
                 "the likelihood region"
                 + ("; V cells held at q = 1 (--binary)" if self.binary else "")
+                + "; "
+                + self._cutoff_said()
             ),
+            "calibration": None if self.calibration is None else self._calibration_dict(),
             "loglik": e.loglik,
             "structure": None if self.structure_check is None else self.structure_check.to_dict(),
             "modes": self.modes(),
@@ -252,6 +259,45 @@ class Fit:
             "fit": self.fit,
             "contradicted": list(self.contradicted),
             "prediction": self.predict(stack or self.layers),
+        }
+
+    def _cutoff_said(self) -> str:
+        cutoff = float(chi2.ppf(1 - self.alpha, 1))
+        c = self.calibration
+        if c is None:
+            return (
+                f"cutoff {cutoff:.3g} (chi-square, 1 df) for every interval, not calibrated "
+                "(--calibrate N: a parametric bootstrap of the likelihood ratio)"
+            )
+        scaled = sum(f > 1 for f in c.factors)
+        return (
+            f"cutoff {cutoff:.3g} (chi-square, 1 df), calibrated for the {len(c.which)} "
+            f"parameters it left identified by a parametric bootstrap ({c.replicates} logs "
+            f"drawn from the fitted model, seed {c.seed}): {scaled} of them at a larger "
+            "cutoff (the quantile times the likelihood ratio's mean over the logs; each "
+            "interval's method says which)"
+        )
+
+    def _calibration_dict(self) -> dict[str, Any]:
+        c = self.calibration
+        assert c is not None
+        labels = parameter_labels(self.structure, self.layers, self.groups.groups)
+        cutoff = float(chi2.ppf(1 - self.alpha, 1))
+        return {
+            "replicates": c.replicates,
+            "seed": c.seed,
+            "method": "parametric bootstrap of the likelihood-ratio statistic at the estimate "
+            "(Bartlett factor: its mean; cutoff: the chi-square quantile times the factor "
+            "where it exceeds 1)",
+            "parameters": [
+                {
+                    "parameter": labels[k],
+                    "factor": f,
+                    "standard_error": e,
+                    "cutoff": cutoff * max(1.0, f),
+                }
+                for k, f, e in zip(c.which, c.factors, c.errors, strict=True)
+            ],
         }
 
     def to_matrix(self, matrix: Matrix, note: str) -> Matrix:
@@ -309,6 +355,7 @@ def fit_matrix(
     binary: bool = False,
     alpha: float = 0.05,
     seed: int = 0,
+    calibrate: int = 0,
 ) -> Fit:
     """Return the common-cause model of ``matrix`` fitted to the log's pattern histogram.
 
@@ -319,6 +366,11 @@ def fit_matrix(
     matrix
         Says which cells may be non-zero: V, U and graded cells are estimated (V held at
         q = 1 with ``binary``), N cells are held at 0 and then tested one at a time.
+    calibrate
+        Replicates of a parametric bootstrap of the likelihood-ratio statistic (0: none).
+        Each parameter that the χ²₁ cutoff leaves identified gets its cutoff scaled by the
+        statistic's mean at the estimate over that many logs drawn from the fitted model
+        (a Bartlett correction, ``_calibration``), where that mean exceeds 1.
 
     Examples
     --------
@@ -386,6 +438,23 @@ def fit_matrix(
         params, loglik, more = em(estimate.better, structure, bits, counts)
         iterations += more
     check = check_structure(structure, layers, groups.groups, seed=seed)
+    found = (
+        *rivals(params, estimate.loglik, structure, bits, counts, RIVAL * chi2.ppf(1 - alpha, 1)),
+        *absent_inner(params, structure, estimate.low, check.unidentified),
+    )
+    calibration = None
+    if calibrate > 0:
+        theta = params.vector(structure)
+        moved = {k for x in found for k in x.parameters} | set(check.unidentified)
+        which = tuple(
+            int(k)
+            for k in np.flatnonzero(estimate.interior & ~estimate.loose)
+            if int(k) not in moved and 0 < theta[k] < 1
+        )
+        calibration = bartlett_factors(params, structure, bits, counts, which, calibrate, seed)
+        estimate = recalibrated(
+            estimate, calibration, structure, bits, counts, float(chi2.ppf(1 - alpha, 1))
+        )
     fit = Fit(
         layers=layers,
         groups=groups,
@@ -400,12 +469,8 @@ def fit_matrix(
         source=histogram.source,
         seed=seed,
         structure_check=check,
-        rivals=(
-            *rivals(
-                params, estimate.loglik, structure, bits, counts, RIVAL * chi2.ppf(1 - alpha, 1)
-            ),
-            *absent_inner(params, structure, estimate.low, check.unidentified),
-        ),
+        rivals=found,
+        calibration=calibration,
     )
     return replace(fit, contradicted=tuple(_contradicted(fit, matrix)))
 
