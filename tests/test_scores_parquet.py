@@ -117,3 +117,31 @@ def test_attack_and_honest_parquet_read_together_keep_the_attack_error_first(
     pq.write_table(_table(rng, 300, 0), attack)  # the attack set good again: the honest error
     with pytest.raises(InputError, match=r"h\.parquet: row 8 "):
         read_scores(LogSpec(wide=True, honest=(str(honest),)), [attack])
+
+
+def test_the_row_group_read_leaves_pandas_and_matplotlib_unloaded(tmp_path: Path) -> None:
+    """pyarrow's ``to_numpy`` imports pandas (2 s in a cold process, more than reading 10^7
+    rows of 8 layers): the read takes the values from the buffers instead, and ``cofail
+    scores`` without --report draws nothing. Checked in a fresh interpreter."""
+    import json
+    import subprocess
+    import sys
+
+    rng = np.random.default_rng(5)
+    table = _table(rng, 2_000, 0).drop_columns(["f64"])
+    pq.write_table(table, tmp_path / "a.parquet", row_group_size=300)
+    pq.write_table(_table(rng, 1_500, 0).drop_columns(["f64"]), tmp_path / "h.parquet")
+    program = (
+        "import sys, io, contextlib\n"
+        "from cofail.cli import main\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out):\n"
+        f"    code = main(['scores', {str(tmp_path / 'a.parquet')!r}, '--wide', '--honest', "
+        f"{str(tmp_path / 'h.parquet')!r}, '--budget', '5%', '-f', 'json'])\n"
+        "print(code, 'pandas' in sys.modules, 'matplotlib' in sys.modules)\n"
+        "print(out.getvalue())\n"
+    )
+    run = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True)
+    first, _, rest = run.stdout.partition("\n")
+    assert first == "0 False False", run.stderr
+    assert [x["layer"] for x in json.loads(rest)["layers"]] == ["f32", "i64", "u8"]

@@ -148,6 +148,26 @@ def load_matrix(spec: str | None) -> Matrix:
     return read_matrix(spec)
 
 
+def import_meanwhile(module: str) -> None:
+    """Start importing ``module`` on a background thread, for a command that will need it
+    after work that leaves the interpreter idle (a log read by pyarrow's threads): a later
+    ``import`` of it waits for this one, and an error is raised there again, not lost. The
+    thread is not a daemon: a command that stops early waits for the import before the
+    interpreter exits, rather than tearing down a half-imported extension.
+
+    >>> import_meanwhile("json")
+    """
+    import contextlib
+    import importlib
+    import threading
+
+    def load() -> None:
+        with contextlib.suppress(Exception):  # the command's own import raises it again
+            importlib.import_module(module)
+
+    threading.Thread(target=load, name=f"import {module}").start()
+
+
 def emit(tables: list[Table], fmt: Fmt, data: dict[str, Any]) -> None:
     """Print a command's result: coloured tables on a terminal, else the chosen format."""
     if fmt is Fmt.table:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import hypergeom
 
 __all__ = ["fisher_two_sided"]
 
@@ -28,6 +27,8 @@ def fisher_two_sided(
     two tails: the observed side is a cdf (or sf) and the far side starts where a vectorised
     binary search finds the pmf falling below the observed value. O(T log n) for T tables.
     """
+    from scipy.stats import hypergeom  # 0.6 s to import: here, where it is needed
+
     x = np.asarray(n11, dtype=np.int64)
     m = (x + np.asarray(n10) + np.asarray(n01) + np.asarray(n00)).astype(np.int64)
     k = (x + np.asarray(n01)).astype(np.int64)  # successes in the population: column 1
