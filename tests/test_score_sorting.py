@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from cofail.scores import _analysis, _roc, _sorting
+from cofail.scores import _analysis, _polish, _roc, _sorting
 from cofail.scores._roc import mann_whitney_auc
 from cofail.scores._sorting import radix_available, sort_scores
 
@@ -38,6 +38,7 @@ def test_radix_sort_is_built_where_required() -> None:
     assert radix_available(), "setup.py did not build cofail.scores._radix"
     assert _roc._columns is not None, "setup.py did not build cofail.scores._columns"
     assert _analysis._columns is _roc._columns
+    assert _polish._columns is _roc._columns
 
 
 def _same_sort(got: np.ndarray, column: np.ndarray) -> None:
@@ -78,6 +79,21 @@ def test_radix_sort_hands_a_nan_to_numpy() -> None:
     column[500] = np.nan
     got = sort_scores(column)
     assert np.isnan(got[-1]) and np.array_equal(got, np.sort(column), equal_nan=True)
+
+
+@needs_radix
+def test_radix_sort_into_reused_buffers() -> None:
+    """Columns of several lengths sorted into one pair of buffers (as each thread of the
+    analysis does): each result is its column's sort, and the input is untouched."""
+    rng = np.random.default_rng(4)
+    out, spare = np.empty(300_000), np.empty(300_000)
+    for n in (300_000, 70_000, 250_000):
+        column = rng.normal(size=n)
+        before = column.copy()
+        got = sort_scores(column, out, spare)
+        assert np.shares_memory(got, out) and len(got) == n
+        _same_sort(got.copy(), column)
+        assert np.array_equal(column, before)
 
 
 def test_numpy_fallback_gives_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -217,3 +233,40 @@ def test_sorted_positions_equal_searchsorted(
     left, right = _roc._positions(h, x)
     assert np.array_equal(left, np.searchsorted(h, x, "left"))
     assert np.array_equal(right, np.searchsorted(h, x, "right"))
+
+
+# -- a polish's top block: the cases at or above a bound ---------------------------------------
+
+
+@pytest.fixture(params=MERGES)
+def block(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each test of the top block runs on the compiled selection and on NumPy's."""
+    return _kernel_or_numpy(request, monkeypatch, _polish)
+
+
+@settings(max_examples=200, derandomize=True, deadline=None, suppress_health_check=FIXED)
+@given(
+    arrays(np.float64, st.integers(0, 300), elements=finite_or_inf),
+    st.sampled_from(SPECIAL),
+    st.integers(0, 3),
+)
+def test_at_least_equals_a_mask(block: str, column: np.ndarray, bound: float, seed: int) -> None:
+    members = None if seed == 0 else np.random.default_rng(seed).random(len(column)) < 0.5
+    keep = column >= bound if members is None else (column >= bound) & members
+    index, values = _polish._at_least(column, bound, members)
+    assert np.array_equal(index, np.flatnonzero(keep))
+    assert np.array_equal(values.view(np.uint64), column[keep].view(np.uint64))  # ±0 as given
+
+
+def test_top_block_holds_the_largest_scores_of_a_strided_fold(block: str) -> None:
+    rng = np.random.default_rng(12)
+    scores = np.round(rng.normal(size=(400_000, 2)), 2)  # C order (strided), ties
+    members = rng.random(400_000) < 0.5
+    for size in (1, 1_000, 20_001):
+        index, values = _polish._top_block(scores[:, 0], size, members)
+        assert len(index) >= size and members[index].all()
+        assert np.array_equal(values, scores[index, 0])
+        kept = np.sort(scores[members, 0])[::-1]
+        # every member scoring above the block's lowest is in it
+        assert np.count_nonzero(kept >= values.min()) == len(index)
+        assert values.min() <= kept[size - 1]

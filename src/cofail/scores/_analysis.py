@@ -346,11 +346,20 @@ def analyse_scores(
     first_a = np.full(scored.n_attack, len(grid), dtype=np.uint8)
     first_h = np.full(scored.n_honest, len(grid), dtype=np.uint8)
     lock = threading.Lock()
+    # Each thread sorts its layers into the same three buffers (honest, attack, scratch):
+    # fresh memory for every sort cost its page faults, 40 % of the sort at 10^7 cases.
+    local = threading.local()
 
     def one_layer(i: int) -> tuple[float, tuple[float, Any, Any, str, Any, str | None]]:
         """Layer i's threshold, AUC, intervals and ROC, and its row of the curve: its two
-        sorted columns serve them all and are dropped after (each column sorted once)."""
-        h_sorted, a_sorted = sort_scores(scored.honest[:, i]), sort_scores(scored.attack[:, i])
+        sorted columns serve them all and are dropped after (each column sorted once, into
+        this thread's buffers: nothing returned refers to them)."""
+        if not hasattr(local, "buffers"):
+            n_h, n_a = scored.n_honest, scored.n_attack
+            local.buffers = (np.empty(n_h), np.empty(n_a), np.empty(max(n_h, n_a)))
+        out_h, out_a, spare = local.buffers
+        h_sorted = sort_scores(scored.honest[:, i], out_h, spare)
+        a_sorted = sort_scores(scored.attack[:, i], out_a, spare)
         t = fixed[i] if i in fixed else budget_threshold(h_sorted, budget, spec.threshold_rule)
         auc = mann_whitney_auc(h_sorted, a_sorted)
         iv = layer_intervals(
@@ -383,6 +392,8 @@ def analyse_scores(
             done = list(pool.map(one_layer, range(d)))
     else:
         done = [one_layer(i) for i in range(d)]
+    if hasattr(local, "buffers"):  # this thread's (the pool's threads freed theirs on exit)
+        del local.buffers
     oriented = [t for t, _ in done]
     parts = [part for _, part in done]
     thresholds = layer_thresholds(scored, oriented, dict(spec.layer_thresholds))

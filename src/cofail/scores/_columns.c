@@ -24,7 +24,16 @@
  *       first budget at which the case is flagged (score > threshold), m when none is. A
  *       branch-free lower bound over the thresholds, eight cases side by side.
  *
- * Both compare doubles as C does (-0.0 == +0.0), as NumPy's searchsorted does. NaNs are
+ *   at_least(index, values, column, bound, members) -> count
+ *       column: contiguous float64 scores; members: a uint8 (bool) buffer as long as column,
+ *       or empty for every case; index (int64) and values (float64): writable buffers at least
+ *       as long as column. Writes the positions i, ascending, of the cases (members) with
+ *       column[i] >= bound into index[:count] and their scores into values[:count], and
+ *       returns count: NumPy's flatnonzero of the mask and the gather after it, in one
+ *       branch-free pass (each case is written at the next free place, which moves on only
+ *       when the case is kept), without the mask and without the gather's second read.
+ *
+ * All compare doubles as C does (-0.0 == +0.0), as NumPy's searchsorted does. NaNs are
  * refused by the readers before any analysis. The GIL is released: two layers run at once.
  */
 #define PY_SSIZE_T_CLEAN
@@ -172,6 +181,53 @@ done:
     return result;
 }
 
+static Py_ssize_t select_at_least(int64_t *index, double *values, const double *x, Py_ssize_t n,
+                                  double bound, const uint8_t *members) {
+    Py_ssize_t c = 0;
+    if (members == NULL) {
+        for (Py_ssize_t i = 0; i < n; i++) {
+            double v = x[i];
+            index[c] = (int64_t)i;
+            values[c] = v;
+            c += (v >= bound);
+        }
+    } else {
+        for (Py_ssize_t i = 0; i < n; i++) {
+            double v = x[i];
+            index[c] = (int64_t)i;
+            values[c] = v;
+            c += (v >= bound) & (members[i] != 0);
+        }
+    }
+    return c;
+}
+
+static PyObject *at_least(PyObject *self, PyObject *args) {
+    (void)self;
+    Py_buffer index, values, x, members;
+    double bound;
+    if (!PyArg_ParseTuple(args, "w*w*y*dy*", &index, &values, &x, &bound, &members)) return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t n = x.len / (Py_ssize_t)sizeof(double);
+    if (x.len % (Py_ssize_t)sizeof(double) || index.len < n * (Py_ssize_t)sizeof(int64_t) ||
+        values.len < n * (Py_ssize_t)sizeof(double) || (members.len != 0 && members.len != n)) {
+        PyErr_SetString(PyExc_ValueError, "at_least: buffer sizes do not match");
+        goto done;
+    }
+    Py_ssize_t count;
+    Py_BEGIN_ALLOW_THREADS;
+    count = select_at_least(index.buf, values.buf, x.buf, n, bound,
+                            members.len ? (const uint8_t *)members.buf : NULL);
+    Py_END_ALLOW_THREADS;
+    result = PyLong_FromSsize_t(count);
+done:
+    PyBuffer_Release(&index);
+    PyBuffer_Release(&values);
+    PyBuffer_Release(&x);
+    PyBuffer_Release(&members);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"mann_whitney_counts", mann_whitney_counts, METH_VARARGS,
      "mann_whitney_counts(honest, attack) -> (below, ties): pairs with honest < attack and\n"
@@ -182,6 +238,9 @@ static PyMethodDef methods[] = {
     {"first_flagged", first_flagged, METH_VARARGS,
      "first_flagged(out, column, ascending): out[i] = the thresholds (ascending, at most 255)\n"
      "not below column[i], as uint8."},
+    {"at_least", at_least, METH_VARARGS,
+     "at_least(index, values, column, bound, members) -> count: the positions (int64) and\n"
+     "scores of the cases (members: uint8, or empty for all) with column >= bound."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -89,16 +89,22 @@ class CrossValidation:
         return self.false_positives / self.n_honest
 
 
-def _folds(permutation: np.ndarray, k: int) -> np.ndarray:
-    """Each case's fold, ``permutation % k``, computed in 32 bits (a 64-bit division a case
-    costs 0.2 s on 10^7 cases; the 32-bit one a tenth of that).
+def _folds(rng: np.random.Generator, n: int, k: int) -> np.ndarray:
+    """Each of ``n`` cases' fold of ``k``: ``rng.permutation(n) % k``, the same draw, as one
+    byte a case. A shuffle moves the same positions whatever the array holds, so shuffling
+    the labels ``arange(n) % k`` gives the folds of the permutation; it takes a fifth of the
+    time at 10^7 cases (the permutation's 8-byte indices miss the cache).
 
-    >>> _folds(np.array([3, 0, 4, 1, 2]), 2).tolist()
-    [1, 0, 0, 1, 0]
+    >>> rng = np.random.default_rng(3)
+    >>> f = _folds(rng, 11, 3)
+    >>> f.dtype, f.tolist() == (np.random.default_rng(3).permutation(11) % 3).tolist()
+    (dtype('uint8'), True)
     """
-    if len(permutation) < 2**31:
-        permutation = permutation.astype(np.int32)
-    return permutation % k
+    labels = np.empty(n, dtype=np.uint8)
+    for f in range(k):
+        labels[f::k] = f  # arange(n) % k (np.resize: 30 times slower)
+    rng.shuffle(labels)
+    return labels
 
 
 def evaluate(
@@ -534,8 +540,8 @@ def cross_validate(
     if honest.shape[0] < k or attack.shape[0] < k:
         raise InputError(f"cross-validation needs at least {k} honest and {k} attack cases")
     rng = np.random.default_rng(seed)
-    fold_h = _folds(rng.permutation(honest.shape[0]), k)
-    fold_a = _folds(rng.permutation(attack.shape[0]), k)
+    fold_h = _folds(rng, honest.shape[0], k)
+    fold_a = _folds(rng, attack.shape[0], k)
     # Folds as indices: a large log's folds are read through them, not copied.
     tests = [(np.flatnonzero(fold_h == f), np.flatnonzero(fold_a == f)) for f in range(k)]
     caught = fp = 0

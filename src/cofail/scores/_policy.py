@@ -40,7 +40,7 @@ import numpy as np
 
 from cofail.errors import InputError
 from cofail.intervals import wilson
-from cofail.scores._combine import combine
+from cofail.scores._combine import _folds, combine
 from cofail.scores._kde import GaussianKDE
 from cofail.scores._sorting import sort_scores
 
@@ -438,8 +438,7 @@ def evaluate_policies(
             out_of[f.name] = (_caught(f, test_attack), len(test_attack))
     elif folds >= 2:
         rng = np.random.default_rng(seed)
-        fold_h = rng.permutation(len(honest)) % folds
-        fold_a = rng.permutation(len(attack)) % folds
+        fold_h, fold_a = _folds(rng, len(honest), folds), _folds(rng, len(attack), folds)
         sums: dict[str, list[float]] = {}
         for k in range(folds):
             train = _fit_all(honest[fold_h != k], attack[fold_a != k], model, names, region_grid)

@@ -21,11 +21,18 @@ as the direct one does: the thresholds are the same to the bit (tested on logs w
 from __future__ import annotations
 
 import math
+from types import ModuleType
 from typing import Any, Literal
 
 import numpy as np
 
+from cofail._extensions import optional_extension
+
 __all__ = ["polish", "polish_any"]
+
+_columns: ModuleType | None = optional_extension("cofail.scores._columns")
+"""The compiled selection of a top block (``_columns.c``), or ``None``: NumPy's (tests set it
+so)."""
 
 Rule = Literal["any", "all"]
 Rows = tuple[np.ndarray, np.ndarray] | None
@@ -218,12 +225,32 @@ def _top_block(
     k = min(m - 1, math.ceil(1.3 * size * m / max(n, 1)) + 10)
     bound = float(np.partition(sample, m - 1 - k)[m - 1 - k])  # the sample's order statistic
     for attempt in range(2):
-        keep = column >= bound
-        if members is not None:
-            keep &= members
-        index = np.flatnonzero(keep)
+        index, values = _at_least(column, bound, members)
         if len(index) >= size or attempt == 1:
             break
-        values = column if members is None else column[members]
-        bound = float(np.partition(values, len(values) - size)[len(values) - size])
+        kept = column if members is None else column[members]
+        bound = float(np.partition(kept, len(kept) - size)[len(kept) - size])
+    return index, values
+
+
+def _at_least(
+    column: np.ndarray, bound: float, members: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Positions (ascending) and scores of the cases (of ``members``) scoring >= ``bound``.
+
+    >>> _at_least(np.array([3.0, 1.0, 2.0, 5.0]), 2.0, np.array([True, True, False, True]))
+    (array([0, 3]), array([3., 5.]))
+    """
+    if _columns is not None and column.dtype == np.float64:
+        # one pass, no mask (at 2 million of 10^7 cases: 35 ms against 170 ms). The outputs
+        # are sized for every case; only the pages written become resident.
+        x = np.ascontiguousarray(column)
+        index, values = np.empty(len(x), dtype=np.int64), np.empty(len(x))
+        keep = b"" if members is None else np.ascontiguousarray(members, dtype=np.bool_)
+        count = _columns.at_least(index, values, x, bound, keep)
+        return index[:count], values[:count]
+    keep_mask = column >= bound
+    if members is not None:
+        keep_mask &= members
+    index = np.flatnonzero(keep_mask)
     return index, column[index]

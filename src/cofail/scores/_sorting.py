@@ -33,8 +33,16 @@ def radix_available() -> bool:
     return _radix is not None
 
 
-def sort_scores(column: np.ndarray) -> np.ndarray:
+def sort_scores(
+    column: np.ndarray, out: np.ndarray | None = None, spare: np.ndarray | None = None
+) -> np.ndarray:
     """Return a sorted copy of a float64 column, ascending: ``np.sort(column)``'s values.
+
+    ``out`` and ``spare``, float64 buffers at least as long as the column, are the radix
+    sort's output (the result is then a prefix of ``out``) and scratch: a caller that sorts
+    many columns passes the same ones each time, and saves the page faults of fresh memory
+    (on 10^7 scores here, 0.1 s of a sort's 0.26 s). Elsewhere, or without them, the result is
+    new memory.
 
     Zeros of both signs compare equal and may come in either order, as with NumPy; NaNs (which
     the readers refuse before any analysis) go last, as with NumPy.
@@ -42,10 +50,12 @@ def sort_scores(column: np.ndarray) -> np.ndarray:
     >>> sort_scores(np.array([2.0, -1.0, np.inf, 0.5])).tolist()
     [-1.0, 0.5, 2.0, inf]
     """
-    if _radix is None or len(column) < _RADIX_MIN or column.dtype != np.float64:
+    n = len(column)
+    if _radix is None or n < _RADIX_MIN or column.dtype != np.float64:
         return np.sort(column)
     source = np.ascontiguousarray(column)
-    out = np.empty_like(source)
-    if not _radix.sort_float64(out, source, np.empty_like(source)):
+    target = np.empty_like(source) if out is None else out[:n]
+    scratch = np.empty_like(source) if spare is None else spare[:n]
+    if not _radix.sort_float64(target, source, scratch):
         return np.sort(column)  # a NaN: NumPy's sort puts it last
-    return out
+    return target
