@@ -9,7 +9,7 @@ Wald interval alone put 20 widths from the truth for simulation seed 5. Target: 
 
 Run:
 
-    .venv/bin/python benchmarks/fit_benchmark.py [--seeds 0 5]
+    .venv/bin/python benchmarks/fit_benchmark.py [--seeds 0 5] [--calibrate N]
 """
 
 from __future__ import annotations
@@ -30,6 +30,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 5])
     parser.add_argument("--cases", type=int, default=200_000)
+    parser.add_argument(
+        "--calibrate", type=int, default=0, metavar="N",
+        help="fit with --calibrate N (the cutoff calibrated by N bootstrap logs)",
+    )  # fmt: skip
     args = parser.parse_args()
     m = catalog.load("dung-mai-2025")
     scenario = Scenario(p_default=0.08, residual_default=0.03)
@@ -38,7 +42,7 @@ def main() -> None:
         histogram = histogram_from_arrow(log, LogSpec(wide=True), f"simulated, seed {seed}")
         for binary in (False, True):
             start = time.perf_counter()
-            fitted = fit_matrix(histogram, m, binary=binary)
+            fitted = fit_matrix(histogram, m, binary=binary, calibrate=args.calibrate)
             fitting = time.perf_counter() - start
             data = fitted.to_dict()  # the prediction's profile interval is made here
             seconds = time.perf_counter() - start
@@ -56,6 +60,12 @@ def main() -> None:
                 f"{al_gen['p']:.4f} [{lo:.4f}, {hi:.4f}] identified {al_gen['identified']}; "
                 f"{profiled} Wald intervals replaced by profiles; structure rank "
                 f"{data['structure']['rank']} of {data['structure']['parameters']}"
+                + (
+                    f"; calibrated {len(data['calibration']['parameters'])} parameters by "
+                    f"{args.calibrate} bootstrap logs"
+                    if data["calibration"]
+                    else "; cutoff not calibrated"
+                )
             )
 
 

@@ -25,6 +25,11 @@ about ten hours on one core; ``--round-robin`` spreads a shorter run over them):
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 nice -n 19 .venv/bin/python \\
         benchmarks/fit_coverage.py --out /tmp/fit_coverage.jsonl --logs 200
     .venv/bin/python benchmarks/fit_coverage.py --out /tmp/fit_coverage.jsonl --report
+
+``--calibrate N`` fits with ``fit --calibrate N`` (the records keyed by it, so one file holds
+both); with ``--truth-ratio`` it records, beside the statistic at the truth, each parameter's
+bootstrap factor at the optimum, and the report gives the coverage an exact profile interval at
+the calibrated cutoff would have.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy.special import logit
 
-from cofail.fit._estimate import Estimate, _pinned
+from cofail.fit._estimate import BOUNDARY, Estimate, _along, _hessian, _pinned
 from cofail.fit._latent import Params, Structure, em, fixed, pattern_log_probs, quasi_newton
 from cofail.fit._latent import states as all_patterns
 from cofail.fit._profile import EM_STEPS, Profile, profile_end
@@ -65,8 +65,9 @@ def bartlett_factors(
     Each replicate is a multinomial draw of the log's number of cases over every failure
     pattern, with the model's pattern probabilities (exactly a simulated log's histogram). Its
     maximum is EM from ``params`` (the replicate's truth), at most ``EM_STEPS`` steps, climbed
-    on by quasi-Newton; each held maximum is the better of quasi-Newton from ``params`` and
-    from the replicate's maximum, the parameter held at its value in ``params``; the
+    on by quasi-Newton; each held maximum (the parameter at its value in ``params``) is
+    quasi-Newton from the replicate's maximum moved along the ridge the information predicts,
+    and also from ``params`` where the statistic is above 0.5 (``_held_maxima``); the
     replicate's maximum is taken as the highest point found.
 
     Examples
@@ -92,7 +93,6 @@ def bartlett_factors(
     probs = np.exp(pattern_log_probs(params, every))
     probs = probs / probs.sum()
     n = round(float(counts.sum()))
-    theta = params.vector(s)
     rng = np.random.default_rng(seed)
     w = np.zeros((replicates, len(which)))
     for b in range(replicates):
@@ -101,11 +101,7 @@ def bartlett_factors(
         b_bits, b_counts = every[keep], drawn[keep].astype(float)
         start, _, _ = em(params, s, b_bits, b_counts, max_iter=EM_STEPS)
         optimum, top = quasi_newton(start, s, b_bits, b_counts)
-        held = np.full(len(which), -np.inf)
-        for j, k in enumerate(which):
-            for begin in (params, optimum):
-                held_s, point = fixed(s, k, float(theta[k]), begin)
-                held[j] = max(held[j], quasi_newton(point, held_s, b_bits, b_counts)[1])
+        held = _held_maxima(params, optimum, top, s, b_bits, b_counts, which)
         top = max(top, float(held.max(initial=-np.inf)))
         w[b] = np.maximum(0.0, 2 * (top - held))
     spread = w.std(axis=0, ddof=1) / np.sqrt(replicates) if replicates > 1 else np.zeros(len(which))
@@ -117,6 +113,44 @@ def bartlett_factors(
         errors=tuple(float(x) for x in spread),
         statistics=w,
     )
+
+
+def _held_maxima(
+    params: Params,
+    optimum: Params,
+    top: float,
+    s: Structure,
+    bits: np.ndarray,
+    counts: np.ndarray,
+    which: tuple[int, ...],
+) -> np.ndarray:
+    """Return the log-likelihood maximised with each parameter of ``which`` held at its value
+    in ``params``: quasi-Newton from the replicate's ``optimum`` moved there along the
+    observed information's regression (the others' conditional mean, to second order the
+    held maximum), and again from ``params`` where the statistic comes out above 0.5 (a held
+    start can stop on a poorer local maximum and overstate it)."""
+    theta, at = params.vector(s), optimum.vector(s)
+    interior = (at > BOUNDARY) & (at < 1 - BOUNDARY)
+    idx = np.flatnonzero(interior)
+    covariance = None
+    if idx.size:
+        information = -_hessian(optimum, s, bits, counts, interior)
+        values, vectors = np.linalg.eigh(information)
+        if values.min() > 1e-8 * max(1.0, float(values.max())):
+            covariance = (vectors / values) @ vectors.T
+    held = np.full(len(which), -np.inf)
+    for j, k in enumerate(which):
+        begin = optimum
+        if covariance is not None and interior[k]:
+            pos = int(np.searchsorted(idx, k))
+            step = float(logit(np.clip(theta[k], 1e-12, 1 - 1e-12)) - logit(at[k]))
+            begin = _along(optimum, s, idx, covariance, pos, step)
+        held_s, point = fixed(s, k, float(theta[k]), begin)
+        held[j] = quasi_newton(point, held_s, bits, counts)[1]
+        if 2 * (top - held[j]) > 0.5:
+            held_s, point = fixed(s, k, float(theta[k]), params)
+            held[j] = max(held[j], quasi_newton(point, held_s, bits, counts)[1])
+    return held
 
 
 def recalibrated(

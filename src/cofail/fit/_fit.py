@@ -25,7 +25,14 @@ from cofail.fit._estimate import (
 from cofail.fit._groups import ModeGroups, group_modes
 from cofail.fit._identifiability import StructureCheck, check_structure, parameter_labels
 from cofail.fit._latent import Params, Structure, em
-from cofail.fit._nested import RIVAL, Rival, absent_inner, other_explanations, rivals
+from cofail.fit._nested import (
+    RIVAL,
+    Rival,
+    absent_inner,
+    other_explanations,
+    rivals,
+    swapped_explanations,
+)
 from cofail.fit._prediction import prediction_end
 from cofail.model import Matrix
 
@@ -90,6 +97,22 @@ class Fit:
                 f"{'+'.join(g)}'s p interval reaches 0: the log allows {'+'.join(g)} absent and "
                 f"{'+'.join(h)} standing for both (present on the cases of either, its q on the "
                 "layers it alone is exposed to scaled down)"
+            )
+        elif rival is not None and rival.swapped:
+            g, h = (self.groups.groups[x] for x in (rival.inner, rival.outer))
+            shared = [
+                self.layers[i]
+                for i in np.flatnonzero(
+                    self.groups.support[:, rival.inner] & self.groups.support[:, rival.outer]
+                )
+            ]
+            notes.append(
+                f"another explanation of the log is nearly as likely (likelihood ratio "
+                f"{rival.deviance:.3g}): {'+'.join(g)} and {'+'.join(h)} swapped on "
+                f"{_and(shared)}, with {'+'.join(g)}'s p {rival.params.p[rival.inner]:.3g} and "
+                f"{'+'.join(h)}'s {rival.params.p[rival.outer]:.3g}: the log tells their "
+                "columns apart only weakly, and near such a swap the likelihood ratio is not "
+                "chi-square (its intervals would cover less often than they say)"
             )
         elif rival is not None:
             g, h = (self.groups.groups[x] for x in (rival.inner, rival.outer))
@@ -414,7 +437,16 @@ def fit_matrix(
     # where the best start ended, so that both branches of the likelihood are in the region.
     best = max(ends, key=lambda f: f[1])[0]
     ends += maximise_all(
-        structure, bits, counts, [x for _, _, x in other_explanations(best, structure)]
+        structure,
+        bits,
+        counts,
+        [
+            x
+            for _, _, x in (
+                *other_explanations(best, structure),
+                *swapped_explanations(best, structure),
+            )
+        ],
     )
     params, loglik, iterations = max(ends, key=lambda f: f[1])
     region = tuple(f[0] for f in ends)
