@@ -251,11 +251,18 @@ def block(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> st
     st.integers(0, 3),
 )
 def test_at_least_equals_a_mask(block: str, column: np.ndarray, bound: float, seed: int) -> None:
-    members = None if seed == 0 else np.random.default_rng(seed).random(len(column)) < 0.5
+    rng = np.random.default_rng(seed)
+    members = None if seed == 0 else rng.random(len(column)) < 0.5
     keep = column >= bound if members is None else (column >= bound) & members
-    index, values = _polish._at_least(column, bound, members)
+    threshold = float(rng.choice(SPECIAL))
+    start = rng.integers(0, 3, len(column)).astype(np.int16)  # counts of earlier layers
+    flags = start.copy()
+    index, values = _polish._at_least(column, bound, members, (flags, threshold))
     assert np.array_equal(index, np.flatnonzero(keep))
     assert np.array_equal(values.view(np.uint64), column[keep].view(np.uint64))  # ±0 as given
+    above = column > threshold if members is None else (column > threshold) & members
+    assert np.array_equal(flags, start + above)
+    assert np.array_equal(_polish._at_least(column, bound, members)[0], index)  # no flags
 
 
 def test_top_block_holds_the_largest_scores_of_a_strided_fold(block: str) -> None:

@@ -13,6 +13,7 @@ score beside the outcome.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -248,8 +249,13 @@ def _refuse_bad_score(
     The row is found in the scores as read, not by a DuckDB filter: DuckDB's ``isnan`` is
     false on a NaN read from Parquet (DuckDB 2.0.1), so a filter would let it through.
     """
-    first = [np.flatnonzero(~np.isfinite(scores[:, i]))[:1] for i in range(len(layers))]
-    found = [(int(f[0]), i) for i, f in enumerate(first) if len(f)]
+    # A finite sum means every score is finite (a NaN or an infinity makes it NaN or
+    # infinite); only a column whose sum is not (or overflows) is searched for the row.
+    with np.errstate(over="ignore", invalid="ignore"):  # the sum's overflow is the check's
+        sums = [float(scores[:, i].sum()) for i in range(len(layers))]
+    suspect = [i for i, total in enumerate(sums) if not math.isfinite(total)]
+    first = [(i, np.flatnonzero(~np.isfinite(scores[:, i]))[:1]) for i in suspect]
+    found = [(int(f[0]), i) for i, f in first if len(f)]
     if not found:
         return
     row, i = min(found)

@@ -24,7 +24,7 @@
  *       first budget at which the case is flagged (score > threshold), m when none is. A
  *       branch-free lower bound over the thresholds, eight cases side by side.
  *
- *   at_least(index, values, column, bound, members) -> count
+ *   at_least(index, values, column, bound, members, flags, threshold) -> count
  *       column: contiguous float64 scores; members: a uint8 (bool) buffer as long as column,
  *       or empty for every case; index (int64) and values (float64): writable buffers at least
  *       as long as column. Writes the positions i, ascending, of the cases (members) with
@@ -32,6 +32,9 @@
  *       returns count: NumPy's flatnonzero of the mask and the gather after it, in one
  *       branch-free pass (each case is written at the next free place, which moves on only
  *       when the case is kept), without the mask and without the gather's second read.
+ *       flags: a writable int16 buffer as long as column, or empty; where given, the same
+ *       pass adds 1 to flags[i] for each case (member) with column[i] > threshold (a
+ *       polish's count of the layers flagging each case: one read of the column for both).
  *
  * All compare doubles as C does (-0.0 == +0.0), as NumPy's searchsorted does. NaNs are
  * refused by the readers before any analysis. The GIL is released: two layers run at once.
@@ -181,43 +184,56 @@ done:
     return result;
 }
 
-static Py_ssize_t select_at_least(int64_t *index, double *values, const double *x, Py_ssize_t n,
-                                  double bound, const uint8_t *members) {
+/* The loop of at_least: FLAGS and MEMBERS are compile-time constants in each call below, so
+ * each variant is its own branch-free loop. */
+static inline Py_ssize_t select_loop(int64_t *index, double *values, const double *x,
+                                     Py_ssize_t n, double bound, const uint8_t *members,
+                                     int16_t *flags, double threshold, const int use_members,
+                                     const int use_flags) {
     Py_ssize_t c = 0;
-    if (members == NULL) {
-        for (Py_ssize_t i = 0; i < n; i++) {
-            double v = x[i];
-            index[c] = (int64_t)i;
-            values[c] = v;
-            c += (v >= bound);
-        }
-    } else {
-        for (Py_ssize_t i = 0; i < n; i++) {
-            double v = x[i];
-            index[c] = (int64_t)i;
-            values[c] = v;
-            c += (v >= bound) & (members[i] != 0);
-        }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        double v = x[i];
+        int member = use_members ? (members[i] != 0) : 1;
+        if (use_flags) flags[i] += (int16_t)((v > threshold) & member);
+        index[c] = (int64_t)i;
+        values[c] = v;
+        c += (v >= bound) & member;
     }
     return c;
 }
 
+static Py_ssize_t select_at_least(int64_t *index, double *values, const double *x, Py_ssize_t n,
+                                  double bound, const uint8_t *members, int16_t *flags,
+                                  double threshold) {
+    if (members == NULL && flags == NULL)
+        return select_loop(index, values, x, n, bound, NULL, NULL, threshold, 0, 0);
+    if (members == NULL)
+        return select_loop(index, values, x, n, bound, NULL, flags, threshold, 0, 1);
+    if (flags == NULL)
+        return select_loop(index, values, x, n, bound, members, NULL, threshold, 1, 0);
+    return select_loop(index, values, x, n, bound, members, flags, threshold, 1, 1);
+}
+
 static PyObject *at_least(PyObject *self, PyObject *args) {
     (void)self;
-    Py_buffer index, values, x, members;
-    double bound;
-    if (!PyArg_ParseTuple(args, "w*w*y*dy*", &index, &values, &x, &bound, &members)) return NULL;
+    Py_buffer index, values, x, members, flags;
+    double bound, threshold;
+    if (!PyArg_ParseTuple(args, "w*w*y*dy*w*d", &index, &values, &x, &bound, &members, &flags,
+                          &threshold))
+        return NULL;
     PyObject *result = NULL;
     Py_ssize_t n = x.len / (Py_ssize_t)sizeof(double);
     if (x.len % (Py_ssize_t)sizeof(double) || index.len < n * (Py_ssize_t)sizeof(int64_t) ||
-        values.len < n * (Py_ssize_t)sizeof(double) || (members.len != 0 && members.len != n)) {
+        values.len < n * (Py_ssize_t)sizeof(double) || (members.len != 0 && members.len != n) ||
+        (flags.len != 0 && flags.len != n * (Py_ssize_t)sizeof(int16_t))) {
         PyErr_SetString(PyExc_ValueError, "at_least: buffer sizes do not match");
         goto done;
     }
     Py_ssize_t count;
     Py_BEGIN_ALLOW_THREADS;
     count = select_at_least(index.buf, values.buf, x.buf, n, bound,
-                            members.len ? (const uint8_t *)members.buf : NULL);
+                            members.len ? (const uint8_t *)members.buf : NULL,
+                            flags.len ? (int16_t *)flags.buf : NULL, threshold);
     Py_END_ALLOW_THREADS;
     result = PyLong_FromSsize_t(count);
 done:
@@ -225,6 +241,7 @@ done:
     PyBuffer_Release(&values);
     PyBuffer_Release(&x);
     PyBuffer_Release(&members);
+    PyBuffer_Release(&flags);
     return result;
 }
 
@@ -239,8 +256,9 @@ static PyMethodDef methods[] = {
      "first_flagged(out, column, ascending): out[i] = the thresholds (ascending, at most 255)\n"
      "not below column[i], as uint8."},
     {"at_least", at_least, METH_VARARGS,
-     "at_least(index, values, column, bound, members) -> count: the positions (int64) and\n"
-     "scores of the cases (members: uint8, or empty for all) with column >= bound."},
+     "at_least(index, values, column, bound, members, flags, threshold) -> count: the\n"
+     "positions (int64) and scores of the cases (members: uint8, or empty for all) with\n"
+     "column >= bound; flags (int16, or empty) += column > threshold in the same pass."},
     {NULL, NULL, 0, NULL},
 };
 
