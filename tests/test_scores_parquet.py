@@ -145,3 +145,18 @@ def test_the_row_group_read_leaves_pandas_and_matplotlib_unloaded(tmp_path: Path
     first, _, rest = run.stdout.partition("\n")
     assert first == "0 False False", run.stderr
     assert [x["layer"] for x in json.loads(rest)["layers"]] == ["f32", "i64", "u8"]
+
+
+def test_scores_whose_sum_overflows_are_read_and_an_infinity_beside_them_is_named(
+    tmp_path: Path,
+) -> None:
+    """The finite-score check sums each column first: a column of huge finite scores
+    overflows the sum, is searched, and passes; an infinity is named by row and layer."""
+    table = pa.table({"case": [1, 2, 3], "m1": [1e308, 1e308, 1.0], "m2": [1.0, 2.0, 3.0]})
+    pq.write_table(table, tmp_path / "ok.parquet")
+    got = read_scores(LogSpec(wide=True), [tmp_path / "ok.parquet"])
+    assert got.attack[:, 0].tolist() == [1e308, 1e308, 1.0]
+    bad = table.set_column(2, "m2", pa.array([1.0, float("-inf"), 3.0]))
+    pq.write_table(bad, tmp_path / "bad.parquet")
+    with pytest.raises(InputError, match=r"row 2 \(case '2'\), layer 'm2': score '-inf'"):
+        read_scores(LogSpec(wide=True), [tmp_path / "bad.parquet"])
