@@ -34,8 +34,8 @@ class Rival:
     """2 (ℓ̂ − ℓ) at the rival (its EM end)."""
     params: Params
     parameters: tuple[int, ...]
-    """The free parameters of the pair (its p's and q's) that the rival moves by more than
-    ``_MOVED`` on the logit scale."""
+    """The free parameters of the pair (its p's and q's; of a swap, any) that the rival moves
+    by more than ``_MOVED`` on the logit scale."""
     absent: bool = False
     """The inner mode's p interval reaches 0 (the log allows it absent, merged into the outer
     one): ``params`` is then the optimum itself and ``deviance`` 0."""
@@ -65,6 +65,11 @@ ABSENT = 1e-3
 """An inner mode whose p interval starts below this may be absent: merged into the outer."""
 _MOVED = 0.25
 """A rival counts only where it moves a p of the pair by this much on the logit scale."""
+_MOVED_BY = 0.01
+"""A swap counts only where it moves a p or q of the pair by this much on its own scale too
+(half ``NARROW``): near 0 or 1 the logit scale makes a move of 0.9998 to 0.99995 look large
+(measured: the catalog's EM-MIS+EVAL-DIFF q's on RLAIF and DEBATE, [0.9998, 1], moved so by
+a swap with COLL)."""
 _ABSENT = 1e-3
 """The p a merged-away mode starts from (not 0: EM could not move it from 0)."""
 
@@ -178,8 +183,8 @@ def rivals(
 ) -> list[Rival]:
     """Return the other explanations (``other_explanations``, and ``swapped_explanations``)
     whose EM end lies within ``limit`` of the optimum in likelihood-ratio statistic and moves a
-    p of its pair by more than ``_MOVED`` (logit; a swap: any p or q of the pair): where the
-    log does not tell the two apart."""
+    p of its pair by more than ``_MOVED`` (logit; a swap: any p or q of the pair, by
+    ``_MOVED_BY`` on its own scale too): where the log does not tell the two apart."""
     out = []
     index = _indices(s)
     candidates = [(*x, False) for x in other_explanations(params, s)]
@@ -201,9 +206,18 @@ def rivals(
             if ("q", i, x) in index
         ]
         # Only what the rival moves: on a pair that a structural trade-off also runs through,
-        # the rival can move other modes and leave this pair's p where it was.
+        # the rival can move other modes and leave this pair's p where it was. A swap may
+        # move any parameter (another mode taking a layer's failures, a residual giving way
+        # to a mode): each it moves is one the log does not pin down.
         before, after = params.vector(s), end.vector(s)
-        moved_ones = [k for k in set(touched) if abs(_logit(after[k]) - _logit(before[k])) > _MOVED]
+        if swapped:
+            touched = list(range(len(before)))
+        moved_ones = [
+            k
+            for k in set(touched)
+            if abs(_logit(after[k]) - _logit(before[k])) > _MOVED
+            and (not swapped or abs(after[k] - before[k]) > _MOVED_BY)
+        ]
         if moved_ones:
             out.append(Rival(g, h, d, end, tuple(sorted(moved_ones)), swapped=swapped))
     return out
