@@ -425,7 +425,7 @@ def analyse_scores(
         jobs["joint"] = partial(joint_intervals, scored.honest, scored.attack, spec.budget,
                                 spec.threshold_rule, fixed, estimates, alpha=alpha,
                                 n_boot=n_boot, seed=seed)  # fmt: skip
-    found = _run(jobs, workers)
+    found = _run(_longest_first(jobs, grid, spec.budget), workers)
     joint = cast(JointIntervals | None, found.get("joint"))
     if joint is not None:
         for i, auc_method in rederive.items():
@@ -538,11 +538,32 @@ def _combination_jobs(
     if cascade:
         jobs["all"] = partial(combine, h, a, budget, "all", seed=seed)
     if rule is not None:
-        # the largest budgets first: their searches take longest, so the threads end together
         others = [j for j in searched if round(budgets[j], 10) != round(budget, 10)]
         for j in sorted(others, key=lambda j: -budgets[j]):
             jobs[j] = partial(combine, h, a, budgets[j], rule, seed=seed)
     return jobs
+
+
+def _longest_first(
+    jobs: dict[str | int, Callable[[], Any]], budgets: tuple[float, ...], budget: float
+) -> dict[str | int, Callable[[], Any]]:
+    """The jobs in the order two threads should take them, the longest first so that the
+    threads end together: the cross-validation (two searches) and the cascade, the searches by
+    falling budget (a larger budget's moves more cases), and the joint bootstrap after the
+    first of them (on a subsample: at 10^7 cases as long as the largest search, and last it
+    left one thread idle for a second).
+
+    >>> jobs = {k: print for k in ("cv", "any", 2, 0, "joint")}
+    >>> list(_longest_first(jobs, (0.001, 0.005, 0.2), 0.01))
+    ['cv', 2, 'joint', 'any', 0]
+    """
+    searches = sorted(
+        (k for k in jobs if k not in ("cv", "all", "joint")),
+        key=lambda k: -(budgets[k] if isinstance(k, int) else budget),
+    )
+    order = [k for k in ("cv", "all") if k in jobs] + searches[:1]
+    order += [k for k in ("joint",) if k in jobs] + searches[1:]
+    return {k: jobs[k] for k in order}
 
 
 def _run(jobs: dict[str | int, Callable[[], Any]], workers: int) -> dict[str | int, Any]:
