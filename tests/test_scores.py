@@ -553,15 +553,3 @@ def test_continuous_scores_take_the_catch_rate_interval_from_the_joint_bootstrap
             assert layer.tpr_interval == (1.0 - hi, 1.0 - lo)
             assert "re-derived" in layer.method
     assert (r.joint is None) == (d == 1)
-
-
-@pytest.mark.parametrize(
-    ("n", "k", "seed"), [(1, 2, 0), (7, 5, 1), (100_003, 2, 2), (65_537, 20, 3)]
-)
-def test_fold_labels_are_the_permutations_folds(n: int, k: int, seed: int) -> None:
-    """The folds drawn as shuffled one-byte labels are ``permutation(n) % k``: the same draw
-    (so cross-validated figures did not move when the draw got faster)."""
-    from cofail.scores._combine import _folds
-
-    want = np.random.default_rng(seed).permutation(n) % k
-    assert np.array_equal(_folds(np.random.default_rng(seed), n, k), want)
