@@ -26,7 +26,7 @@ def wilson(k: float, n: float, alpha: float = 0.05) -> tuple[float, float]:
     """
     if n <= 0:
         return (0.0, 1.0)
-    z = _z(alpha)
+    z = two_sided_z(alpha)
     p = k / n
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
@@ -60,8 +60,13 @@ def clopper_pearson(k: int, n: int, alpha: float = 0.05) -> tuple[float, float]:
 
 
 @lru_cache(maxsize=16)
-def _z(alpha: float) -> float:
-    """The standard normal quantile 1 - alpha/2 (Wichura's AS241, as SciPy's to 1e-15)."""
+def two_sided_z(alpha: float) -> float:
+    """The standard normal quantile 1 - alpha/2 (Wichura's AS241, as SciPy's ``ndtri`` to
+    1e-15; the standard library's, so that an interval needs no SciPy import).
+
+    >>> round(two_sided_z(0.05), 6)
+    1.959964
+    """
     return NormalDist().inv_cdf(1 - alpha / 2)
 
 

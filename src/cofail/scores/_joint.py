@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from typing import cast
 
 import numpy as np
-from scipy.special import ndtri
 
 from cofail.empirical import budget_threshold
 from cofail.empirical._spec import ThresholdRule
+from cofail.intervals import two_sided_z
 from cofail.scores._roc import _OrderStatistics
 
 __all__ = ["JointIntervals", "joint_intervals"]
@@ -123,7 +123,7 @@ def joint_intervals(
         stack[start : start + c] = share / m_a
         both[:, start : start + c] = pair_share.T / m_a
         alone[:, start : start + c] = single.T / m_a
-    z = float(ndtri(1 - alpha / 2))
+    z = two_sided_z(alpha)
 
     def interval(values: np.ndarray, centre: float) -> tuple[float, float]:
         if f == 1.0:

@@ -19,12 +19,11 @@ from types import ModuleType
 from typing import cast
 
 import numpy as np
-from scipy.special import expit, logit, ndtri
 
 from cofail._extensions import optional_extension
 from cofail.empirical import budget_threshold
 from cofail.empirical._spec import ThresholdRule
-from cofail.intervals import wilson
+from cofail.intervals import two_sided_z, wilson
 
 __all__ = ["LayerIntervals", "layer_intervals", "mann_whitney_auc", "roc_points"]
 
@@ -294,7 +293,18 @@ def _delong(
     var = np.var(v10, ddof=1) / n_a + np.var(v01, ddof=1) / n_h if min(n_h, n_a) > 1 else 0.0
     if not 0.0 < auc < 1.0 or var <= 0:
         return (auc, auc)
-    z = float(ndtri(1 - alpha / 2))
-    half = z * math.sqrt(var) / (auc * (1 - auc))
-    centre = float(logit(auc))
-    return (float(expit(centre - half)), float(expit(centre + half)))
+    half = two_sided_z(alpha) * math.sqrt(var) / (auc * (1 - auc))
+    centre = math.log(auc / (1.0 - auc))  # the logit; 0 < auc < 1 here
+    return (_expit(centre - half), _expit(centre + half))
+
+
+def _expit(x: float) -> float:
+    """The logistic function, without overflow for a large ``-x``.
+
+    >>> _expit(0.0), _expit(-800.0), round(_expit(2.0), 12)
+    (0.5, 0.0, 0.880797077978)
+    """
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
