@@ -14,7 +14,8 @@ import math
 import os
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from functools import partial
 from types import ModuleType
@@ -348,16 +349,17 @@ def analyse_scores(
     lock = threading.Lock()
     # Each thread sorts its layers into the same three buffers (honest, attack, scratch):
     # fresh memory for every sort cost its page faults, 40 % of the sort at 10^7 cases.
-    local = threading.local()
+    buffers: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def one_layer(i: int) -> tuple[float, tuple[float, Any, Any, str, Any, str | None]]:
         """Layer i's threshold, AUC, intervals and ROC, and its row of the curve: its two
         sorted columns serve them all and are dropped after (each column sorted once, into
         this thread's buffers: nothing returned refers to them)."""
-        if not hasattr(local, "buffers"):
+        own = threading.get_ident()
+        if own not in buffers:
             n_h, n_a = scored.n_honest, scored.n_attack
-            local.buffers = (np.empty(n_h), np.empty(n_a), np.empty(max(n_h, n_a)))
-        out_h, out_a, spare = local.buffers
+            buffers[own] = (np.empty(n_h), np.empty(n_a), np.empty(max(n_h, n_a)))
+        out_h, out_a, spare = buffers[own]
         h_sorted = sort_scores(scored.honest[:, i], out_h, spare)
         a_sorted = sort_scores(scored.attack[:, i], out_a, spare)
         t = fixed[i] if i in fixed else budget_threshold(h_sorted, budget, spec.threshold_rule)
@@ -387,45 +389,52 @@ def analyse_scores(
     # Sorting and searching release the GIL: on a large log two layers run at once (memory:
     # the data plus two layers' sorted columns); each layer's result is the same either way.
     workers = min(2, os.cpu_count() or 1) if scored.n_honest + scored.n_attack > _THREADS else 1
-    if workers > 1:
-        with ThreadPoolExecutor(workers) as pool:
-            done = list(pool.map(one_layer, range(d)))
-    else:
-        done = [one_layer(i) for i in range(d)]
-    if hasattr(local, "buffers"):  # this thread's (the pool's threads freed theirs on exit)
-        del local.buffers
-    oriented = [t for t, _ in done]
-    parts = [part for _, part in done]
-    thresholds = layer_thresholds(scored, oriented, dict(spec.layer_thresholds))
-    layers = [
-        LayerScore(threshold=t, auc=auc, auc_interval=ai, tpr_interval=ti, method=m, roc=roc)
-        for t, (auc, ai, ti, m, roc, _) in zip(thresholds, parts, strict=True)
-    ]
-    # Layers whose catch-rate interval held the threshold fixed only for want of a cheap
-    # resample: the joint-miss bootstrap re-derives it, and gives theirs too.
-    rederive = {
-        i: part[5] for i, part in enumerate(parts) if part[5] is not None and i not in fixed
-    }
-    misses = miss_histogram(scored, thresholds, spec)
-    co = CoFailure(alpha=alpha, n_boot=n_boot, seed=seed).fit(misses)
-    stack = co.stack_failure_(None)
-    union = (_union_count(scored.honest, oriented), _union_count(scored.attack, oriented))
     notes: list[str] = []
     rule = combine_rule if d > 1 else None
     searched = _searched(grid, scored.n_honest + scored.n_attack, rule, notes)
-    jobs = _combination_jobs(scored, spec.budget, grid, searched, rule, cascade and d > 1, folds,
-                             seed)  # fmt: skip
-    if d > 1 or rederive:
-        index = {x: i for i, x in enumerate(scored.layers)}
-        estimates = (
-            stack.observed,
-            {_key(index[q.a], index[q.b]): q.joint for q in co.pairs_},
-            tuple(1.0 - t.tpr for t in thresholds),
-        )
-        jobs["joint"] = partial(joint_intervals, scored.honest, scored.attack, spec.budget,
-                                spec.threshold_rule, fixed, estimates, alpha=alpha,
-                                n_boot=n_boot, seed=seed)  # fmt: skip
-    found = _run(_longest_first(jobs, grid, spec.budget), workers)
+    early, later = _longest_first(
+        _combination_jobs(
+            scored, spec.budget, grid, searched, rule, cascade and d > 1, folds, seed
+        ),
+        grid,
+        spec.budget,
+    )
+    with ThreadPoolExecutor(workers) if workers > 1 else nullcontext() as pool:
+        start = partial(_start, pool)
+        layer_runs = [start(partial(one_layer, i)) for i in range(d)]
+        # The longest searches need nothing from the layers: queued behind them, they keep
+        # both threads busy while this one counts the misses at the layers' thresholds.
+        runs = {key: start(job) for key, job in early.items()}
+        done = [run.result() for run in layer_runs]
+        buffers.clear()  # the sorted columns: every layer is done with them
+        oriented = [t for t, _ in done]
+        parts = [part for _, part in done]
+        thresholds = layer_thresholds(scored, oriented, dict(spec.layer_thresholds))
+        layers = [
+            LayerScore(threshold=t, auc=auc, auc_interval=ai, tpr_interval=ti, method=m, roc=roc)
+            for t, (auc, ai, ti, m, roc, _) in zip(thresholds, parts, strict=True)
+        ]
+        # Layers whose catch-rate interval held the threshold fixed only for want of a cheap
+        # resample: the joint-miss bootstrap re-derives it, and gives theirs too.
+        rederive = {
+            i: part[5] for i, part in enumerate(parts) if part[5] is not None and i not in fixed
+        }
+        misses = miss_histogram(scored, thresholds, spec)
+        co = CoFailure(alpha=alpha, n_boot=n_boot, seed=seed).fit(misses)
+        stack = co.stack_failure_(None)
+        union = (_union_count(scored.honest, oriented), _union_count(scored.attack, oriented))
+        if d > 1 or rederive:
+            index = {x: i for i, x in enumerate(scored.layers)}
+            estimates = (
+                stack.observed,
+                {_key(index[q.a], index[q.b]): q.joint for q in co.pairs_},
+                tuple(1.0 - t.tpr for t in thresholds),
+            )
+            runs["joint"] = start(partial(joint_intervals, scored.honest, scored.attack,
+                                          spec.budget, spec.threshold_rule, fixed, estimates,
+                                          alpha=alpha, n_boot=n_boot, seed=seed))  # fmt: skip
+        runs.update({key: start(job) for key, job in later.items()})
+        found = {key: run.result() for key, run in runs.items()}
     joint = cast(JointIntervals | None, found.get("joint"))
     if joint is not None:
         for i, auc_method in rederive.items():
@@ -544,36 +553,37 @@ def _combination_jobs(
     return jobs
 
 
-def _longest_first(
-    jobs: dict[str | int, Callable[[], Any]], budgets: tuple[float, ...], budget: float
-) -> dict[str | int, Callable[[], Any]]:
-    """The jobs in the order two threads should take them, the longest first so that the
-    threads end together: the cross-validation (two searches) and the cascade, the searches by
-    falling budget (a larger budget's moves more cases), and the joint bootstrap after the
-    first of them (on a subsample: at 10^7 cases as long as the largest search, and last it
-    left one thread idle for a second).
+Jobs = dict[str | int, Callable[[], Any]]
 
-    >>> jobs = {k: print for k in ("cv", "any", 2, 0, "joint")}
-    >>> list(_longest_first(jobs, (0.001, 0.005, 0.2), 0.01))
-    ['cv', 2, 'joint', 'any', 0]
+
+def _longest_first(jobs: Jobs, budgets: tuple[float, ...], budget: float) -> tuple[Jobs, Jobs]:
+    """The jobs in the order two threads should take them, the longest first so that the
+    threads end together, in two parts: the cross-validation (two searches), the cascade and
+    the largest search, which start with the layers; then the other searches by falling
+    budget (a larger budget's moves more cases). The joint bootstrap goes between them (on a
+    subsample: at 10^7 cases as long as the largest search; last, it left one thread idle for
+    a second).
+
+    >>> jobs = {k: print for k in ("cv", "any", 2, 0)}
+    >>> [list(part) for part in _longest_first(jobs, (0.001, 0.005, 0.2), 0.01)]
+    [['cv', 2], ['any', 0]]
     """
     searches = sorted(
-        (k for k in jobs if k not in ("cv", "all", "joint")),
+        (k for k in jobs if k not in ("cv", "all")),
         key=lambda k: -(budgets[k] if isinstance(k, int) else budget),
     )
-    order = [k for k in ("cv", "all") if k in jobs] + searches[:1]
-    order += [k for k in ("joint",) if k in jobs] + searches[1:]
-    return {k: jobs[k] for k in order}
+    early = [k for k in ("cv", "all") if k in jobs] + searches[:1]
+    return {k: jobs[k] for k in early}, {k: jobs[k] for k in searches[1:]}
 
 
-def _run(jobs: dict[str | int, Callable[[], Any]], workers: int) -> dict[str | int, Any]:
-    """Each job's result, on ``workers`` threads (the searches' large array passes release
-    the GIL; each result is the serial one), in the order given."""
-    if workers > 1 and len(jobs) > 1:
-        with ThreadPoolExecutor(workers) as pool:
-            futures = {key: pool.submit(job) for key, job in jobs.items()}
-            return {key: f.result() for key, f in futures.items()}
-    return {key: job() for key, job in jobs.items()}
+def _start(pool: ThreadPoolExecutor | None, job: Callable[[], Any]) -> Future[Any]:
+    """``job`` on the pool (its large array passes release the GIL; each result is the serial
+    one), or, without one, run now in this thread."""
+    if pool is not None:
+        return pool.submit(job)
+    done: Future[Any] = Future()
+    done.set_result(job())
+    return done
 
 
 def _curve(
