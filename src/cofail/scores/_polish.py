@@ -259,7 +259,8 @@ def _at_least(
     [1, 0, 0, 1]
     """
     if _columns is not None and column.dtype == np.float64:
-        # one pass, no mask (at 2 million of 10^7 cases: 35 ms against 170 ms). The outputs
+        # One pass, no mask: a block of 2 million of 10^7 cases in 25 ms against NumPy's 46
+        # (mask, nonzero, gather; 170 ms in the analysis, with its fresh pages). The outputs
         # are sized for every case; only the pages written become resident.
         x = np.ascontiguousarray(column)
         index, values = np.empty(len(x), dtype=np.int64), np.empty(len(x))
