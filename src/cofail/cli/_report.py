@@ -68,7 +68,7 @@ def report(
     m = merge(panel).matrix if panel is not None and matrix is None else load_matrix(matrix)
     evidence = None
     extra: list[Section] = []
-    if log:  # cofail.empirical (scipy.stats, DuckDB) only when there is a log to read
+    if log:  # cofail.empirical (DuckDB, pyarrow) only when there is a log to read
         from cofail.empirical import analyse, read
 
         spec = log_options.spec()
